@@ -1,0 +1,27 @@
+"""Errors the library raises on purpose. Only `cleaner.cli` turns them into exit codes and
+one-line messages; library users catch `CleanerError`."""
+
+from __future__ import annotations
+
+
+class CleanerError(Exception):
+    """Base class: a problem the user can fix (bad input, bad options, bad config)."""
+
+    exit_code = 2
+
+
+class InputError(CleanerError):
+    """A file or record that cannot be read. The message reads `path:line: reason`."""
+
+    def __init__(self, location: str, reason: str) -> None:
+        super().__init__(f"{location}: {reason}")
+        self.location = location
+        self.reason = reason
+
+
+class ConfigError(CleanerError):
+    """Unknown or invalid settings, from the command line or a config file."""
+
+
+class OutputError(CleanerError):
+    """An output that must not or cannot be written (it would overwrite the input, say)."""

@@ -1,0 +1,336 @@
+"""Readers: files on disk -> a stream of `Document` (or `Rejected`) records, in input order.
+
+Each reader is a generator over one file. A record that cannot be read becomes a `Rejected` with
+its location and reason, and reading goes on with the next record where the format allows it (a
+bad JSONL line) or stops where it cannot (a truncated gzip stream). Deciding whether a rejection
+stops the run is the caller's job (`strict`), so that `--skip-invalid` needs no second code path.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from cleaner.errors import InputError
+from cleaner.model import Document, Origin, Rejected
+
+FORMATS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonl.gz": "jsonl", ".ndjson.gz": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+# Records of several MB are real (whole books pasted into a body); the csv module's default
+# 128 KiB cap would reject them.
+csv.field_size_limit(2**31 - 1)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    text_field: str = "text"
+    title_field: str = "title"
+    id_field: str = "id"
+    # Some dumps join paragraphs with a marker (e.g. " ### ") instead of blank lines.
+    paragraph_sep: str | None = None
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: Path
+    root: Path  # the path the user named (a folder, or the file itself); outputs mirror below it
+    format: str
+
+    @property
+    def gzipped(self) -> bool:
+        return self.path.name.endswith(".gz")
+
+
+def detect_format(path: Path) -> str | None:
+    name = path.name.lower()
+    for suffix in sorted(FORMATS, key=len, reverse=True):
+        if name.endswith(suffix):
+            return FORMATS[suffix]
+    return None
+
+
+def iter_input_files(paths: Iterable[str | os.PathLike[str]]) -> list[InputFile]:
+    """Expand the paths the user named into the article files to read, folders recursively in
+    sorted order, hidden files and folders (`.git`) skipped. A path that does not exist, or a
+    named file of no known format, is an error before anything is read."""
+    files: list[InputFile] = []
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            raise InputError(str(path), "no such file or directory")
+        if path.is_dir():
+            found = []
+            for dirpath, dirnames, filenames in os.walk(path, onerror=None):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in filenames:
+                    child = Path(dirpath) / name
+                    fmt = detect_format(child)
+                    if fmt and not name.startswith("."):
+                        found.append(InputFile(child, path, fmt))
+            files.extend(sorted(found, key=lambda f: f.path.as_posix()))
+        else:
+            fmt = detect_format(path)
+            if fmt is None:
+                known = ", ".join(sorted(FORMATS))
+                raise InputError(str(path), f"unknown file type (known: {known})")
+            files.append(InputFile(path, path, fmt))
+    return files
+
+
+def read_documents(paths: Iterable[str | os.PathLike[str]], options: ReadOptions | None = None) -> Iterator[Document | Rejected]:
+    """Read every record of every file under `paths`, in order."""
+    options = options or ReadOptions()
+    for f in iter_input_files(paths):
+        yield from read_file(f, options)
+
+
+def strict(items: Iterable[Document | Rejected]) -> Iterator[Document]:
+    """Pass documents through; stop at the first rejected record with an `InputError`."""
+    for item in items:
+        if isinstance(item, Rejected):
+            raise InputError(str(item.origin), item.reason)
+        yield item
+
+
+def read_file(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+    reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[f.format]
+    try:
+        yield from reader(f, options)
+    except OSError as e:
+        # Unreadable file (permissions, a folder named like a file, I/O error).
+        yield Rejected(Origin(str(f.path), 0), f"cannot read file: {e.strerror or e}")
+
+
+# --- shared field handling -------------------------------------------------------------------
+
+
+def get_field(record: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+    """Look up `path` in a record: a literal key first, else a dotted path into nested objects."""
+    if path in record:
+        return True, record[path]
+    node: Any = record
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _make_document(record: Mapping[str, Any], origin: Origin, options: ReadOptions, raw: str | bytes | None) -> Document | Rejected:
+    found, text = get_field(record, options.text_field)
+    if not found:
+        fields = ", ".join(record) or "none"
+        return Rejected(origin, f"no field '{options.text_field}' (fields: {fields}); choose one with --text-field", _raw_str(raw))
+    if not isinstance(text, str):
+        kind = "null" if text is None else type(text).__name__
+        return Rejected(origin, f"field '{options.text_field}' is {kind}, expected a string", _raw_str(raw))
+    found, title = get_field(record, options.title_field)
+    if found and title is not None and not isinstance(title, str):
+        return Rejected(origin, f"field '{options.title_field}' is {type(title).__name__}, expected a string", _raw_str(raw))
+    found, doc_id = get_field(record, options.id_field)
+    doc_id = str(doc_id) if found and doc_id is not None else f"{origin.path}:{origin.record}"
+    if options.paragraph_sep:
+        text = text.replace(options.paragraph_sep, "\n\n")
+    return Document(id=doc_id, title=title, text=text, origin=origin, record=record, raw=raw)
+
+
+def _raw_str(raw: str | bytes | None) -> str | None:
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", errors="replace")
+    return raw
+
+
+def _decode(data: bytes) -> tuple[str | None, str]:
+    try:
+        return data.decode("utf-8"), ""
+    except UnicodeDecodeError as e:
+        return None, f"invalid UTF-8 at byte {e.start} ({data[e.start:e.start + 4]!r})"
+
+
+# --- JSONL -----------------------------------------------------------------------------------
+
+
+def _open_binary(f: InputFile) -> io.BufferedIOBase:
+    return gzip.open(f.path, "rb") if f.gzipped else open(f.path, "rb")  # noqa: SIM115
+
+
+def _read_jsonl(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+    path = str(f.path)
+    record_no = 0
+    line_no = 0
+    with _open_binary(f) as fh:
+        lines = iter(fh)
+        while True:
+            try:
+                data = next(lines)
+            except StopIteration:
+                return
+            except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+                yield Rejected(Origin(path, record_no + 1, line_no + 1), f"truncated or corrupt gzip stream, nothing readable after this point ({e})")
+                return
+            line_no += 1
+            stripped = data.rstrip(b"\r\n")
+            if not stripped.strip():
+                continue  # a blank line holds no record
+            record_no += 1
+            origin = Origin(path, record_no, line_no)
+            text, problem = _decode(stripped)
+            if text is None:
+                yield Rejected(origin, problem, _raw_str(stripped))
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as e:
+                yield Rejected(origin, f"invalid JSON: {e.msg} at column {e.colno}", text)
+                continue
+            if not isinstance(record, dict):
+                yield Rejected(origin, f"expected a JSON object, got {type(record).__name__}", text)
+                continue
+            yield _make_document(record, origin, options, text)
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _read_csv(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+    path = str(f.path)
+    record_no = 0
+    with _open_binary(f) as fh:
+        # utf-8-sig drops a BOM if there is one; the writer puts it back.
+        text_stream = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
+        reader = csv.reader(text_stream, strict=True)
+        line_before = 0
+        try:
+            header = next(reader, None)
+            if header is None:
+                return
+            line_before = reader.line_num
+            for row in reader:
+                record_no += 1
+                origin = Origin(path, record_no, line_before + 1)
+                line_before = reader.line_num
+                if not row:
+                    record_no -= 1
+                    continue
+                if len(row) != len(header):
+                    yield Rejected(origin, f"expected {len(header)} fields as in the header, found {len(row)}", ",".join(row))
+                    continue
+                yield _make_document(dict(zip(header, row)), origin, options, None)
+        except csv.Error as e:
+            yield Rejected(Origin(path, record_no + 1, line_before + 1), f"malformed CSV ({e}), nothing readable after this point")
+        except UnicodeDecodeError as e:
+            yield Rejected(Origin(path, record_no + 1, line_before + 1), f"invalid UTF-8 ({e.reason}), nothing readable after this point")
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            yield Rejected(Origin(path, record_no + 1, line_before + 1), f"truncated or corrupt gzip stream ({e})")
+
+
+def csv_layout(path: Path) -> tuple[bool, str]:
+    """Whether a CSV file starts with a BOM, and its line terminator, so writing keeps them."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    bom = head.startswith(b"\xef\xbb\xbf")
+    return bom, ("\r\n" if b"\r\n" in head else "\n")
+
+
+# --- Parquet ---------------------------------------------------------------------------------
+
+
+def _read_parquet(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        yield Rejected(Origin(str(f.path), 0), "reading Parquet needs pyarrow: pip install 'cleaner[parquet]'")
+        return
+    path = str(f.path)
+    try:
+        pf = pq.ParquetFile(f.path)
+    except Exception as e:  # pyarrow raises several types for a file that is not Parquet
+        yield Rejected(Origin(path, 0), f"not a readable Parquet file ({e})")
+        return
+    columns = pf.schema_arrow.names
+    top_text = options.text_field.split(".")[0]
+    if options.text_field not in columns and top_text not in columns:
+        yield Rejected(Origin(path, 0), f"no column '{options.text_field}' (columns: {', '.join(columns)}); choose one with --text-field")
+        return
+    record_no = 0
+    for batch in pf.iter_batches(batch_size=1024):
+        for row in batch.to_pylist():
+            record_no += 1
+            yield _make_document(row, Origin(path, record_no), options, None)
+
+
+# --- .txt articles (the seed format) ---------------------------------------------------------
+
+_BLOCK_SEP = regex.compile(r"[ \t]*\r?\n(?:[ \t]*\r?\n)+")
+_END_PUNCT = tuple(".!?:;,")
+
+
+@dataclass(frozen=True)
+class TxtLayout:
+    """Where the parts of a .txt article sit in its file text, so a writer can put a new title and
+    body back in the same frame (label, separators, trailing newline)."""
+
+    label: str | None
+    title_span: tuple[int, int] | None
+    body_span: tuple[int, int]
+
+
+def _is_label(block: str) -> bool:
+    words = block.split()
+    return "\n" not in block.strip() and 0 < len(words) <= 4 and not block.rstrip().endswith(_END_PUNCT)
+
+
+def _is_title_like(block: str) -> bool:
+    return "\n" not in block.strip() and len(block.split()) <= 40
+
+
+def parse_txt(content: str) -> TxtLayout:
+    blocks = []
+    pos = 0
+    for m in _BLOCK_SEP.finditer(content):
+        if content[pos : m.start()].strip():
+            blocks.append((pos, m.start()))
+        pos = m.end()
+    if content[pos:].strip():
+        end = len(content.rstrip())
+        blocks.append((pos, end))
+    if not blocks:
+        return TxtLayout(None, None, (len(content), len(content)))
+    label = None
+    if len(blocks) >= 3 and _is_label(content[slice(*blocks[0])]) and _is_title_like(content[slice(*blocks[1])]):
+        label = content[slice(*blocks[0])].strip()
+        blocks = blocks[1:]
+    title_span = blocks[0]
+    if len(blocks) == 1:
+        return TxtLayout(label, title_span, (title_span[1], title_span[1]))
+    return TxtLayout(label, title_span, (blocks[1][0], blocks[-1][1]))
+
+
+def _read_txt(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+    path = str(f.path)
+    data = f.path.read_bytes()
+    content, problem = _decode(data)
+    origin = Origin(path, 1, 1)
+    if content is None:
+        yield Rejected(origin, problem)
+        return
+    if "\x00" in content:
+        yield Rejected(origin, f"NUL byte at offset {content.index(chr(0))}: a binary file, not an article")
+        return
+    if not content.strip():
+        return  # an empty file is an empty corpus, not an error
+    layout = parse_txt(content)
+    title = content[slice(*layout.title_span)] if layout.title_span else None
+    text = content[slice(*layout.body_span)]
+    record = {"source": layout.label} if layout.label is not None else {}
+    yield Document(id=f"{path}:1", title=title, text=text, origin=origin, record=record, raw=content)

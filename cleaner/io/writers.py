@@ -1,0 +1,226 @@
+"""Writers: documents -> files in the format they came from, atomically.
+
+Every output file is written to a temporary file beside its target and renamed over it only when
+complete, so an interrupted run leaves either the previous file or nothing, never half a file.
+Records keep their order and every field but the title and text; a record whose title and text
+did not change is written back from its original serialisation where the format keeps one.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import gzip
+import io
+import json
+import os
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import IO, Any
+
+from cleaner.errors import OutputError
+from cleaner.io.readers import InputFile, ReadOptions, csv_layout, get_field, parse_txt
+from cleaner.model import Document
+
+
+class AtomicFile:
+    """A binary file that appears at `target` only on `commit()`."""
+
+    def __init__(self, target: Path, mode_from: Path | None = None) -> None:
+        self.target = target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        self.tmp = Path(tmp)
+        self.fh: IO[bytes] = os.fdopen(fd, "wb")
+        self.mode_from = mode_from
+
+    def commit(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        if self.mode_from is not None and self.mode_from.exists():
+            os.chmod(self.tmp, self.mode_from.stat().st_mode & 0o7777)
+        os.replace(self.tmp, self.target)
+
+    def abort(self) -> None:
+        if not self.fh.closed:
+            self.fh.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def set_field(record: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of `record` with `path` (a literal key, else a dotted path) set to `value`."""
+    out = dict(record)
+    if path in record or "." not in path:
+        out[path] = value
+        return out
+    head, rest = path.split(".", 1)
+    out[head] = set_field(out.get(head) or {}, rest, value)
+    return out
+
+
+def _unchanged(doc: Document, options: ReadOptions) -> bool:
+    _, text = get_field(doc.record, options.text_field)
+    _, title = get_field(doc.record, options.title_field)
+    if options.paragraph_sep and isinstance(text, str):
+        text = text.replace(options.paragraph_sep, "\n\n")
+    return doc.text == text and doc.title == title
+
+
+def _updated_record(doc: Document, options: ReadOptions) -> dict[str, Any]:
+    text = doc.text.replace("\n\n", options.paragraph_sep) if options.paragraph_sep else doc.text
+    record = set_field(doc.record, options.text_field, text)
+    found, _ = get_field(doc.record, options.title_field)
+    if found or doc.title is not None:
+        record = set_field(record, options.title_field, doc.title)
+    return record
+
+
+class FileWriter(ABC):
+    """Writes the documents of one input file to one output file."""
+
+    def __init__(self, source: InputFile, target: Path, options: ReadOptions) -> None:
+        self.source = source
+        self.options = options
+        self.atomic = AtomicFile(target, mode_from=source.path)
+        self.out: IO[bytes] = self.atomic.fh
+        self._gz: gzip.GzipFile | None = None
+        if source.gzipped:
+            # mtime=0 and no file name keep the output byte-identical from run to run.
+            self._gz = gzip.GzipFile(filename="", fileobj=self.atomic.fh, mode="wb", mtime=0)
+            self.out = self._gz  # type: ignore[assignment]
+        self._started = False
+        self._setup()
+
+    # Each format fills in _setup/_write/_finish.
+    def _setup(self) -> None: ...
+
+    @abstractmethod
+    def _write(self, doc: Document) -> None: ...
+
+    def _finish(self) -> None: ...
+
+    def write(self, doc: Document) -> None:
+        self._write(doc)
+
+    def commit(self) -> None:
+        self._finish()
+        if self._gz is not None:
+            self._gz.close()
+        self.atomic.commit()
+
+    def abort(self) -> None:
+        self.atomic.abort()
+
+
+class JsonlWriter(FileWriter):
+    def _write(self, doc: Document) -> None:
+        if isinstance(doc.raw, str) and _unchanged(doc, self.options):
+            line = doc.raw
+        else:
+            ascii_only = isinstance(doc.raw, str) and doc.raw.isascii() and "\\u" in doc.raw
+            line = json.dumps(_updated_record(doc, self.options), ensure_ascii=ascii_only)
+        self.out.write(line.encode("utf-8") + b"\n")
+
+
+class CsvWriter(FileWriter):
+    def _setup(self) -> None:
+        bom, terminator = csv_layout(self.source.path) if not self.source.gzipped else (False, "\n")
+        if bom:
+            self.out.write(b"\xef\xbb\xbf")
+        self.text = io.TextIOWrapper(self.out, encoding="utf-8", newline="", write_through=True)
+        self.writer = csv.writer(self.text, lineterminator=terminator)
+        self.header: list[str] | None = None
+
+    def _write(self, doc: Document) -> None:
+        record = _updated_record(doc, self.options)
+        if self.header is None:
+            self.header = list(doc.record)
+            self.writer.writerow(self.header)
+        self.writer.writerow(["" if record.get(k) is None else record.get(k) for k in self.header])
+
+    def _finish(self) -> None:
+        if self.header is None:
+            # No records: keep the header line, so the file is still a valid (empty) table.
+            with open(self.source.path, encoding="utf-8-sig", newline="") as fh:
+                header = next(csv.reader(fh), None)
+            if header:
+                self.writer.writerow(header)
+        self.text.flush()
+        self.text.detach()
+
+
+class ParquetWriter(FileWriter):
+    BATCH = 1024
+
+    def _setup(self) -> None:
+        import pyarrow.parquet as pq
+
+        self.schema = pq.read_schema(self.source.path)
+        self.rows: list[dict[str, Any]] = []
+        self.writer = pq.ParquetWriter(self.out, self.schema)
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self.rows:
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
+            self.rows = []
+
+    def _write(self, doc: Document) -> None:
+        self.rows.append(_updated_record(doc, self.options))
+        if len(self.rows) >= self.BATCH:
+            self._flush()
+
+    def _finish(self) -> None:
+        self._flush()
+        self.writer.close()
+
+
+class TxtWriter(FileWriter):
+    def _write(self, doc: Document) -> None:
+        if not isinstance(doc.raw, str):
+            content = "\n\n".join(p for p in (doc.record.get("source"), doc.title, doc.text) if p)
+        else:
+            # Put the new title and body into the original frame: label, separators, trailing newline.
+            layout = parse_txt(doc.raw)
+            t0, t1 = layout.title_span or (0, 0)
+            b0, b1 = layout.body_span
+            if not doc.text and b0 != b1:
+                b0 = t1  # the body went away entirely: drop the separator before it too
+            content = doc.raw[:t0] + (doc.title or "") + doc.raw[t1:b0] + doc.text + doc.raw[b1:]
+        self.out.write(content.encode("utf-8"))
+
+
+WRITERS: dict[str, type[FileWriter]] = {"jsonl": JsonlWriter, "csv": CsvWriter, "parquet": ParquetWriter, "txt": TxtWriter}
+
+
+def open_writer(source: InputFile, target: Path, options: ReadOptions) -> FileWriter:
+    return WRITERS[source.format](source, target, options)
+
+
+def output_path(source: InputFile, output: Path, many_inputs: bool) -> Path:
+    """Where the output for `source` goes under `-o output`.
+
+    One file in, `output` not a folder: `output` is the file. Otherwise `output` is a folder that
+    mirrors each named input below it (under the input's own name when several were named)."""
+    if source.root == source.path and not many_inputs and not output.is_dir():
+        return output
+    rel = source.path.relative_to(source.root) if source.root != source.path else Path(source.path.name)
+    return output / source.root.name / rel if many_inputs and source.root != source.path else output / rel
+
+
+def check_output(files: Iterable[InputFile], output: Path | None, in_place: bool) -> None:
+    """Refuse outputs that would overwrite or land inside what is being read."""
+    if output is None:
+        return
+    out = output.resolve()
+    for f in files:
+        src = f.path.resolve()
+        root = f.root.resolve()
+        if out == src:
+            raise OutputError(f"{output}: output would overwrite its input {f.path}; use --in-place to rewrite inputs")
+        if root.is_dir() and (out == root or root in out.parents):
+            raise OutputError(f"{output}: output is inside the input folder {f.root}; write it elsewhere")

@@ -1,0 +1,112 @@
+"""The small typed records that flow through the pipeline.
+
+Everything here is a frozen dataclass: readers produce `Document` (or `Rejected` for a record that
+could not be read), the normalizer produces `Edit`s and a `CleanResult`, writers consume documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record came from: the file, the 1-based record number and, where the format has
+    lines, the 1-based line the record starts on (used in `path:line:` messages)."""
+
+    path: str
+    record: int
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line if self.line is not None else self.record}"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article.
+
+    `text` holds the body with paragraphs separated by blank lines, whatever separator the input
+    used (readers translate `--paragraph-sep` to blank lines and writers translate back). `record`
+    is the original record exactly as read (all fields, including the text and title ones); writers
+    copy it and replace only the title and text. `raw` is the record's original serialisation where
+    the format has one, so that an untouched record is written back byte for byte.
+    """
+
+    id: str
+    title: str | None
+    text: str
+    origin: Origin
+    record: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    raw: str | bytes | None = field(default=None, repr=False, compare=False)
+
+    def paragraphs(self) -> list[str]:
+        from cleaner.text import split_paragraphs
+
+        return [p for _, _, p in split_paragraphs(self.text)]
+
+    def with_content(self, title: str | None, text: str) -> Document:
+        return replace(self, title=title, text=text)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record (or a whole file) that could not be read, with the reason. With `--skip-invalid`
+    these go to the rejects file; otherwise the first one stops the run with exit code 2."""
+
+    origin: Origin
+    reason: str
+    raw: str | None = None
+
+    def message(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
+Action = Literal["fixed", "removed", "flagged"]
+Field = Literal["title", "text"]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change made by one rule.
+
+    `start`/`end` index the field's text as it was just before this rule ran (its `step`), so
+    replaying the edits step by step, in order, rebuilds the output exactly (`replay`). A
+    `flagged` edit marks something suspicious that was left in place: `before == after`.
+    """
+
+    rule: str
+    action: Action
+    start: int
+    end: int
+    before: str
+    after: str
+    field: Field = "text"
+    step: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "action": self.action,
+            "field": self.field,
+            "step": self.step,
+            "start": self.start,
+            "end": self.end,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """A document after normalization, the edits that produced it from the input."""
+
+    original: Document
+    document: Document
+    edits: tuple[Edit, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.document.text != self.original.text or self.document.title != self.original.title

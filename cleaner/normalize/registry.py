@@ -1,0 +1,81 @@
+"""The rule registry: every rule is a named pure function registered with `@rule`.
+
+A rule looks at one field's text (and the document title, for context) and returns `Change`s:
+non-overlapping spans of that text and what to put there. It never edits the text itself; the
+engine applies the changes and records them as `Edit`s, which is what keeps the edit log exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from cleaner.errors import ConfigError
+from cleaner.model import Action, Field
+
+
+@dataclass(frozen=True)
+class Change:
+    start: int
+    end: int
+    after: str = ""
+    action: Action = "removed"
+
+
+RuleFn = Callable[[str, "str | None"], Sequence[Change]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    family: str
+    summary: str
+    fn: RuleFn
+    fields: tuple[Field, ...] = ("text",)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(name: str, family: str, fields: tuple[Field, ...] = ("text",)) -> Callable[[RuleFn], RuleFn]:
+    """Register `fn` under `name`. Registration order is run order; the summary is the first
+    line of the docstring, which (like ftfy's fixers) also lists what the rule must fix and what
+    it must leave alone."""
+
+    def register(fn: RuleFn) -> RuleFn:
+        if name in RULES:
+            raise ValueError(f"rule {name!r} registered twice")
+        summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else name
+        RULES[name] = Rule(name, family, summary, fn, fields)
+        return fn
+
+    return register
+
+
+def all_rules() -> list[Rule]:
+    import cleaner.normalize.rules  # noqa: F401  (registers the rules on import)
+
+    return list(RULES.values())
+
+
+def select_rules(select: Sequence[str] | None = None, ignore: Sequence[str] | None = None) -> list[Rule]:
+    """The rules to run, in registry order. Names may be rule names or family names; `select`
+    defaults to all. An unknown name is a `ConfigError` that lists the known ones."""
+    rules = all_rules()
+    known = {r.name for r in rules} | {r.family for r in rules}
+    for name in [*(select or []), *(ignore or [])]:
+        if name not in known:
+            raise ConfigError(f"unknown rule '{name}'; known rules: {', '.join(r.name for r in rules)}; families: {', '.join(sorted({r.family for r in rules}))}")
+    chosen = [r for r in rules if not select or r.name in select or r.family in select]
+    return [r for r in chosen if not ignore or (r.name not in ignore and r.family not in ignore)]
+
+
+def merge_removals(changes: Sequence[Change]) -> list[Change]:
+    """Sort removals and join the ones that overlap (found by different patterns) into one."""
+    out: list[Change] = []
+    for c in sorted(changes, key=lambda c: (c.start, c.end)):
+        if out and c.start < out[-1].end:
+            last = out.pop()
+            c = Change(last.start, max(last.end, c.end))
+        out.append(c)
+    return out

@@ -1,0 +1,61 @@
+"""Doubled words: `the the`, a typing or scraping slip, without touching grammatical doubles."""
+
+from __future__ import annotations
+
+import regex
+
+from cleaner.normalize.registry import Change, rule
+
+# Two copies of a word on one line (a line break between them is layout, not a slip).
+# The backreference matches case-insensitively, so `The the` is found too.
+_DOUBLE = regex.compile(r"(?<![\p{L}\p{N}'’\-])(\p{L}+)([ \t]+)(\1)(?![\p{L}\p{N}'’\-])", regex.IGNORECASE)
+
+# Doubles that are grammatical or idiomatic in running English text.
+LEGITIMATE = frozenset(
+    """had that is was do bye ha haha ho hee no so very really far more many much blah bla yada
+    tut knock chop choo go there now well yes oh bang boo dum la na hush pom ba din ding dong
+    tsk pooh there bora walla sing baden pago mahi can tom night hip hey wow win never
+    again over round ever""".split()
+)
+# Words whose double is never grammatical: fixed even in capitals (`The The`).
+FUNCTION_WORDS = frozenset(
+    """the a an of to in for on with at by from into onto about as and or but nor if than then
+    this these those their its his her our your my we they he she it you i be are were been
+    will would shall should can could may might must""".split()
+) - LEGITIMATE
+# After `that that`, these can only start a new clause, so the second `that` is a slip:
+# `told Kim that that China supports` but not `I think that that is wrong`.
+_CLAUSE_START = frozenset("the a an he she it they we you i his her their our its there this those these".split())
+
+
+def _is_slip(first: str, second: str, following: str) -> bool:
+    w = first.casefold()
+    if w != second.casefold():
+        return False
+    if w == "that":
+        nxt = following.split(maxsplit=1)[0] if following.strip() else ""
+        nxt = nxt.strip("\"“”‘’'(),.;:")
+        return bool(nxt) and (nxt.casefold() in _CLAUSE_START or (nxt[0].isupper() and nxt != "I'm"))
+    if w in LEGITIMATE:
+        return False
+    if w in FUNCTION_WORDS:
+        return True
+    # Other words: a slip when the second copy is lowercase. `Bora Bora`, `Walla Walla`,
+    # `Duran Duran`: two capitalised copies are taken to be a name.
+    return second[0].islower()
+
+
+@rule("doubled-word", "doubled")
+def doubled_word(text: str, title: str | None) -> list[Change]:
+    """A word typed twice in a row on one line: the second copy goes.
+
+    Fixes: `the the`, `for for`, `The The`, `The the`, `said said`, and `that that` followed by a
+    new clause (`told Kim that that China supports`).
+    Leaves alone: `had had`, `that that is wrong`, `Bora Bora`, `Walla Walla`, `bye bye`,
+    `blah blah`, numbers (`10 10`), a word repeated across a line break.
+    """
+    changes = []
+    for m in _DOUBLE.finditer(text):
+        if _is_slip(m.group(1), m.group(3), text[m.end() : m.end() + 40]):
+            changes.append(Change(m.end(1), m.end(3)))
+    return changes

@@ -1,0 +1,70 @@
+"""The headline repeated as the first paragraph(s) of the body, as many scrapers leave it."""
+
+from __future__ import annotations
+
+import regex
+
+from cleaner.normalize.registry import Change, rule
+from cleaner.text import remove_paragraphs_spans, split_paragraphs
+
+_FOLD = regex.compile(r"[\p{P}\p{S}\s]+")
+# ` | Reuters`, ` - The Hill`, ` — WSJ`: a short site name after a separator.
+_SITE_SUFFIX = regex.compile(r"\s+[|\-–—·:]\s+[^|\-–—·:]{1,40}$")
+MAX_SUFFIX_WORDS = 5
+
+
+def _key(s: str) -> str:
+    """Case, punctuation and spacing folded: `Kim's 'summit'` and `KIM'S SUMMIT` compare equal."""
+    return _FOLD.sub(" ", s.casefold()).strip()
+
+
+def _title_keys(title: str) -> set[str]:
+    keys = {_key(title)}
+    m = _SITE_SUFFIX.search(title)
+    if m and len(m.group().split()) <= MAX_SUFFIX_WORDS + 1:
+        keys.add(_key(title[: m.start()]))
+    return {k for k in keys if k}
+
+
+def repeats_title(paragraph: str, title: str) -> bool:
+    """Whether `paragraph` is only the headline: once or twice (on one line or several), in any
+    case, with or without a short site suffix on either side."""
+    keys = _title_keys(title)
+    if not keys:
+        return False
+    lines = [line for line in paragraph.splitlines() if line.strip()]
+    candidates = lines if len(lines) > 1 else [paragraph]
+    for line in candidates:
+        k = _key(line)
+        if k in keys or k in {f"{x} {x}" for x in keys}:
+            continue
+        m = _SITE_SUFFIX.search(line.strip())
+        if m and len(m.group().split()) <= MAX_SUFFIX_WORDS + 1 and _key(line.strip()[: m.start()]) in keys:
+            continue
+        return False
+    return True
+
+
+@rule("headline-repeat", "headline")
+def headline_repeat(text: str, title: str | None) -> list[Change]:
+    """The title repeated as the first one or two paragraphs of the body.
+
+    Fixes: body starting `Kim leaves China\\n\\n...` under the title `Kim leaves China`; the same
+    in capitals, twice, or as `Kim leaves China | Reuters`.
+    Leaves alone: a first paragraph that only starts with the title words, the title repeated
+    further down, a body that would become empty (flagged instead).
+    """
+    if not title or not title.strip():
+        return []
+    paragraphs = split_paragraphs(text)
+    repeated = set()
+    for i, (_, _, p) in enumerate(paragraphs[:2]):
+        if not repeats_title(p, title):
+            break
+        repeated.add(i)
+    if not repeated:
+        return []
+    if len(repeated) == len(paragraphs):
+        start, end, _ = paragraphs[max(repeated)]
+        return [Change(start, end, text[start:end], "flagged")]
+    return [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, repeated).values()]

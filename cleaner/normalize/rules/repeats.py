@@ -1,0 +1,68 @@
+"""Repeated paragraphs and sentences inside one article: the later copy goes."""
+
+from __future__ import annotations
+
+import regex
+
+from cleaner.normalize.registry import Change, merge_removals, rule
+from cleaner.text import remove_paragraphs_spans, sentence_spans, split_paragraphs
+
+_SPACE = regex.compile(r"\s+")
+MIN_PARAGRAPH_WORDS = 5
+MIN_SENTENCE_WORDS = 8
+
+
+def _key(s: str) -> str:
+    return _SPACE.sub(" ", s).strip()
+
+
+@rule("repeated-paragraph", "repeats")
+def repeated_paragraph(text: str, title: str | None) -> list[Change]:
+    """A paragraph that repeats an earlier paragraph of the same article, word for word.
+
+    Fixes: the second copy of a 5-word-or-longer paragraph.
+    Leaves alone: short repeated lines (`* * *`, `Yes.`, list items, subheads), paragraphs that
+    differ in any word.
+    """
+    paragraphs = split_paragraphs(text)
+    seen: set[str] = set()
+    later: set[int] = set()
+    for i, (_, _, p) in enumerate(paragraphs):
+        k = _key(p)
+        if len(k.split()) < MIN_PARAGRAPH_WORDS:
+            continue
+        if k in seen:
+            later.add(i)
+        seen.add(k)
+    return [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, later).values()]
+
+
+@rule("repeated-sentence", "repeats")
+def repeated_sentence(text: str, title: str | None) -> list[Change]:
+    """A sentence of 8 or more words that repeats an earlier sentence of the same article.
+
+    Fixes: `He resigned on Monday after the vote in parliament. ... He resigned on Monday after
+    the vote in parliament.` loses the second copy (with the space before it).
+    Leaves alone: short repeated sentences (`It was not.`), near-repeats, sentences split at
+    abbreviations or decimals (`2.5 percent`, `U.S.`, `U.K.` do not end a sentence).
+    """
+    seen: set[str] = set()
+    changes = []
+    paragraphs = split_paragraphs(text)
+    whole: set[int] = set()
+    for i, (start, _, p) in enumerate(paragraphs):
+        spans = sentence_spans(p)
+        for j, (a, b) in enumerate(spans):
+            k = _key(p[a:b])
+            if len(k.split()) < MIN_SENTENCE_WORDS:
+                continue
+            if k in seen:
+                if len(spans) == 1:
+                    whole.add(i)  # a one-sentence paragraph repeating a sentence: a pull quote
+                elif j > 0:  # take the whitespace before the sentence
+                    changes.append(Change(start + spans[j - 1][1], start + b))
+                else:  # the first sentence: take the whitespace after it
+                    changes.append(Change(start + a, start + spans[1][0]))
+            seen.add(k)
+    changes += [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, whole).values()]
+    return merge_removals(changes)

@@ -1,0 +1,130 @@
+"""Sentences cut at either end: a body or paragraph that starts mid-sentence, the dangling tail of
+a sentence whose start was cut (`Ltd., where he watched ...`), and a body that stops mid-sentence."""
+
+from __future__ import annotations
+
+import regex
+
+from cleaner.normalize.registry import Change, rule
+from cleaner.text import ends_sentence, remove_paragraphs_spans, sentence_spans, split_paragraphs
+
+# Lowercase words that legitimately start a paragraph: name particles (`de Blasio`), brands.
+_PARTICLES = frozenset("de da di del della van von der den le la al el bin ibn ben dos du ter ten".split())
+_FIRST_WORD = regex.compile(r"\S+")
+
+
+def _starts_mid_sentence(p: str) -> bool:
+    m = _FIRST_WORD.match(p)
+    if not m:
+        return False
+    word = m.group()
+    if not word[0].islower() or not word[0].isalpha():
+        return False  # capitals, digits, quotes, bullets, dashes: a sentence, list item or heading
+    if any(ch.isupper() for ch in word[1:]):
+        return False  # iPhone, eBay, al-Assad
+    if any(ch in word for ch in "./@:_#") and not word.endswith((".", ":")):
+        return False  # example.com, @handle, e-mail addresses
+    if word.casefold() in _PARTICLES:
+        rest = p[m.end() :].lstrip()
+        if rest[:1].isupper():
+            return False  # de Blasio, van Gogh, bin Laden
+    return True
+
+
+@rule("truncated-start", "truncation")
+def truncated_start(text: str, title: str | None) -> list[Change]:
+    """A paragraph that starts mid-sentence (with a lowercase word) loses the words up to its
+    first sentence end; a paragraph that is only such a fragment goes.
+
+    Fixes: `in the city, officials said. The mayor left.` -> `The mayor left.`
+    Leaves alone: `iPhone sales rose.`, `eBay said.`, `de Blasio said.`, `e-mail`, paragraphs that
+    start with a digit, quote, bullet or capital, lowercase lines without a sentence end (list
+    items, headings), the only paragraph of a body (flagged instead).
+    """
+    paragraphs = split_paragraphs(text)
+    whole: set[int] = set()
+    changes = []
+    for i, (start, _, p) in enumerate(paragraphs):
+        if not _starts_mid_sentence(p):
+            continue
+        spans = sentence_spans(p)
+        if not ends_sentence(p[: spans[0][1]]):
+            continue  # no sentence end: a list item or heading, not a cut sentence
+        if len(spans) > 1:
+            changes.append(Change(start, start + spans[1][0]))
+        elif len(paragraphs) > 1:
+            whole.add(i)
+        else:
+            changes.append(Change(start, start + len(p), p, "flagged"))
+    if whole and len(whole) == len(paragraphs):
+        return changes
+    changes += [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, whole).values()]
+    return sorted(changes, key=lambda c: c.start)
+
+
+# A company suffix or generational suffix left over from a sentence whose start was cut, then
+# a relative clause: `Ltd., where he watched`, `Inc., which makes`, `Jr., who said`.
+_DANGLING = regex.compile(
+    r"(?:Ltd|Inc|Co|Corp|Corporation|Company|LLC|LLP|PLC|plc|GmbH|AG|SA|S\.A|NV|N\.V|Pty|Bhd|Jr|Sr)\.?,\s+"
+    r"(?:where|which|who|whose|whom|when|while|and|but|in\s+which|that)\b"
+)
+
+
+@rule("dangling-tail", "truncation")
+def dangling_tail(text: str, title: str | None) -> list[Change]:
+    """A sentence that is only the tail of a cut one, opening with a company or name suffix and a
+    relative clause, goes with the space before it.
+
+    Fixes: `...more than three centuries. Ltd., where he watched production processes.` ->
+    `...more than three centuries.`
+    Leaves alone: `Ltd. said on Monday`, `Acme Co., which makes tools, said` (the suffix inside
+    a sentence), `Inc. magazine`.
+    """
+    changes = []
+    for start, _, p in split_paragraphs(text):
+        spans = sentence_spans(p)
+        for j, (a, b) in enumerate(spans):
+            if not _DANGLING.match(p, a):
+                continue
+            if j > 0:
+                changes.append(Change(start + spans[j - 1][1], start + b))
+            elif len(spans) > 1:
+                changes.append(Change(start + a, start + spans[1][0]))
+    return changes
+
+
+_TAIL_OK_END = tuple(":)]}>»\"”’'")
+MIN_TAIL_WORDS = 3
+MIN_FRAGMENT_WORDS = 8
+
+
+@rule("truncated-end", "truncation")
+def truncated_end(text: str, title: str | None) -> list[Change]:
+    """A body that stops mid-sentence loses the unfinished sentence.
+
+    Fixes: `He left. The company said it would` -> `He left.`; a last paragraph of 8 or more
+    words with no sentence end at all, when other paragraphs come before it.
+    Leaves alone: endings in `.`, `!`, `?`, `…`, `."` or `.”`; endings in `:` or a closing
+    bracket; short last lines (`Reuter`, a sign-off, a heading, a list item); a tail of fewer
+    than 3 words; a body of one unfinished paragraph (flagged instead).
+    """
+    paragraphs = split_paragraphs(text)
+    if not paragraphs:
+        return []
+    start, end, p = paragraphs[-1]
+    body = p.rstrip()
+    if ends_sentence(body) or body.endswith(_TAIL_OK_END):
+        return []
+    spans = sentence_spans(body)
+    if len(spans) > 1:
+        a, b = spans[-1]
+        tail = body[a:b]
+        if len(tail.split()) < MIN_TAIL_WORDS or not tail[:1].isupper():
+            return []
+        return [Change(start + spans[-2][1], start + b)]
+    if len(body.split()) < MIN_FRAGMENT_WORDS or not body[:1].isupper() and not _starts_mid_sentence(body):
+        return []
+    if len(paragraphs) == 1:
+        return [Change(start, start + len(body), body, "flagged")]
+    a, b = remove_paragraphs_spans(paragraphs, {len(paragraphs) - 1})[len(paragraphs) - 1]
+    return [Change(a, b)]

@@ -1,0 +1,113 @@
+"""Text geometry shared by the readers and the rules: where paragraphs are.
+
+A paragraph separator is a line break, optional spaces, and at least one more line break: the
+"blank line" of the seed format. Offsets are character offsets into the text, so rules can turn
+paragraph positions into edit spans.
+"""
+
+from __future__ import annotations
+
+import regex
+
+# A blank line may hold stray spaces or tabs; a run of several blank lines is still one separator.
+PARAGRAPH_BREAK = regex.compile(r"[ \t]*\r?\n(?:[ \t]*\r?\n)+")
+
+
+def split_paragraphs(text: str) -> list[tuple[int, int, str]]:
+    """Return (start, end, paragraph) for every non-empty paragraph, in order."""
+    spans = []
+    pos = 0
+    for m in PARAGRAPH_BREAK.finditer(text):
+        if m.start() > pos:
+            spans.append((pos, m.start(), text[pos : m.start()]))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text), text[pos:]))
+    return [s for s in spans if s[2].strip()]
+
+
+def paragraph_removal_span(paragraphs: list[tuple[int, int, str]], i: int) -> tuple[int, int]:
+    """The span that removes paragraph `i` together with one separator, so that what remains is
+    still paragraphs separated the way they were: the separator after it, or for the last
+    paragraph the one before it."""
+    start, end, _ = paragraphs[i]
+    if i + 1 < len(paragraphs):
+        return start, paragraphs[i + 1][0]
+    if i > 0:
+        return paragraphs[i - 1][1], end
+    return start, end
+
+
+def remove_paragraphs_spans(paragraphs: list[tuple[int, int, str]], indices: set[int]) -> dict[int, tuple[int, int]]:
+    """Spans that remove the paragraphs at `indices`, each together with one separator, so what is
+    left is still paragraphs separated as before. Paragraphs removed side by side get adjacent,
+    non-overlapping spans: a run with a paragraph after it takes the separators after each; a run
+    at the very end takes the separators before each."""
+    spans: dict[int, tuple[int, int]] = {}
+    n = len(paragraphs)
+    for i in sorted(indices):
+        later_kept = any(j not in indices for j in range(i + 1, n))
+        if later_kept or i == 0 and not any(j not in indices for j in range(n)):
+            end = paragraphs[i + 1][0] if i + 1 < n else paragraphs[i][1]
+            spans[i] = (paragraphs[i][0], end)
+        elif i > 0:
+            spans[i] = (paragraphs[i - 1][1], paragraphs[i][1])
+        else:
+            spans[i] = (paragraphs[i][0], paragraphs[i][1])
+    return spans
+
+
+# --- sentences ---------------------------------------------------------------------------------
+
+# Words that end in a period without ending a sentence. Lowercase, without the final period.
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof gen sen rep gov lt col sgt capt cmdr adm maj st jr sr rev hon pres supt
+    inc ltd co corp bros llc plc no nos vs etc approx dept est fig jan feb mar apr jun jul aug sep
+    sept oct nov dec mon tue tues wed thu thur thurs fri sat sun ft mt ave blvd rd hwy""".split()
+)
+
+# A terminator run, closing quotes/brackets, whitespace, then something that can start a sentence.
+_BOUNDARY = regex.compile(r"[.!?…]+[\"”’')\]]*(\s+)(?=[\"“‘'(\[]?[\p{Lu}\p{N}])")
+_DOTTED = regex.compile(r"(?:\p{L}\.)+\p{L}?")  # U.S, e.g, p.m, a.m (the last dot is the boundary's)
+
+
+def _is_abbreviation(p: str, dot: int) -> bool:
+    """Whether the period at `dot` ends an abbreviation (`Mr.`, `U.S.`, an initial) rather than
+    a sentence."""
+    start = dot
+    while start > 0 and not p[start - 1].isspace() and p[start - 1] not in "\"“‘'([":
+        start -= 1
+    token = p[start:dot]
+    if not token:
+        return False
+    if token.casefold() in ABBREVIATIONS:
+        return True
+    if len(token) == 1 and token.isalpha() and token.isupper():
+        return True  # an initial: John F. Kennedy
+    return bool(_DOTTED.fullmatch(token + "."))
+
+
+def sentence_spans(p: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of paragraph `p`; the whitespace between sentences belongs to
+    neither. Knows abbreviations (`Mr.`, `U.S.`), initials and decimals (`2.5`), which never end a
+    sentence here."""
+    spans = []
+    start = 0
+    for m in _BOUNDARY.finditer(p):
+        term_end = m.start(1)
+        first_dot = m.start()
+        if p[first_dot] == "." and p[first_dot : first_dot + 2] != ".." and _is_abbreviation(p, first_dot):
+            continue
+        spans.append((start, term_end))
+        start = m.end(1)
+    if start < len(p):
+        spans.append((start, len(p.rstrip()) if p[start:].strip() else len(p)))
+    return spans
+
+
+_TERMINATED = regex.compile(r"(?:[.!?…]|\.\.\.)[\"”’')\]]*\s*$")
+
+
+def ends_sentence(s: str) -> bool:
+    """Whether `s` ends with sentence-final punctuation (closing quotes and brackets allowed)."""
+    return bool(_TERMINATED.search(s))
