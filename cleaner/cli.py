@@ -1,0 +1,268 @@
+"""The `cleaner` command: a thin typer layer over the library.
+
+Data goes to stdout, messages and progress to stderr (progress only on a terminal). Exit codes:
+0 ok, 1 findings (`--check` found something to fix), 2 usage, config or input error, 130 when
+interrupted. Errors are one line (`error: path:line: reason`); `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from cleaner import __version__
+from cleaner.config import FileConfig, load_config
+from cleaner.errors import CleanerError
+from cleaner.io.readers import ReadOptions
+from cleaner.model import CleanResult, Rejected
+from cleaner.normalize import all_rules, select_rules
+from cleaner.pipeline import CleanJob, CleanStats, run_clean, write_rejects
+
+app = typer.Typer(
+    name="cleaner",
+    help="Clean scraped news-article dumps and find what is duplicated in them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cleaner {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+# Options shared by the commands that read a corpus.
+PathsArg = Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .jsonl, .jsonl.gz, .csv, .parquet).", show_default=False)]
+TextField = Annotated[Optional[str], typer.Option("--text-field", help="Field holding the body (dotted path for nested JSON). [default: text]")]
+TitleField = Annotated[Optional[str], typer.Option("--title-field", help="Field holding the title. [default: title]")]
+IdField = Annotated[Optional[str], typer.Option("--id-field", help="Field holding the record id; without one the id is path:record. [default: id]")]
+ParagraphSep = Annotated[Optional[str], typer.Option("--paragraph-sep", help="Marker that joins paragraphs in the text (e.g. ' ### '). [default: blank line]")]
+SkipInvalid = Annotated[Optional[bool], typer.Option("--skip-invalid/--no-skip-invalid", help="Go on past bad records, writing each to the rejects file.")]
+Rejects = Annotated[Path, typer.Option("--rejects", help="Where --skip-invalid writes rejected records (JSONL).")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Config file (default: nearest cleaner.toml or pyproject.toml with [tool.cleaner]).")]
+
+
+def _read_options(cfg: FileConfig, text_field: str | None, title_field: str | None, id_field: str | None, paragraph_sep: str | None) -> ReadOptions:
+    return ReadOptions(
+        text_field=cfg.get("text-field", text_field, "text"),
+        title_field=cfg.get("title-field", title_field, "title"),
+        id_field=cfg.get("id-field", id_field, "id"),
+        paragraph_sep=cfg.get("paragraph-sep", paragraph_sep, None),
+    )
+
+
+def _split_names(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+
+
+@app.command()
+def clean(
+    paths: PathsArg,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Output file, or folder for several inputs.")] = None,
+    in_place: Annotated[bool, typer.Option("--in-place", help="Rewrite the input files.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of what would change.")] = False,
+    edits: Annotated[Optional[Path], typer.Option("--edits", help="Write the edit log (JSONL, one edit a line).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="Report format on stdout: 'text' (nothing on stdout) or 'json'.")] = "text",
+    select: Annotated[Optional[list[str]], typer.Option("--select", help="Rules or rule families to run (repeat or comma-separate). [default: all]")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Rules or rule families not to run.")] = None,
+    text_field: TextField = None,
+    title_field: TitleField = None,
+    id_field: IdField = None,
+    paragraph_sep: ParagraphSep = None,
+    skip_invalid: SkipInvalid = None,
+    rejects: Rejects = Path("cleaner-rejects.jsonl"),
+    config: ConfigOpt = None,
+) -> None:
+    """Fix scraping artifacts in article files, keeping their format, order and other fields."""
+    with _errors():
+        if fmt not in ("text", "json"):
+            raise typer.BadParameter(f"unknown format '{fmt}'; use 'text' or 'json'", param_hint="--format")
+        looking = check or diff or fmt == "json" or edits is not None
+        if output is not None and in_place:
+            raise typer.BadParameter("give either -o/--output or --in-place, not both")
+        if (output is not None or in_place) and check:
+            raise typer.BadParameter("--check writes nothing; drop -o/--in-place or --check")
+        if output is None and not in_place and not looking:
+            raise typer.BadParameter("say where to write: -o OUT or --in-place (or --check, --diff, --edits, --format json to only look)")
+        cfg = load_config(config)
+        rules = select_rules(_split_names(select) or cfg.values.get("select"), _split_names(ignore) or cfg.values.get("ignore"))
+        job = CleanJob(
+            paths=paths,
+            rules=rules,
+            read_options=_read_options(cfg, text_field, title_field, id_field, paragraph_sep),
+            output=output,
+            in_place=in_place,
+            skip_invalid=cfg.get("skip-invalid", skip_invalid, False),
+        )
+        rejected: list[Rejected] = []
+        documents: list[dict[str, object]] = []
+        edit_log = _EditLog(edits) if edits else None
+
+        def on_result(r: CleanResult) -> None:
+            if diff and r.changed:
+                _print_diff(r)
+            if edit_log:
+                edit_log.add(r)
+            if fmt == "json" and r.edits:
+                documents.append(_result_json(r))
+
+        try:
+            with _progress() as progress:
+                stats = run_clean(job, on_result=on_result, on_reject=rejected.append, on_file=progress)
+        except BaseException:
+            if edit_log:
+                edit_log.abort()
+            raise
+        if edit_log:
+            edit_log.commit()
+        if rejected:
+            write_rejects(rejects, rejected)
+        if fmt == "json":
+            out.print_json(json.dumps({"version": 1, "documents": documents, "stats": stats.to_dict()}, ensure_ascii=False), indent=None)
+        _summary(stats, rules, wrote=output is not None or in_place, rejects=rejects if rejected else None)
+        if check and stats.changed:
+            raise typer.Exit(1)
+
+
+@app.command("rules")
+def list_rules() -> None:
+    """List the normalizer's rules, in the order they run."""
+    table = Table(title="cleaner rules", title_justify="left")
+    table.add_column("rule", style="bold")
+    table.add_column("family")
+    table.add_column("fields")
+    table.add_column("what it fixes", overflow="fold")
+    for r in all_rules():
+        table.add_row(r.name, r.family, ",".join(r.fields), r.summary)
+    out.print(table)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+class _errors:
+    """Turn library errors, bad options and Ctrl-C into one-line messages and exit codes."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:  # type: ignore[no-untyped-def]
+        if exc is None or isinstance(exc, (typer.Exit, SystemExit)):
+            return False
+        if _state["debug"] and not isinstance(exc, KeyboardInterrupt):
+            return False
+        if isinstance(exc, KeyboardInterrupt):
+            err.print("interrupted: nothing half-written was left behind")
+            raise typer.Exit(130)
+        if isinstance(exc, typer.BadParameter):
+            return False  # typer prints usage errors itself, with exit code 2
+        if isinstance(exc, CleanerError):
+            err.print(Text.assemble(("error: ", "red"), str(exc)))
+            raise typer.Exit(exc.exit_code)
+        return False
+
+
+class _EditLog:
+    def __init__(self, path: Path) -> None:
+        from cleaner.io.writers import AtomicFile
+
+        self.file = AtomicFile(path)
+
+    def add(self, r: CleanResult) -> None:
+        for e in r.edits:
+            row = {"doc": r.original.id, "path": r.original.origin.path, "record": r.original.origin.record, **e.to_dict()}
+            self.file.fh.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
+
+    def commit(self) -> None:
+        self.file.commit()
+
+    def abort(self) -> None:
+        self.file.abort()
+
+
+def _result_json(r: CleanResult) -> dict[str, object]:
+    o = r.original.origin
+    return {"doc": r.original.id, "path": o.path, "record": o.record, "line": o.line, "changed": r.changed, "edits": [e.to_dict() for e in r.edits]}
+
+
+def _print_diff(r: CleanResult) -> None:
+    name = f"{r.original.origin.path}:{r.original.origin.record}"
+    before = [*(["# " + r.original.title] if r.original.title is not None else []), *r.original.text.splitlines()]
+    after = [*(["# " + r.document.title] if r.document.title is not None else []), *r.document.text.splitlines()]
+    for line in difflib.unified_diff(before, after, f"a/{name}", f"b/{name}", lineterm=""):
+        sys.stdout.write(line + "\n")
+
+
+class _progress:
+    """A file-count progress bar on stderr when it is a terminal; nothing otherwise."""
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        self.bar = None
+        if err.is_terminal:
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} files"), TimeElapsedColumn(), console=err, transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("cleaning", total=None)
+        return self._advance
+
+    def _advance(self, f: object) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"cleaning {getattr(f, 'path', '')}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _summary(stats: CleanStats, rules: list, wrote: bool, rejects: Path | None) -> None:  # type: ignore[type-arg]
+    if stats.edits:
+        table = Table(title="edits by rule", title_justify="left")
+        table.add_column("rule")
+        table.add_column("edits", justify="right")
+        for name in [r.name for r in rules if r.name in stats.edits]:
+            table.add_row(name, str(stats.edits[name]))
+        err.print(table)
+    verb = "written" if wrote else "checked"
+    line = f"{stats.files} files: {stats.read} records read, {stats.written} {verb}, {stats.rejected} rejected; {stats.changed} changed"
+    if rejects:
+        line += f"; rejects in {rejects}"
+    err.print(line)
+    if stats.files and not stats.read:
+        err.print("[yellow]warning:[/yellow] the input holds no records (empty corpus)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
