@@ -15,7 +15,7 @@ _AGENCY = r"(?:getty(?:\s+images)?|ap(?:\s+photo)?|afp|reuters|epa|efe|xinhua|sh
 
 _ANYWHERE = [
     r"advertisements?|sponsored(?:\s+content)?|ad\s+feedback|scroll\s+to\s+continue(?:\s+with\s+content)?",
-    r"(?:story|article|text)\s+continues?\s+(?:below|after\s+(?:the\s+)?(?:advertisement|ad))",
+    r"(?:story|article|text)\s+continu(?:e|es|ed)\s+(?:below|after\s+(?:the\s+)?(?:advertisement|ad))",
     r"continue\s+reading(?:\s+(?:the\s+)?(?:main\s+)?(?:story|article|below))?",
     r"(?:click|tap)\s+here\s+to\s+[^.!?]{1,80}[.!]?",
     r"share\s+(?:this|the)\s+(?:article|story|post|page)(?:\s+on\s+\S+)?:?",

@@ -8,7 +8,7 @@ from cleaner.normalize.registry import Change, rule
 
 # Two copies of a word on one line (a line break between them is layout, not a slip).
 # The backreference matches case-insensitively, so `The the` is found too.
-_DOUBLE = regex.compile(r"(?<![\p{L}\p{N}'’\-])(\p{L}+)([ \t]+)(\1)(?![\p{L}\p{N}'’\-])", regex.IGNORECASE)
+_DOUBLE = regex.compile(r"(?<![\p{L}\p{N}'’&\-])(\p{L}+)([ \t]+)(\1)(?![\p{L}\p{N}'’&\-])", regex.IGNORECASE)
 
 # Doubles that are grammatical or idiomatic in running English text.
 LEGITIMATE = frozenset(
@@ -38,6 +38,8 @@ def _is_slip(first: str, second: str, following: str) -> bool:
         return bool(nxt) and (nxt.casefold() in _CLAUSE_START or (nxt[0].isupper() and nxt != "I'm"))
     if w in LEGITIMATE:
         return False
+    if second.isupper() and len(second) > 1 and not first.isupper():
+        return False  # `at AT&T`, `us US`: the second is an acronym, not a copy
     if w in FUNCTION_WORDS:
         return True
     # Other words: a slip when the second copy is lowercase. `Bora Bora`, `Walla Walla`,
