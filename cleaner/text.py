@@ -7,12 +7,17 @@ paragraph positions into edit spans.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import regex
 
 # A blank line may hold stray spaces or tabs; a run of several blank lines is still one separator.
 PARAGRAPH_BREAK = regex.compile(r"[ \t]*\r?\n(?:[ \t]*\r?\n)+")
 
 
+# Most rules need the paragraphs of the same text; caching the last few texts saves re-splitting.
+# Callers must not mutate the returned lists.
+@lru_cache(maxsize=16)
 def split_paragraphs(text: str) -> list[tuple[int, int, str]]:
     """Return (start, end, paragraph) for every non-empty paragraph, in order."""
     spans = []
@@ -87,6 +92,7 @@ def _is_abbreviation(p: str, dot: int) -> bool:
     return bool(_DOTTED.fullmatch(token + "."))
 
 
+@lru_cache(maxsize=4096)
 def sentence_spans(p: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of paragraph `p`; the whitespace between sentences belongs to
     neither. Knows abbreviations (`Mr.`, `U.S.`), initials and decimals (`2.5`), which never end a

@@ -14,27 +14,39 @@ from cleaner.text import remove_paragraphs_spans, split_paragraphs
 _AGENCY = r"(?:getty(?:\s+images)?|ap(?:\s+photo)?|afp|reuters|epa|efe|xinhua|shutterstock|istock(?:photo)?|bloomberg|the\s+associated\s+press|associated\s+press|pa(?:\s+images)?|anadolu|sipa|zuma)"
 
 _ANYWHERE = [
-    r"advertisements?|sponsored(?:\s+content)?|ad\s+feedback|scroll\s+to\s+continue(?:\s+with\s+content)?",
-    r"(?:story|article|text)\s+continu(?:e|es|ed)\s+(?:below|after\s+(?:the\s+)?(?:advertisement|ad))",
+    r"advertisements?:?|ad|sponsored(?:\s+content)?|ad\s+feedback|scroll\s+to\s+continue(?:\s+with\s+content)?",
+    r"advertisement\s+continue\s+reading(?:\s+the)?(?:\s+main)?\s+story",
+    r"(?:story|article|text)\s+continu(?:e|es|ed)(?:\s+(?:below|after\s+(?:the\s+)?(?:advertisement|ad)))?",
     r"continue\s+reading(?:\s+(?:the\s+)?(?:main\s+)?(?:story|article|below))?",
-    r"(?:click|tap)\s+here\s+to\s+[^.!?]{1,80}[.!]?",
-    r"share\s+(?:this|the)\s+(?:article|story|post|page)(?:\s+on\s+\S+)?:?",
+    r"(?:click|tap)(?:\s+here)?\s+(?:to|for)\s+[^.!?]{1,80}[.!]?(?:\s*\(opens\s+in\s+new\s+window\))?",
+    r"share\s+this(?:\s+(?:article|story|post|page))?\s*:?(?:\s+(?:share|tweet|post|email|pocket|facebook|twitter|whatsapp|linkedin|reddit|print))*",
     r"share\s+(?:on|via|to)\s+(?:facebook|twitter|x|whatsapp|linkedin|reddit|email|pinterest|messenger)",
     r"(?:share|tweet|email|print|comment)(?:\s*[|/·•]?\s*(?:share|tweet|email|print|comments?|facebook|twitter|whatsapp|linkedin|pinterest|reddit|save))+",
-    r"(?:follow|like|find)\s+us\s+on\s+(?:facebook|twitter|instagram|linkedin|youtube|tiktok|x)(?:\s*(?:and|,|or)\s*(?:facebook|twitter|instagram|linkedin|youtube|tiktok|x))*[.!]?",
-    r"(?:sign\s+up|subscribe|register)\s+(?:now\s+)?(?:for|to)\s+[^.!?]{0,60}newsletters?[^.!?]{0,60}[.!]?",
-    r"(?:get|receive)\s+(?:our|the)\s+[^.!?]{0,40}newsletters?[^.!?]{0,60}[.!]?",
-    r"subscribe\s+(?:now|today)?[^.!?]{0,40}[.!]?",
-    r"(?:read|see|watch)\s+more\s*[:>»-].{1,150}|(?:read|see|watch)\s+more[.!]?",
-    r"related(?:\s+(?:articles?|stories|coverage|content|links?))?\s*[:>»-].{0,150}|related\s+(?:articles?|stories|coverage)",
-    r"(?:photo|image|picture|video|graphic)s?(?:\s+credit)?\s*:\s*.{1,100}",
+    r"(?:follow|like|find)\s+us\s+on\s+(?:facebook|twitter|instagram|linkedin|youtube|tiktok|x)(?:\s*(?:and|,|or)\s*(?:facebook|twitter|instagram|linkedin|youtube|tiktok|x))*(?:\s+@\w+)?[.!]?",
+    r"follow\s+@\w+(?:\s+follow\s+@\w+)*",
+    r"(?:sign\s+up|subscribe|register|get|receive)\b[^.!?]{0,80}\b(?:newsletters?|inbox)\b.{0,160}",
+    r"subscribe\s+(?:now|today|to|on)\b[^.!?]{0,80}[.!]?",
+    r"(?:read|see|watch)\s+more\s*(?:[:>»-].{0,150}|here)?[.!]?|read\s+the\s+full\s+(?:story|article)[.!]?",
+    r"just\s+watched\b.{0,200}|watch\s+the\s+latest\s+video\b.{0,80}",
+    r"related(?:\s+(?:articles?|stories|coverage|content|links?|video|post))?\s*[:>»-].{0,150}|related\s+(?:articles?|stories|coverage)",
+    r"(?:photo|image|picture|video|graphic)s?",
+    r"(?:photo|image|picture|video|graphic)s?(?:\s+(?:credit|source))?\s*:\s*.{1,100}",
     r"\(?(?:photo|image|picture)s?\s+(?:by|courtesy\s+of|credit)\s*:?\s*.{1,80}\)?",
+    r"\(\s*photos?\s*:.{1,120}\)",
     r"[\p{L}\p{M} .'-]{2,60}/" + _AGENCY + r"(?:\s*(?:/|via)\s*[\p{L} .-]{1,40})*\)?",
     r"(?:image|photo)\s+(?:copyright|caption)\b.{0,200}",
     r"enlarge\s+this\s+image(?:\s+toggle\s+caption\b.{0,200})?|toggle\s+caption\b.{0,200}|hide\s+caption\b.{0,200}",
+    r"(?:copyright\s*(?:©|\(c\))?|©)\s*(?:\d{4}|\(c\))\b.{0,200}",
     r"(?:copyright\s+|©\s*|\(c\)\s*)[^\n]{0,80}all\s+rights\s+reserved\.?[^\n]{0,160}",
     r"this\s+material\s+may\s+not\s+be\s+published,\s+broadcast,\s+rewritten,?\s+or\s+redistributed\.?",
 ]
+# Cheap gate: a line can only be boilerplate if it starts with one of these words or names an
+# agency after a slash, so the full patterns run on few lines.
+_GATE = regex.compile(
+    r"\(?\s*(?:advert|ad\b|sponsor|scroll|story|article|text|continu|click|tap|share|follow|like|find|sign|subscri|regist|get|receiv"
+    r"|read|see|watch|just|related|photo|image|pictur|video|graphic|enlarge|toggle|hide|copyright|©|\(c\)|this|tweet|email|print|comment)",
+    regex.IGNORECASE,
+)
 
 # Only near the top of an article: bylines and time stamps, which elsewhere may be content.
 _NAME = r"(?:[\p{Lu}][\p{L}\p{M}'’.-]*|de|van|von|da|di|del|la|le|al|bin|ibn)"
@@ -57,7 +69,7 @@ def is_boilerplate(line: str, near_top: bool) -> bool:
     s = line.strip()
     if not s or len(s) > MAX_LINE:
         return False
-    if _ANYWHERE_RE.fullmatch(s):
+    if (_GATE.match(s) or "/" in s) and _ANYWHERE_RE.fullmatch(s):
         return True
     if near_top:
         by = s[:3].casefold() == "by " and _TOP_RE.fullmatch("by " + s[3:])

@@ -11,6 +11,7 @@ from cleaner.text import ends_sentence, remove_paragraphs_spans, sentence_spans,
 # Lowercase words that legitimately start a paragraph: name particles (`de Blasio`), brands.
 _PARTICLES = frozenset("de da di del della van von der den le la al el bin ibn ben dos du ter ten".split())
 _FIRST_WORD = regex.compile(r"\S+")
+_LIST_MARKER = regex.compile(r"(?:[ivxlc]+|[a-z])[.)]")
 
 
 def _starts_mid_sentence(p: str) -> bool:
@@ -24,6 +25,8 @@ def _starts_mid_sentence(p: str) -> bool:
         return False  # iPhone, eBay, al-Assad
     if any(ch in word for ch in "./@:_#") and not word.endswith((".", ":")):
         return False  # example.com, @handle, e-mail addresses
+    if _LIST_MARKER.fullmatch(word):
+        return False  # `iv.`, `b)`: a list item
     if word.casefold() in _PARTICLES:
         rest = p[m.end() :].lstrip()
         if rest[:1].isupper():
@@ -94,7 +97,18 @@ def dangling_tail(text: str, title: str | None) -> list[Change]:
 
 
 _TAIL_OK_END = tuple(":)]}>»\"”’'")
-MIN_TAIL_WORDS = 3
+MIN_TAIL_WORDS = 4
+_LINKISH = regex.compile(r"@|https?://|www\.|:")
+
+
+def _stops_mid_sentence(s: str) -> bool:
+    """A cut sentence ends on a lowercase word or a comma; a title-case phrase (`Politics
+    Without Bannisters`), a label with a colon or an address is a sign-off, not a cut."""
+    words = s.split()
+    if not words or _LINKISH.search(s):
+        return False
+    last = words[-1]
+    return last[:1].islower() or last.endswith(",")
 MIN_FRAGMENT_WORDS = 8
 
 
@@ -106,7 +120,7 @@ def truncated_end(text: str, title: str | None) -> list[Change]:
     words with no sentence end at all, when other paragraphs come before it.
     Leaves alone: endings in `.`, `!`, `?`, `…`, `."` or `.”`; endings in `:` or a closing
     bracket; short last lines (`Reuter`, a sign-off, a heading, a list item); a tail of fewer
-    than 3 words; a body of one unfinished paragraph (flagged instead).
+    than 4 words, one ending in a capitalised word, or one with a colon, `@` or a URL; a body of one unfinished paragraph (flagged instead).
     """
     paragraphs = split_paragraphs(text)
     if not paragraphs:
@@ -119,10 +133,12 @@ def truncated_end(text: str, title: str | None) -> list[Change]:
     if len(spans) > 1:
         a, b = spans[-1]
         tail = body[a:b]
-        if len(tail.split()) < MIN_TAIL_WORDS or not tail[:1].isupper():
+        if len(tail.split()) < MIN_TAIL_WORDS or not tail[:1].isupper() or not _stops_mid_sentence(tail):
             return []
         return [Change(start + spans[-2][1], start + b)]
     if len(body.split()) < MIN_FRAGMENT_WORDS or not body[:1].isupper() and not _starts_mid_sentence(body):
+        return []
+    if not _stops_mid_sentence(body):
         return []
     if len(paragraphs) == 1:
         return [Change(start, start + len(body), body, "flagged")]

@@ -1,0 +1,166 @@
+"""The command line: exit codes, one-line errors, reports, and what lands on disk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cleaner import __version__
+from cleaner.cli import app
+from tests.conftest import FIXTURES, SEEDS
+
+SEED = next(SEEDS.glob("*.txt"))
+
+
+def run(*args: str, cwd: Path | None = None):
+    runner = CliRunner()
+    if cwd is not None:
+        import os
+
+        old = os.getcwd()
+        os.chdir(cwd)
+        try:
+            return runner.invoke(app, list(args))
+        finally:
+            os.chdir(old)
+    return runner.invoke(app, list(args))
+
+
+def test_version():
+    r = run("--version")
+    assert r.exit_code == 0 and r.stdout.strip() == f"cleaner {__version__}"
+
+
+def test_clean_seed_to_output(tmp_path):
+    out = tmp_path / "out.txt"
+    r = run("clean", str(SEED), "-o", str(out))
+    assert r.exit_code == 0, r.output
+    text = out.read_text("utf-8")
+    assert text.startswith("World Media\n\nKim Jong-un leaves China")
+    assert text.count("Kim Jong-un leaves China with 'backing for second Trump summit'") == 1
+    assert "1 records read, 1 written, 0 rejected; 1 changed" in r.stderr
+
+
+def test_check_exits_1_when_something_would_change_and_writes_nothing(tmp_path):
+    r = run("clean", str(SEED), "--check")
+    assert r.exit_code == 1
+    clean = tmp_path / "clean.txt"
+    clean.write_text("Source\n\nA title\n\nA clean paragraph.\n", encoding="utf-8")
+    assert run("clean", str(clean), "--check").exit_code == 0
+
+
+def test_diff_and_json_report():
+    r = run("clean", str(SEED), "--diff")
+    assert "-Xi told Kim that that China supports the U.S." in r.stdout
+    assert "+Xi told Kim that China supports the U.S." in r.stdout
+    r = run("clean", str(SEED), "--format", "json")
+    report = json.loads(r.stdout)
+    assert report["version"] == 1 and report["stats"]["read"] == 1
+    assert sorted(e["rule"] for e in report["documents"][0]["edits"]) == ["dangling-tail", "doubled-word", "headline-repeat", "stray-period"]
+
+
+def test_edit_log_file(tmp_path):
+    log = tmp_path / "edits.jsonl"
+    r = run("clean", str(SEED), "--edits", str(log))
+    assert r.exit_code == 0
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert {row["rule"] for row in rows} == {"dangling-tail", "doubled-word", "headline-repeat", "stray-period"}
+    assert all({"doc", "path", "record", "start", "end", "before", "after"} <= set(row) for row in rows)
+
+
+def test_select_and_ignore(tmp_path):
+    r = run("clean", str(SEED), "--format", "json", "--select", "doubled,fragments")
+    assert sorted(e["rule"] for e in json.loads(r.stdout)["documents"][0]["edits"]) == ["doubled-word", "stray-period"]
+    r = run("clean", str(SEED), "--format", "json", "--ignore", "doubled-word", "--ignore", "headline")
+    assert sorted(e["rule"] for e in json.loads(r.stdout)["documents"][0]["edits"]) == ["dangling-tail", "stray-period"]
+
+
+def test_unknown_rule_lists_the_known_ones():
+    r = run("clean", str(SEED), "--check", "--select", "nope")
+    assert r.exit_code == 2
+    assert "unknown rule 'nope'; known rules: mojibake," in r.stderr
+
+
+def test_config_from_pyproject_and_command_line_first(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.cleaner]\nselect = ["doubled-word"]\n')
+    r = run("clean", str(SEED), "--format", "json", cwd=tmp_path)
+    assert [e["rule"] for e in json.loads(r.stdout)["documents"][0]["edits"]] == ["doubled-word"]
+    r = run("clean", str(SEED), "--format", "json", "--select", "stray-period", cwd=tmp_path)
+    assert [e["rule"] for e in json.loads(r.stdout)["documents"][0]["edits"]] == ["stray-period"]
+    (tmp_path / "pyproject.toml").write_text('[tool.cleaner]\nselekt = ["x"]\n')
+    r = run("clean", str(SEED), "--check", cwd=tmp_path)
+    assert r.exit_code == 2 and "unknown key 'selekt' in [tool.cleaner]; known: select, ignore" in r.stderr
+
+
+def test_bad_record_is_one_line_exit_2(write_jsonl, tmp_path):
+    src = write_jsonl(['{"text": "ok"}', '{"body": "x"}'])
+    r = run("clean", str(src), "-o", str(tmp_path / "o.jsonl"))
+    assert r.exit_code == 2
+    assert r.stderr.strip() == f"error: {src}:2: no field 'text' (fields: body); choose one with --text-field"
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_skip_invalid_writes_rejects_and_counts_add_up(write_jsonl, tmp_path):
+    src = write_jsonl(['{"text": "ok"}', "{bad", '{"text": null}', '{"text": "fine"}'])
+    rejects = tmp_path / "rejects.jsonl"
+    r = run("clean", str(src), "-o", str(tmp_path / "o.jsonl"), "--skip-invalid", "--rejects", str(rejects))
+    assert r.exit_code == 0
+    assert "4 records read, 2 written, 2 rejected" in r.stderr
+    rows = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [(row["line"], row["raw"]) for row in rows] == [(2, "{bad"), (3, '{"text": null}')]
+    assert len((tmp_path / "o.jsonl").read_text().splitlines()) == 2
+
+
+def test_empty_input_is_an_empty_corpus(tmp_path):
+    (tmp_path / "e.jsonl").write_text("")
+    r = run("clean", str(tmp_path / "e.jsonl"), "-o", str(tmp_path / "o.jsonl"))
+    assert r.exit_code == 0 and (tmp_path / "o.jsonl").read_text() == ""
+    assert "warning: the input holds no records" in r.stderr
+
+
+def test_in_place_rewrites_inputs(tmp_path):
+    f = tmp_path / "a.txt"
+    f.write_text("Label\n\nA title\n\nThe the vote passed.\n", encoding="utf-8")
+    assert run("clean", str(f), "--in-place").exit_code == 0
+    assert f.read_text() == "Label\n\nA title\n\nThe vote passed.\n"
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run("clean", str(SEED)).exit_code == 2  # nowhere to write
+    assert run("clean", str(SEED), "-o", str(tmp_path / "x"), "--in-place").exit_code == 2
+    assert run("clean", str(tmp_path / "missing.txt"), "--check").exit_code == 2
+    r = run("clean", str(SEED), "-o", str(SEED))
+    assert r.exit_code == 2 and "would overwrite its input" in r.stderr
+
+
+def test_rules_command_lists_every_rule():
+    r = run("rules")
+    for name in ["mojibake", "headline-repeat", "doubled-word", "truncated-end"]:
+        assert name in r.stdout
+
+
+def test_console_script_has_no_traceback(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{oops\n")
+    p = subprocess.run([sys.executable, "-m", "cleaner.cli", "clean", str(bad), "--check"], capture_output=True, text=True)
+    assert p.returncode == 2
+    assert "Traceback" not in p.stderr and f"{bad}:1: invalid JSON" in p.stderr
+
+
+@pytest.mark.parametrize("fixture", ["allsides_sample.jsonl", "bbc_sample.csv", "reuters_sample.parquet", "txt"])
+def test_clean_every_fixture_format_is_deterministic(fixture, tmp_path):
+    src = FIXTURES / "corpora" / fixture
+    a, b = tmp_path / "a", tmp_path / "b"
+    for out in (a, b):
+        out.mkdir()
+        r = run("clean", str(src), "-o", str(out / src.name))
+        assert r.exit_code == 0, r.output
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files_a and files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    for rel in files_a:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes()
