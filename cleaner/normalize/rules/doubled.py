@@ -16,14 +16,17 @@ LEGITIMATE = frozenset(
     """had that is was do bye ha haha ho hee no so very really far more many much blah bla yada
     tut knock chop choo go there now well yes oh bang boo dum la na hush pom ba din ding dong
     tsk pooh there bora walla sing baden pago mahi can tom night hip hey wow win never
-    again over round ever""".split()
+    again over round ever way long little big too""".split()
 )
 # Words whose double is never grammatical: fixed even in capitals (`The The`).
 FUNCTION_WORDS = frozenset(
-    """the a an of to in for on with at by from into onto about as and or but nor if than then
-    this these those their its his her our your my we they he she it you i be are were been
-    will would shall should can could may might must""".split()
+    """the a an of and or but nor if than then this these those their its his her our your my we
+    they he she it you i be are were been will would shall should could may might must""".split()
 ) - LEGITIMATE
+# Prepositions can end one phrase and start the next (`been in in months`, `aid to to be`), so
+# their double is a slip only before a determiner (`with with the`, `in in an`).
+PREPOSITIONS = frozenset("to in on at by for with from into onto about as up out off over under after before".split())
+_DETERMINERS = frozenset("the a an this that these those his her their its our my your some any every each no".split())
 # After `that that`, these can only start a new clause, so the second `that` is a slip:
 # `told Kim that that China supports` but not `I think that that is wrong`.
 _CLAUSE_START = frozenset("the a an he she it they we you i his her their our its there this those these".split())
@@ -43,6 +46,11 @@ def _is_slip(first: str, second: str, following: str) -> bool:
         return False  # `at AT&T`, `us US`: the second is an acronym, not a copy
     if w in FUNCTION_WORDS:
         return True
+    if w in PREPOSITIONS:
+        nxt = following.split(maxsplit=1)[0].casefold() if following.strip() else ""
+        return nxt in _DETERMINERS or nxt[:1].isdigit()
+    if any(ch.isupper() for ch in second[1:]):
+        return False  # `iStockphoto iStockphoto`: a credit or a name, not a typing slip
     # Other words: a slip when the second copy is lowercase. `Bora Bora`, `Walla Walla`,
     # `Duran Duran`: two capitalised copies are taken to be a name.
     return second[0].islower()
@@ -55,7 +63,8 @@ def doubled_word(text: str, title: str | None) -> list[Change]:
     Fixes: `the the`, `for for`, `The The`, `The the`, `said said`, and `that that` followed by a
     new clause (`told Kim that that China supports`).
     Leaves alone: `had had`, `that that is wrong`, `Bora Bora`, `Walla Walla`, `bye bye`,
-    `blah blah`, numbers (`10 10`), a word repeated across a line break.
+    `blah blah`, `way way too`, a stranded preposition (`been in in months`, `aid to to be`),
+    numbers (`10 10`), a word repeated across a line break.
     """
     changes = []
     for m in _DOUBLE.finditer(text):

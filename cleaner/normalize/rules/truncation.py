@@ -34,12 +34,19 @@ def _starts_mid_sentence(p: str) -> bool:
     return True
 
 
+def _broken_off(p: str) -> bool:
+    """A paragraph of running text (5+ words, not a list item) that stops mid-sentence."""
+    first = p.lstrip()[:1]
+    return len(p.split()) >= 5 and (first.isupper() or first in "\"“‘'") and not ends_sentence(p) and _stops_mid_sentence(p)
+
+
 @rule("truncated-start", "truncation")
 def truncated_start(text: str, title: str | None) -> list[Change]:
     """A paragraph that starts mid-sentence (with a lowercase word) loses the words up to its
     first sentence end; a paragraph that is only such a fragment goes.
 
-    Fixes: `in the city, officials said. The mayor left.` -> `The mayor left.`
+    Fixes: `in the city, officials said. The mayor left.` -> `The mayor left.`; a sentence broken
+    across two paragraphs (`debt above 90 percent\n\nare associated with`) is joined instead.
     Leaves alone: `iPhone sales rose.`, `eBay said.`, `de Blasio said.`, `e-mail`, paragraphs that
     start with a digit, quote, bullet or capital, lowercase lines without a sentence end (list
     items, headings), the only paragraph of a body (flagged instead).
@@ -53,6 +60,10 @@ def truncated_start(text: str, title: str | None) -> list[Change]:
         spans = sentence_spans(p)
         if not ends_sentence(p[: spans[0][1]]):
             continue  # no sentence end: a list item or heading, not a cut sentence
+        if i > 0 and _broken_off(paragraphs[i - 1][2]):
+            # The scraper broke one sentence into two paragraphs: join them, lose nothing.
+            changes.append(Change(paragraphs[i - 1][1], start, " ", "fixed"))
+            continue
         if len(spans) > 1:
             changes.append(Change(start, start + spans[1][0]))
         elif len(paragraphs) > 1:
