@@ -3,7 +3,7 @@
 Runs `cleaner.pipeline.run_clean` with no rules over a JSONL.gz corpus (and over CSV and Parquet
 copies of its first 5000 records), checks that what comes out parses to the same records in the
 same order, and times it against a plain `json.loads`/`json.dumps` loop measured in the same run.
-Every measured part runs in its own subprocess, so its peak RSS (from `wait4`) is its own; the
+Every measured part runs in its own subprocess, so its peak RSS (VmHWM, or wait4's ru_maxrss without /proc) is its own; the
 peak RSS for 5000 records and for the whole corpus should be close if reading and writing stream.
 
     python bench/bench_io.py                      # the full AllSides corpus (a few minutes)
@@ -91,7 +91,16 @@ def _work_idle(src: str, dst: str) -> dict:
     return {"elapsed": 0.0, "records": 0}
 
 
+def _work_idle_parquet(src: str, dst: str) -> dict:
+    import pyarrow.parquet  # noqa: F401
+
+    import cleaner.pipeline  # noqa: F401
+
+    return {"elapsed": 0.0, "records": 0}
+
+
 WORKERS = {
+    "idle-parquet": _work_idle_parquet,
     "ours": _work_ours,
     "baseline-jsonl": _work_baseline_jsonl,
     "baseline-csv": _work_baseline_csv,
@@ -437,6 +446,8 @@ def main() -> int:
         schema = table.schema
         del table
         pq_mb = pq_path.stat().st_size / 1e6
+        row_groups = pq.ParquetFile(pq_path).num_row_groups
+        idle_pq = run_worker("idle-parquet", pq_path, tmp / "unused")
         print(f"\n[5] Parquet round trip, {len(records):,} records ({pq_mb:.1f} MB on disk, MB/s counts the same {small_bytes / 1e6:.1f} MB of JSONL;"
               " baseline iter_batches -> to_pylist -> from_pylist -> ParquetWriter)")
         m, _ = timed_round_trip(
@@ -444,6 +455,7 @@ def main() -> int:
             lambda out: verify_parquet(records, schema, out),
         )
         failures += m
+        print(f"  (the copy has {row_groups} row group(s), each read whole; interpreter with cleaner and pyarrow imported, doing nothing: {idle_pq['maxrss_mib']:.1f} MiB)")
 
     print(f"\nresult: {'OK, every round trip matched' if failures == 0 else f'FAILED, {failures} mismatches'}")
     return 0 if failures == 0 else 1
