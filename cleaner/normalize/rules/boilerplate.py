@@ -35,7 +35,7 @@ _ANYWHERE = [
     r"\(\s*photos?\s*:.{1,120}\)",
     r"[\p{L}\p{M} .'-]{2,60}/" + _AGENCY + r"(?:\s*(?:/|via)\s*[\p{L} .-]{1,40})*\)?",
     r"(?:image|photo)\s+(?:copyright|caption)\b.{0,200}",
-    r"enlarge\s+this\s+image(?:\s+toggle\s+caption\b.{0,200})?|toggle\s+caption\b.{0,200}|hide\s+caption\b.{0,200}",
+    r"enlarge\s+this\s+image\b.{0,200}|toggle\s+caption\b.{0,200}|hide\s+caption\b.{0,200}",
     r"(?:copyright\s*(?:©|\(c\))?|©)\s*(?:\d{4}|\(c\))\b.{0,200}",
     r"(?:copyright\s+|©\s*|\(c\)\s*)[^\n]{0,80}all\s+rights\s+reserved\.?[^\n]{0,160}",
     r"this\s+material\s+may\s+not\s+be\s+published,\s+broadcast,\s+rewritten,?\s+or\s+redistributed\.?",
