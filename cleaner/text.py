@@ -73,14 +73,14 @@ ABBREVIATIONS = frozenset(
 
 # A terminator run, closing quotes/brackets, whitespace, then something that can start a sentence.
 _BOUNDARY = regex.compile(r"[.!?…]+[\"”’')\]]*(\s+)(?=[\"“‘'(\[]?[\p{Lu}\p{N}])")
-_DOTTED = regex.compile(r"(?:\p{L}\.)+\p{L}?")  # U.S, e.g, p.m, a.m (the last dot is the boundary's)
+_DOTTED = regex.compile(r"\p{L}(?:\.\p{L})+")  # U.S, e.g, p.m, a.m (the last dot is the boundary's)
 
 
 def _is_abbreviation(p: str, dot: int) -> bool:
     """Whether the period at `dot` ends an abbreviation (`Mr.`, `U.S.`, an initial) rather than
     a sentence."""
     start = dot
-    while start > 0 and not p[start - 1].isspace() and p[start - 1] not in "\"“‘'([":
+    while start > 0 and not p[start - 1].isspace() and p[start - 1] not in "\"“‘([":
         start -= 1
     token = p[start:dot]
     if not token:
@@ -89,7 +89,7 @@ def _is_abbreviation(p: str, dot: int) -> bool:
         return True
     if len(token) == 1 and token.isalpha() and token.isupper():
         return True  # an initial: John F. Kennedy
-    return bool(_DOTTED.fullmatch(token + "."))
+    return bool(_DOTTED.fullmatch(token))
 
 
 @lru_cache(maxsize=4096)

@@ -24,7 +24,9 @@ FUNCTION_WORDS = frozenset(
     they he she it you i be are were been will would shall should could may might must""".split()
 ) - LEGITIMATE
 # Prepositions can end one phrase and start the next (`been in in months`, `aid to to be`), so
-# their double is a slip only before a determiner (`with with the`, `in in an`).
+# their double is a slip only where no phrase can end between the copies: at a sentence start,
+# before a determiner, number or name (`with with the`, `in in Holcim`), or `to to` after a word
+# that takes an infinitive (`trying to to block`).
 PREPOSITIONS = frozenset("to in on at by for with from into onto about as up out off over under after before".split())
 _DETERMINERS = frozenset("the a an this that these those his her their its our my your some any every each no".split())
 # After `that that`, these can only start a new clause, so the second `that` is a slip:
@@ -32,7 +34,22 @@ _DETERMINERS = frozenset("the a an this that these those his her their its our m
 _CLAUSE_START = frozenset("the a an he she it they we you i his her their our its there this those these".split())
 
 
-def _is_slip(first: str, second: str, following: str) -> bool:
+# Words after which `to` starts an infinitive, so `to to` cannot be a stranded preposition.
+_TAKES_INFINITIVE = frozenset(
+    """want wants wanted need needs needed has have had going able like likes try tries tried used
+    plan plans planned hope hopes hoped continue continues continued seem seems seemed began begin
+    begins decided decide set due expected expect expects agreed agree refused refuse failed fail
+    appears appeared ought""".split()
+)
+
+
+def _before_infinitive(preceding: str) -> bool:
+    words = preceding.split()
+    prev = words[-1].casefold().strip("\"“‘'(,") if words else ""
+    return prev in _TAKES_INFINITIVE or prev.endswith("ing")
+
+
+def _is_slip(first: str, second: str, following: str, preceding: str = "") -> bool:
     w = first.casefold()
     if w != second.casefold():
         return False
@@ -47,8 +64,10 @@ def _is_slip(first: str, second: str, following: str) -> bool:
     if w in FUNCTION_WORDS:
         return True
     if w in PREPOSITIONS:
-        nxt = following.split(maxsplit=1)[0].casefold() if following.strip() else ""
-        return nxt in _DETERMINERS or nxt[:1].isdigit()
+        nxt = following.split(maxsplit=1)[0] if following.strip() else ""
+        if first[0].isupper() or nxt.casefold() in _DETERMINERS or nxt[:1].isdigit() or nxt[:1].isupper():
+            return True  # `In in an`, `with with the`, `in in Holcim`: no phrase ends there
+        return w == "to" and _before_infinitive(preceding)
     if any(ch.isupper() for ch in second[1:]):
         return False  # `iStockphoto iStockphoto`: a credit or a name, not a typing slip
     # Other words: a slip when the second copy is lowercase. `Bora Bora`, `Walla Walla`,
@@ -68,6 +87,6 @@ def doubled_word(text: str, title: str | None) -> list[Change]:
     """
     changes = []
     for m in _DOUBLE.finditer(text):
-        if _is_slip(m.group(1), m.group(3), text[m.end() : m.end() + 40]):
+        if _is_slip(m.group(1), m.group(3), text[m.end() : m.end() + 40], text[max(0, m.start() - 40) : m.start()]):
             changes.append(Change(m.end(1), m.end(3)))
     return changes

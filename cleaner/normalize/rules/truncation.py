@@ -113,13 +113,13 @@ _LINKISH = regex.compile(r"@|https?://|www\.|:")
 
 
 def _stops_mid_sentence(s: str) -> bool:
-    """A cut sentence ends on a lowercase word or a comma; a title-case phrase (`Politics
-    Without Bannisters`), a label with a colon or an address is a sign-off, not a cut."""
+    """A cut sentence is running text: it has lowercase words after its first. A title-case
+    phrase (`Politics Without Bannisters`), a label with a colon or an address is a sign-off or a
+    heading, not a cut."""
     words = s.split()
-    if not words or _LINKISH.search(s):
+    if len(words) < 2 or _LINKISH.search(s):
         return False
-    last = words[-1]
-    return last[:1].islower() or last.endswith(",")
+    return any(w[:1].islower() for w in words[1:])
 MIN_FRAGMENT_WORDS = 8
 
 
@@ -131,7 +131,7 @@ def truncated_end(text: str, title: str | None) -> list[Change]:
     words with no sentence end at all, when other paragraphs come before it.
     Leaves alone: endings in `.`, `!`, `?`, `…`, `."` or `.”`; endings in `:` or a closing
     bracket; short last lines (`Reuter`, a sign-off, a heading, a list item); a tail of fewer
-    than 4 words, one ending in a capitalised word, or one with a colon, `@` or a URL; a body of one unfinished paragraph (flagged instead).
+    than 4 words, a title-case phrase, or one with a colon, `@` or a URL; a body of one unfinished paragraph (flagged instead).
     """
     paragraphs = split_paragraphs(text)
     if not paragraphs:

@@ -36,9 +36,9 @@ def odd_spaces(text: str, title: str | None) -> list[Change]:
     return changes
 
 
-# A run of two or more spaces between letters (a letter may carry punctuation before the run).
-# Runs next to digits are left: they align columns in tables of figures.
-_SPACE_RUN = regex.compile(r"(?<=\p{L}[\p{P}]?)[ \t]*  [ \t]*(?=[\p{L}\"“‘(])|(?<=\p{L}[\p{P}]?)\t[ \t]+(?=[\p{L}\"“‘(])")
+# A run of two or more spaces after a word (with any closing punctuation) and before a word.
+# Runs before digits are left: they align columns in tables of figures.
+_SPACE_RUN = regex.compile(r"(?<=[\p{L}\p{N}]\p{P}{0,3})(?:[ \t]*  [ \t]*|\t[ \t]+)(?=[\p{L}\"“‘(])")
 
 
 @rule("space-runs", "whitespace", fields=("title", "text"))
