@@ -362,6 +362,18 @@ def verify_parquet(expected: list[dict], schema, out: Path) -> int:
     return mismatches
 
 
+def code_version() -> str:
+    """The commit the benchmark ran against, and whether cleaner/ had uncommitted changes."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "cleaner"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "code: not a git checkout"
+    return f"code: {head}" + (" + uncommitted changes in cleaner/" if dirty else " (cleaner/ clean)")
+
+
 # --- main -------------------------------------------------------------------------------------------
 
 
@@ -380,6 +392,7 @@ def main() -> int:
         print(f"input not found: {src}", file=sys.stderr)
         return 2
     print(machine_line())
+    print(code_version())
     print(f"repetitions: {args.repeat} (medians); every part runs in its own subprocess, peak RSS = its VmHWM (/proc/self/status); MB = 10^6 bytes of uncompressed JSONL")
     failures = 0
     with tempfile.TemporaryDirectory(prefix="bench_io.", dir=args.tmp) as tmpname:

@@ -149,6 +149,113 @@ def clean(
             raise typer.Exit(1)
 
 
+@app.command()
+def dups(
+    paths: PathsArg,
+    levels: Annotated[Optional[str], typer.Option("--levels", help="Comma-separated: title,paragraph,document. [default: all]")] = None,
+    threshold: Annotated[Optional[float], typer.Option("--threshold", help="Jaccard similarity of shingle sets that counts as a duplicate. [default: 0.7]")] = None,
+    containment: Annotated[Optional[float], typer.Option("--containment", help="Share of a shorter article found in a longer one that makes it a copy. [default: 0.8]")] = None,
+    num_perm: Annotated[Optional[int], typer.Option("--num-perm", help="MinHash permutations. [default: 128]")] = None,
+    ngram: Annotated[Optional[int], typer.Option("--ngram", help="Words per shingle. [default: 5]")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="MinHash seed (datasketch's meaning). [default: 1]")] = None,
+    min_words: Annotated[Optional[int], typer.Option("--min-words", help="Shortest paragraph compared, in words. [default: 8]")] = None,
+    keep: Annotated[Optional[str], typer.Option("--keep", help="Representative: 'first' in input order or 'longest'. [default: first]")] = None,
+    verify: Annotated[Optional[bool], typer.Option("--verify/--no-verify", help="Check candidates with the true Jaccard of their shingles. [default: verify]")] = None,
+    noisy: Annotated[Optional[bool], typer.Option("--noisy/--no-noisy", help="Character 5-grams, for OCR'd or badly scraped copies. [default: off]")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="'table', 'json' or 'jsonl' on stdout.")] = "table",
+    clusters_file: Annotated[Optional[Path], typer.Option("--clusters", help="Also write the clusters as JSONL to this file.")] = None,
+    drop: Annotated[bool, typer.Option("--drop", help="Write the corpus without duplicates to -o (representatives kept).")] = False,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where --drop writes.")] = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when duplicates were found.")] = False,
+    text_field: TextField = None,
+    title_field: TitleField = None,
+    id_field: IdField = None,
+    paragraph_sep: ParagraphSep = None,
+    skip_invalid: SkipInvalid = None,
+    rejects: Rejects = Path("cleaner-rejects.jsonl"),
+    config: ConfigOpt = None,
+) -> None:
+    """Find repeated titles, near-duplicate paragraphs and near-duplicate articles."""
+    from cleaner.dedup import DupOptions, find_duplicates
+    from cleaner.pipeline import load_corpus, write_without_duplicates
+    from cleaner.report import print_table, to_json, to_jsonl
+
+    with _errors():
+        if fmt not in ("table", "json", "jsonl"):
+            raise typer.BadParameter(f"unknown format '{fmt}'; use table, json or jsonl", param_hint="--format")
+        if drop != (output is not None):
+            raise typer.BadParameter("--drop and -o/--output go together")
+        cfg = load_config(config)
+        dcfg = _dups_config(cfg)
+        options = DupOptions(
+            levels=tuple(_split_names([levels]) if levels else dcfg.get("levels", ["title", "paragraph", "document"])),
+            threshold=_pick(threshold, dcfg, "threshold", 0.7),
+            containment=_pick(containment, dcfg, "containment", 0.8),
+            num_perm=_pick(num_perm, dcfg, "num-perm", 128),
+            ngram=_pick(ngram, dcfg, "ngram", 5),
+            seed=_pick(seed, dcfg, "seed", 1),
+            min_words=_pick(min_words, dcfg, "min-words", 8),
+            keep=_pick(keep, dcfg, "keep", "first"),
+            verify=_pick(verify, dcfg, "verify", True),
+            noisy=_pick(noisy, dcfg, "noisy", False),
+        )
+        read_options = _read_options(cfg, text_field, title_field, id_field, paragraph_sep)
+        rejected: list[Rejected] = []
+        corpus = load_corpus(paths, read_options, cfg.get("skip-invalid", skip_invalid, False), rejected.append)
+        result = find_duplicates(corpus.documents, options)
+        stats = {**result.stats, "read": corpus.read, "rejected": corpus.rejected}
+        removals = None
+        if drop and output is not None:
+            written, removals = write_without_duplicates(corpus, result.clusters, output, read_options)
+            stats.update(written=written, dropped=corpus.read - corpus.rejected - written)
+        if rejected:
+            write_rejects(rejects, rejected)
+        if clusters_file:
+            from cleaner.io.writers import AtomicFile
+
+            f = AtomicFile(clusters_file)
+            try:
+                f.fh.write(to_jsonl(result.clusters).encode("utf-8"))
+                f.commit()
+            finally:
+                f.abort()
+        if fmt == "json":
+            sys.stdout.write(to_json(result.clusters, stats, removals))
+        elif fmt == "jsonl":
+            sys.stdout.write(to_jsonl(result.clusters))
+        else:
+            print_table(out, result.clusters, stats)
+        if fmt != "table":
+            from cleaner.report import summary_line
+
+            err.print(summary_line(stats))
+        if removals is not None:
+            err.print(f"--drop: {stats['written']} records written to {output}, {stats['dropped']} articles dropped, {sum(1 for r in removals if r['paragraph'] is not None)} paragraphs removed")
+        if rejected:
+            err.print(f"{corpus.rejected} records rejected; see {rejects}")
+        if result.clusters and not exit_zero:
+            raise typer.Exit(1)
+
+
+DUPS_KEYS = {"levels": list, "threshold": (int, float), "containment": (int, float), "num-perm": int, "ngram": int, "seed": int, "min-words": int, "keep": str, "verify": bool, "noisy": bool}
+
+
+def _dups_config(cfg: FileConfig) -> dict:  # type: ignore[type-arg]
+    from cleaner.errors import ConfigError
+
+    table = dict(cfg.tables.get("dups", {}))
+    for key, value in table.items():
+        if key not in DUPS_KEYS:
+            raise ConfigError(f"{cfg.path}: unknown key '{key}' in [tool.cleaner.dups]; known: {', '.join(DUPS_KEYS)}")
+        if not isinstance(value, DUPS_KEYS[key]) or isinstance(value, bool) and DUPS_KEYS[key] is not bool:
+            raise ConfigError(f"{cfg.path}: '{key}' in [tool.cleaner.dups] has the wrong type: {value!r}")
+    return table
+
+
+def _pick(cli_value, table: dict, key: str, default):  # type: ignore[no-untyped-def,type-arg]
+    return cli_value if cli_value is not None else table.get(key, default)
+
+
 @app.command("rules")
 def list_rules() -> None:
     """List the normalizer's rules, in the order they run."""

@@ -110,3 +110,50 @@ class CleanResult:
     @property
     def changed(self) -> bool:
         return self.document.text != self.original.text or self.document.title != self.original.title
+
+
+Kind = Literal["title", "paragraph", "document"]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One place in a duplicate cluster: a record, and for paragraph clusters which paragraph
+    (0-based, among the record's non-empty blank-line-separated paragraphs)."""
+
+    doc: str
+    path: str
+    record: int
+    line: int | None
+    paragraph: int | None
+    text: str
+    index: int  # position of the record in the input, for ordering
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"doc": self.doc, "path": self.path, "record": self.record, "paragraph": self.paragraph, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Places that repeat each other. `similarity` is the lowest verified similarity of a member
+    to the representative (Jaccard of shingle sets; for documents the larger of Jaccard and
+    containment)."""
+
+    id: int
+    kind: Kind
+    members: tuple[Member, ...]
+    representative: int  # index into members
+    similarity: float
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "size": self.size,
+            "similarity": round(self.similarity, 4),
+            "representative": self.representative,
+            "members": [m.to_dict() for m in self.members],
+        }

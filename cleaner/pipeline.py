@@ -16,9 +16,11 @@ from pathlib import Path
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions, iter_input_files, read_file
 from cleaner.io.writers import AtomicFile, FileWriter, check_output, open_writer, output_path
-from cleaner.model import CleanResult, Rejected
+from cleaner.model import CleanResult, Cluster, Document, Rejected
 from cleaner.normalize import clean_document
-from cleaner.normalize.registry import Rule
+from cleaner.normalize.engine import apply_changes
+from cleaner.normalize.registry import Change, Rule
+from cleaner.text import remove_paragraphs_spans, split_paragraphs
 
 
 @dataclass
@@ -107,3 +109,107 @@ def write_rejects(path: Path, rejects: Sequence[Rejected]) -> None:
         out.commit()
     finally:
         out.abort()
+
+
+# --- the duplicate finder's job ------------------------------------------------------------------
+
+
+@dataclass
+class Corpus:
+    """Documents read into memory with the file each came from (the finder needs them all)."""
+
+    files: list[tuple[InputFile, list[Document]]] = field(default_factory=list)
+    read: int = 0
+    rejected: int = 0
+
+    @property
+    def documents(self) -> list[Document]:
+        return [d for _, docs in self.files for d in docs]
+
+
+def load_corpus(
+    paths: Sequence[str | os.PathLike[str]],
+    read_options: ReadOptions,
+    skip_invalid: bool = False,
+    on_reject: Callable[[Rejected], None] | None = None,
+) -> Corpus:
+    corpus = Corpus()
+    for f in iter_input_files(paths):
+        docs: list[Document] = []
+        for item in read_file(f, read_options):
+            corpus.read += 1
+            if isinstance(item, Rejected):
+                if not skip_invalid:
+                    raise InputError(str(item.origin), item.reason)
+                corpus.rejected += 1
+                if on_reject:
+                    on_reject(item)
+                continue
+            docs.append(item)
+        corpus.files.append((f, docs))
+    return corpus
+
+
+def plan_drops(docs: Sequence[Document], clusters: Sequence[Cluster]) -> tuple[set[int], dict[int, set[int]], list[dict[str, object]]]:
+    """What `--drop` removes: every non-representative article of a document cluster, and every
+    non-representative copy of a repeated paragraph (from the articles that stay). Returns the
+    dropped record positions, the paragraphs to remove per position, and the list of removals."""
+    dropped: set[int] = set()
+    removals: list[dict[str, object]] = []
+    for c in clusters:
+        if c.kind != "document":
+            continue
+        rep = c.members[c.representative]
+        for i, m in enumerate(c.members):
+            if i != c.representative and m.index not in dropped:
+                dropped.add(m.index)
+                removals.append({"doc": m.doc, "path": m.path, "record": m.record, "paragraph": None, "cluster": c.id, "duplicate_of": {"doc": rep.doc, "path": rep.path, "record": rep.record}})
+    paragraphs: dict[int, set[int]] = {}
+    for c in clusters:
+        if c.kind != "paragraph":
+            continue
+        rep = c.members[c.representative]
+        for i, m in enumerate(c.members):
+            if i == c.representative or m.index in dropped or m.paragraph is None:
+                continue
+            paragraphs.setdefault(m.index, set()).add(m.paragraph)
+            removals.append({"doc": m.doc, "path": m.path, "record": m.record, "paragraph": m.paragraph, "cluster": c.id, "duplicate_of": {"doc": rep.doc, "path": rep.path, "record": rep.record, "paragraph": rep.paragraph}})
+    # Never empty an article: when every paragraph of one is a repeat, its first one stays.
+    for index, remove in paragraphs.items():
+        if len(remove) >= len(split_paragraphs(docs[index].text)):
+            kept = min(remove)
+            remove.discard(kept)
+            removals = [r for r in removals if not (r["paragraph"] == kept and r["doc"] == docs[index].id and r["record"] == docs[index].origin.record and r["path"] == docs[index].origin.path)]
+    return dropped, paragraphs, removals
+
+
+def write_without_duplicates(corpus: Corpus, clusters: Sequence[Cluster], output: Path, read_options: ReadOptions) -> tuple[int, list[dict[str, object]]]:
+    """Write the corpus to `output` without the duplicates `plan_drops` chose; return how many
+    records were written and the removals."""
+    files = [f for f, _ in corpus.files]
+    check_output(files, output, in_place=False)
+    docs = corpus.documents
+    dropped, paragraphs, removals = plan_drops(docs, clusters)
+    written = 0
+    index = 0
+    many = len({f.root for f in files}) > 1
+    for f, file_docs in corpus.files:
+        writer = open_writer(f, output_path(f, output, many), read_options)
+        try:
+            for doc in file_docs:
+                i, index = index, index + 1
+                if i in dropped:
+                    continue
+                if i in paragraphs:
+                    doc = doc.with_content(doc.title, _without_paragraphs(doc.text, paragraphs[i]))
+                writer.write(doc)
+                written += 1
+            writer.commit()
+        finally:
+            writer.abort()
+    return written, removals
+
+
+def _without_paragraphs(text: str, remove: set[int]) -> str:
+    spans = sorted(remove_paragraphs_spans(split_paragraphs(text), remove).values())
+    return apply_changes(text, [Change(a, b) for a, b in spans])

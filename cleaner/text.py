@@ -117,3 +117,17 @@ _TERMINATED = regex.compile(r"(?:[.!?…]|\.\.\.)[\"”’')\]]*\s*$")
 def ends_sentence(s: str) -> bool:
     """Whether `s` ends with sentence-final punctuation (closing quotes and brackets allowed)."""
     return bool(_TERMINATED.search(s))
+
+
+# ` | Reuters`, ` - The Hill`, ` — WSJ`: a short site name after a separator, at the end of a title.
+SITE_SUFFIX = regex.compile(r"\s+[|\-–—·:]\s+[^|\-–—·:]{1,40}$")
+MAX_SUFFIX_WORDS = 5
+
+
+def strip_site_suffix(title: str) -> str:
+    """`Kim leaves China | Reuters` -> `Kim leaves China`; a title without such a suffix is returned
+    as it is."""
+    m = SITE_SUFFIX.search(title.strip())
+    if m and len(m.group().split()) <= MAX_SUFFIX_WORDS + 1:
+        return title.strip()[: m.start()]
+    return title

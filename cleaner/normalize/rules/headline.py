@@ -5,12 +5,9 @@ from __future__ import annotations
 import regex
 
 from cleaner.normalize.registry import Change, rule
-from cleaner.text import remove_paragraphs_spans, split_paragraphs
+from cleaner.text import remove_paragraphs_spans, split_paragraphs, strip_site_suffix
 
 _FOLD = regex.compile(r"[\p{P}\p{S}\s]+")
-# ` | Reuters`, ` - The Hill`, ` — WSJ`: a short site name after a separator.
-_SITE_SUFFIX = regex.compile(r"\s+[|\-–—·:]\s+[^|\-–—·:]{1,40}$")
-MAX_SUFFIX_WORDS = 5
 
 
 def _key(s: str) -> str:
@@ -19,11 +16,7 @@ def _key(s: str) -> str:
 
 
 def _title_keys(title: str) -> set[str]:
-    keys = {_key(title)}
-    m = _SITE_SUFFIX.search(title)
-    if m and len(m.group().split()) <= MAX_SUFFIX_WORDS + 1:
-        keys.add(_key(title[: m.start()]))
-    return {k for k in keys if k}
+    return {k for k in (_key(title), _key(strip_site_suffix(title))) if k}
 
 
 def repeats_title(paragraph: str, title: str) -> bool:
@@ -36,10 +29,7 @@ def repeats_title(paragraph: str, title: str) -> bool:
     candidates = lines if len(lines) > 1 else [paragraph]
     for line in candidates:
         k = _key(line)
-        if k in keys or k in {f"{x} {x}" for x in keys}:
-            continue
-        m = _SITE_SUFFIX.search(line.strip())
-        if m and len(m.group().split()) <= MAX_SUFFIX_WORDS + 1 and _key(line.strip()[: m.start()]) in keys:
+        if k in keys or k in {f"{x} {x}" for x in keys} or _key(strip_site_suffix(line)) in keys:
             continue
         return False
     return True
