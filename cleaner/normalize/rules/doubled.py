@@ -23,12 +23,11 @@ FUNCTION_WORDS = frozenset(
     """the a an of and or but nor if than then this these those their its his her our your my we
     they he she it you i be are were been will would shall should could may might must""".split()
 ) - LEGITIMATE
-# Prepositions can end one phrase and start the next (`been in in months`, `aid to to be`), so
-# their double is a slip only where no phrase can end between the copies: at a sentence start,
-# before a determiner, number or name (`with with the`, `in in Holcim`), or `to to` after a word
-# that takes an infinitive (`trying to to block`).
+# A preposition can end one phrase and start the next (`has been in in months`, `aid to to be
+# corrupting`): its double is taken for a slip except after a form of `be`, and except `to to
+# be/have` that does not follow a word taking an infinitive.
 PREPOSITIONS = frozenset("to in on at by for with from into onto about as up out off over under after before".split())
-_DETERMINERS = frozenset("the a an this that these those his her their its our my your some any every each no".split())
+_FORMS_OF_BE = frozenset("be been being is are was were am".split())
 # After `that that`, these can only start a new clause, so the second `that` is a slip:
 # `told Kim that that China supports` but not `I think that that is wrong`.
 _CLAUSE_START = frozenset("the a an he she it they we you i his her their our its there this those these".split())
@@ -65,9 +64,10 @@ def _is_slip(first: str, second: str, following: str, preceding: str = "") -> bo
         return True
     if w in PREPOSITIONS:
         nxt = following.split(maxsplit=1)[0] if following.strip() else ""
-        if first[0].isupper() or nxt.casefold() in _DETERMINERS or nxt[:1].isdigit() or nxt[:1].isupper():
-            return True  # `In in an`, `with with the`, `in in Holcim`: no phrase ends there
-        return w == "to" and _before_infinitive(preceding)
+        prev = preceding.split()[-1].casefold() if preceding.split() else ""
+        if prev in _FORMS_OF_BE and not first[0].isupper():
+            return False  # `has been in in months`: a stranded preposition, then a new phrase
+        return not (w == "to" and nxt.casefold() in ("be", "have") and not _before_infinitive(preceding))
     if any(ch.isupper() for ch in second[1:]):
         return False  # `iStockphoto iStockphoto`: a credit or a name, not a typing slip
     # Other words: a slip when the second copy is lowercase. `Bora Bora`, `Walla Walla`,

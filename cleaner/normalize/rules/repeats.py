@@ -8,7 +8,7 @@ from cleaner.normalize.registry import Change, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, sentence_spans, split_paragraphs
 
 _SPACE = regex.compile(r"\s+")
-MIN_PARAGRAPH_WORDS = 5
+MIN_PARAGRAPH_WORDS = 8
 MIN_SENTENCE_WORDS = 8
 
 
@@ -20,9 +20,9 @@ def _key(s: str) -> str:
 def repeated_paragraph(text: str, title: str | None) -> list[Change]:
     """A paragraph that repeats an earlier paragraph of the same article, word for word.
 
-    Fixes: the second copy of a 5-word-or-longer paragraph.
-    Leaves alone: short repeated lines (`* * *`, `Yes.`, list items, subheads), paragraphs that
-    differ in any word.
+    Fixes: the second copy of a paragraph of 8 or more words.
+    Leaves alone: short repeated lines (`* * *`, `Yes.`, list items, subheads, `Winners meet in
+    final match` after each group of a fixture list), paragraphs that differ in any word.
     """
     paragraphs = split_paragraphs(text)
     seen: set[str] = set()

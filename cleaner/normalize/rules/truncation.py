@@ -34,19 +34,14 @@ def _starts_mid_sentence(p: str) -> bool:
     return True
 
 
-def _broken_off(p: str) -> bool:
-    """A paragraph of running text (5+ words, not a list item) that stops mid-sentence."""
-    first = p.lstrip()[:1]
-    return len(p.split()) >= 5 and (first.isupper() or first in "\"“‘'") and not ends_sentence(p) and _stops_mid_sentence(p)
-
-
 @rule("truncated-start", "truncation")
 def truncated_start(text: str, title: str | None) -> list[Change]:
     """A paragraph that starts mid-sentence (with a lowercase word) loses the words up to its
     first sentence end; a paragraph that is only such a fragment goes.
 
-    Fixes: `in the city, officials said. The mayor left.` -> `The mayor left.`; a sentence broken
-    across two paragraphs (`debt above 90 percent\n\nare associated with`) is joined instead.
+    Fixes: `in the city, officials said. The mayor left.` -> `The mayor left.` when the paragraph
+    before ends a sentence (or there is none); when the paragraph before is unfinished too
+    (`debt above 90 percent\n\nare associated with`), the two are joined instead.
     Leaves alone: `iPhone sales rose.`, `eBay said.`, `de Blasio said.`, `e-mail`, paragraphs that
     start with a digit, quote, bullet or capital, lowercase lines without a sentence end (list
     items, headings), the only paragraph of a body (flagged instead).
@@ -60,8 +55,9 @@ def truncated_start(text: str, title: str | None) -> list[Change]:
         spans = sentence_spans(p)
         if not ends_sentence(p[: spans[0][1]]):
             continue  # no sentence end: a list item or heading, not a cut sentence
-        if i > 0 and _broken_off(paragraphs[i - 1][2]):
-            # The scraper broke one sentence into two paragraphs: join them, lose nothing.
+        if i > 0 and not ends_sentence(paragraphs[i - 1][2]):
+            # The paragraph before is unfinished too: the scraper broke one sentence in two (or
+            # dropped a linked name between them). Join them and lose nothing.
             changes.append(Change(paragraphs[i - 1][1], start, " ", "fixed"))
             continue
         if len(spans) > 1:
@@ -112,6 +108,23 @@ MIN_TAIL_WORDS = 4
 _LINKISH = regex.compile(r"@|https?://|www\.|:")
 
 
+# Words no complete English sentence ends on: a text that stops on one was cut.
+_DANGLING_WORDS = frozenset(
+    """the a an to of and or but nor in on at for with by from into about as than that which who
+    whose whom when where while if because his her their its our my your this these those is are
+    was were be been being will would shall should can could may might must has have had do does
+    did said says not no very more most""".split()
+)
+
+
+def _ends_dangling(s: str) -> bool:
+    last = s.rstrip()
+    if last.endswith((",", "-", "–", "—", ";")):
+        return True
+    words = last.split()
+    return bool(words) and words[-1].casefold().strip("\"“”‘’'()") in _DANGLING_WORDS
+
+
 def _stops_mid_sentence(s: str) -> bool:
     """A cut sentence is running text: it has lowercase words after its first. A title-case
     phrase (`Politics Without Bannisters`), a label with a colon or an address is a sign-off or a
@@ -127,11 +140,14 @@ MIN_FRAGMENT_WORDS = 8
 def truncated_end(text: str, title: str | None) -> list[Change]:
     """A body that stops mid-sentence loses the unfinished sentence.
 
-    Fixes: `He left. The company said it would` -> `He left.`; a last paragraph of 8 or more
-    words with no sentence end at all, when other paragraphs come before it.
+    Fixes: `He left. The company said it would` -> `He left.` (an unfinished last sentence that
+    ends on a lowercase word, a comma or a dash); a last paragraph of 8 or more words with no
+    sentence end at all that stops on a word no sentence ends on (`the`, `to`, `said`, ...).
     Leaves alone: endings in `.`, `!`, `?`, `…`, `."` or `.”`; endings in `:` or a closing
     bracket; short last lines (`Reuter`, a sign-off, a heading, a list item); a tail of fewer
-    than 4 words, a title-case phrase, or one with a colon, `@` or a URL; a body of one unfinished paragraph (flagged instead).
+    than 4 words, a title-case phrase, one with a colon, `@` or a URL, one that ends on a number or
+    a name (`...expanded by 1.3%`: short of its period, not cut); a last paragraph without a period
+    that ends on a content word (bios, credits, teasers: `... a BBC co-production`); a body of one unfinished paragraph (flagged instead).
     """
     paragraphs = split_paragraphs(text)
     if not paragraphs:
@@ -146,11 +162,13 @@ def truncated_end(text: str, title: str | None) -> list[Change]:
         tail = body[a:b]
         if len(tail.split()) < MIN_TAIL_WORDS or not tail[:1].isupper() or not _stops_mid_sentence(tail):
             return []
+        if not (_ends_dangling(tail) or tail.split()[-1][:1].islower()):
+            return []  # `...the economy expanded by 1.3%`: a sentence short of its period
         return [Change(start + spans[-2][1], start + b)]
     if len(body.split()) < MIN_FRAGMENT_WORDS or not body[:1].isupper() and not _starts_mid_sentence(body):
         return []
-    if not _stops_mid_sentence(body):
-        return []
+    if not _stops_mid_sentence(body) or not _ends_dangling(body):
+        return []  # a whole paragraph short of its period is a bio, credit or teaser: keep it
     if len(paragraphs) == 1:
         return [Change(start, start + len(body), body, "flagged")]
     a, b = remove_paragraphs_spans(paragraphs, {len(paragraphs) - 1})[len(paragraphs) - 1]
