@@ -38,17 +38,33 @@ def build_clusters(
     items: Sequence[Member],
     pairs: Iterable[tuple[int, int]],
     similarity: Callable[[int, int], float],
+    accept: Callable[[int, int], bool],
     keep: str = "first",
 ) -> list[Cluster]:
-    """Clusters of `items` joined by `pairs` (already verified). Members are in input order; the
-    representative is the first (or, with `keep="longest"`, the longest, first among equals)."""
-    uf = UnionFind(len(items))
-    for a, b in pairs:
-        uf.union(a, b)
-    clusters = []
-    for group in uf.groups():
-        group.sort(key=lambda i: (items[i].index, items[i].paragraph or 0))
-        rep = 0 if keep == "first" else max(range(len(group)), key=lambda k: (len(items[group[k]].text), -k))
-        sims = [similarity(group[rep], i) for k, i in enumerate(group) if k != rep]
-        clusters.append(Cluster(0, kind, tuple(items[i] for i in group), rep, min(sims) if sims else 1.0))
+    """Clusters of `items` joined by `pairs` (already verified).
+
+    Union-find alone would chain: A~B and B~C put A and C together however unlike they are (a
+    short text contained in two unrelated articles joins them). So every member must also pass
+    `accept` against its cluster's representative; members that do not are clustered again among
+    themselves, with the pairs between them. Members are in input order; the representative is
+    the first (or, with `keep="longest"`, the longest, first among equals)."""
+    pairs = list(pairs)
+    clusters: list[Cluster] = []
+    pending = [sorted({i for p in pairs for i in p})]
+    while pending:
+        subset = set(pending.pop())
+        uf = UnionFind(len(items))
+        for a, b in pairs:
+            if a in subset and b in subset:
+                uf.union(a, b)
+        for group in uf.groups():
+            group.sort(key=lambda i: (items[i].index, items[i].paragraph or 0))
+            rep = group[0] if keep == "first" else max(group, key=lambda i: (len(items[i].text), -group.index(i)))
+            members = [i for i in group if i == rep or accept(rep, i)]
+            rest = [i for i in group if i not in members]
+            if len(rest) > 1:
+                pending.append(rest)
+            if len(members) > 1:
+                sims = [similarity(rep, i) for i in members if i != rep]
+                clusters.append(Cluster(0, kind, tuple(items[i] for i in members), members.index(rep), min(sims)))
     return clusters

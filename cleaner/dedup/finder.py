@@ -27,7 +27,9 @@ from cleaner.text import split_paragraphs, strip_site_suffix
 
 LEVELS = ("title", "paragraph", "document")
 KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
-MIN_CONTAINED_SHINGLES = 20  # a copy must be this long (in shingles) for containment to count
+# A copy must be this long (in shingles, about as many words) for containment to count: shorter
+# texts (a footer, a one-line body) are contained in too much to say they were copied.
+MIN_CONTAINED_SHINGLES = 50
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
         def title_sim(a: int, b: int) -> float:
             return 1.0 if keys[a] == keys[b] else jaccard(t_sets[a], t_sets[b])
 
-        clusters += build_clusters("title", t_items, pairs, title_sim, options.keep)
+        clusters += build_clusters("title", t_items, pairs, title_sim, lambda a, b: keys[a] == keys[b] or accept(a, b), options.keep)
         stats["titles"] = len(t_items)
         stats["title_candidates"] = len(candidates | exact)
         stats["title_pairs"] = len(pairs)
@@ -121,7 +123,7 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
     if "paragraph" in options.levels:
         accept = accept_by(p_sets, p_sigs, options.threshold)
         pairs = _verified(p_candidates, accept)
-        clusters += build_clusters("paragraph", p_items, pairs, lambda a, b: jaccard(p_sets[a], p_sets[b]), options.keep)
+        clusters += build_clusters("paragraph", p_items, pairs, lambda a, b: jaccard(p_sets[a], p_sets[b]), accept, options.keep)
         stats["paragraph_pairs"] = len(pairs)
 
     # --- documents ----------------------------------------------------------------------------
@@ -152,7 +154,7 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
             return min(len(d_sets[a]), len(d_sets[b])) >= MIN_CONTAINED_SHINGLES and containment(d_sets[a], d_sets[b]) >= options.containment
 
         pairs = _verified(candidates, doc_accept)
-        clusters += build_clusters("document", d_items, pairs, doc_sim, options.keep)
+        clusters += build_clusters("document", d_items, pairs, doc_sim, doc_accept, options.keep)
         stats["document_candidates"] = len(candidates)
         stats["document_pairs"] = len(pairs)
 

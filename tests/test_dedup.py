@@ -1,0 +1,246 @@
+"""The duplicate finder: datasketch-identical signatures, LSH candidates, planted and natural
+duplicates, and the `dups` command."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cleaner.cli import app
+from cleaner.dedup import DupOptions, find_duplicates
+from cleaner.dedup.index import bands_rows, candidate_pairs
+from cleaner.dedup.minhash import permutations, signatures, to_lean
+from cleaner.dedup.shingle import match_form, shingle_hash, shingle_tokens, shingles_for
+from cleaner.io import ReadOptions, read_documents, strict
+from tests.conftest import FIXTURES, shared_corpus
+
+PLANTED = FIXTURES / "dups" / "planted.jsonl"
+
+
+def _docs(path, **options):
+    return list(strict(read_documents([path], ReadOptions(**options))))
+
+
+# --- match form, shingles, signatures ---------------------------------------------------------
+
+
+def test_match_form_folds_case_quotes_dashes_and_keeps_digits():
+    assert match_form("“Trump’s  Plan” — ROSE 3%!") == "trump s plan rose 3"
+    assert match_form("rose 3%") != match_form("rose 5%")
+    assert match_form("Ｔｅｓｔ") == "test"  # NFKC
+
+
+def test_short_texts_fall_back_to_one_shingle():
+    assert shingle_tokens("Breaking news", 5) == [("breaking", "news")]
+    assert len(shingles_for("Breaking news", 5)) == 1
+    assert len(shingles_for("", 5)) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("abcde fgh ,.'’ 123\n"), max_size=400), seed=st.integers(0, 2**31 - 1), num_perm=st.sampled_from([16, 64, 128]))
+def test_signatures_equal_datasketch(text, seed, num_perm):
+    ours = signatures([shingles_for(text, 5)], permutations(num_perm, seed))[0]
+    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
+    m.update_batch(shingle_tokens(text, 5))
+    assert np.array_equal(ours, m.hashvalues)
+
+
+def test_batched_signatures_equal_one_at_a_time():
+    docs = _docs(PLANTED)
+    sets = [shingles_for(d.text, 5) for d in docs]
+    perms = permutations(128, 7)
+    together = signatures(sets, perms)
+    for i, s in enumerate(sets):
+        assert np.array_equal(together[i], signatures([s], perms)[0])
+    lean = to_lean(together[0], 7)
+    assert lean.jaccard(to_lean(together[0], 7)) == 1.0
+
+
+def test_lsh_candidates_equal_datasketch_minhashlsh():
+    docs = _docs(PLANTED)
+    perms = permutations(128, 1)
+    sigs = signatures([shingles_for(d.text, 5) for d in docs], perms)
+    ours = candidate_pairs(sigs, 0.5)
+    b, r = bands_rows(0.5, 128)
+    lsh = MinHashLSH(threshold=0.5, num_perm=128)
+    assert (lsh.b, lsh.r) == (b, r)
+    leans = [to_lean(s, 1) for s in sigs]
+    for i, m in enumerate(leans):
+        lsh.insert(i, m)
+    theirs = {(min(i, j), max(i, j)) for i, m in enumerate(leans) for j in lsh.query(m) if j != i}
+    assert ours == theirs and ours
+
+
+# --- planted duplicates -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def planted():
+    docs = _docs(PLANTED)
+    return docs, find_duplicates(docs)
+
+
+def _ids(cluster):
+    return {m.doc for m in cluster.members}
+
+
+def test_every_planted_duplicate_is_found(planted):
+    docs, result = planted
+    for doc in docs:
+        plant = doc.record.get("planted")
+        if not plant:
+            continue
+        kinds = [c for c in result.clusters if c.kind == plant["kind"] and {doc.id, plant["of"]} <= _ids(c)]
+        assert kinds, f"{doc.id} not found as a {plant['kind']} duplicate of {plant['of']}"
+
+
+def test_document_clusters_are_only_the_planted_ones_and_never_basil_rewrites(planted):
+    docs, result = planted
+    found = {frozenset(_ids(c)) for c in result.clusters if c.kind == "document"}
+    expected = {frozenset({d.id, d.record["planted"]["of"]}) for d in docs if d.record.get("planted", {}).get("kind") == "document"}
+    assert found == expected
+    assert not any(m.doc.startswith("basil-") for c in result.clusters if c.kind == "document" for m in c.members)
+
+
+def test_wire_copy_is_contained_not_jaccard_similar(planted):
+    _, result = planted
+    (wire,) = [c for c in result.clusters if c.kind == "document" and "plant-wire" in _ids(c)]
+    assert wire.members[wire.representative].doc != "plant-wire"  # the original, first in input order
+    assert 0.8 <= wire.similarity < 1.0
+
+
+def test_paragraph_cluster_points_at_the_paragraph(planted):
+    docs, result = planted
+    by_id = {d.id: d for d in docs}
+    donor = by_id["plant-paragraph"].record["planted"]["of"]
+    (c,) = [c for c in result.clusters if c.kind == "paragraph" and {"plant-paragraph", donor} <= _ids(c)]
+    for m in c.members:
+        assert by_id[m.doc].paragraphs()[m.paragraph] == m.text
+    assert [m.paragraph for m in c.members if m.doc == "plant-paragraph"] == [2]
+
+
+def test_keep_longest_and_determinism():
+    docs = _docs(PLANTED)
+    a = find_duplicates(docs, DupOptions(keep="longest"))
+    b = find_duplicates(docs, DupOptions(keep="longest"))
+    assert [c.to_dict() for c in a.clusters] == [c.to_dict() for c in b.clusters]
+    for c in a.clusters:
+        rep = c.members[c.representative]
+        assert all(len(rep.text) >= len(m.text) for m in c.members)
+
+
+def test_clusters_do_not_depend_on_input_order_beyond_the_representative():
+    docs = _docs(PLANTED)
+    shuffled = docs[:]
+    random.Random(3).shuffle(shuffled)
+    key = lambda r: sorted((c.kind, tuple(sorted(_ids(c)))) for c in r.clusters if c.kind != "paragraph")  # noqa: E731
+    assert key(find_duplicates(docs)) == key(find_duplicates(shuffled))
+
+
+def test_bad_options_are_config_errors():
+    from cleaner.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown level 'titles'"):
+        DupOptions(levels=("titles",))
+    with pytest.raises(ConfigError):
+        DupOptions(threshold=1.5)
+
+
+# --- natural duplicates in the shared corpora (skipped without ../shared) ---------------------
+
+
+def test_bbc_exact_duplicate_bodies_are_found():
+    docs = _docs(shared_corpus("bbc_fulltext_2225.jsonl"))
+    result = find_duplicates(docs, DupOptions(levels=("document",)))
+    by_text: dict[str, list[str]] = {}
+    for d in docs:
+        by_text.setdefault(d.text, []).append(d.id)
+    exact = [ids for ids in by_text.values() if len(ids) > 1]
+    clustered = {frozenset(_ids(c)) for c in result.clusters}
+    missing = [ids for ids in exact if not any(set(ids) <= c for c in clustered)]
+    assert len(exact) > 100 and missing == []
+
+
+def test_basil_same_event_rewrites_are_never_merged():
+    docs = _docs(shared_corpus("clusters_basil_event_triplets.jsonl"))
+    result = find_duplicates(docs, DupOptions(levels=("document",)))
+    assert result.clusters == []
+
+
+def test_syndicated_wire_copies_link_different_publishers():
+    docs = _docs(shared_corpus("syndication_provenance_scrapes_680.jsonl"), paragraph_sep=" ### ")
+    result = find_duplicates(docs, DupOptions(levels=("document",)))
+    assert len(result.clusters) > 50
+    assert all(c.similarity >= 0.7 for c in result.clusters)
+
+
+# --- the dups command -------------------------------------------------------------------------
+
+
+def run(*args):
+    return CliRunner().invoke(app, ["dups", *map(str, args)])
+
+
+def test_dups_json_report(tmp_path):
+    r = run(PLANTED, "--format", "json")
+    assert r.exit_code == 1  # duplicates found
+    report = json.loads(r.stdout)
+    assert report["version"] == 1 and report["stats"]["documents"] == 58
+    c = report["clusters"][0]
+    assert set(c) == {"id", "kind", "size", "similarity", "representative", "members"}
+    assert set(c["members"][0]) == {"doc", "path", "record", "paragraph", "text"}
+
+
+def test_dups_exit_codes_and_clusters_file(tmp_path):
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text(json.dumps({"id": "1", "title": "One", "text": "Nothing repeats here at all."}) + "\n")
+    assert run(clean).exit_code == 0
+    assert run(PLANTED, "--exit-zero").exit_code == 0
+    out = tmp_path / "clusters.jsonl"
+    r = run(PLANTED, "--format", "jsonl", "--clusters", out)
+    assert r.stdout == out.read_text()
+    assert all(json.loads(line)["version"] == 1 for line in out.read_text().splitlines())
+
+
+def test_dups_drop_writes_the_corpus_without_duplicates(tmp_path):
+    out = tmp_path / "deduped.jsonl"
+    r = run(PLANTED, "--drop", "-o", out, "--format", "json")
+    report = json.loads(r.stdout)
+    kept = [json.loads(line) for line in out.read_text().splitlines()]
+    ids = [k["id"] for k in kept]
+    assert "plant-exact" not in ids and "plant-wire" not in ids
+    assert len(kept) == 56 == report["stats"]["written"]
+    host = next(k for k in kept if k["id"] == "plant-paragraph")
+    dropped_paragraphs = [x for x in report["removals"] if x["doc"] == "plant-paragraph"]
+    assert dropped_paragraphs and all(x["paragraph"] is not None for x in dropped_paragraphs)
+    donor = next(d for d in _docs(PLANTED) if d.id == "plant-paragraph").paragraphs()[2]
+    assert donor not in host["text"]
+
+
+def test_dups_config_table_and_unknown_key(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cleaner.toml").write_text('[dups]\nlevels = ["title"]\n')
+    report = json.loads(run(PLANTED, "--format", "json").stdout)
+    assert {c["kind"] for c in report["clusters"]} == {"title"}
+    (tmp_path / "cleaner.toml").write_text("[dups]\nthreshhold = 0.5\n")
+    r = run(PLANTED)
+    assert r.exit_code == 2 and "unknown key 'threshhold' in [tool.cleaner.dups]" in r.stderr
+
+
+def test_dups_table_fits_80_columns():
+    from rich.console import Console
+
+    from cleaner.report import cluster_table
+
+    docs = _docs(PLANTED)
+    console = Console(width=80, record=True, file=open("/dev/null", "w"))
+    console.print(cluster_table(find_duplicates(docs).clusters))
+    lines = console.export_text().splitlines()
+    assert lines and max(len(line) for line in lines) <= 80
