@@ -23,7 +23,7 @@ def main() -> None:
     os.chdir(ROOT)
     docs = list(strict(read_documents(["fixtures/dups/planted.jsonl"])))
     result = find_duplicates(docs, DupOptions(levels=("document", "title")))
-    console = Console(width=80, record=True, file=io.StringIO())
+    console = Console(width=80, record=True, file=io.StringIO(), highlight=False)
     console.print("$ cleaner dups fixtures/dups/planted.jsonl --levels document,title")
     stats = dict(result.stats, seconds=0.1)  # a fixed time keeps the picture byte-stable
     print_table(console, result.clusters, stats)
