@@ -244,3 +244,16 @@ def test_dups_table_fits_80_columns():
     console.print(cluster_table(find_duplicates(docs).clusters))
     lines = console.export_text().splitlines()
     assert lines and max(len(line) for line in lines) <= 80
+
+
+def test_reuters_repeated_titles_are_clustered():
+    docs = _docs(shared_corpus("reuters21578.jsonl.gz"))[:6000]
+    result = find_duplicates(docs, DupOptions(levels=("title",)))
+    by_title: dict[str, set[str]] = {}
+    for d in docs:
+        if d.title and match_form(d.title):
+            by_title.setdefault(match_form(d.title), set()).add(d.id)
+    repeated = [ids for ids in by_title.values() if len(ids) > 1]
+    clustered = [set(_ids(c)) for c in result.clusters]
+    missing = [ids for ids in repeated if not any(ids <= c for c in clustered)]
+    assert len(repeated) > 100 and missing == []
