@@ -71,7 +71,8 @@ def space_before_punct(text: str, title: str | None) -> list[Change]:
     return [Change(m.start(), m.end(), "", "removed") for m in _SPACE_BEFORE_PUNCT.finditer(text)]
 
 
-_TRAILING = regex.compile(r"[ \t]+(?=\r?\n|$)")
+# Starts only where a run starts: a long run of spaces is scanned once, not once per space.
+_TRAILING = regex.compile(r"(?<![ \t])[ \t]+(?=\r?\n|$)")
 
 
 @rule("trailing-spaces", "whitespace", fields=("title", "text"))
