@@ -7,13 +7,15 @@ whole-page text). Both also have `raw_text`, used as one more "extractor" (the p
 
 [1] Controls: each gold body is cleaned as it is (with its gold title). Gold is human-cleaned, so
     the share left byte-identical is the real "clean text passes untouched" figure; the share with
-    no word removed ignores whitespace edits (gold may hold whitespace oddities). Every edit that
-    removes words goes to bench/out/extraction_controls.txt with its context.
+    no word removed ignores whitespace edits (gold may hold whitespace oddities). L3S gold joins
+    paragraphs with single line breaks, so it is also cleaned as `--paragraph-sep '\n'` would. Every
+    edit that removes words goes to bench/out/extraction_controls.txt with its context.
 [2] Extractor output vs gold: word tokens (regex \\w+, lowercased) compared as multisets
     (collections.Counter). junk = output words not in gold (multiset difference); lost = gold
     words the output had before cleaning that are gone after it (content the cleaner removed
-    wrongly). Aim: junk goes down, lost stays ~0. The largest lost cases, with the rule and the
-    edit, go to bench/out/extraction_lost.txt.
+    wrongly). Aim: junk goes down, lost stays ~0. A lost word is "confirmed" when the passage the
+    edit removed is itself in the gold body (not junk that merely shares common words with it).
+    The largest lost cases, with the rule and the edit, go to bench/out/extraction_lost.txt.
 
     python bench/bench_extraction.py                 # both corpora, every record
     python bench/bench_extraction.py --limit 50      # the first 50 records of each corpus
@@ -70,8 +72,8 @@ def load(path: Path, corpus: str, limit: int | None) -> tuple[list[Page], int]:
     """The pages of a corpus (the first `limit` records), and how many were skipped for an empty gold body."""
     pages, skipped = [], 0
     with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for n, line in enumerate(fh):
-            if limit is not None and n >= limit:
+        for i, line in enumerate(fh):
+            if limit is not None and i >= limit:
                 break
             r = json.loads(line)
             if not isinstance(r.get("text"), str) or not r["text"].strip():
@@ -107,7 +109,6 @@ def has_output(s: str | None) -> bool:
 
 
 RULES = all_rules()
-LAYOUT_RULES = {r.name for r in RULES if r.family in ("whitespace", "unicode")}
 
 
 def clean(title: str, text: str) -> tuple[str | None, str, tuple[Edit, ...]]:

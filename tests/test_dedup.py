@@ -257,3 +257,22 @@ def test_reuters_repeated_titles_are_clustered():
     clustered = [set(_ids(c)) for c in result.clusters]
     missing = [ids for ids in repeated if not any(ids <= c for c in clustered)]
     assert len(repeated) > 100 and missing == []
+
+
+def test_output_is_byte_identical_across_hash_seeds(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        p = subprocess.run([sys.executable, "-m", "cleaner.cli", "dups", str(PLANTED), "--format", "json"], capture_output=True, env=env)
+        assert p.returncode == 1
+        report = json.loads(p.stdout)
+        report["stats"].pop("seconds")
+        outputs.append(json.dumps(report, sort_keys=True))
+        clean = tmp_path / f"clean-{seed}.jsonl"
+        subprocess.run([sys.executable, "-m", "cleaner.cli", "clean", str(PLANTED), "-o", str(clean)], check=True, capture_output=True, env=env)
+    assert outputs[0] == outputs[1]
+    assert (tmp_path / "clean-0.jsonl").read_bytes() == (tmp_path / "clean-12345.jsonl").read_bytes()

@@ -207,3 +207,24 @@ def test_output_must_not_overwrite_or_nest_in_input(tmp_path):
     single = iter_input_files([tmp_path / "in" / "a.txt"])
     with pytest.raises(OutputError, match="overwrite its input"):
         check_output(single, tmp_path / "in" / "a.txt", in_place=False)
+
+
+def test_more_bad_files(tmp_path):
+    nul = tmp_path / "nul.jsonl"
+    nul.write_bytes(b'{"text": "a\x00b"}\n')
+    assert "invalid JSON" in _rejections(nul)[0].reason
+    nul_csv = tmp_path / "nul.csv"
+    nul_csv.write_bytes(b"id,text\n1,a\x00b\n")
+    assert "NUL byte" in _rejections(nul_csv)[0].reason
+    broken_link = tmp_path / "gone.jsonl"
+    broken_link.symlink_to(tmp_path / "missing-target.jsonl")
+    items = list(read_documents([tmp_path], ReadOptions()))
+    gone = [i for i in items if isinstance(i, Rejected) and i.origin.path == str(broken_link)]
+    assert gone and gone[0].reason.startswith("cannot read file")
+
+
+def test_a_50_mb_record_is_read(tmp_path):
+    src = tmp_path / "big.jsonl"
+    src.write_text(json.dumps({"text": "word " * 10_000_000}) + "\n")
+    (doc,) = list(strict(read_documents([src])))
+    assert len(doc.text) == 50_000_000

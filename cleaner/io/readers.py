@@ -225,6 +225,9 @@ def _read_csv(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejecte
                 if len(row) != len(header):
                     yield Rejected(origin, f"expected {len(header)} fields as in the header, found {len(row)}", ",".join(row))
                     continue
+                if any("\x00" in cell for cell in row):
+                    yield Rejected(origin, "NUL byte in the record: binary data, not text", ",".join(row).replace("\x00", "\\x00"))
+                    continue
                 yield _make_document(dict(zip(header, row)), origin, options, None)
         except csv.Error as e:
             yield Rejected(Origin(path, record_no + 1, line_before + 1), f"malformed CSV ({e}), nothing readable after this point")

@@ -1,0 +1,81 @@
+"""Interrupted runs leave the input intact and the output either as it was or absent."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+BODY = "The council voted on Monday to delay the plan.  It was late .\n\nThe the mayor left. " * 20
+
+
+def _big_corpus(path: Path, n: int = 40_000) -> bytes:
+    lines = [json.dumps({"id": str(i), "title": f"Story {i}", "text": BODY}) for i in range(n)]
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(data)
+    return data
+
+
+def _start(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cleaner.cli", "clean", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_until_running(proc: subprocess.Popen, folder: Path) -> None:
+    # The run has started writing once its temporary file exists.
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if any(p.name.endswith(".tmp") for p in folder.iterdir()):
+            time.sleep(0.3)
+            return
+        time.sleep(0.05)
+    pytest.fail("the run finished or never started writing before it could be interrupted")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_interrupted_output_run(tmp_path, sig):
+    src = tmp_path / "in.jsonl"
+    data = _big_corpus(src)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "in.jsonl"
+    out.write_text("old output\n")
+    proc = _start(str(src), "-o", str(out))
+    _wait_until_running(proc, out_dir)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert src.read_bytes() == data
+    assert out.read_text() == "old output\n"
+    if sig == signal.SIGINT:
+        assert proc.returncode == 130
+        assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
+        assert not [p for p in out_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_interrupted_in_place_run_keeps_the_input_whole(tmp_path):
+    src = tmp_path / "in.jsonl"
+    data = _big_corpus(src)
+    proc = _start(str(src), "--in-place")
+    _wait_until_running(proc, tmp_path)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert src.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_a_finished_run_replaces_the_output_whole(tmp_path):
+    src = tmp_path / "in.jsonl"
+    _big_corpus(src, n=200)
+    out = tmp_path / "out.jsonl"
+    out.write_text("old output\n")
+    proc = _start(str(src), "-o", str(out))
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 200 and "The the" not in rows[0]["text"]
