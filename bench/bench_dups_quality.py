@@ -54,7 +54,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cleaner.dedup import DupOptions, find_duplicates  # noqa: E402
-from cleaner.dedup.index import containment, jaccard  # noqa: E402
+from cleaner.dedup.index import bands_rows, candidate_pairs, containment, jaccard  # noqa: E402
+from cleaner.dedup.minhash import permutations, signatures  # noqa: E402
 from cleaner.dedup.shingle import match_form, shingle_hashes, shingles_for, words  # noqa: E402
 from cleaner.model import Document, Origin  # noqa: E402
 from cleaner.text import split_paragraphs, strip_site_suffix  # noqa: E402
@@ -405,6 +406,14 @@ class DocSims:
         return jaccard(x, y), containment(x, y)
 
 
+def lsh_candidates(keys: list, sets: list) -> set[tuple]:
+    """The LSH candidate pairs the finder would get for these shingle sets (default options), by
+    key: used only to say why a pair above the accept threshold was missed."""
+    opts = DupOptions()
+    cand = candidate_pairs(signatures(sets, permutations(opts.num_perm, opts.seed)), opts.threshold)
+    return {tuple(sorted((keys[i], keys[j]))) for i, j in cand}
+
+
 def short(s: str, n: int = 150) -> str:
     s = s.replace("\n", "⏎")
     return s if len(s) <= n else s[: n - 1] + "…"
@@ -539,24 +548,31 @@ def score_titles(arts, clusters, plants, out: list[str]) -> dict:
             by_kind[key][1] += ok
         if not ok:
             misses.append((a, root))
+    tkeys = [a.id for a in with_title]
+    tcand = lsh_candidates(tkeys, [shingle_hashes(title_key(a.title).split(" "), 2) for a in with_title])
+    why = Counter()
     out.append("=" * 100)
-    out.append(f"TITLE LEVEL: derived titles not clustered with their source title ({len(misses)}); sim = Jaccard of word 2-grams of match_form(strip_site_suffix(title))")
+    out.append(f"TITLE LEVEL: derived titles not clustered with their source title ({len(misses)}); sim = Jaccard of word 2-grams of match_form(strip_site_suffix(title)), accept >= 0.7")
     out.append("=" * 100)
     for a, root in misses:
+        sim = title_sim(a.title, root.title)
+        w = "below 0.7" if sim < 0.7 else ("ABOVE 0.7, not an LSH candidate" if tuple(sorted((a.id, root.id))) not in tcand else "ABOVE 0.7, candidate, lost in clustering")
+        why[w] += 1
         out.append(f"- [{a.tkind}] {a.id}: {a.title!r}")
-        out.append(f"    source {root.id}: {root.title!r}   sim={title_sim(a.title, root.title):.3f}")
+        out.append(f"    source {root.id}: {root.title!r}   sim={sim:.3f} ({w})")
     for label, key in (("false title pairs", "false"), ("natural pairs between untouched base titles (unverified: judge them)", "natural")):
         out.append("=" * 100)
         out.append(f"TITLE LEVEL: {label} ({len(fps[key])})")
         out.append("=" * 100)
         for a, b in fps[key][:40]:
             out.append(f"- {a} {by_id[a].title!r}  ~  {b} {by_id[b].title!r}  sim={title_sim(by_id[a].title, by_id[b].title):.3f}")
-    return {"reported": len(reported), "truth": len(truth), "found": found, "cats": cats, "p": p, "r": r, "f": f, "p_excl": p2, "by_kind": dict(by_kind)}
+    return {"reported": len(reported), "truth": len(truth), "found": found, "cats": cats, "p": p, "r": r, "f": f, "p_excl": p2, "by_kind": dict(by_kind), "why": why}
 
 
 def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
     by_id = {a.id: a for a in arts}
     items = {}
+    order = {a.id: n for n, a in enumerate(arts)}
     for a in arts:
         for k, p in enumerate(a.paras):
             if len(words(p)) >= MIN_WORDS:
@@ -574,9 +590,21 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
         a, k = items[key]
         return a.group == "copy" or a.pkind[k].startswith("planted")
 
+    # Lineage up to natural exact duplicates: a base paragraph key stands for every base paragraph
+    # with the same match form (boilerplate repeated across articles, a caption repeated in one).
+    canon = {}
+    for a in arts:
+        if a.group in ("base", "basil"):
+            for k, p in enumerate(a.paras):
+                if a.pkind[k] in ("base", "basil"):
+                    canon[f"{a.id}#{k}"] = "form:" + match_form(p)
+
+    def classes(key) -> frozenset:
+        a, k = items[key]
+        return frozenset(canon.get(s, s) for s in a.plin[k])
+
     def true_pair(x, y) -> bool:
-        (a, i), (b, j) = items[x], items[y]
-        return bool(a.plin[i] & b.plin[j]) or form[x] == form[y]
+        return bool(classes(x) & classes(y)) or form[x] == form[y]
 
     cats = Counter()
     fps = defaultdict(list)
@@ -586,7 +614,7 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
             continue
         gen = generated(x) or generated(y)
         if true_pair(x, y):
-            cats[("planted-" if gen else "natural-") + ("lineage" if items[x][0].plin[items[x][1]] & items[y][0].plin[items[y][1]] else "exact")] += 1
+            cats[("planted-" if gen else "natural-") + ("lineage" if classes(x) & classes(y) and form[x] != form[y] else "exact")] += 1
         elif gen:
             cats["planted-false"] += 1
             fps["planted"].append((x, y))
@@ -603,7 +631,7 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
     for key, (a, k) in items.items():
         if boiler(key):
             continue
-        for s in a.plin[k]:
+        for s in classes(key):
             by_key[s].append(key)
         by_form[form[key]].append(key)
     truth = set()
@@ -651,16 +679,27 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
         (a, i), (b, j) = items[x], items[y]
         return jaccard(shingles_for(a.paras[i], 5), shingles_for(b.paras[j], 5))
 
+    ikeys = sorted(items, key=lambda key: (order[key[0]], key[1]))
+    pcand = lsh_candidates(ikeys, [shingles_for(items[key][0].paras[items[key][1]], 5) for key in ikeys])
+
+    def why(x, y) -> str:
+        if psim(x, y) < 0.7:
+            return "below 0.7"
+        return "ABOVE 0.7, not an LSH candidate" if (x, y) not in pcand else "ABOVE 0.7, candidate, lost in clustering"
+
+    why_planted = defaultdict(Counter)
     out.append("=" * 100)
     out.append("PARAGRAPH LEVEL: missed true pairs, by kind (sim = library Jaccard of word 5-gram sets; accept >= 0.7)")
     out.append("=" * 100)
     for kind in sorted(misses):
         ms = misses[kind]
-        above = sum(1 for x, y in ms[:300] if psim(x, y) >= 0.7)
-        out.append(f"-- {kind}: {len(ms)} missed; of the first {min(300, len(ms))}: {above} with sim >= 0.7 (candidate/cluster misses)")
-        for x, y in ms[: 12 if kind.startswith("PLANTED") or "verbatim" in kind or "dateline" in kind else 4]:
+        reasons = Counter(why(x, y) for x, y in ms[:400])
+        if kind.startswith("PLANTED"):
+            why_planted[kind] = reasons
+        out.append(f"-- {kind}: {len(ms)} missed; of the first {min(400, len(ms))}: {dict(reasons)}")
+        for x, y in ms[: 25 if kind.startswith("PLANTED") else 8 if "verbatim" in kind or "dateline" in kind else 4]:
             (a, i), (b, j) = items[x], items[y]
-            out.append(f"   {x} ~ {y} sim={psim(x, y):.3f} words={len(words(a.paras[i]))}/{len(words(b.paras[j]))}")
+            out.append(f"   {x} ~ {y} sim={psim(x, y):.3f} words={len(words(a.paras[i]))}/{len(words(b.paras[j]))} ({why(x, y)})")
             out.append(f"      {short(a.paras[i], 200)}")
             out.append(f"      {short(b.paras[j], 200)}")
     for label, key in (("false pairs involving planted/copied paragraphs", "planted"), ("natural base pairs, not exact (unverified: judge them)", "natural"), ("BASIL pairs, not exact (unverified)", "basil")):
@@ -681,7 +720,7 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
         "reported": len(reported), "truth": len(truth), "found": len(found), "cats": cats, "by_kind": dict(by_kind),
         "p_planted": gen_true / gen_rep if gen_rep else 1.0, "p_all": all_true / all_rep if all_rep else 1.0,
         "p_all_excl": all_true / (all_rep - cats["natural-unverified"] - cats["basil-unverified"]) if all_rep else 1.0,
-        "detail": dict(planted_detail),
+        "detail": dict(planted_detail), "why": dict(why_planted),
     }
 
 
@@ -842,6 +881,9 @@ def main() -> None:
     t = score_titles(arts, result.clusters, plants, out)
     p = score_paragraphs(arts, result.clusters, plants, out)
 
+    b, r = bands_rows(0.7, 128)
+    curve = ", ".join(f"{s}: {1 - (1 - s**r) ** b:.2f}" for s in (0.6, 0.7, 0.75, 0.8, 0.85, 0.9))
+    print(f"LSH banding at threshold 0.7, 128 perms: {b} bands x {r} rows; P(candidate | Jaccard) = {curve}")
     print()
     print("level      reported  truth  found | precision  prec(excl.natural)  recall     F1   | aims")
     print("-" * 100)
@@ -866,11 +908,14 @@ def main() -> None:
     print("  recall of derived titles against their source title:")
     for kind, (n, k) in sorted(t["by_kind"].items()):
         print(f"    {kind:45s} {k:4d}/{n:<4d} = {k / max(1, n):.3f}")
+    print(f"  title misses: {dict(t['why'])}")
     print()
     print(f"paragraph pairs by verdict (boiler = planted bylines/footers, scored apart): {dict(p['cats'])}")
     print("  recall of true paragraph pairs by kind (non-base side; syndicated merged/split are not whole-paragraph copies: expected low):")
     for kind, (n, k) in sorted(p["by_kind"].items()):
         print(f"    {kind:45s} {k:5d}/{n:<5d} = {k / max(1, n):.3f}")
+    for kind, reasons in sorted(p["why"].items()):
+        print(f"  missed {kind}: {dict(reasons)}")
     print("  planted copies by paragraph length (words):")
     for (kind, bucket), (n, k) in sorted(p["detail"].items()):
         print(f"    {kind:9s} {bucket:6s} {k:4d}/{n:<4d} = {k / max(1, n):.3f}")

@@ -69,7 +69,7 @@ def remove_paragraphs_spans(paragraphs: list[tuple[int, int, str]], indices: set
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof gen sen rep gov lt col sgt capt cmdr adm maj st jr sr rev hon pres supt
     inc ltd co corp bros llc plc no nos vs etc approx dept est fig jan feb mar apr jun jul aug sep
-    sept oct nov dec tues thur thurs ft mt ave blvd rd hwy""".split()
+    sept oct nov dec tues thur thurs ft mt ave blvd rd hwy rt hon""".split()
 )
 
 # A terminator run, closing quotes/brackets, whitespace, then something that can start a sentence.

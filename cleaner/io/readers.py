@@ -266,7 +266,15 @@ def _read_parquet(f: InputFile, options: ReadOptions) -> Iterator[Document | Rej
         yield Rejected(Origin(path, 0), f"no column '{options.text_field}' (columns: {', '.join(columns)}); choose one with --text-field")
         return
     record_no = 0
-    for batch in pf.iter_batches(batch_size=1024):
+    batches = pf.iter_batches(batch_size=1024)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as e:  # pyarrow raises ArrowInvalid, OSError and others for corrupt pages
+            yield Rejected(Origin(path, record_no + 1), f"corrupt Parquet data, nothing readable after this point ({e})")
+            return
         for row in batch.to_pylist():
             record_no += 1
             yield _make_document(row, Origin(path, record_no), options, None)

@@ -53,7 +53,7 @@ _NAME = r"(?:[\p{Lu}][\p{L}\p{M}'’.-]*|de|van|von|da|di|del|la|le|al|bin|ibn)"
 _TOP = [
     # `By Jane Doe`, `By Jane Doe and John Roe, Reuters`, `By The Associated Press`, `BY JANE DOE`
     r"by\s+" + _NAME + r"(?:\s+" + _NAME + r"){0,4}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)" + _NAME + r"(?:\s+" + _NAME + r"){0,4}){0,3}(?:\s*[|,–—-]\s*[\p{L} ]{1,40})?",
-    r"(?:updated|published|posted|last\s+updated|first\s+published)(?:\s+on|\s+at)?:?\s+[\p{L}\p{N} ,.:/-]{3,60}",
+    r"(?:updated|published|posted|last\s+updated|first\s+published)(?:\s+on|\s+at)?:?\s+(?=[^\n]*\d)[\p{L}\p{N} ,.:/-]{3,60}",
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}(?:,?\s+\d{1,2}:\d{2}\s*[ap]\.?m\.?(?:\s+[A-Z]{2,4})?)?",
 ]
 

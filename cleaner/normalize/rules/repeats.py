@@ -20,9 +20,11 @@ def _key(s: str) -> str:
 def repeated_paragraph(text: str, title: str | None) -> list[Change]:
     """A paragraph that repeats an earlier paragraph of the same article, word for word.
 
-    Fixes: the second copy of a paragraph of 8 or more words.
+    Fixes: the second copy of a paragraph of 8 or more words; an article repeated whole.
     Leaves alone: short repeated lines (`* * *`, `Yes.`, list items, subheads, `Winners meet in
-    final match` after each group of a fixture list), paragraphs that differ in any word.
+    final match` after each group of a fixture list), paragraphs that differ in any word, more
+    than two repeats scattered through the article (interview questions, meal plans, spec
+    lists: flagged instead).
     """
     paragraphs = split_paragraphs(text)
     seen: set[str] = set()
@@ -34,7 +36,21 @@ def repeated_paragraph(text: str, title: str | None) -> list[Change]:
         if k in seen:
             later.add(i)
         seen.add(k)
+    if _structured(sorted(later)):
+        return [Change(paragraphs[i][0], paragraphs[i][1], paragraphs[i][2], "flagged") for i in sorted(later)]
     return [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, later).values()]
+
+
+# A scraper repeats one block (a caption, a pull quote) or the whole article once more. Many
+# repeats spread through an article are its structure instead: the same question put to each
+# interviewee, the same line in each meal plan, the same bullet under two products. Those are
+# flagged for a person, not removed.
+MAX_SCATTERED_REPEATS = 2
+
+
+def _structured(later: list[int]) -> bool:
+    contiguous = all(b == a + 1 for a, b in zip(later, later[1:]))
+    return len(later) > MAX_SCATTERED_REPEATS and not contiguous
 
 
 @rule("repeated-sentence", "repeats")
@@ -44,7 +60,8 @@ def repeated_sentence(text: str, title: str | None) -> list[Change]:
     Fixes: `He resigned on Monday after the vote in parliament. ... He resigned on Monday after
     the vote in parliament.` loses the second copy (with the space before it).
     Leaves alone: short repeated sentences (`It was not.`), near-repeats, sentences split at
-    abbreviations or decimals (`2.5 percent`, `U.S.`, `U.K.` do not end a sentence).
+    abbreviations or decimals (`2.5 percent`, `U.S.`, `U.K.` do not end a sentence), articles
+    with more than two repeated sentences (their structure, not a scraping slip).
     """
     seen: set[str] = set()
     changes = []
@@ -65,4 +82,6 @@ def repeated_sentence(text: str, title: str | None) -> list[Change]:
                     changes.append(Change(start + a, start + spans[1][0]))
             seen.add(k)
     changes += [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, whole).values()]
+    if len(changes) > MAX_SCATTERED_REPEATS:
+        return []  # many repeated sentences: the article's structure (see `_structured`)
     return merge_removals(changes)

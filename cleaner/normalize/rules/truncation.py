@@ -21,8 +21,8 @@ def _starts_mid_sentence(p: str) -> bool:
     word = m.group()
     if not word[0].islower() or not word[0].isalpha():
         return False  # capitals, digits, quotes, bullets, dashes: a sentence, list item or heading
-    if any(ch.isupper() for ch in word[1:]):
-        return False  # iPhone, eBay, al-Assad
+    if any(ch.isupper() or ch.isdigit() for ch in word[1:]):
+        return False  # iPhone, eBay, al-Assad, my6sense
     if any(ch in word for ch in "./@:_#") and not word.endswith((".", ":")):
         return False  # example.com, @handle, e-mail addresses
     if _LIST_MARKER.fullmatch(word):
@@ -52,6 +52,9 @@ def truncated_start(text: str, title: str | None) -> list[Change]:
     for i, (start, _, p) in enumerate(paragraphs):
         if not _starts_mid_sentence(p):
             continue
+        first_line = p.split("\n", 1)[0]
+        if "\n" in p and len(first_line.split()) <= 3 and not ends_sentence(first_line):
+            continue  # a lowercase label line (`immunology`) above the text, not a cut sentence
         spans = sentence_spans(p)
         if not ends_sentence(p[: spans[0][1]]):
             continue  # no sentence end: a list item or heading, not a cut sentence
@@ -105,7 +108,9 @@ def dangling_tail(text: str, title: str | None) -> list[Change]:
 
 _TAIL_OK_END = tuple(":)]}>»\"”’'")
 MIN_TAIL_WORDS = 4
-_LINKISH = regex.compile(r"@|https?://|www\.|:")
+# An unfinished sentence longer than this is two sentences run together (`statement.Architects`).
+MAX_TAIL_WORDS = 60
+_LINKISH = regex.compile(r"@|https?://|www\.|:|\.com/|#\w")
 
 
 # Words no complete English sentence ends on: a text that stops on one was cut.
@@ -140,14 +145,14 @@ MIN_FRAGMENT_WORDS = 8
 def truncated_end(text: str, title: str | None) -> list[Change]:
     """A body that stops mid-sentence loses the unfinished sentence.
 
-    Fixes: `He left. The company said it would` -> `He left.` (an unfinished last sentence that
-    ends on a lowercase word, a comma or a dash); a last paragraph of 8 or more words with no
-    sentence end at all that stops on a word no sentence ends on (`the`, `to`, `said`, ...).
+    Fixes: `He left. The company said it would` -> `He left.`: an unfinished last sentence, or a
+    last paragraph of 8 or more words with no sentence end, that stops on a comma, a dash or a
+    word no sentence ends on (`the`, `to`, `would`, `said`, ...).
     Leaves alone: endings in `.`, `!`, `?`, `…`, `."` or `.”`; endings in `:` or a closing
     bracket; short last lines (`Reuter`, a sign-off, a heading, a list item); a tail of fewer
     than 4 words, a title-case phrase, one with a colon, `@` or a URL, one that ends on a number or
-    a name (`...expanded by 1.3%`: short of its period, not cut); a last paragraph without a period
-    that ends on a content word (bios, credits, teasers: `... a BBC co-production`); a body of one unfinished paragraph (flagged instead).
+    a content word (`...expanded by 1.3%`, `...in a tie on nine-under`: short of its period, not
+    cut; bios, credits, teasers: `... a BBC co-production`), an embedded tweet's link or hashtag; a body of one unfinished paragraph (flagged instead).
     """
     paragraphs = split_paragraphs(text)
     if not paragraphs:
@@ -162,8 +167,8 @@ def truncated_end(text: str, title: str | None) -> list[Change]:
         tail = body[a:b]
         if len(tail.split()) < MIN_TAIL_WORDS or not tail[:1].isupper() or not _stops_mid_sentence(tail):
             return []
-        if not (_ends_dangling(tail) or tail.split()[-1][:1].islower()):
-            return []  # `...the economy expanded by 1.3%`: a sentence short of its period
+        if len(tail.split()) > MAX_TAIL_WORDS or not _ends_dangling(tail):
+            return []  # `...expanded by 1.3%`, `...on nine-under`: a sentence short of its period
         return [Change(start + spans[-2][1], start + b)]
     if len(body.split()) < MIN_FRAGMENT_WORDS or not body[:1].isupper() and not _starts_mid_sentence(body):
         return []
