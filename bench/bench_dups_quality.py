@@ -597,7 +597,8 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
         if a.group in ("base", "basil"):
             for k, p in enumerate(a.paras):
                 if a.pkind[k] in ("base", "basil"):
-                    canon[f"{a.id}#{k}"] = "form:" + match_form(p)
+                    for key in a.plin[k]:  # a host's own keys, whatever planted paragraphs moved them
+                        canon[key] = "form:" + match_form(p)
 
     def classes(key) -> frozenset:
         a, k = items[key]
