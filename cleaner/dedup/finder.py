@@ -44,6 +44,18 @@ class DupOptions:
     keep: str = "first"
     verify: bool = True
     noisy: bool = False
+    # Shorter texts need shorter shingles: one changed word in a 20-word paragraph removes 10 of
+    # its 16 word 5-grams (Jaccard 0.46) but only 6 of its 18 trigrams (0.71). Titles compare as
+    # word sets, so `House passes abortion measure` and `House passes abortion again measure` match.
+    paragraph_ngram: int = 3
+    title_ngram: int = 1
+    # LSH runs this far below the threshold, so pairs just above it are not lost to chance (the
+    # verification, at the threshold itself, is exact).
+    lsh_margin: float = 0.15
+
+    @property
+    def lsh_threshold(self) -> float:
+        return max(0.05, self.threshold - self.lsh_margin)
 
     def __post_init__(self) -> None:
         unknown = [lv for lv in self.levels if lv not in LEVELS]
@@ -86,13 +98,13 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
     if "title" in options.levels:
         t_items = [_member(d, i, None, d.title) for i, d in enumerate(docs) if d.title and match_form(d.title)]
         keys = [match_form(strip_site_suffix(m.text)) for m in t_items]
-        t_sets = [shingle_hashes(k.split(" "), 2) for k in keys]
+        t_sets = [shingle_hashes(k.split(" "), options.title_ngram) for k in keys]
         t_sigs = signatures(t_sets, perms)
         by_key: dict[str, list[int]] = {}
         for i, k in enumerate(keys):
             by_key.setdefault(k, []).append(i)
         exact = {(g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1)}
-        candidates = candidate_pairs(t_sigs, options.threshold)
+        candidates = candidate_pairs(t_sigs, options.lsh_threshold)
         accept = accept_by(t_sets, t_sigs, options.threshold)
         pairs = sorted(exact) + _verified(candidates - exact, lambda a, b: keys[a] != keys[b] and accept(a, b))
 
@@ -115,9 +127,9 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
                 toks = words(p)
                 if len(toks) >= options.min_words:
                     p_items.append(_member(d, i, k, p))
-                    p_sets.append(shingles_for(p, options.ngram, options.noisy))
+                    p_sets.append(shingles_for(p, min(options.ngram, options.paragraph_ngram), options.noisy))
         p_sigs = signatures(p_sets, perms)
-        p_candidates = candidate_pairs(p_sigs, options.threshold)
+        p_candidates = candidate_pairs(p_sigs, options.lsh_threshold)
         stats["paragraphs"] = len(p_items)
         stats["paragraph_candidates"] = len(p_candidates)
     if "paragraph" in options.levels:
@@ -131,7 +143,7 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
         d_items = [_member(d, i, None, d.text) for i, d in enumerate(docs)]
         d_sets = [shingles_for(d.text, options.ngram, options.noisy) for d in docs]
         d_sigs = signatures(d_sets, perms)
-        candidates = candidate_pairs(d_sigs, options.threshold)
+        candidates = candidate_pairs(d_sigs, options.lsh_threshold)
         # Articles that share a paragraph bucket are candidates too: that is how a copy cut after
         # a few paragraphs, or under a new headline, is found when its overall Jaccard is low.
         for a, b in p_candidates:
