@@ -64,7 +64,26 @@ CORPORA = ROOT / ".." / "shared" / "corpora"
 ALLSIDES = CORPORA / "allsides_news_37k.jsonl.gz"
 BASIL = CORPORA / "clusters_basil_event_triplets.jsonl"
 OUT = ROOT / "bench" / "out" / "dups_failures.txt"
-MIN_WORDS = DupOptions().min_words
+DEFAULTS = DupOptions()
+MIN_WORDS = DEFAULTS.min_words
+THRESHOLD = DEFAULTS.threshold
+# What the finder compares at each level (the diagnostics follow the library's own options, so they
+# stay right whichever version of the finder is installed).
+DOC_NGRAM = DEFAULTS.ngram
+PARA_NGRAM = min(DEFAULTS.ngram, getattr(DEFAULTS, "paragraph_ngram", DEFAULTS.ngram))
+TITLE_NGRAM = getattr(DEFAULTS, "title_ngram", 2)
+LSH_THRESHOLD = getattr(DEFAULTS, "lsh_threshold", DEFAULTS.threshold)
+
+
+def code_version() -> str:
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"], capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "cleaner"], capture_output=True, text=True).stdout.strip()
+        return head[:100] + (" (cleaner/ has uncommitted changes)" if dirty else "")
+    except OSError:
+        return "?"
 
 AIMS = {"document_f1": 0.98, "title_p": 0.98, "title_r": 0.98, "para_r": 0.95, "para_p": 0.98, "noisy_linked": 0.9}
 
@@ -389,7 +408,7 @@ def title_sim(a: str, b: str) -> float:
     ka, kb = title_key(a), title_key(b)
     if ka == kb:
         return 1.0
-    return jaccard(shingle_hashes(ka.split(" "), 2), shingle_hashes(kb.split(" "), 2))
+    return jaccard(shingle_hashes(ka.split(" "), TITLE_NGRAM), shingle_hashes(kb.split(" "), TITLE_NGRAM))
 
 
 class DocSims:
@@ -398,7 +417,7 @@ class DocSims:
 
     def set(self, i: str):
         if i not in self.cache:
-            self.cache[i] = shingles_for(self.by_id[i].text, 5, self.noisy)
+            self.cache[i] = shingles_for(self.by_id[i].text, DOC_NGRAM, self.noisy)
         return self.cache[i]
 
     def __call__(self, a: str, b: str) -> tuple[float, float]:
@@ -409,8 +428,8 @@ class DocSims:
 def lsh_candidates(keys: list, sets: list) -> set[tuple]:
     """The LSH candidate pairs the finder would get for these shingle sets (default options), by
     key: used only to say why a pair above the accept threshold was missed."""
-    opts = DupOptions()
-    cand = candidate_pairs(signatures(sets, permutations(opts.num_perm, opts.seed)), opts.threshold)
+    opts = DEFAULTS
+    cand = candidate_pairs(signatures(sets, permutations(opts.num_perm, opts.seed)), LSH_THRESHOLD)
     return {tuple(sorted((keys[i], keys[j]))) for i, j in cand}
 
 
@@ -474,13 +493,13 @@ def score_documents(arts, clusters, out: list[str]) -> dict:
             missed.append(a)
     out.append("=" * 100)
     out.append(f"DOCUMENT LEVEL: syndicated copies not linked to their source ({len(missed)})")
-    out.append("  j = Jaccard, c = containment of the library's word 5-gram shingle sets (default accept: j >= 0.7, or c >= 0.8 with >= 50 shingles each)")
+    out.append(f"  j = Jaccard, c = containment of the library's word {DOC_NGRAM}-gram shingle sets (default accept: j >= {THRESHOLD}, or c >= {DEFAULTS.containment} with >= 50 shingles each)")
     out.append("=" * 100)
     for a in missed:
         src = by_id[a.dlin]
         j, c = sims(a.id, src.id)
         size = min(len(sims.set(a.id)), len(sims.set(src.id)))
-        why = "ABOVE accept threshold (candidate or clustering miss)" if j >= 0.7 or (c >= 0.8 and size >= 50) else "below accept threshold"
+        why = "ABOVE accept threshold (candidate or clustering miss)" if j >= THRESHOLD or (c >= DEFAULTS.containment and size >= 50) else "below accept threshold"
         out.append(f"- {a.id}  ops={','.join(a.ops)} {a.note}  j={j:.3f} c={c:.3f} min_shingles={size}: {why}")
         out.append(f"    copy  : {short(a.text)}")
         out.append(f"    source: {short(src.text)}")
@@ -549,14 +568,14 @@ def score_titles(arts, clusters, plants, out: list[str]) -> dict:
         if not ok:
             misses.append((a, root))
     tkeys = [a.id for a in with_title]
-    tcand = lsh_candidates(tkeys, [shingle_hashes(title_key(a.title).split(" "), 2) for a in with_title])
+    tcand = lsh_candidates(tkeys, [shingle_hashes(title_key(a.title).split(" "), TITLE_NGRAM) for a in with_title])
     why = Counter()
     out.append("=" * 100)
-    out.append(f"TITLE LEVEL: derived titles not clustered with their source title ({len(misses)}); sim = Jaccard of word 2-grams of match_form(strip_site_suffix(title)), accept >= 0.7")
+    out.append(f"TITLE LEVEL: derived titles not clustered with their source title ({len(misses)}); sim = Jaccard of word {TITLE_NGRAM}-grams of match_form(strip_site_suffix(title)), accept >= {THRESHOLD}")
     out.append("=" * 100)
     for a, root in misses:
         sim = title_sim(a.title, root.title)
-        w = "below 0.7" if sim < 0.7 else ("ABOVE 0.7, not an LSH candidate" if tuple(sorted((a.id, root.id))) not in tcand else "ABOVE 0.7, candidate, lost in clustering")
+        w = "below threshold" if sim < THRESHOLD else ("ABOVE threshold, not an LSH candidate" if tuple(sorted((a.id, root.id))) not in tcand else "ABOVE threshold, candidate, lost in clustering")
         why[w] += 1
         out.append(f"- [{a.tkind}] {a.id}: {a.title!r}")
         out.append(f"    source {root.id}: {root.title!r}   sim={sim:.3f} ({w})")
@@ -607,6 +626,20 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
     def true_pair(x, y) -> bool:
         return bool(classes(x) & classes(y)) or form[x] == form[y]
 
+    base_sets = {}
+    for a in arts:
+        if a.group in ("base", "basil"):
+            for k, p in enumerate(a.paras):
+                if a.pkind[k] in ("base", "basil"):
+                    for key in a.plin[k]:
+                        base_sets[key] = shingles_for(p, PARA_NGRAM)
+
+    def inherited(x, y) -> bool:
+        """A copy of a base paragraph that is naturally near-identical to another base paragraph
+        (the same tweet quoted by two outlets): the pair's likeness is not planted."""
+        (a, i), (b, j) = items[x], items[y]
+        return any(u != v and jaccard(base_sets[u], base_sets[v]) >= THRESHOLD for u in a.plin[i] if u in base_sets for v in b.plin[j] if v in base_sets)
+
     cats = Counter()
     fps = defaultdict(list)
     for x, y in sorted(reported):
@@ -616,6 +649,9 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
         gen = generated(x) or generated(y)
         if true_pair(x, y):
             cats[("planted-" if gen else "natural-") + ("lineage" if classes(x) & classes(y) and form[x] != form[y] else "exact")] += 1
+        elif gen and inherited(x, y):
+            cats["inherited-natural-unverified"] += 1
+            fps["inherited"].append((x, y))
         elif gen:
             cats["planted-false"] += 1
             fps["planted"].append((x, y))
@@ -639,27 +675,36 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
     for g in list(by_key.values()) + list(by_form.values()):
         for x, y in itertools.combinations(sorted(set(g)), 2):
             truth.add((x, y))
-    found = truth & reported
-
     def pkind(key):
         a, k = items[key]
         return a.pkind[k]
 
+    def whole(key) -> bool:
+        return "merged" not in pkind(key) and "split" not in pkind(key)
+
+    def label(pk: str) -> str:
+        if pk.startswith("planted-"):
+            return "PLANTED " + pk[8:]
+        parts = sorted(set(pk.split("+")) - {"verbatim"})
+        return "syndicated " + ("+".join(parts) or "verbatim")
+
+    partial = {pair for pair in truth if not (whole(pair[0]) and whole(pair[1]))}
+    truth -= partial
+    found = truth & reported
+
     # Recall by kind: pairs whose non-base side has that kind, against a base paragraph.
     by_kind = defaultdict(lambda: [0, 0])
     misses = defaultdict(list)
-    for x, y in sorted(truth):
+    for x, y in sorted(truth | partial):
         kx, ky = pkind(x), pkind(y)
-        if kx in ("base", "basil") and ky in ("base", "basil"):
+        if (x, y) in partial:
+            kind = "(info) merged/split paragraph ~ a part of it"
+        elif kx in ("base", "basil") and ky in ("base", "basil"):
             kind = "natural exact (base~base)"
         elif kx in ("base",) or ky in ("base",):
-            kind = ky if kx == "base" else kx
-            if kind.startswith("planted-"):
-                kind = "PLANTED " + kind[8:]
-            else:
-                kind = "syndicated " + kind
+            kind = label(ky if kx == "base" else kx)
         else:
-            kind = "copy~copy"
+            kind = "copy~copy (whole paragraphs)"
         by_kind[kind][0] += 1
         by_kind[kind][1] += (x, y) in found
         if (x, y) not in found:
@@ -678,19 +723,19 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
 
     def psim(x, y) -> float:
         (a, i), (b, j) = items[x], items[y]
-        return jaccard(shingles_for(a.paras[i], 5), shingles_for(b.paras[j], 5))
+        return jaccard(shingles_for(a.paras[i], PARA_NGRAM), shingles_for(b.paras[j], PARA_NGRAM))
 
     ikeys = sorted(items, key=lambda key: (order[key[0]], key[1]))
-    pcand = lsh_candidates(ikeys, [shingles_for(items[key][0].paras[items[key][1]], 5) for key in ikeys])
+    pcand = lsh_candidates(ikeys, [shingles_for(items[key][0].paras[items[key][1]], PARA_NGRAM) for key in ikeys])
 
     def why(x, y) -> str:
-        if psim(x, y) < 0.7:
-            return "below 0.7"
-        return "ABOVE 0.7, not an LSH candidate" if (x, y) not in pcand else "ABOVE 0.7, candidate, lost in clustering"
+        if psim(x, y) < THRESHOLD:
+            return "below threshold"
+        return "ABOVE threshold, not an LSH candidate" if (x, y) not in pcand else "ABOVE threshold, candidate, lost in clustering"
 
     why_planted = defaultdict(Counter)
     out.append("=" * 100)
-    out.append("PARAGRAPH LEVEL: missed true pairs, by kind (sim = library Jaccard of word 5-gram sets; accept >= 0.7)")
+    out.append(f"PARAGRAPH LEVEL: missed true pairs, by kind (sim = library Jaccard of word {PARA_NGRAM}-gram sets; accept >= {THRESHOLD})")
     out.append("=" * 100)
     for kind in sorted(misses):
         ms = misses[kind]
@@ -698,14 +743,15 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
         if kind.startswith("PLANTED"):
             why_planted[kind] = reasons
         out.append(f"-- {kind}: {len(ms)} missed; of the first {min(400, len(ms))}: {dict(reasons)}")
-        for x, y in ms[: 25 if kind.startswith("PLANTED") else 8 if "verbatim" in kind or "dateline" in kind else 4]:
+        for x, y in ms[: 25 if kind.startswith("PLANTED") else 8 if "verbatim" in kind or "dateline" in kind else 3 if "(info)" in kind else 5]:
             (a, i), (b, j) = items[x], items[y]
             out.append(f"   {x} ~ {y} sim={psim(x, y):.3f} words={len(words(a.paras[i]))}/{len(words(b.paras[j]))} ({why(x, y)})")
             out.append(f"      {short(a.paras[i], 200)}")
             out.append(f"      {short(b.paras[j], 200)}")
-    for label, key in (("false pairs involving planted/copied paragraphs", "planted"), ("natural base pairs, not exact (unverified: judge them)", "natural"), ("BASIL pairs, not exact (unverified)", "basil")):
+    for title, key in (("false pairs involving planted/copied paragraphs", "planted"), ("copies of base paragraphs that are natural near-duplicates of another base paragraph (unverified: judge them)", "inherited"),
+                       ("natural base pairs, not exact (unverified: judge them)", "natural"), ("BASIL pairs, not exact (unverified)", "basil")):
         out.append("=" * 100)
-        out.append(f"PARAGRAPH LEVEL: {label} ({len(fps[key])})")
+        out.append(f"PARAGRAPH LEVEL: {title} ({len(fps[key])})")
         out.append("=" * 100)
         for x, y in fps[key][:30]:
             (a, i), (b, j) = items[x], items[y]
@@ -714,13 +760,15 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
             out.append(f"      {short(b.paras[j], 200)}")
 
     gen_true = cats["planted-lineage"] + cats["planted-exact"]
-    gen_rep = gen_true + cats["planted-false"]
+    gen_rep = gen_true + cats["planted-false"] + cats["inherited-natural-unverified"]
     all_true = gen_true + cats["natural-lineage"] + cats["natural-exact"]
-    all_rep = all_true + cats["planted-false"] + cats["natural-unverified"] + cats["basil-unverified"]
+    unverified = cats["natural-unverified"] + cats["basil-unverified"] + cats["inherited-natural-unverified"]
+    all_rep = all_true + cats["planted-false"] + unverified
     return {
         "reported": len(reported), "truth": len(truth), "found": len(found), "cats": cats, "by_kind": dict(by_kind),
         "p_planted": gen_true / gen_rep if gen_rep else 1.0, "p_all": all_true / all_rep if all_rep else 1.0,
-        "p_all_excl": all_true / (all_rep - cats["natural-unverified"] - cats["basil-unverified"]) if all_rep else 1.0,
+        "p_planted_excl": gen_true / (gen_rep - cats["inherited-natural-unverified"]) if gen_rep else 1.0,
+        "p_all_excl": all_true / (all_rep - unverified) if all_rep else 1.0,
         "detail": dict(planted_detail), "why": dict(why_planted),
     }
 
@@ -802,7 +850,7 @@ def noisy_part(args, out: list[str]) -> list[dict]:
         arts = base + copies + basil
         by_id = {a.id: a for a in arts}
         docs = to_documents(arts)
-        wj = [jaccard(shingles_for(c.text, 5), shingles_for(by_id[c.dlin].text, 5)) for c in copies]
+        wj = [jaccard(shingles_for(c.text, DOC_NGRAM), shingles_for(by_id[c.dlin].text, DOC_NGRAM)) for c in copies]
         cj = [jaccard(shingles_for(c.text, 5, True), shingles_for(by_id[c.dlin].text, 5, True)) for c in copies]
         cc = [containment(shingles_for(c.text, 5, True), shingles_for(by_id[c.dlin].text, 5, True)) for c in copies]
         textform = {a.id: match_form(a.text) for a in arts}
@@ -861,11 +909,12 @@ def main() -> None:
     ap.add_argument("--titles", type=int, default=200, help="repeated titles planted (half case/punct/suffix, half +1-2 words)")
     ap.add_argument("--paras", type=int, default=200, help="paragraph copies planted (half verbatim, half one word changed)")
     ap.add_argument("--ocr", type=int, default=200)
-    ap.add_argument("--ocr-rates", type=float, nargs="+", default=[0.1, 0.2, 0.3])
+    ap.add_argument("--ocr-rates", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.5])
     ap.add_argument("--ocr-main", type=int, default=1, help="index into --ocr-rates of the level the aim applies to")
     args = ap.parse_args()
 
     started = time.perf_counter()
+    print(f"code: {code_version()}")
     arts, plants = build_corpus(args)
     docs = to_documents(arts)
     assert len({d.id for d in docs}) == len(docs)
@@ -882,9 +931,10 @@ def main() -> None:
     t = score_titles(arts, result.clusters, plants, out)
     p = score_paragraphs(arts, result.clusters, plants, out)
 
-    b, r = bands_rows(0.7, 128)
-    curve = ", ".join(f"{s}: {1 - (1 - s**r) ** b:.2f}" for s in (0.6, 0.7, 0.75, 0.8, 0.85, 0.9))
-    print(f"LSH banding at threshold 0.7, 128 perms: {b} bands x {r} rows; P(candidate | Jaccard) = {curve}")
+    b, r = bands_rows(LSH_THRESHOLD, DEFAULTS.num_perm)
+    curve = ", ".join(f"{s}: {1 - (1 - s**r) ** b:.2f}" for s in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9))
+    print(f"finder defaults: threshold {THRESHOLD}, LSH banded for {LSH_THRESHOLD:g} ({b} bands x {r} rows), word n-grams: document {DOC_NGRAM}, paragraph {PARA_NGRAM}, title {TITLE_NGRAM}")
+    print(f"  P(LSH candidate | Jaccard) = {curve}")
     print()
     print("level      reported  truth  found | precision  prec(excl.natural)  recall     F1   | aims")
     print("-" * 100)
@@ -895,7 +945,9 @@ def main() -> None:
     rv, ro = pv[1] / max(1, pv[0]), po[1] / max(1, po[0])
     print(f"paragraph  {p['reported']:8d} {p['truth']:6d} {p['found']:6d} |   {p['p_all']:.4f}        {p['p_all_excl']:.4f}       {p['found'] / max(1, p['truth']):.4f}    -    | see below")
     print(f"  planted paragraph copies: recall verbatim {pv[1]}/{pv[0]} = {rv:.3f} {mark(rv, AIMS['para_r'])}; one word changed {po[1]}/{po[0]} = {ro:.3f} {mark(ro, AIMS['para_r'])} (aim >= 0.95)")
-    print(f"  paragraph precision over pairs involving planted/copied paragraphs: {p['p_planted']:.4f} {mark(p['p_planted'], AIMS['para_p'])} (aim >= 0.98); over all pairs: {p['p_all']:.4f} (natural non-exact counted false)")
+    print(f"  paragraph precision over pairs involving planted/copied paragraphs: {p['p_planted']:.4f} {mark(p['p_planted'], AIMS['para_p'])} (aim >= 0.98; unverified natural counted false), "
+          f"{p['p_planted_excl']:.4f} without them; over all pairs: {p['p_all']:.4f} / {p['p_all_excl']:.4f}")
+    print("  (paragraph recall in the table: all whole-paragraph true pairs, syndicated edited/typo'd ones included; merged/split parts excluded)")
     print()
     print(f"document pairs by verdict: {dict(d['cats'])}; BASIL merges: {d['basil_merges']} ({d['basil_same_event']} within one BASIL event)")
     print(f"copies linked to their source: {d['copies'] - d['missed']}/{d['copies']} = {(d['copies'] - d['missed']) / d['copies']:.3f}")

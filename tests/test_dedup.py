@@ -17,7 +17,7 @@ from cleaner.cli import app
 from cleaner.dedup import DupOptions, find_duplicates
 from cleaner.dedup.index import bands_rows, candidate_pairs
 from cleaner.dedup.minhash import permutations, signatures, to_lean
-from cleaner.dedup.shingle import match_form, shingle_hash, shingle_tokens, shingles_for
+from cleaner.dedup.shingle import match_form, shingle_batch, shingle_hash, shingle_tokens, shingles_for, tokens
 from cleaner.io import ReadOptions, read_documents, strict
 from tests.conftest import FIXTURES, shared_corpus
 
@@ -46,7 +46,7 @@ def test_short_texts_fall_back_to_one_shingle():
 @settings(max_examples=60, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from("abcde fgh ,.'’ 123\n"), max_size=400), seed=st.integers(0, 2**31 - 1), num_perm=st.sampled_from([16, 64, 128]))
 def test_signatures_equal_datasketch(text, seed, num_perm):
-    ours = signatures([shingles_for(text, 5)], permutations(num_perm, seed))[0]
+    ours = signatures(shingle_batch([tokens(text)], 5), permutations(num_perm, seed))[0]
     m = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
     m.update_batch(shingle_tokens(text, 5))
     assert np.array_equal(ours, m.hashvalues)
@@ -54,11 +54,12 @@ def test_signatures_equal_datasketch(text, seed, num_perm):
 
 def test_batched_signatures_equal_one_at_a_time():
     docs = _docs(PLANTED)
-    sets = [shingles_for(d.text, 5) for d in docs]
+    token_lists = [tokens(d.text) for d in docs] + [[]]
     perms = permutations(128, 7)
-    together = signatures(sets, perms)
-    for i, s in enumerate(sets):
-        assert np.array_equal(together[i], signatures([s], perms)[0])
+    together = signatures(shingle_batch(token_lists, 5), perms)
+    for i, t in enumerate(token_lists):
+        assert np.array_equal(together[i], signatures(shingle_batch([t], 5), perms)[0])
+    assert (together[-1] == np.uint32(0xFFFFFFFF)).all()  # empty text: datasketch's empty MinHash
     lean = to_lean(together[0], 7)
     assert lean.jaccard(to_lean(together[0], 7)) == 1.0
 
@@ -66,7 +67,7 @@ def test_batched_signatures_equal_one_at_a_time():
 def test_lsh_candidates_equal_datasketch_minhashlsh():
     docs = _docs(PLANTED)
     perms = permutations(128, 1)
-    sigs = signatures([shingles_for(d.text, 5) for d in docs], perms)
+    sigs = signatures(shingle_batch([tokens(d.text) for d in docs], 5), perms)
     ours = candidate_pairs(sigs, 0.5)
     b, r = bands_rows(0.5, 128)
     lsh = MinHashLSH(threshold=0.5, num_perm=128)

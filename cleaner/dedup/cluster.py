@@ -9,15 +9,20 @@ from cleaner.model import Cluster, Kind, Member
 
 
 class UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
+    """Union-find over whatever hashable items are joined (only those: a corpus of 200,000
+    paragraphs with 10,000 repeated ones costs 10,000 entries, not 200,000)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
 
     def find(self, x: int) -> int:
+        parent = self.parent
+        parent.setdefault(x, x)
         root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:  # path compression
-            self.parent[x], x = root, self.parent[x]
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
         return root
 
     def union(self, a: int, b: int) -> None:
@@ -28,8 +33,8 @@ class UnionFind:
 
     def groups(self) -> list[list[int]]:
         out: dict[int, list[int]] = {}
-        for i in range(len(self.parent)):
-            out.setdefault(self.find(i), []).append(i)
+        for x in sorted(self.parent):
+            out.setdefault(self.find(x), []).append(x)
         return [g for g in out.values() if len(g) > 1]
 
 
@@ -53,7 +58,7 @@ def build_clusters(
     pending = [sorted({i for p in pairs for i in p})]
     while pending:
         subset = set(pending.pop())
-        uf = UnionFind(len(items))
+        uf = UnionFind()
         for a, b in pairs:
             if a in subset and b in subset:
                 uf.union(a, b)

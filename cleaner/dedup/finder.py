@@ -18,14 +18,15 @@ from typing import Any
 import numpy as np
 
 from cleaner.dedup.cluster import build_clusters
-from cleaner.dedup.index import candidate_pairs, containment, jaccard
+from cleaner.dedup.index import candidate_pairs, pairs_of, containment, jaccard
 from cleaner.dedup.minhash import estimate_jaccard, permutations, signatures
-from cleaner.dedup.shingle import match_form, shingle_hashes, shingles_for, words
+from cleaner.dedup.shingle import ShingleBatch, match_form, shingle_batch, tokens
 from cleaner.errors import ConfigError
 from cleaner.model import Cluster, Document, Member
 from cleaner.text import split_paragraphs, strip_site_suffix
 
 LEVELS = ("title", "paragraph", "document")
+ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth last final next".split())
 KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
 # A copy must be this long (in shingles, about as many words) for containment to count: shorter
 # texts (a footer, a one-line body) are contained in too much to say they were copied.
@@ -79,97 +80,128 @@ def _member(doc: Document, index: int, paragraph: int | None, text: str) -> Memb
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
 
 
-def _verified(pairs: set[tuple[int, int]], accept) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
-    return [p for p in sorted(pairs) if accept(*p)]
-
-
 def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()) -> DupResult:
     started = time.perf_counter()
     perms = permutations(options.num_perm, options.seed)
     stats: dict[str, Any] = {"documents": len(docs)}
     clusters: list[Cluster] = []
 
-    def accept_by(sets: list[np.ndarray], sigs: np.ndarray, threshold: float):  # type: ignore[no-untyped-def]
+    def accept_by(batch: ShingleBatch, sigs: np.ndarray, threshold: float):  # type: ignore[no-untyped-def]
         if options.verify:
-            return lambda a, b: jaccard(sets[a], sets[b]) >= threshold
+            return lambda a, b: jaccard(batch.set(a), batch.set(b)) >= threshold
         return lambda a, b: estimate_jaccard(sigs[a], sigs[b]) >= threshold
 
     # --- titles -------------------------------------------------------------------------------
     if "title" in options.levels:
-        t_items = [_member(d, i, None, d.title) for i, d in enumerate(docs) if d.title and match_form(d.title)]
+        t_items = [_member(d, i, None, d.title) for i, d in enumerate(docs) if d.title and tokens(d.title)]
         keys = [match_form(strip_site_suffix(m.text)) for m in t_items]
-        t_sets = [shingle_hashes(k.split(" "), options.title_ngram) for k in keys]
-        t_sigs = signatures(t_sets, perms)
+        t_batch = shingle_batch([k.split(" ") for k in keys], options.title_ngram)
+        t_sigs = signatures(t_batch, perms)
         by_key: dict[str, list[int]] = {}
         for i, k in enumerate(keys):
             by_key.setdefault(k, []).append(i)
         exact = {(g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1)}
         candidates = candidate_pairs(t_sigs, options.lsh_threshold)
-        accept = accept_by(t_sets, t_sigs, options.threshold)
-        pairs = sorted(exact) + _verified(candidates - exact, lambda a, b: keys[a] != keys[b] and accept(a, b))
+        near = accept_by(t_batch, t_sigs, options.threshold)
+        words_of = [set(k.split(" ")) for k in keys]
+
+        def accept(a: int, b: int) -> bool:
+            # `5 takeaways` is not `7 takeaways`, nor the `first` hearing the `second`: headlines
+            # that differ in a number are different stories, however alike the rest.
+            if any(w.isdigit() or w in ORDINALS for w in words_of[a] ^ words_of[b]):
+                return False
+            return near(a, b)
+
+        pairs = sorted(exact) + [p for p in sorted(candidates - exact) if keys[p[0]] != keys[p[1]] and accept(*p)]
 
         def title_sim(a: int, b: int) -> float:
-            return 1.0 if keys[a] == keys[b] else jaccard(t_sets[a], t_sets[b])
+            return 1.0 if keys[a] == keys[b] else jaccard(t_batch.set(a), t_batch.set(b))
 
         clusters += build_clusters("title", t_items, pairs, title_sim, lambda a, b: keys[a] == keys[b] or accept(a, b), options.keep)
-        stats["titles"] = len(t_items)
-        stats["title_candidates"] = len(candidates | exact)
-        stats["title_pairs"] = len(pairs)
+        stats.update(titles=len(t_items), title_candidates=len(candidates | exact), title_pairs=len(pairs))
 
-    # --- paragraphs ---------------------------------------------------------------------------
-    need_paragraphs = "paragraph" in options.levels or "document" in options.levels
+    if "paragraph" not in options.levels and "document" not in options.levels:
+        return _result(clusters, stats, options, started)
+
+    # --- tokens: per paragraph when paragraphs are compared, else per article ------------------
     p_items: list[Member] = []
-    p_sets: list[np.ndarray] = []
-    p_candidates: set[tuple[int, int]] = set()
-    if need_paragraphs:
-        for i, d in enumerate(docs):
+    p_words: list[list[str]] = []
+    doc_words: list[list[str]] = []
+    evidence: dict[str, list[int]] = {}
+    with_paragraphs = "paragraph" in options.levels
+    for i, d in enumerate(docs):
+        if with_paragraphs:
+            words_of_doc: list[str] = []
             for k, (_, _, p) in enumerate(split_paragraphs(d.text)):
-                toks = words(p)
+                toks = tokens(p)
+                words_of_doc += toks
                 if len(toks) >= options.min_words:
                     p_items.append(_member(d, i, k, p))
-                    p_sets.append(shingles_for(p, min(options.ngram, options.paragraph_ngram), options.noisy))
-        p_sigs = signatures(p_sets, perms)
-        p_candidates = candidate_pairs(p_sigs, options.lsh_threshold)
-        stats["paragraphs"] = len(p_items)
-        stats["paragraph_candidates"] = len(p_candidates)
+                    p_words.append(toks)
+            doc_words.append(words_of_doc)
+        else:
+            doc_words.append(tokens(d.text))
+            # Identical paragraphs (case and spacing aside) are the article level's evidence.
+            for para in d.text.split("\n\n"):
+                words = para.split()
+                if len(words) >= options.min_words:
+                    evidence.setdefault(" ".join(words).casefold(), []).append(i)
+    stats["paragraphs"] = len(p_items) if with_paragraphs else sum(len(v) for v in evidence.values())
+    shingle_tokens_of = (lambda ws: list("".join(ws))) if options.noisy else (lambda ws: ws)
+
+    # --- paragraphs ---------------------------------------------------------------------------
+    p_candidates: set[tuple[int, int]] = set()
     if "paragraph" in options.levels:
-        accept = accept_by(p_sets, p_sigs, options.threshold)
-        pairs = _verified(p_candidates, accept)
-        clusters += build_clusters("paragraph", p_items, pairs, lambda a, b: jaccard(p_sets[a], p_sets[b]), accept, options.keep)
-        stats["paragraph_pairs"] = len(pairs)
+        n = 5 if options.noisy else min(options.ngram, options.paragraph_ngram)
+        p_batch = shingle_batch([shingle_tokens_of(w) for w in p_words], n)
+        p_sigs = signatures(p_batch, perms)
+        p_candidates = candidate_pairs(p_sigs, options.lsh_threshold)
+        accept = accept_by(p_batch, p_sigs, options.threshold)
+        pairs = [p for p in sorted(p_candidates) if accept(*p)]
+        clusters += build_clusters("paragraph", p_items, pairs, lambda a, b: jaccard(p_batch.set(a), p_batch.set(b)), accept, options.keep)
+        stats.update(paragraph_candidates=len(p_candidates), paragraph_pairs=len(pairs))
 
     # --- documents ----------------------------------------------------------------------------
     if "document" in options.levels:
         d_items = [_member(d, i, None, d.text) for i, d in enumerate(docs)]
-        d_sets = [shingles_for(d.text, options.ngram, options.noisy) for d in docs]
-        d_sigs = signatures(d_sets, perms)
+        d_batch = shingle_batch([shingle_tokens_of(w) for w in doc_words], 5 if options.noisy else options.ngram)
+        d_sigs = signatures(d_batch, perms)
         candidates = candidate_pairs(d_sigs, options.lsh_threshold)
-        # Articles that share a paragraph bucket are candidates too: that is how a copy cut after
-        # a few paragraphs, or under a new headline, is found when its overall Jaccard is low.
-        for a, b in p_candidates:
-            da, db = p_items[a].index, p_items[b].index
-            if da != db:
-                candidates.add((min(da, db), max(da, db)))
+        # Articles that share a paragraph are candidates too: that is how a copy cut after a few
+        # paragraphs, or under a new headline, is found when its overall Jaccard is low. With the
+        # paragraph level on, "share" means a paragraph LSH bucket; without it, an identical
+        # paragraph, which costs no tokens and no signatures.
+        if with_paragraphs:
+            shared = [(p_items[a].index, p_items[b].index) for a, b in p_candidates]
+        else:
+            shared = [pair for group in evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))]
+        candidates.update((min(a, b), max(a, b)) for a, b in shared if a != b)
 
         def doc_sim(a: int, b: int) -> float:
-            j = jaccard(d_sets[a], d_sets[b])
-            if min(len(d_sets[a]), len(d_sets[b])) < MIN_CONTAINED_SHINGLES:
-                return j
-            return max(j, containment(d_sets[a], d_sets[b]))
+            x, y = d_batch.set(a), d_batch.set(b)
+            j = jaccard(x, y)
+            return j if min(len(x), len(y)) < MIN_CONTAINED_SHINGLES else max(j, containment(x, y))
 
         def doc_accept(a: int, b: int) -> bool:
             if not options.verify:
                 return estimate_jaccard(d_sigs[a], d_sigs[b]) >= options.threshold
-            j = jaccard(d_sets[a], d_sets[b])
-            if j >= options.threshold:
+            # Sizes first: two sets this different in size can only pass by containment.
+            small, large = sorted((d_batch.size(a), d_batch.size(b)))
+            if large and small / large < options.threshold and small < MIN_CONTAINED_SHINGLES:
+                return False
+            x, y = d_batch.set(a), d_batch.set(b)
+            if jaccard(x, y) >= options.threshold:
                 return True
-            return min(len(d_sets[a]), len(d_sets[b])) >= MIN_CONTAINED_SHINGLES and containment(d_sets[a], d_sets[b]) >= options.containment
+            return min(len(x), len(y)) >= MIN_CONTAINED_SHINGLES and containment(x, y) >= options.containment
 
-        pairs = _verified(candidates, doc_accept)
+        pairs = [p for p in sorted(candidates) if doc_accept(*p)]
         clusters += build_clusters("document", d_items, pairs, doc_sim, doc_accept, options.keep)
-        stats["document_candidates"] = len(candidates)
-        stats["document_pairs"] = len(pairs)
+        stats.update(document_candidates=len(candidates), document_pairs=len(pairs))
 
+    return _result(clusters, stats, options, started)
+
+
+def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:
     clusters.sort(key=lambda c: (KIND_ORDER[c.kind], c.members[0].index, c.members[0].paragraph or 0))
     clusters = [Cluster(i + 1, c.kind, c.members, c.representative, c.similarity) for i, c in enumerate(clusters)]
     stats["clusters"] = {kind: sum(1 for c in clusters if c.kind == kind) for kind in options.levels}

@@ -31,22 +31,37 @@ def candidate_pairs(signatures: np.ndarray, threshold: float) -> set[tuple[int, 
     if n < 2:
         return set()
     bands, rows = bands_rows(threshold, num_perm)
+    # A band's rows folded into one uint64 key sort fast; a group of equal keys is then checked
+    # row by row, so a 64-bit collision can never make a candidate that MinHashLSH would not.
+    mix = np.random.RandomState(12345).randint(1, 2**62, size=rows, dtype=np.uint64) | np.uint64(1)
     pairs: set[tuple[int, int]] = set()
     for band in range(bands):
-        block = np.ascontiguousarray(signatures[:, band * rows : (band + 1) * rows])
-        keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows))).ravel()
+        block = signatures[:, band * rows : (band + 1) * rows]
+        with np.errstate(over="ignore"):
+            keys = (block.astype(np.uint64) * mix).sum(axis=1, dtype=np.uint64)
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
-        bounds = np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1
-        for group in np.split(order, bounds):
-            if len(group) < 2:
-                continue
-            members = sorted(group.tolist())
-            pairs.update(_pairs(members))
+        same = sorted_keys[1:] == sorted_keys[:-1]
+        if not same.any():
+            continue
+        # Runs of equal keys: where a run starts and how long it is; only runs of 2+ matter.
+        starts = np.flatnonzero(np.concatenate([[True], ~same]))
+        sizes = np.diff(np.concatenate([starts, [n]]))
+        for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+            group = order[start : start + size]
+            for members in _exact_groups(block, group):
+                pairs.update(pairs_of(members))
     return pairs
 
 
-def _pairs(members: list[int]) -> list[tuple[int, int]]:
+def _exact_groups(block: np.ndarray, group: np.ndarray) -> list[list[int]]:
+    rows = {}
+    for i in sorted(group.tolist()):
+        rows.setdefault(block[i].tobytes(), []).append(i)
+    return [m for m in rows.values() if len(m) > 1]
+
+
+def pairs_of(members: list[int]) -> list[tuple[int, int]]:
     if len(members) <= MAX_ALL_PAIRS:
         return [(a, b) for k, a in enumerate(members) for b in members[k + 1 :]]
     first = members[0]

@@ -1,25 +1,26 @@
-"""Batched MinHash signatures, many documents at a time, bit-identical to datasketch's.
+"""Batched MinHash signatures, many texts at a time, bit-identical to datasketch's.
 
 datasketch 2's default scheme (`affine32`) maps each 32-bit shingle hash through the MurmurHash3
-finalizer and then through `num_perm` affine permutations `a*h + b mod 2^32`, keeping the
-minimum per permutation. Doing that per document, as `MinHash.update_batch` does, spends most
-of its time in Python and in small numpy calls; here the shingles of a whole batch of documents
-go through one large uint32 multiply-add and a segmented minimum (`np.minimum.reduceat`). The
-permutation parameters are taken from datasketch itself, so seeds mean the same thing.
+finalizer and then through `num_perm` affine permutations `a*h + b mod 2^32`, keeping the minimum
+per permutation. `MinHash.update_batch` does that one text at a time; here the shingles of a whole
+batch go through one (num_perm x chunk) uint32 multiply-add and a segmented minimum
+(`np.minimum.reduceat` along the chunk, which is the fast axis of that layout). The permutation
+parameters are taken from datasketch itself, so seeds mean the same thing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
 
+from cleaner.dedup.shingle import ShingleBatch
+
 SCHEME = "affine32"
 EMPTY = np.uint32(0xFFFFFFFF)  # datasketch's initial value: the signature of an empty set
-_ROWS_PER_CHUNK = 1 << 15  # shingles per multiply block: 32k x 128 x 4 B = 16 MB
+CHUNK = 1 << 14  # shingles per block: 128 x 16k x 4 B = 8 MB, cache-friendly
 
 
 @dataclass(frozen=True)
@@ -45,40 +46,32 @@ def fmix32(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> np.uint32(16))
 
 
-def signatures(sets: Sequence[np.ndarray], perms: Permutations) -> np.ndarray:
-    """One signature row (uint32[num_perm]) per shingle-hash set; an empty set gives the
-    all-max signature, as an empty datasketch MinHash does."""
-    out = np.full((len(sets), perms.num_perm), EMPTY, dtype=np.uint32)
-    a, b = perms.a[None, :], perms.b[None, :]
-    batch: list[int] = []
-    size = 0
-
-    def flush() -> None:
-        nonlocal batch, size
-        if not batch:
-            return
-        hv = fmix32(np.concatenate([sets[i] for i in batch]).astype(np.uint32))
-        starts = np.cumsum([0] + [len(sets[i]) for i in batch[:-1]])
-        with np.errstate(over="ignore"):
-            phv = hv[:, None] * a + b
-        out[batch] = np.minimum.reduceat(phv, starts, axis=0)
-        batch, size = [], 0
-
-    for i, s in enumerate(sets):
-        if len(s) == 0:
+def signatures(batch: ShingleBatch, perms: Permutations) -> np.ndarray:
+    """One signature row (uint32[num_perm]) per text of the batch; a text without shingles gets
+    the all-max signature, as an empty datasketch MinHash has."""
+    n_items = len(batch)
+    out = np.full((n_items, perms.num_perm), EMPTY, dtype=np.uint32)
+    starts, ends = batch.offsets[:-1], batch.offsets[1:]
+    nonempty = np.flatnonzero(ends > starts)
+    ne_starts, ne_ends = starts[nonempty], ends[nonempty]
+    a, b = perms.a[:, None], perms.b[:, None]
+    buf = np.empty((perms.num_perm, CHUNK), dtype=np.uint32)
+    total = len(batch.hashes)
+    for c0 in range(0, total, CHUNK):
+        c1 = min(c0 + CHUNK, total)
+        h = fmix32(batch.hashes[c0:c1])
+        block = buf[:, : c1 - c0]
+        np.multiply(a, h[None, :], out=block)
+        np.add(block, b, out=block)
+        # The non-empty texts that overlap [c0, c1) tile it, in order.
+        first = np.searchsorted(ne_ends, c0, side="right")
+        last = np.searchsorted(ne_starts, c1, side="left")
+        if last <= first:
             continue
-        if len(s) > _ROWS_PER_CHUNK:  # one huge document: reduce it in blocks
-            flush()
-            for start in range(0, len(s), _ROWS_PER_CHUNK):
-                hv = fmix32(s[start : start + _ROWS_PER_CHUNK].astype(np.uint32))
-                with np.errstate(over="ignore"):
-                    out[i] = np.minimum(out[i], (hv[:, None] * a + b).min(axis=0))
-            continue
-        if size + len(s) > _ROWS_PER_CHUNK:
-            flush()
-        batch.append(i)
-        size += len(s)
-    flush()
+        local = np.maximum(ne_starts[first:last], c0) - c0
+        mins = np.minimum.reduceat(block, local, axis=1).T
+        rows = nonempty[first:last]
+        out[rows] = np.minimum(out[rows], mins)
     return out
 
 

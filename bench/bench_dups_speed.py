@@ -1,0 +1,380 @@
+"""Duplicate-finder speed benchmark on the same AllSides articles, against plain datasketch.
+
+Parts (each measured run in its own fresh subprocess, so caches start cold and its peak RSS is its own):
+  (a) baseline   a plain datasketch script: lowercased whitespace words, 5-gram shingles encoded
+                 to UTF-8, MinHash(num_perm=128).update_batch per document, MinHashLSH(threshold=0.7)
+                 insert + query, union-find (no verification, documents only)
+  (b) document   find_duplicates(docs, DupOptions(levels=("document",)))  (paragraph candidates too)
+  (c) all        find_duplicates(docs) with title, paragraph and document levels
+  (d) kernel     cleaner.dedup.minhash.signatures over precomputed shingle-hash sets, against
+                 datasketch MinHash.bulk over the same shingles with hashfunc=shingle_hash (as a user
+                 would get identical values), and MinHash.bulk over the precomputed 32-bit hashes
+                 with an identity hashfunc (datasketch's permutation kernel alone); values compared.
+Then (b) and (c) once on all 37,554 articles, and a per-stage profile of (c).
+
+Times exclude reading the corpus; loading is the first --limit records of
+allsides_news_37k.jsonl.gz as Documents. Peak memory is VmHWM from /proc/self/status at the end of
+the part; "above load" is the peak after resetting it (/proc/self/clear_refs 5) once the documents
+were loaded, minus the RSS at that moment.
+
+    python bench/bench_dups_speed.py                 # --limit 10000 --repeat 3, 40k growth, profile
+    python bench/bench_dups_speed.py --repeat 1 --no-full --no-profile
+
+The full default run takes about 10 minutes on 2 cores (the finder's parts are ~30 s per run at 10k
+and ~2 min each at 37.5k); --repeat 1 --no-full takes under 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gzip
+import io
+import json
+import math
+import os
+import platform
+import pstats
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+ALLSIDES = ROOT / ".." / "shared" / "corpora" / "allsides_news_37k.jsonl.gz"
+FULL = 37554
+AIM_DOC, AIM_ALL, AIM_KERNEL = 5.0, 2.0, 5.0
+
+
+# --- worker side ----------------------------------------------------------------------------------
+
+
+def status(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def load(limit: int):
+    from cleaner.model import Document, Origin
+
+    docs = []
+    with gzip.open(ALLSIDES, "rt", encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if len(docs) >= limit:
+                break
+            r = json.loads(line)
+            docs.append(Document(str(r["id"]), r.get("title"), r.get("text") or "", Origin(str(ALLSIDES.name), n), record=r))
+    return docs
+
+
+class UF:
+    def __init__(self, n: int) -> None:
+        self.p = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.p[x] != x:
+            self.p[x] = self.p[self.p[x]]
+            x = self.p[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.p[max(ra, rb)] = min(ra, rb)
+
+
+def baseline(texts: list[str]) -> int:
+    from datasketch import MinHash, MinHashLSH
+
+    lsh = MinHashLSH(threshold=0.7, num_perm=128)
+    mhs = []
+    for i, t in enumerate(texts):
+        toks = t.lower().split()
+        sh = {" ".join(toks[k : k + 5]).encode("utf-8") for k in range(max(1, len(toks) - 4))}
+        m = MinHash(num_perm=128)
+        m.update_batch(list(sh))
+        lsh.insert(i, m)
+        mhs.append(m)
+    uf = UF(len(texts))
+    for i, m in enumerate(mhs):
+        for j in lsh.query(m):
+            uf.union(i, j)
+    sizes: dict[int, int] = {}
+    for i in range(len(texts)):
+        r = uf.find(i)
+        sizes[r] = sizes.get(r, 0) + 1
+    return sum(1 for s in sizes.values() if s > 1)
+
+
+def worker(part: str, limit: int) -> dict:
+    docs = load(limit)
+    rss_loaded = status("VmRSS")
+    res: dict = {"part": part, "n": len(docs)}
+    if part == "kernel":
+        return kernel(docs, res, rss_loaded)
+    if part == "profile":
+        return profile(docs, res)
+    reset_ok = reset_peak()
+    t0 = time.perf_counter()
+    if part == "baseline":
+        res["groups"] = baseline([d.text for d in docs])
+    else:
+        from cleaner.dedup import DupOptions, find_duplicates
+
+        opts = DupOptions(levels=("document",)) if part == "document" else DupOptions()
+        r = find_duplicates(docs, opts)
+        res["clusters"] = r.stats["clusters"]
+    res["seconds"] = time.perf_counter() - t0
+    res["hwm_kb"] = status("VmHWM")
+    res["above_load_kb"] = res["hwm_kb"] - rss_loaded if reset_ok else None
+    return res
+
+
+def kernel(docs, res: dict, rss_loaded: int) -> dict:
+    import numpy as np
+    from datasketch import MinHash
+
+    from cleaner.dedup.minhash import permutations, signatures
+    from cleaner.dedup.shingle import shingle_hash, shingle_tokens, shingles_for
+
+    sets = [shingles_for(d.text, 5) for d in docs]
+    tokens = [shingle_tokens(d.text, 5) for d in docs]
+    hashes = [s.tolist() for s in sets]
+    perms = permutations(128, 1)
+    res["shingles"] = int(sum(len(s) for s in sets))
+    runs = {
+        "ours": lambda: signatures(sets, perms),
+        "ds_identity": lambda: MinHash.bulk(hashes, num_perm=128, seed=1, hashfunc=lambda h: h),
+        "ds_hashfunc": lambda: MinHash.bulk(tokens, num_perm=128, seed=1, hashfunc=shingle_hash),
+    }
+    times: dict[str, list[float]] = {}
+    peaks: dict[str, int | None] = {}
+    outs = {}
+    for name, fn in runs.items():
+        rss0 = status("VmRSS")
+        ok = reset_peak()
+        times[name] = []
+        for _ in range(3):
+            outs[name] = None
+            t0 = time.perf_counter()
+            outs[name] = fn()
+            times[name].append(time.perf_counter() - t0)
+        peaks[name] = status("VmHWM") - rss0 if ok else None
+    ours = outs["ours"]
+    res["times"] = times
+    res["peaks_kb"] = peaks
+    res["equal_hashfunc"] = sum(bool(np.array_equal(ours[i], m.hashvalues)) for i, m in enumerate(outs["ds_hashfunc"]))
+    res["equal_identity"] = sum(bool(np.array_equal(ours[i], m.hashvalues)) for i, m in enumerate(outs["ds_identity"]))
+    res["hwm_kb"] = status("VmHWM")
+    res["rss_loaded_kb"] = rss_loaded
+    return res
+
+
+STAGE_FUNCS = {
+    "split_paragraphs": "paragraph split",
+    "words": "words (min_words check)",
+    "match_form": "title match form",
+    "strip_site_suffix": "title match form",
+    "shingle_hashes": "shingling",
+    "shingles_for": "shingling",
+    "signatures": "minhash signatures",
+    "candidate_pairs": "LSH candidates",
+    "jaccard": "verify (jaccard/containment)",
+    "containment": "verify (jaccard/containment)",
+    "estimate_jaccard": "verify (jaccard/containment)",
+    "build_clusters": "clustering (union-find, rep check)",
+    "_member": "Member objects",
+}
+
+
+def profile(docs, res: dict) -> dict:
+    """Per-stage exclusive times of find_duplicates (all levels) by wrapping the functions the
+    finder calls, per-level times, and cProfile's top functions."""
+    import cleaner.dedup.finder as finder
+    from cleaner.dedup import DupOptions, find_duplicates
+
+    totals: dict[str, float] = {}
+    calls: dict[str, int] = {}
+    stack: list[list[float]] = []  # [child time] per active wrapped call
+    originals = {name: getattr(finder, name) for name in STAGE_FUNCS}
+
+    def wrap(name, fn):
+        stage = STAGE_FUNCS[name]
+
+        def inner(*a, **k):
+            stack.append([0.0])
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                el = time.perf_counter() - t0
+                child = stack.pop()[0]
+                totals[stage] = totals.get(stage, 0.0) + el - child
+                calls[stage] = calls.get(stage, 0) + 1
+                if stack:
+                    stack[-1][0] += el
+
+        return inner
+
+    for name, fn in originals.items():
+        setattr(finder, name, wrap(name, fn))
+    try:
+        t0 = time.perf_counter()
+        r = find_duplicates(docs, DupOptions())
+        res["wrapped_total"] = time.perf_counter() - t0
+    finally:
+        for name, fn in originals.items():
+            setattr(finder, name, fn)
+    res["stages"] = totals
+    res["calls"] = calls
+    res["stats"] = {k: v for k, v in r.stats.items() if k != "clusters"}
+
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    find_duplicates(docs, DupOptions())
+    prof.disable()
+    res["profiled_total"] = time.perf_counter() - t0
+    out = {}
+    for key in ("tottime", "cumulative"):
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(22)
+        text = buf.getvalue()
+        out[key] = text[text.find("   ncalls") :].rstrip()
+    res["cprofile"] = out
+    return res
+
+
+# --- driver side ----------------------------------------------------------------------------------
+
+
+def run(part: str, limit: int) -> dict:
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_worker", part, str(limit)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"worker {part} {limit} failed ({proc.returncode})")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            mem = f", {int(fh.readline().split()[1]) / 2**20:.0f} GiB RAM"
+    except OSError:
+        pass
+    import datasketch
+    import numpy
+
+    return (f"machine: {model}, {os.cpu_count()} cores (affinity {len(os.sched_getaffinity(0))}){mem}; "
+            f"Python {platform.python_version()}, numpy {numpy.__version__}, datasketch {datasketch.__version__}")
+
+
+def mb(kb) -> str:
+    return "   n/a" if kb is None else f"{kb / 1024:6.0f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=10000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-full", action="store_true", help="skip the 37,554-article runs")
+    ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._worker:
+        print(json.dumps(worker(args._worker[0], int(args._worker[1]))))
+        return
+
+    started = time.perf_counter()
+    print(machine())
+    head = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "cleaner"], capture_output=True, text=True).stdout.strip()
+    print(f"code: {head[:100]}{' (cleaner/ has uncommitted changes)' if dirty else ''}")
+    print(f"corpus: first {args.limit} records of {ALLSIDES.name}; median of {args.repeat} runs, each in a fresh subprocess; times exclude loading")
+    print()
+    runs: dict[str, list[dict]] = {p: [] for p in ("baseline", "document", "all")}
+    for _ in range(args.repeat):
+        for part in runs:
+            runs[part].append(run(part, args.limit))
+    med = {p: statistics.median(r["seconds"] for r in rs) for p, rs in runs.items()}
+    base = med["baseline"]
+    labels = {"baseline": "(a) datasketch baseline", "document": "(b) find_duplicates document", "all": "(c) find_duplicates all levels"}
+    aims = {"baseline": None, "document": AIM_DOC, "all": AIM_ALL}
+    print("part                              median s   runs (s)              speedup vs (a)   peak MB  above load MB  result")
+    print("-" * 128)
+    for p, rs in runs.items():
+        speed = base / med[p]
+        aim = "" if aims[p] is None else f" (aim >= {aims[p]:.0f}x {'ok' if speed >= aims[p] else 'MISS'})"
+        result = f"{rs[0]['groups']} groups" if p == "baseline" else json.dumps(rs[0]["clusters"])
+        hwm = max(r["hwm_kb"] for r in rs)
+        above = max((r["above_load_kb"] or 0) for r in rs) if rs[0]["above_load_kb"] is not None else None
+        times = ", ".join("%.2f" % r["seconds"] for r in rs)
+        print(f"{labels[p]:32s} {med[p]:9.2f}   {times:20s} {speed:7.2f}x{aim:18s} {mb(hwm)}  {mb(above):>10s}     {result}")
+
+    k = run("kernel", args.limit)
+    tk = {name: statistics.median(v) for name, v in k["times"].items()}
+    print()
+    pk = k["peaks_kb"]
+    print(f"(d) signature kernel, {k['n']} documents, {k['shingles']:,} shingles, 128 permutations (median of 3, in one subprocess whose peak was {mb(k['hwm_kb']).strip()} MB with the precomputed shingles; 'peak +MB' = each method's peak above the RSS before it)")
+    print(f"    cleaner signatures(sets)                          {tk['ours']:8.3f} s   {', '.join('%.3f' % x for x in k['times']['ours'])}   peak +{mb(pk['ours']).strip()} MB")
+    sp = tk["ds_hashfunc"] / tk["ours"]
+    print(f"    datasketch MinHash.bulk, hashfunc=shingle_hash    {tk['ds_hashfunc']:8.3f} s   {', '.join('%.3f' % x for x in k['times']['ds_hashfunc'])}   peak +{mb(pk['ds_hashfunc']).strip()} MB   ours {sp:5.2f}x faster (aim >= {AIM_KERNEL:.0f}x {'ok' if sp >= AIM_KERNEL else 'MISS'}); equal signatures {k['equal_hashfunc']}/{k['n']}")
+    sp = tk["ds_identity"] / tk["ours"]
+    print(f"    datasketch MinHash.bulk, identity hashfunc        {tk['ds_identity']:8.3f} s   {', '.join('%.3f' % x for x in k['times']['ds_identity'])}   peak +{mb(pk['ds_identity']).strip()} MB   ours {sp:5.2f}x faster (same 32-bit hashes: the permutation kernels alone); equal signatures {k['equal_identity']}/{k['n']}")
+
+    if not args.no_full:
+        print()
+        print(f"growth from {args.limit} to {FULL} articles (one run each at {FULL}):")
+        for p in ("document", "all"):
+            r = run(p, FULL)
+            ratio = r["seconds"] / med[p]
+            exp = math.log(ratio) / math.log(r["n"] / args.limit)
+            print(f"    {labels[p]:32s} {med[p]:7.2f} s -> {r['seconds']:7.2f} s  ({ratio:.2f}x for {r['n'] / args.limit:.2f}x the articles, ~n^{exp:.2f});"
+                  f" peak {mb(r['hwm_kb']).strip()} MB ({mb(r['above_load_kb']).strip()} MB above load); {json.dumps(r['clusters'])}")
+
+    if not args.no_profile:
+        pr = run("profile", args.limit)
+        print()
+        print(f"profile of (c) on {pr['n']} articles")
+        print(f"  stages (exclusive time of the finder's calls, wrapped; run total {pr['wrapped_total']:.2f} s):")
+        acc = 0.0
+        for stage, secs in sorted(pr["stages"].items(), key=lambda kv: -kv[1]):
+            acc += secs
+            print(f"    {stage:38s} {secs:7.2f} s  {secs / pr['wrapped_total']:6.1%}  ({pr['calls'][stage]:,} calls)")
+        rest = pr["wrapped_total"] - acc
+        print(f"    {'rest of find_duplicates (pair sets, sorting, glue)':38s} {rest:7.2f} s  {rest / pr['wrapped_total']:6.1%}")
+        print("  stats: " + json.dumps(pr["stats"]))
+        print(f"  cProfile (profiled run {pr['profiled_total']:.2f} s), top by tottime:")
+        print("\n".join("    " + line for line in pr["cprofile"]["tottime"].splitlines()))
+        print("  top by cumulative:")
+        print("\n".join("    " + line for line in pr["cprofile"]["cumulative"].splitlines()))
+    print()
+    print(f"total {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
