@@ -48,6 +48,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from _common import code_version  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 import regex
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,7 +58,20 @@ sys.path.insert(0, str(ROOT))
 from cleaner.dedup import DupOptions, find_duplicates  # noqa: E402
 from cleaner.dedup.index import bands_rows, candidate_pairs, containment, jaccard  # noqa: E402
 from cleaner.dedup.minhash import permutations, signatures  # noqa: E402
-from cleaner.dedup.shingle import match_form, shingle_hashes, shingles_for, words  # noqa: E402
+from cleaner.dedup.shingle import ShingleBatch, match_form, shingle_batch, shingles_for  # noqa: E402
+from cleaner.dedup.shingle import tokens as words  # noqa: E402
+
+
+def shingle_hashes(toks: list[str], n: int):
+    return shingle_batch([toks], n).set(0)
+
+
+def _batch_of_sets(sets: list) -> ShingleBatch:
+    import numpy as np
+
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int64)
+    hashes = np.concatenate(sets).astype(np.uint32) if sets else np.zeros(0, dtype=np.uint32)
+    return ShingleBatch(hashes, offsets)
 from cleaner.model import Document, Origin  # noqa: E402
 from cleaner.text import split_paragraphs, strip_site_suffix  # noqa: E402
 
@@ -75,34 +90,6 @@ TITLE_NGRAM = getattr(DEFAULTS, "title_ngram", 2)
 LSH_THRESHOLD = getattr(DEFAULTS, "lsh_threshold", DEFAULTS.threshold)
 
 
-def code_version() -> str:
-    import subprocess
-
-    try:
-        head = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"], capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "cleaner"], capture_output=True, text=True).stdout.strip()
-        return head[:100] + (" (cleaner/ has uncommitted changes)" if dirty else "")
-    except OSError:
-        return "?"
-
-AIMS = {"document_f1": 0.98, "title_p": 0.98, "title_r": 0.98, "para_r": 0.95, "para_p": 0.98, "noisy_linked": 0.9}
-
-# --- building blocks ----------------------------------------------------------------------------
-
-DATELINES = ["WASHINGTON (AP) — ", "NEW YORK (AP) — ", "LONDON (Reuters) - ", "WASHINGTON (Reuters) - ", "LOS ANGELES (AP) — "]
-NAMES = ["Jane Doe", "John Roe", "Maria Lopez", "David Kim", "Sarah Miller", "Ahmed Hassan", "Emily Chen"]
-AGENCIES = ["Associated Press", "Reuters", "AP Writer", "The Associated Press"]
-FOOTERS = [
-    "Copyright 2018 The Associated Press. All rights reserved.",
-    "Copyright 2019 The Associated Press. All rights reserved. This material may not be published, broadcast, rewritten or redistributed.",
-    "Reporting by {a}; Additional reporting by {b}; Editing by {c}",
-    "Associated Press writers {a} and {b} in Washington contributed to this report.",
-]
-SUFFIXES = [" | Reuters", " - The Hill", " | Fox News", " - Breitbart", " | AP News", " - POLITICO"]
-ADDED_WORDS = ["new", "reportedly", "now", "again", "officially", "Exclusive:", "Watch:", "BREAKING:", "still", "finally"]
-OPS = ["headline", "dateline", "byline", "footer", "cut", "edits", "typos", "merge", "split"]
-WORD_TOKEN = regex.compile(r"^([^\p{L}]*)(\p{L}{3,})([^\p{L}]*)$")
-SENTENCE_BREAK = regex.compile(r"(?<=[a-z0-9)][.!?][\"”’']?)\s+(?=[\"“]?[A-Z])")
 
 
 @dataclass
@@ -429,7 +416,7 @@ def lsh_candidates(keys: list, sets: list) -> set[tuple]:
     """The LSH candidate pairs the finder would get for these shingle sets (default options), by
     key: used only to say why a pair above the accept threshold was missed."""
     opts = DEFAULTS
-    cand = candidate_pairs(signatures(sets, permutations(opts.num_perm, opts.seed)), LSH_THRESHOLD)
+    cand = candidate_pairs(signatures(_batch_of_sets(sets), permutations(opts.num_perm, opts.seed)), LSH_THRESHOLD)
     return {tuple(sorted((keys[i], keys[j]))) for i, j in cand}
 
 

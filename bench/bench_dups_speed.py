@@ -149,15 +149,16 @@ def kernel(docs, res: dict, rss_loaded: int) -> dict:
     from datasketch import MinHash
 
     from cleaner.dedup.minhash import permutations, signatures
-    from cleaner.dedup.shingle import shingle_hash, shingle_tokens, shingles_for
+    from cleaner.dedup.shingle import shingle_batch, shingle_hash, shingle_tokens
+    from cleaner.dedup.shingle import tokens as words
 
-    sets = [shingles_for(d.text, 5) for d in docs]
+    batch = shingle_batch([words(d.text) for d in docs], 5)
     tokens = [shingle_tokens(d.text, 5) for d in docs]
-    hashes = [s.tolist() for s in sets]
+    hashes = [batch.hashes[batch.offsets[i] : batch.offsets[i + 1]].tolist() for i in range(len(batch))]
     perms = permutations(128, 1)
-    res["shingles"] = int(sum(len(s) for s in sets))
+    res["shingles"] = int(len(batch.hashes))
     runs = {
-        "ours": lambda: signatures(sets, perms),
+        "ours": lambda: signatures(batch, perms),
         "ds_identity": lambda: MinHash.bulk(hashes, num_perm=128, seed=1, hashfunc=lambda h: h),
         "ds_hashfunc": lambda: MinHash.bulk(tokens, num_perm=128, seed=1, hashfunc=shingle_hash),
     }
@@ -186,11 +187,10 @@ def kernel(docs, res: dict, rss_loaded: int) -> dict:
 
 STAGE_FUNCS = {
     "split_paragraphs": "paragraph split",
-    "words": "words (min_words check)",
+    "tokens": "tokens (match form)",
     "match_form": "title match form",
     "strip_site_suffix": "title match form",
-    "shingle_hashes": "shingling",
-    "shingles_for": "shingling",
+    "shingle_batch": "shingling",
     "signatures": "minhash signatures",
     "candidate_pairs": "LSH candidates",
     "jaccard": "verify (jaccard/containment)",

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import code_version, cpu_model  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_INPUT = ROOT / ".." / "shared" / "corpora" / "allsides_news_37k.jsonl.gz"
 SMALL = 5000  # records in the small run (memory flatness) and in the CSV / Parquet copies
@@ -148,14 +150,7 @@ def run_worker(mode: str, src: Path, dst: Path) -> dict:
 
 
 def machine_line() -> str:
-    model = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     cores = os.cpu_count()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     mem = ""
@@ -362,16 +357,6 @@ def verify_parquet(expected: list[dict], schema, out: Path) -> int:
     return mismatches
 
 
-def code_version() -> str:
-    """The commit the benchmark ran against, and whether cleaner/ had uncommitted changes."""
-    import subprocess
-
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "cleaner"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "code: not a git checkout"
-    return f"code: {head}" + (" + uncommitted changes in cleaner/" if dirty else " (cleaner/ clean)")
 
 
 # --- main -------------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _common import code_version, cpu_model  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 import regex
 
 import ftfy
@@ -506,28 +508,11 @@ def run_kind(kind: Kind, pool: list[Article], n: int, seed: int) -> KindResult:
 
 
 def machine_line() -> str:
-    model = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return f"machine: {model}, {os.cpu_count()} cores ({usable} usable); Python {platform.python_version()}; ftfy {ftfy.__version__}"
 
 
-def code_version() -> str:
-    """The commit the benchmark ran against, and whether cleaner/ had uncommitted changes."""
-    import subprocess
-
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "cleaner"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "code: not a git checkout"
-    return f"code: {head}" + (" + uncommitted changes in cleaner/" if dirty else " (cleaner/ clean)")
 
 
 # --- main -----------------------------------------------------------------------------------------

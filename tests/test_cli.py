@@ -164,3 +164,40 @@ def test_clean_every_fixture_format_is_deterministic(fixture, tmp_path):
     assert files_a and files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     for rel in files_a:
         assert (a / rel).read_bytes() == (b / rel).read_bytes()
+
+
+def _bad_files(tmp: Path) -> dict[str, Path]:
+    import gzip as gz
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = {}
+    data = gz.compress(b"".join(json.dumps({"text": f"record {i} " * 40}).encode() + b"\n" for i in range(300)))
+    (files.__setitem__("truncated gzip", tmp / "cut.jsonl.gz"), files["truncated gzip"].write_bytes(data[: len(data) // 2]))
+    (files.__setitem__("invalid utf-8", tmp / "latin1.jsonl"), files["invalid utf-8"].write_bytes('{"text": "café"}\n'.encode("latin-1")))
+    (files.__setitem__("mixed encodings", tmp / "mixed.txt"), files["mixed encodings"].write_bytes("Title\n\nCafé ".encode() + "crème".encode("cp1252")))
+    (files.__setitem__("nul bytes", tmp / "nul.txt"), files["nul bytes"].write_bytes(b"Title\n\nBody\x00"))
+    for name, line in [("not an object", "[1, 2]"), ("text null", '{"text": null}'), ("text number", '{"text": 3}'), ("text list", '{"text": ["a"]}')]:
+        files[name] = tmp / f"{name.replace(' ', '_')}.jsonl"
+        files[name].write_text(line + "\n")
+    files["broken csv quote"] = tmp / "quote.csv"
+    files["broken csv quote"].write_text('id,text\n1,"never closed\n')
+    files["parquet without text"] = tmp / "notext.parquet"
+    pq.write_table(pa.table({"id": ["a"], "body": ["x"]}), files["parquet without text"])
+    files["missing path"] = tmp / "does-not-exist.jsonl"
+    return files
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["truncated gzip", "invalid utf-8", "mixed encodings", "nul bytes", "not an object", "text null", "text number", "text list", "broken csv quote", "parquet without text", "missing path"],
+)
+@pytest.mark.parametrize("command", ["clean", "dups"])
+def test_bad_files_exit_2_with_one_line_naming_the_file(tmp_path, kind, command):
+    path = _bad_files(tmp_path)[kind]
+    args = [command, str(path)] + (["--check"] if command == "clean" else [])
+    p = subprocess.run([sys.executable, "-m", "cleaner.cli", *args], capture_output=True, text=True)
+    assert p.returncode == 2, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {path}") and "Traceback" not in p.stderr
