@@ -20,7 +20,7 @@ import numpy as np
 from cleaner.dedup.cluster import build_clusters
 from cleaner.dedup.index import candidate_pairs, pairs_of, containment, jaccard
 from cleaner.dedup.minhash import estimate_jaccard, permutations, signatures
-from cleaner.dedup.shingle import ShingleBatch, match_form, shingle_batch, tokens
+from cleaner.dedup.shingle import ShingleBatch, ShingleBatchBuilder, match_form, shingle_batch, tokens
 from cleaner.errors import ConfigError
 from cleaner.model import Cluster, Document, Member
 from cleaner.text import split_paragraphs, strip_site_suffix
@@ -31,6 +31,7 @@ KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
 # A copy must be this long (in shingles, about as many words) for containment to count: shorter
 # texts (a footer, a one-line body) are contained in too much to say they were copied.
 MIN_CONTAINED_SHINGLES = 50
+TOKEN_BATCH = 2000  # articles tokenized before their tokens are hashed and dropped
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,26 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
     if "paragraph" not in options.levels and "document" not in options.levels:
         return _result(clusters, stats, options, started)
 
-    # --- tokens: per paragraph when paragraphs are compared, else per article ------------------
+    # --- tokens -> shingles, a few thousand articles at a time -----------------------------------
+    # Per paragraph when paragraphs are compared, else per article. Tokens are dropped as soon as
+    # they are hashed: memory holds 4 bytes per shingle, not a Python string per word.
     p_items: list[Member] = []
-    p_words: list[list[str]] = []
-    doc_words: list[list[str]] = []
     evidence: dict[str, list[int]] = {}
     with_paragraphs = "paragraph" in options.levels
+    with_documents = "document" in options.levels
+    prepare = (lambda ws: list("".join(ws))) if options.noisy else (lambda ws: ws)
+    p_builder = ShingleBatchBuilder(5 if options.noisy else min(options.ngram, options.paragraph_ngram))
+    d_builder = ShingleBatchBuilder(5 if options.noisy else options.ngram)
+    p_buffer: list[list[str]] = []
+    d_buffer: list[list[str]] = []
+
+    def flush() -> None:
+        p_builder.add([prepare(w) for w in p_buffer])
+        if with_documents:
+            d_builder.add([prepare(w) for w in d_buffer])
+        p_buffer.clear()
+        d_buffer.clear()
+
     for i, d in enumerate(docs):
         if with_paragraphs:
             words_of_doc: list[str] = []
@@ -137,23 +152,24 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
                 words_of_doc += toks
                 if len(toks) >= options.min_words:
                     p_items.append(_member(d, i, k, p))
-                    p_words.append(toks)
-            doc_words.append(words_of_doc)
+                    p_buffer.append(toks)
+            d_buffer.append(words_of_doc)
         else:
-            doc_words.append(tokens(d.text))
+            d_buffer.append(tokens(d.text))
             # Identical paragraphs (case and spacing aside) are the article level's evidence.
             for para in d.text.split("\n\n"):
                 words = para.split()
                 if len(words) >= options.min_words:
                     evidence.setdefault(" ".join(words).casefold(), []).append(i)
+        if len(d_buffer) >= TOKEN_BATCH:
+            flush()
+    flush()
     stats["paragraphs"] = len(p_items) if with_paragraphs else sum(len(v) for v in evidence.values())
-    shingle_tokens_of = (lambda ws: list("".join(ws))) if options.noisy else (lambda ws: ws)
 
     # --- paragraphs ---------------------------------------------------------------------------
     p_candidates: set[tuple[int, int]] = set()
-    if "paragraph" in options.levels:
-        n = 5 if options.noisy else min(options.ngram, options.paragraph_ngram)
-        p_batch = shingle_batch([shingle_tokens_of(w) for w in p_words], n)
+    if with_paragraphs:
+        p_batch = p_builder.build()
         p_sigs = signatures(p_batch, perms)
         p_candidates = candidate_pairs(p_sigs, options.lsh_threshold)
         accept = accept_by(p_batch, p_sigs, options.threshold)
@@ -164,7 +180,7 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
     # --- documents ----------------------------------------------------------------------------
     if "document" in options.levels:
         d_items = [_member(d, i, None, d.text) for i, d in enumerate(docs)]
-        d_batch = shingle_batch([shingle_tokens_of(w) for w in doc_words], 5 if options.noisy else options.ngram)
+        d_batch = d_builder.build()
         d_sigs = signatures(d_batch, perms)
         candidates = candidate_pairs(d_sigs, options.lsh_threshold)
         # Articles that share a paragraph are candidates too: that is how a copy cut after a few

@@ -169,3 +169,26 @@ def shingle_tokens(text: str, n: int, noisy: bool = False) -> list[tuple[str, ..
     if not toks:
         return []
     return [tuple(toks[i : i + k]) for i in range(len(toks) - k + 1)]
+
+
+class ShingleBatchBuilder:
+    """Builds one `ShingleBatch` from texts given a few thousand at a time, so their tokens (a
+    Python string per word, ~20x the text in memory) never all exist at once."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._hashes: list[np.ndarray] = []
+        self._offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+        self._total = 0
+
+    def add(self, token_lists: Sequence[Sequence[str]]) -> None:
+        if not token_lists:
+            return
+        part = shingle_batch(token_lists, self.n)
+        self._hashes.append(part.hashes)
+        self._offsets.append(part.offsets[1:] + self._total)
+        self._total += len(part.hashes)
+
+    def build(self) -> ShingleBatch:
+        hashes = np.concatenate(self._hashes) if self._hashes else np.zeros(0, dtype=np.uint32)
+        return ShingleBatch(hashes, np.concatenate(self._offsets))
