@@ -355,6 +355,8 @@ def _summary(stats: CleanStats, rules: list, wrote: bool, rejects: Path | None) 
         err.print(table)
     verb = "written" if wrote else "checked"
     line = f"{stats.files} files: {stats.read} records read, {stats.written} {verb}, {stats.rejected} rejected; {stats.changed} changed"
+    if stats.flagged:
+        line += f"; {sum(stats.flagged.values())} places flagged for review ({', '.join(sorted(stats.flagged))}; see --edits)"
     if rejects:
         line += f"; rejects in {rejects}"
     err.print(line)

@@ -31,6 +31,7 @@ class CleanStats:
     rejected: int = 0
     changed: int = 0
     edits: Counter[str] = field(default_factory=Counter)
+    flagged: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -40,6 +41,7 @@ class CleanStats:
             "rejected": self.rejected,
             "changed": self.changed,
             "edits": dict(sorted(self.edits.items())),
+            "flagged": dict(sorted(self.flagged.items())),
         }
 
 
@@ -86,6 +88,7 @@ def run_clean(
                 if result.changed:
                     stats.changed += 1
                 stats.edits.update(e.rule for e in result.edits if e.action != "flagged")
+                stats.flagged.update(e.rule for e in result.edits if e.action == "flagged")
                 if writer:
                     writer.write(result.document)
                 stats.written += 1

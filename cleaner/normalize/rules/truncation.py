@@ -148,6 +148,8 @@ def truncated_end(text: str, title: str | None) -> list[Change]:
     Fixes: `He left. The company said it would` -> `He left.`: an unfinished last sentence, or a
     last paragraph of 8 or more words with no sentence end, that stops on a comma, a dash or a
     word no sentence ends on (`the`, `to`, `would`, `said`, ...).
+    Flags (reports, does not remove): an unfinished last sentence that ends on a lowercase
+    content word, which is as often a sentence short of its period as a cut one.
     Leaves alone: endings in `.`, `!`, `?`, `…`, `."` or `.”`; endings in `:` or a closing
     bracket; short last lines (`Reuter`, a sign-off, a heading, a list item); a tail of fewer
     than 4 words, a title-case phrase, one with a colon, `@` or a URL, one that ends on a number or
@@ -167,8 +169,12 @@ def truncated_end(text: str, title: str | None) -> list[Change]:
         tail = body[a:b]
         if len(tail.split()) < MIN_TAIL_WORDS or not tail[:1].isupper() or not _stops_mid_sentence(tail):
             return []
-        if len(tail.split()) > MAX_TAIL_WORDS or not _ends_dangling(tail):
-            return []  # `...expanded by 1.3%`, `...on nine-under`: a sentence short of its period
+        if len(tail.split()) > MAX_TAIL_WORDS:
+            return []
+        if not _ends_dangling(tail):
+            # `...expanded by 1.3%`, `...on nine-under`: as often a sentence short of its period as
+            # a cut one. Flagged for a person, not removed.
+            return [Change(start + a, start + b, tail, "flagged")] if tail.split()[-1][:1].islower() else []
         return [Change(start + spans[-2][1], start + b)]
     if len(body.split()) < MIN_FRAGMENT_WORDS or not body[:1].isupper() and not _starts_mid_sentence(body):
         return []
