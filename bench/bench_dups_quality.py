@@ -89,6 +89,25 @@ PARA_NGRAM = min(DEFAULTS.ngram, getattr(DEFAULTS, "paragraph_ngram", DEFAULTS.n
 TITLE_NGRAM = getattr(DEFAULTS, "title_ngram", 2)
 LSH_THRESHOLD = getattr(DEFAULTS, "lsh_threshold", DEFAULTS.threshold)
 
+AIMS = {"document_f1": 0.98, "title_p": 0.98, "title_r": 0.98, "para_r": 0.95, "para_p": 0.98, "noisy_linked": 0.9}
+
+# --- building blocks ----------------------------------------------------------------------------
+
+DATELINES = ["WASHINGTON (AP) — ", "NEW YORK (AP) — ", "LONDON (Reuters) - ", "WASHINGTON (Reuters) - ", "LOS ANGELES (AP) — "]
+NAMES = ["Jane Doe", "John Roe", "Maria Lopez", "David Kim", "Sarah Miller", "Ahmed Hassan", "Emily Chen"]
+AGENCIES = ["Associated Press", "Reuters", "AP Writer", "The Associated Press"]
+FOOTERS = [
+    "Copyright 2018 The Associated Press. All rights reserved.",
+    "Copyright 2019 The Associated Press. All rights reserved. This material may not be published, broadcast, rewritten or redistributed.",
+    "Reporting by {a}; Additional reporting by {b}; Editing by {c}",
+    "Associated Press writers {a} and {b} in Washington contributed to this report.",
+]
+SUFFIXES = [" | Reuters", " - The Hill", " | Fox News", " - Breitbart", " | AP News", " - POLITICO"]
+ADDED_WORDS = ["new", "reportedly", "now", "again", "officially", "Exclusive:", "Watch:", "BREAKING:", "still", "finally"]
+OPS = ["headline", "dateline", "byline", "footer", "cut", "edits", "typos", "merge", "split"]
+WORD_TOKEN = regex.compile(r"^([^\p{L}]*)(\p{L}{3,})([^\p{L}]*)$")
+SENTENCE_BREAK = regex.compile(r"(?<=[a-z0-9)][.!?][\"”’']?)\s+(?=[\"“]?[A-Z])")
+
 
 
 
