@@ -920,7 +920,7 @@ def main() -> None:
     args = ap.parse_args()
 
     started = time.perf_counter()
-    print(f"code: {code_version()}")
+    print(code_version())
     arts, plants = build_corpus(args)
     docs = to_documents(arts)
     assert len({d.id for d in docs}) == len(docs)
