@@ -105,6 +105,8 @@ def clean(
         looking = check or diff or fmt == "json" or edits is not None
         if output is not None and in_place:
             raise typer.BadParameter("give either -o/--output or --in-place, not both")
+        if diff and fmt == "json":
+            raise typer.BadParameter("--diff and --format json both write to stdout; use --edits FILE for the edit log")
         if (output is not None or in_place) and check:
             raise typer.BadParameter("--check writes nothing; drop -o/--in-place or --check")
         if output is None and not in_place and not looking:
@@ -360,6 +362,8 @@ def _summary(stats: CleanStats, rules: list, wrote: bool, rejects: Path | None) 
     if rejects:
         line += f"; rejects in {rejects}"
     err.print(line)
+    for path in stats.kept_unchanged:
+        err.print(f"{path}: not rewritten in place, because some of its records were rejected")
     if stats.files and not stats.read:
         err.print("[yellow]warning:[/yellow] the input holds no records (empty corpus)")
 

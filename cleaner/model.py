@@ -58,7 +58,7 @@ class Rejected:
 
     origin: Origin
     reason: str
-    raw: str | None = None
+    raw: str | bytes | None = None  # the record as read; bytes where it is not valid UTF-8
 
     def message(self) -> str:
         return f"{self.origin}: {self.reason}"

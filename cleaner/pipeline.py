@@ -6,6 +6,7 @@ This is the library form of `cleaner clean`; the CLI only adds options, progress
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections import Counter
@@ -15,10 +16,10 @@ from pathlib import Path
 
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions, iter_input_files, read_file
-from cleaner.io.writers import AtomicFile, FileWriter, check_output, open_writer, output_path
+from cleaner.io.writers import AtomicFile, FileWriter, open_writer, plan_outputs
 from cleaner.model import CleanResult, Cluster, Document, Rejected
 from cleaner.normalize import clean_document
-from cleaner.normalize.engine import apply_changes
+from cleaner.normalize.engine import NotConverging, apply_changes
 from cleaner.normalize.registry import Change, Rule
 from cleaner.text import remove_paragraphs_spans, split_paragraphs
 
@@ -32,6 +33,7 @@ class CleanStats:
     changed: int = 0
     edits: Counter[str] = field(default_factory=Counter)
     flagged: Counter[str] = field(default_factory=Counter)
+    kept_unchanged: list[str] = field(default_factory=list)  # in-place files left as they were
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -65,15 +67,15 @@ def run_clean(
     on_file: Callable[[InputFile], None] | None = None,
 ) -> CleanStats:
     files = iter_input_files(job.paths)
-    check_output(files, job.output, job.in_place)
+    targets = plan_outputs(files, job.output, job.in_place, len(job.paths) > 1)
     stats = CleanStats()
-    many = len(job.paths) > 1
     for f in files:
         if on_file:
             on_file(f)
         stats.files += 1
-        target = f.path if job.in_place else output_path(f, job.output, many) if job.output else None
-        writer: FileWriter | None = open_writer(f, target, job.read_options) if target else None
+        target = targets.get(f.path)
+        writer: FileWriter | None = None
+        rejected_here = 0
         try:
             for item in read_file(f, job.read_options):
                 stats.read += 1
@@ -81,21 +83,33 @@ def run_clean(
                     if not job.skip_invalid:
                         raise InputError(str(item.origin), item.reason)
                     stats.rejected += 1
+                    rejected_here += 1
                     if on_reject:
                         on_reject(item)
                     continue
-                result = clean_document(item, job.rules)
+                try:
+                    result = clean_document(item, job.rules)
+                except NotConverging as e:
+                    raise InputError(str(item.origin), str(e)) from None
                 if result.changed:
                     stats.changed += 1
                 stats.edits.update(e.rule for e in result.edits if e.action != "flagged")
                 stats.flagged.update(e.rule for e in result.edits if e.action == "flagged")
+                if target and writer is None:
+                    writer = open_writer(f, target, job.read_options)
                 if writer:
                     writer.write(result.document)
                 stats.written += 1
                 if on_result:
                     on_result(result)
-            if writer:
+            # A file with a rejected record is never rewritten in place (the rejected record would
+            # vanish from it), and a file with nothing readable gets no output at all.
+            if target and not (rejected_here and (job.in_place or writer is None)):
+                if writer is None:
+                    writer = open_writer(f, target, job.read_options)  # a valid, empty input
                 writer.commit()
+            elif job.in_place and rejected_here:
+                stats.kept_unchanged.append(str(f.path))
         finally:
             if writer:
                 writer.abort()  # no-op after a commit; removes the temporary file otherwise
@@ -107,7 +121,9 @@ def write_rejects(path: Path, rejects: Sequence[Rejected]) -> None:
     out = AtomicFile(path)
     try:
         for r in rejects:
-            row = {"path": r.origin.path, "record": r.origin.record, "line": r.origin.line, "reason": r.reason, "raw": r.raw}
+            row: dict[str, object] = {"path": r.origin.path, "record": r.origin.record, "line": r.origin.line, "reason": r.reason, "raw": r.raw}
+            if isinstance(r.raw, bytes):  # not valid UTF-8: kept exactly, as base64
+                row.update(raw=None, raw_base64=base64.b64encode(r.raw).decode("ascii"))
             out.fh.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
         out.commit()
     finally:
@@ -171,9 +187,15 @@ def plan_drops(docs: Sequence[Document], clusters: Sequence[Cluster]) -> tuple[s
     for c in clusters:
         if c.kind != "paragraph":
             continue
-        rep = c.members[c.representative]
+        # The copy that stays must be in an article that stays: the representative, unless its
+        # article was dropped as a duplicate, then the first member whose article stays.
+        kept = [i for i, m in enumerate(c.members) if m.index not in dropped]
+        if not kept:
+            continue
+        keep = c.representative if c.representative in kept else kept[0]
+        rep = c.members[keep]
         for i, m in enumerate(c.members):
-            if i == c.representative or m.index in dropped or m.paragraph is None:
+            if i == keep or m.index in dropped or m.paragraph is None:
                 continue
             paragraphs.setdefault(m.index, set()).add(m.paragraph)
             removals.append({"doc": m.doc, "path": m.path, "record": m.record, "paragraph": m.paragraph, "cluster": c.id, "duplicate_of": {"doc": rep.doc, "path": rep.path, "record": rep.record, "paragraph": rep.paragraph}})
@@ -190,14 +212,13 @@ def write_without_duplicates(corpus: Corpus, clusters: Sequence[Cluster], output
     """Write the corpus to `output` without the duplicates `plan_drops` chose; return how many
     records were written and the removals."""
     files = [f for f, _ in corpus.files]
-    check_output(files, output, in_place=False)
+    targets = plan_outputs(files, output, False, len({f.root for f in files}) > 1)
     docs = corpus.documents
     dropped, paragraphs, removals = plan_drops(docs, clusters)
     written = 0
     index = 0
-    many = len({f.root for f in files}) > 1
     for f, file_docs in corpus.files:
-        writer = open_writer(f, output_path(f, output, many), read_options)
+        writer = open_writer(f, targets[f.path], read_options)
         try:
             for doc in file_docs:
                 i, index = index, index + 1

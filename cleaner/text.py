@@ -12,7 +12,8 @@ from functools import lru_cache
 import regex
 
 # A blank line may hold stray spaces or tabs; a run of several blank lines is still one separator.
-PARAGRAPH_BREAK = regex.compile(r"[ \t]*\r?\n(?:[ \t]*\r?\n)+")
+# Starts only where a run of spaces starts (else a long run before a newline is scanned once per space).
+PARAGRAPH_BREAK = regex.compile(r"(?<![ \t])[ \t]*+\r?\n(?:[ \t]*+\r?\n)+")
 
 
 # Most rules need the paragraphs of the same text; caching the last few texts saves re-splitting.

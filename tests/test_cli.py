@@ -201,3 +201,8 @@ def test_bad_files_exit_2_with_one_line_naming_the_file(tmp_path, kind, command)
     assert p.returncode == 2, p.stderr
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: {path}") and "Traceback" not in p.stderr
+
+
+def test_diff_and_json_together_are_refused():
+    r = run("clean", str(SEED), "--diff", "--format", "json")
+    assert r.exit_code == 2

@@ -277,3 +277,29 @@ def test_output_is_byte_identical_across_hash_seeds(tmp_path):
         subprocess.run([sys.executable, "-m", "cleaner.cli", "clean", str(PLANTED), "-o", str(clean)], check=True, capture_output=True, env=env)
     assert outputs[0] == outputs[1]
     assert (tmp_path / "clean-0.jsonl").read_bytes() == (tmp_path / "clean-12345.jsonl").read_bytes()
+
+
+def test_drop_keeps_a_paragraph_whose_representative_article_was_dropped(tmp_path):
+    paras = [f"Paragraph number {i} of the original story has enough words to be compared here." for i in range(6)]
+    unique = "This unique closing paragraph appears in the second and third articles only, nowhere else."
+    rows = [
+        {"id": "d0", "text": "\n\n".join(paras)},
+        {"id": "d1", "text": "\n\n".join(paras + [unique])},
+        {"id": "d2", "text": "A different opening paragraph about something else entirely happened today.\n\n" + unique},
+    ]
+    src = tmp_path / "c.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    r = run(src, "--drop", "-o", out, "--format", "json")
+    report = json.loads(r.stdout)
+    kept = {json.loads(line)["id"]: json.loads(line)["text"] for line in out.read_text().splitlines()}
+    assert "d1" not in kept
+    assert unique in kept["d2"]  # the only surviving copy stays
+    assert not [x for x in report["removals"] if x["doc"] == "d2"]
+
+
+def test_long_runs_of_doubled_words_converge(tmp_path):
+    from cleaner.normalize import clean_fields, select_rules
+
+    _, text, _ = clean_fields(None, "the " * 600 + "end", select_rules())
+    assert text == "the end"

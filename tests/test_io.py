@@ -13,6 +13,7 @@ import pytest
 from cleaner.errors import InputError, OutputError
 from cleaner.io import ReadOptions, check_output, iter_input_files, read_documents, strict
 from cleaner.model import Document, Rejected
+from cleaner.normalize import select_rules
 from cleaner.pipeline import CleanJob, run_clean
 from tests.conftest import FIXTURES, SEEDS
 
@@ -228,3 +229,66 @@ def test_a_50_mb_record_is_read(tmp_path):
     src.write_text(json.dumps({"text": "word " * 10_000_000}) + "\n")
     (doc,) = list(strict(read_documents([src])))
     assert len(doc.text) == 50_000_000
+
+
+# --- found in review: outputs that would lose data -------------------------------------------
+
+
+def test_in_place_never_rewrites_a_file_with_a_rejected_record(tmp_path):
+    bad_txt = tmp_path / "x.txt"
+    bad_txt.write_bytes(b"Title\n\nBody caf\xe9 text here.\n")
+    jsonl = tmp_path / "y.jsonl"
+    jsonl.write_bytes(b'{"text": "the the cat"}\n{oops\n')
+    before = {p: p.read_bytes() for p in (bad_txt, jsonl)}
+    rejected = []
+    stats = run_clean(CleanJob(paths=[tmp_path], rules=select_rules(), in_place=True, skip_invalid=True), on_reject=rejected.append)
+    assert {p: p.read_bytes() for p in before} == before
+    assert sorted(stats.kept_unchanged) == sorted([str(bad_txt), str(jsonl)])
+    assert isinstance(rejected[-1].raw, str) and rejected[0].raw == bad_txt.read_bytes()
+
+
+def test_rejects_file_keeps_invalid_bytes_exactly(tmp_path):
+    import base64
+
+    from cleaner.pipeline import write_rejects
+
+    raw = b'{"text": "caf\xe9"}'
+    src = tmp_path / "bad.jsonl"
+    src.write_bytes(raw + b"\n")
+    (r,) = _rejections(src)
+    out = tmp_path / "rejects.jsonl"
+    write_rejects(out, [r])
+    row = json.loads(out.read_text())
+    assert base64.b64decode(row["raw_base64"]) == raw
+
+
+def test_output_that_would_overwrite_an_input_or_collide_is_refused(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "x.jsonl").write_text('{"text": "a"}\n')
+    with pytest.raises(OutputError, match="overwrite the input"):
+        run_clean(CleanJob(paths=[d / "x.jsonl"], rules=[], output=d))
+    for name in ("f1", "f2"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "x.jsonl").write_text('{"text": "a"}\n')
+    with pytest.raises(OutputError, match="would be written here"):
+        run_clean(CleanJob(paths=[tmp_path / "f1" / "x.jsonl", tmp_path / "f2" / "x.jsonl"], rules=[], output=tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_paragraph_sep_leaves_unedited_records_alone(tmp_path):
+    src = tmp_path / "s.csv"
+    src.write_text('id,text\n1,"First para. ### Second para.\n\nThird line."\n')
+    out = tmp_path / "o.csv"
+    run_clean(CleanJob(paths=[src], rules=select_rules(), read_options=ReadOptions(paragraph_sep=" ### "), output=out))
+    assert out.read_bytes() == src.read_bytes()
+
+
+def test_unreadable_parquet_is_a_rejection_not_a_crash(tmp_path):
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet")
+    out = tmp_path / "out"
+    stats = run_clean(CleanJob(paths=[bad], rules=[], output=out / "bad.parquet", skip_invalid=True))
+    assert (stats.read, stats.rejected) == (1, 1)
+    assert not out.exists() or list(out.iterdir()) == []
+

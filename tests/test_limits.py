@@ -15,6 +15,7 @@ HOSTILE = {
     "100,000 one-word lines": "\n".join(["word"] * 100_000),
     "100,000 one-word paragraphs": "\n\n".join(["word"] * 100_000),
     "a run of 200,000 spaces": " " * 200_000 + "a",
+    "a run of spaces before a line break": "a" + " " * 200_000 + "\nb",
     "spaces and tabs": " \t" * 100_000 + "a",
     "200,000 newlines": "\n" * 200_000 + "a",
     "200,000 dots": "." * 200_000,

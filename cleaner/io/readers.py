@@ -186,7 +186,7 @@ def _read_jsonl(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejec
             origin = Origin(path, record_no, line_no)
             text, problem = _decode(stripped)
             if text is None:
-                yield Rejected(origin, problem, _raw_str(stripped))
+                yield Rejected(origin, problem, bytes(stripped))
                 continue
             try:
                 record = json.loads(text)
@@ -282,7 +282,7 @@ def _read_parquet(f: InputFile, options: ReadOptions) -> Iterator[Document | Rej
 
 # --- .txt articles (the seed format) ---------------------------------------------------------
 
-_BLOCK_SEP = regex.compile(r"[ \t]*\r?\n(?:[ \t]*\r?\n)+")
+_BLOCK_SEP = regex.compile(r"(?<![ \t])[ \t]*+\r?\n(?:[ \t]*+\r?\n)+")
 _END_PUNCT = tuple(".!?:;,")
 
 
@@ -333,7 +333,7 @@ def _read_txt(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejecte
     content, problem = _decode(data)
     origin = Origin(path, 1, 1)
     if content is None:
-        yield Rejected(origin, problem)
+        yield Rejected(origin, problem, data)
         return
     if "\x00" in content:
         yield Rejected(origin, f"NUL byte at offset {content.index(chr(0))}: a binary file, not an article")

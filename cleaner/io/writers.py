@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -70,6 +70,8 @@ def _unchanged(doc: Document, options: ReadOptions) -> bool:
 
 
 def _updated_record(doc: Document, options: ReadOptions) -> dict[str, Any]:
+    if _unchanged(doc, options):
+        return dict(doc.record)  # as read: no separator round trip for records nobody edited
     text = doc.text.replace("\n\n", options.paragraph_sep) if options.paragraph_sep else doc.text
     record = set_field(doc.record, options.text_field, text)
     found, _ = get_field(doc.record, options.title_field)
@@ -91,8 +93,11 @@ class FileWriter(ABC):
             # mtime=0 and no file name keep the output byte-identical from run to run.
             self._gz = gzip.GzipFile(filename="", fileobj=self.atomic.fh, mode="wb", mtime=0)
             self.out = self._gz  # type: ignore[assignment]
-        self._started = False
-        self._setup()
+        try:
+            self._setup()
+        except BaseException:
+            self.atomic.abort()  # e.g. the input's schema cannot be read: leave no temporary file
+            raise
 
     # Each format fills in _setup/_write/_finish.
     def _setup(self) -> None: ...
@@ -224,3 +229,26 @@ def check_output(files: Iterable[InputFile], output: Path | None, in_place: bool
             raise OutputError(f"{output}: output would overwrite its input {f.path}; use --in-place to rewrite inputs")
         if root.is_dir() and (out == root or root in out.parents):
             raise OutputError(f"{output}: output is inside the input folder {f.root}; write it elsewhere")
+
+
+def plan_outputs(files: Sequence[InputFile], output: Path | None, in_place: bool, many_inputs: bool) -> dict[Path, Path]:
+    """The output path of every input file (by input path), refusing a plan in which an output
+    would overwrite an input (unless `in_place`) or two inputs would write the same output."""
+    if in_place:
+        return {f.path: f.path for f in files}
+    if output is None:
+        return {}
+    check_output(files, output, in_place)
+    inputs = {f.path.resolve(): f.path for f in files}
+    plan: dict[Path, Path] = {}
+    taken: dict[Path, Path] = {}
+    for f in files:
+        target = output_path(f, output, many_inputs)
+        resolved = target.resolve()
+        if resolved in inputs:
+            raise OutputError(f"{target}: output would overwrite the input {inputs[resolved]}; use --in-place to rewrite inputs")
+        if resolved in taken:
+            raise OutputError(f"{target}: both {taken[resolved]} and {f.path} would be written here; name the inputs' folders instead")
+        taken[resolved] = f.path
+        plan[f.path] = target
+    return plan

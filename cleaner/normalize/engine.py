@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from cleaner.errors import CleanerError
 from cleaner.model import CleanResult, Document, Edit, Field
 from cleaner.normalize.registry import Change, Rule, select_rules
 
 MAX_PASSES = 10
 
 
-class NotConverging(RuntimeError):
-    """The rules keep undoing each other: a bug in a rule, never the user's input."""
+class NotConverging(CleanerError):
+    """The rules keep undoing each other: a bug in a rule, reported with the record's location."""
 
 
 def apply_changes(text: str, changes: Sequence[Change]) -> str:

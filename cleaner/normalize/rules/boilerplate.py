@@ -18,25 +18,26 @@ _ANYWHERE = [
     r"advertisement\s+continue\s+reading(?:\s+the)?(?:\s+main)?\s+story",
     r"(?:story|article|text)\s+continu(?:e|es|ed)(?:\s+(?:below|after\s+(?:the\s+)?(?:advertisement|ad)))?",
     r"continue\s+reading(?:\s+(?:the\s+)?(?:main\s+)?(?:story|article|below))?",
-    r"(?:click|tap)(?:\s+here)?\s+(?:to|for)\s+[^.!?]{1,80}[.!]?(?:\s*\(opens\s+in\s+new\s+window\))?",
+    r"(?:click(?:\s+here)?|tap\s+here)\s+(?:to|for)\s+[^.!?]{1,80}[.!]?(?:\s*\(opens\s+in\s+new\s+window\))?",
     r"share\s+this(?:\s+(?:article|story|post|page))?\s*:?(?:\s+(?:share|tweet|post|email|pocket|facebook|twitter|whatsapp|linkedin|reddit|print))*",
     r"share\s+(?:on|via|to)\s+(?:facebook|twitter|x|whatsapp|linkedin|reddit|email|pinterest|messenger)",
     r"(?:share|tweet|email|print|comment)(?:\s*[|/·•]?\s*(?:share|tweet|email|print|comments?|facebook|twitter|whatsapp|linkedin|pinterest|reddit|save))+",
     r"(?:follow|like|find)\s+us\s+on\s+(?:facebook|twitter|instagram|linkedin|youtube|tiktok|x)(?:\s*(?:and|,|or)\s*(?:facebook|twitter|instagram|linkedin|youtube|tiktok|x))*(?:\s+@\w+)?[.!]?",
     r"follow\s+@\w+(?:\s+follow\s+@\w+)*",
-    r"(?:sign\s+up|subscribe|register|get|receive)\b[^.!?]{0,80}\b(?:newsletters?|inbox)\b.{0,160}",
+    r"(?:sign\s+up|subscribe|register)\b[^.!?]{0,80}\bnewsletters?\b.{0,120}",
+    r"(?:get|receive)\s+(?:our|the)\b[^.!?]{0,60}\b(?:newsletters?|delivered\s+to\s+your\s+inbox)\b.{0,120}",
     r"subscribe\s+(?:now|today|to|on)\b[^.!?]{0,80}[.!]?",
     r"(?:read|see|watch)\s+more\s*(?:[:>»-].{0,150}|here)?[.!]?|read\s+the\s+full\s+(?:story|article)[.!]?",
     r"just\s+watched\b.{0,200}|watch\s+the\s+latest\s+video\b.{0,80}",
     r"related(?:\s+(?:articles?|stories|coverage|content|links?|video|post))?\s*[:>»-].{0,150}|related\s+(?:articles?|stories|coverage)",
     r"(?:photo|image|picture|video|graphic)s?",
     r"(?:photo|image|picture|video|graphic)s?(?:\s+(?:credit|source))?\s*:\s*.{1,100}",
-    r"\(?(?:photo|image|picture)s?\s+(?:by|courtesy\s+of|credit)\s*:?\s*.{1,80}\)?",
+    r"\(?(?:photo|image|picture)s?\s+(?:by|courtesy\s+of|credit:?)\s+[^\s/]+(?:\s+[^\s/]+){0,4}(?:\s*/\s*[^/]{1,40}){0,3}\)?",
     r"\(\s*photos?\s*:.{1,120}\)",
     r"[\p{L}\p{M} .'-]{2,60}/" + _AGENCY + r"(?:\s*(?:/|via)\s*[\p{L} .-]{1,40})*\)?",
     r"(?:image|photo)\s+(?:copyright|caption)\b.{0,200}",
     r"enlarge\s+this\s+image\b.{0,200}|toggle\s+caption\b.{0,200}|hide\s+caption\b.{0,200}",
-    r"(?:copyright\s*(?:©|\(c\))?|©)\s*(?:\d{4}|\(c\))\b.{0,200}",
+    r"(?:copyright\s*)?(?:©|\(c\))\s*\d{4}\b.{0,200}",
     r"(?:copyright\s+|©\s*|\(c\)\s*)[^\n]{0,80}all\s+rights\s+reserved\.?[^\n]{0,160}",
     r"this\s+material\s+may\s+not\s+be\s+published,\s+broadcast,\s+rewritten,?\s+or\s+redistributed\.?",
 ]
@@ -58,6 +59,9 @@ _TOP = [
 ]
 
 _ANYWHERE_RE = regex.compile(r"(?:" + "|".join(_ANYWHERE) + r")", regex.IGNORECASE | regex.VERSION1)
+# Case matters for these: a copyright line without a symbol is `Copyright` or `COPYRIGHT`, a year
+# and capitalised words only (`Copyright 2019 was a landmark year` is a sentence).
+_ANYWHERE_CASED = regex.compile(r"(?:Copyright|COPYRIGHT)\s+\d{4}(?:\s+[\p{Lu}\p{N}&][\p{L}\p{N}.,&'’-]*)+\.?(?:\s+All\s+rights\s+reserved\.?)?", regex.VERSION1)
 _TOP_RE = regex.compile(r"(?:" + "|".join(_TOP) + r")", regex.VERSION1)
 _TOP_RE_I = regex.compile(r"(?:" + "|".join(_TOP[1:]) + r")", regex.IGNORECASE | regex.VERSION1)
 
@@ -69,10 +73,11 @@ def is_boilerplate(line: str, near_top: bool) -> bool:
     s = line.strip()
     if not s or len(s) > MAX_LINE:
         return False
-    if (_GATE.match(s) or "/" in s) and _ANYWHERE_RE.fullmatch(s):
+    if (_GATE.match(s) or "/" in s) and (_ANYWHERE_RE.fullmatch(s) or _ANYWHERE_CASED.fullmatch(s)):
         return True
     if near_top:
-        by = s[:3].casefold() == "by " and _TOP_RE.fullmatch("by " + s[3:])
+        # `By Jane Doe`, `BY JANE DOE`: a capital B, never the `by Congress.` of a wrapped line.
+        by = s[:3] in ("By ", "BY ") and len(s.split()) <= 12 and _TOP_RE.fullmatch("by " + s[3:])
         return bool(by or _TOP_RE_I.fullmatch(s))
     return False
 

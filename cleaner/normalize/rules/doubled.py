@@ -9,7 +9,8 @@ from cleaner.normalize.registry import Change, rule
 # Two copies of a word on one line (a line break between them is layout, not a slip).
 # The backreference matches case-insensitively, so `The the` is found too. `[^\W\d_]` is "a
 # letter"; the standard library's `re` runs this backreference search twice as fast as `regex`.
-_DOUBLE = re.compile(r"(?<![\w'’&-])([^\W\d_]+)([ \t]+)(\1)(?![\w'’&-])", re.IGNORECASE)
+# A run of copies is matched whole (`the the the`), so one pass removes them all.
+_DOUBLE = re.compile(r"(?<![\w'’&-])([^\W\d_]+)((?:[ \t]+\1)+)(?![\w'’&-])", re.IGNORECASE)
 
 # Doubles that are grammatical or idiomatic in running English text.
 LEGITIMATE = frozenset(
@@ -87,6 +88,7 @@ def doubled_word(text: str, title: str | None) -> list[Change]:
     """
     changes = []
     for m in _DOUBLE.finditer(text):
-        if _is_slip(m.group(1), m.group(3), text[m.end() : m.end() + 40], text[max(0, m.start() - 40) : m.start()]):
-            changes.append(Change(m.end(1), m.end(3)))
+        second = m.group(2).split()[0]
+        if _is_slip(m.group(1), second, text[m.end() : m.end() + 40], text[max(0, m.start() - 40) : m.start()]):
+            changes.append(Change(m.end(1), m.end(2)))
     return changes
