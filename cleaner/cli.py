@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -88,6 +89,7 @@ def clean(
     diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of what would change.")] = False,
     edits: Annotated[Optional[Path], typer.Option("--edits", help="Write the edit log (JSONL, one edit a line).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="Report format on stdout: 'text' (nothing on stdout) or 'json'.")] = "text",
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes for cleaning; output is the same for any number. [default: all cores]")] = None,
     select: Annotated[Optional[list[str]], typer.Option("--select", help="Rules or rule families to run (repeat or comma-separate). [default: all]")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Rules or rule families not to run.")] = None,
     text_field: TextField = None,
@@ -120,6 +122,7 @@ def clean(
             output=output,
             in_place=in_place,
             skip_invalid=cfg.get("skip-invalid", skip_invalid, False),
+            jobs=max(1, jobs if jobs is not None else (os.cpu_count() or 1)),
         )
         rejected: list[Rejected] = []
         documents: list[dict[str, object]] = []

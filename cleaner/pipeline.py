@@ -9,8 +9,11 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions, iter_input_files, read_file
 from cleaner.io.writers import AtomicFile, FileWriter, open_writer, plan_outputs
 from cleaner.model import CleanResult, Cluster, Document, Rejected
-from cleaner.normalize import clean_document
+from cleaner.normalize import clean_document, select_rules
 from cleaner.normalize.engine import NotConverging, apply_changes
 from cleaner.normalize.registry import Change, Rule
 from cleaner.text import remove_paragraphs_spans, split_paragraphs
@@ -58,6 +61,7 @@ class CleanJob:
     output: Path | None = None
     in_place: bool = False
     skip_invalid: bool = False
+    jobs: int = 1  # worker processes for the normalizer (the CLI defaults to every core)
 
 
 def run_clean(
@@ -69,51 +73,127 @@ def run_clean(
     files = iter_input_files(job.paths)
     targets = plan_outputs(files, job.output, job.in_place, len(job.paths) > 1)
     stats = CleanStats()
-    for f in files:
-        if on_file:
-            on_file(f)
-        stats.files += 1
-        target = targets.get(f.path)
-        writer: FileWriter | None = None
-        rejected_here = 0
-        try:
-            for item in read_file(f, job.read_options):
-                stats.read += 1
-                if isinstance(item, Rejected):
-                    if not job.skip_invalid:
-                        raise InputError(str(item.origin), item.reason)
-                    stats.rejected += 1
-                    rejected_here += 1
-                    if on_reject:
-                        on_reject(item)
-                    continue
-                try:
-                    result = clean_document(item, job.rules)
-                except NotConverging as e:
-                    raise InputError(str(item.origin), str(e)) from None
-                if result.changed:
-                    stats.changed += 1
-                stats.edits.update(e.rule for e in result.edits if e.action != "flagged")
-                stats.flagged.update(e.rule for e in result.edits if e.action == "flagged")
-                if target and writer is None:
-                    writer = open_writer(f, target, job.read_options)
+    with _Cleaner(job) as cleaner:
+        for f in files:
+            if on_file:
+                on_file(f)
+            stats.files += 1
+            target = targets.get(f.path)
+            writer: FileWriter | None = None
+            rejected_here = 0
+
+            def documents() -> Iterator[Document]:
+                nonlocal rejected_here
+                for item in read_file(f, job.read_options):
+                    stats.read += 1
+                    if isinstance(item, Rejected):
+                        if not job.skip_invalid:
+                            raise InputError(str(item.origin), item.reason)
+                        stats.rejected += 1
+                        rejected_here += 1
+                        if on_reject:
+                            on_reject(item)
+                        continue
+                    yield item
+
+            try:
+                for result in cleaner.clean(documents()):
+                    if result.changed:
+                        stats.changed += 1
+                    stats.edits.update(e.rule for e in result.edits if e.action != "flagged")
+                    stats.flagged.update(e.rule for e in result.edits if e.action == "flagged")
+                    if target and writer is None:
+                        writer = open_writer(f, target, job.read_options)
+                    if writer:
+                        writer.write(result.document)
+                    stats.written += 1
+                    if on_result:
+                        on_result(result)
+                # A file with a rejected record is never rewritten in place (the rejected record
+                # would vanish from it), and a file with nothing readable gets no output at all.
+                if target and not (rejected_here and (job.in_place or writer is None)):
+                    if writer is None:
+                        writer = open_writer(f, target, job.read_options)  # a valid, empty input
+                    writer.commit()
+                elif job.in_place and rejected_here:
+                    stats.kept_unchanged.append(str(f.path))
+            finally:
                 if writer:
-                    writer.write(result.document)
-                stats.written += 1
-                if on_result:
-                    on_result(result)
-            # A file with a rejected record is never rewritten in place (the rejected record would
-            # vanish from it), and a file with nothing readable gets no output at all.
-            if target and not (rejected_here and (job.in_place or writer is None)):
-                if writer is None:
-                    writer = open_writer(f, target, job.read_options)  # a valid, empty input
-                writer.commit()
-            elif job.in_place and rejected_here:
-                stats.kept_unchanged.append(str(f.path))
-        finally:
-            if writer:
-                writer.abort()  # no-op after a commit; removes the temporary file otherwise
+                    writer.abort()  # no-op after a commit; removes the temporary file otherwise
     return stats
+
+
+CHUNK = 256  # documents sent to a worker at a time
+
+
+def _clean_chunk(docs: list[Document], rule_names: list[str]) -> list[CleanResult]:
+    return list(_clean_chunk_lazy(iter(docs), select_rules(rule_names) if rule_names else []))
+
+
+def _worker_init() -> None:
+    # Ctrl-C is the parent's to handle (one line, exit 130); workers stop when the pool is shut.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # If the parent is killed outright (SIGKILL), workers must not linger: on Linux, ask the
+    # kernel to end this worker when its parent dies.
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class _Cleaner:
+    """Cleans a stream of documents, in order, in this process or in `job.jobs` worker processes.
+    The pool starts only once there is more than one chunk of work, so small inputs pay nothing;
+    results come back in input order, so the output is the same for any number of jobs."""
+
+    def __init__(self, job: CleanJob) -> None:
+        self.job = job
+        self.names = [r.name for r in job.rules]
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Cleaner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def clean(self, docs: Iterator[Document]) -> Iterator[CleanResult]:
+        if self.job.jobs <= 1:
+            yield from _clean_chunk_lazy(docs, self.job.rules)
+            return
+        pending: deque[Future[list[CleanResult]]] = deque()
+        chunk: list[Document] = []
+        for doc in docs:
+            chunk.append(doc)
+            if len(chunk) == CHUNK:
+                yield from self._submit(chunk, pending)
+                chunk = []
+        if chunk:
+            if self.pool is None and not pending:
+                yield from _clean_chunk_lazy(iter(chunk), self.job.rules)  # small input: no pool
+            else:
+                yield from self._submit(chunk, pending)
+        while pending:
+            yield from pending.popleft().result()
+
+    def _submit(self, chunk: list[Document], pending: deque[Future[list[CleanResult]]]) -> Iterator[CleanResult]:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.job.jobs, initializer=_worker_init)
+        pending.append(self.pool.submit(_clean_chunk, chunk, self.names))
+        # Keep at most two chunks per worker in flight: memory stays bounded while streaming.
+        while len(pending) > 2 * self.job.jobs:
+            yield from pending.popleft().result()
+
+
+def _clean_chunk_lazy(docs: Iterator[Document], rules: Sequence[Rule]) -> Iterator[CleanResult]:
+    for doc in docs:
+        try:
+            yield clean_document(doc, rules)
+        except NotConverging as e:
+            raise InputError(str(doc.origin), str(e)) from None
 
 
 def write_rejects(path: Path, rejects: Sequence[Rejected]) -> None:

@@ -206,3 +206,20 @@ def test_bad_files_exit_2_with_one_line_naming_the_file(tmp_path, kind, command)
 def test_diff_and_json_together_are_refused():
     r = run("clean", str(SEED), "--diff", "--format", "json")
     assert r.exit_code == 2
+
+
+def test_jobs_give_byte_identical_output(tmp_path):
+    rows = [json.loads(line) for line in (FIXTURES / "dups" / "planted.jsonl").read_text().splitlines()]
+    src = tmp_path / "many.jsonl"
+    with src.open("w") as fh:
+        for i in range(12):  # 696 records: several chunks of work, so the pool really runs
+            for r in rows:
+                fh.write(json.dumps({**r, "id": f"{r['id']}-{i}"}) + "\n")
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}.jsonl"
+        log = tmp_path / f"edits-{jobs}.jsonl"
+        p = subprocess.run([sys.executable, "-m", "cleaner.cli", "clean", str(src), "-o", str(out), "--edits", str(log), "--jobs", jobs], capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        outs.append((out.read_bytes(), log.read_bytes()))
+    assert outs[0] == outs[1]
