@@ -166,6 +166,7 @@ def dups(
     min_words: Annotated[Optional[int], typer.Option("--min-words", help="Shortest paragraph compared, in words. [default: 8]")] = None,
     keep: Annotated[Optional[str], typer.Option("--keep", help="Representative: 'first' in input order or 'longest'. [default: first]")] = None,
     verify: Annotated[Optional[bool], typer.Option("--verify/--no-verify", help="Check candidates with the true Jaccard of their shingles. [default: verify]")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes for tokenizing and hashing; clusters are the same for any number. [default: all cores]")] = None,
     noisy: Annotated[Optional[bool], typer.Option("--noisy/--no-noisy", help="Character 5-grams, for OCR'd or badly scraped copies. [default: off]")] = None,
     fmt: Annotated[str, typer.Option("--format", help="'table', 'json' or 'jsonl' on stdout.")] = "table",
     clusters_file: Annotated[Optional[Path], typer.Option("--clusters", help="Also write the clusters as JSONL to this file.")] = None,
@@ -203,6 +204,7 @@ def dups(
             keep=_pick(keep, dcfg, "keep", "first"),
             verify=_pick(verify, dcfg, "verify", True),
             noisy=_pick(noisy, dcfg, "noisy", False),
+            jobs=max(1, jobs if jobs is not None else (os.cpu_count() or 1)),
         )
         read_options = _read_options(cfg, text_field, title_field, id_field, paragraph_sep)
         rejected: list[Rejected] = []

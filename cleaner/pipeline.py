@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
 from collections import Counter
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +24,7 @@ from cleaner.normalize import clean_document, select_rules
 from cleaner.normalize.engine import NotConverging, apply_changes
 from cleaner.normalize.registry import Change, Rule
 from cleaner.text import remove_paragraphs_spans, split_paragraphs
+from cleaner.workers import worker_init
 
 
 @dataclass
@@ -130,19 +130,6 @@ def _clean_chunk(docs: list[Document], rule_names: list[str]) -> list[CleanResul
     return list(_clean_chunk_lazy(iter(docs), select_rules(rule_names) if rule_names else []))
 
 
-def _worker_init() -> None:
-    # Ctrl-C is the parent's to handle (one line, exit 130); workers stop when the pool is shut.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # If the parent is killed outright (SIGKILL), workers must not linger: on Linux, ask the
-    # kernel to end this worker when its parent dies.
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 class _Cleaner:
     """Cleans a stream of documents, in order, in this process or in `job.jobs` worker processes.
     The pool starts only once there is more than one chunk of work, so small inputs pay nothing;
@@ -181,7 +168,7 @@ class _Cleaner:
 
     def _submit(self, chunk: list[Document], pending: deque[Future[list[CleanResult]]]) -> Iterator[CleanResult]:
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.job.jobs, initializer=_worker_init)
+            self.pool = ProcessPoolExecutor(max_workers=self.job.jobs, initializer=worker_init)
         pending.append(self.pool.submit(_clean_chunk, chunk, self.names))
         # Keep at most two chunks per worker in flight: memory stays bounded while streaming.
         while len(pending) > 2 * self.job.jobs:

@@ -303,3 +303,19 @@ def test_long_runs_of_doubled_words_converge(tmp_path):
 
     _, text, _ = clean_fields(None, "the " * 600 + "end", select_rules())
     assert text == "the end"
+
+
+def test_jobs_give_identical_clusters(tmp_path):
+    rows = [json.loads(line) for line in PLANTED.read_text().splitlines()]
+    src = tmp_path / "many.jsonl"
+    with src.open("w") as fh:
+        for i in range(40):  # 2,320 articles: more than one batch, so the pool really runs
+            for r in rows:
+                fh.write(json.dumps({**r, "id": f"{r['id']}-{i}"}) + "\n")
+    reports = []
+    for jobs in ("1", "2"):
+        r = run(src, "--format", "json", "--jobs", jobs)
+        report = json.loads(r.stdout)
+        report["stats"].pop("seconds")
+        reports.append(report)
+    assert reports[0] == reports[1] and reports[0]["clusters"]

@@ -10,8 +10,10 @@ copy shares whole paragraphs with its original even when its overall Jaccard is 
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from cleaner.dedup.shingle import ShingleBatch, ShingleBatchBuilder, match_form,
 from cleaner.errors import ConfigError
 from cleaner.model import Cluster, Document, Member
 from cleaner.text import split_paragraphs, strip_site_suffix
+from cleaner.workers import worker_init
 
 LEVELS = ("title", "paragraph", "document")
 ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth last final next".split())
@@ -54,6 +57,8 @@ class DupOptions:
     # LSH runs this far below the threshold, so pairs just above it are not lost to chance (the
     # verification, at the threshold itself, is exact).
     lsh_margin: float = 0.15
+    # Worker processes for tokenizing and hashing; the clusters are the same for any number.
+    jobs: int = 1
 
     @property
     def lsh_threshold(self) -> float:
@@ -124,46 +129,21 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
     if "paragraph" not in options.levels and "document" not in options.levels:
         return _result(clusters, stats, options, started)
 
-    # --- tokens -> shingles, a few thousand articles at a time -----------------------------------
-    # Per paragraph when paragraphs are compared, else per article. Tokens are dropped as soon as
-    # they are hashed: memory holds 4 bytes per shingle, not a Python string per word.
-    p_items: list[Member] = []
-    evidence: dict[str, list[int]] = {}
+    # --- tokens -> shingles, a few thousand articles at a time, in `options.jobs` processes -----
     with_paragraphs = "paragraph" in options.levels
-    with_documents = "document" in options.levels
-    prepare = (lambda ws: list("".join(ws))) if options.noisy else (lambda ws: ws)
-    p_builder = ShingleBatchBuilder(5 if options.noisy else min(options.ngram, options.paragraph_ngram))
-    d_builder = ShingleBatchBuilder(5 if options.noisy else options.ngram)
-    p_buffer: list[list[str]] = []
-    d_buffer: list[list[str]] = []
-
-    def flush() -> None:
-        p_builder.add([prepare(w) for w in p_buffer])
-        if with_documents:
-            d_builder.add([prepare(w) for w in d_buffer])
-        p_buffer.clear()
-        d_buffer.clear()
-
-    for i, d in enumerate(docs):
-        if with_paragraphs:
-            words_of_doc: list[str] = []
-            for k, (_, _, p) in enumerate(split_paragraphs(d.text)):
-                toks = tokens(p)
-                words_of_doc += toks
-                if len(toks) >= options.min_words:
-                    p_items.append(_member(d, i, k, p))
-                    p_buffer.append(toks)
-            d_buffer.append(words_of_doc)
-        else:
-            d_buffer.append(tokens(d.text))
-            # Identical paragraphs (case and spacing aside) are the article level's evidence.
-            for para in d.text.split("\n\n"):
-                words = para.split()
-                if len(words) >= options.min_words:
-                    evidence.setdefault(" ".join(words).casefold(), []).append(i)
-        if len(d_buffer) >= TOKEN_BATCH:
-            flush()
-    flush()
+    p_builder = ShingleBatchBuilder(0)
+    d_builder = ShingleBatchBuilder(0)
+    p_items: list[Member] = []
+    evidence: dict[int, list[int]] = {}
+    for chunk in _shingled_chunks([d.text for d in docs], options):
+        for i, k, a, b in chunk.paragraphs:
+            p_items.append(_member(docs[i], i, k, docs[i].text[a:b]))
+        if chunk.p_part is not None:
+            p_builder.add_batch(chunk.p_part)
+        if chunk.d_part is not None:
+            d_builder.add_batch(chunk.d_part)
+        for key, i in chunk.evidence:
+            evidence.setdefault(key, []).append(i)
     stats["paragraphs"] = len(p_items) if with_paragraphs else sum(len(v) for v in evidence.values())
 
     # --- paragraphs ---------------------------------------------------------------------------
@@ -215,6 +195,67 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
         stats.update(document_candidates=len(candidates), document_pairs=len(pairs))
 
     return _result(clusters, stats, options, started)
+
+
+@dataclass
+class _Chunk:
+    """What one batch of articles turns into: paragraph items as (article, paragraph, start, end),
+    their shingles, the articles' shingles, and (without the paragraph level) identical-paragraph
+    evidence as (64-bit key, article)."""
+
+    paragraphs: list[tuple[int, int, int, int]]
+    p_part: ShingleBatch | None
+    d_part: ShingleBatch | None
+    evidence: list[tuple[int, int]]
+
+
+def _shingle_texts(texts: Sequence[str], first: int, options: DupOptions) -> _Chunk:
+    """Tokenize and hash one batch of article texts (a pure function: it runs in a worker)."""
+    with_paragraphs = "paragraph" in options.levels
+    prepare = (lambda ws: list("".join(ws))) if options.noisy else (lambda ws: ws)
+    spans: list[tuple[int, int, int, int]] = []
+    p_tokens: list[list[str]] = []
+    d_tokens: list[list[str]] = []
+    evidence: list[tuple[int, int]] = []
+    for offset, text in enumerate(texts):
+        i = first + offset
+        if with_paragraphs:
+            words_of_doc: list[str] = []
+            for k, (a, b, p) in enumerate(split_paragraphs(text)):
+                toks = tokens(p)
+                words_of_doc += toks
+                if len(toks) >= options.min_words:
+                    spans.append((i, k, a, b))
+                    p_tokens.append(prepare(toks))
+            d_tokens.append(prepare(words_of_doc))
+        else:
+            d_tokens.append(prepare(tokens(text)))
+            # Identical paragraphs (case and spacing aside) are the article level's evidence.
+            for para in text.split("\n\n"):
+                words = para.split()
+                if len(words) >= options.min_words:
+                    evidence.append((_key64(" ".join(words).casefold()), i))
+    p_n = 5 if options.noisy else min(options.ngram, options.paragraph_ngram)
+    d_n = 5 if options.noisy else options.ngram
+    p_part = shingle_batch(p_tokens, p_n) if with_paragraphs else None
+    d_part = shingle_batch(d_tokens, d_n) if "document" in options.levels else None
+    return _Chunk(spans, p_part, d_part, evidence)
+
+
+def _key64(s: str) -> int:
+    return int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _shingled_chunks(texts: list[str], options: DupOptions) -> Iterator[_Chunk]:
+    """Batches of TOKEN_BATCH articles, in order; in worker processes when `options.jobs` > 1 and
+    there is more than one batch (results come back in order, so the answer is the same)."""
+    starts = list(range(0, len(texts), TOKEN_BATCH))
+    if options.jobs <= 1 or len(starts) <= 1:
+        for s in starts:
+            yield _shingle_texts(texts[s : s + TOKEN_BATCH], s, options)
+        return
+    with ProcessPoolExecutor(max_workers=options.jobs, initializer=worker_init) as pool:
+        yield from pool.map(_shingle_texts, [texts[s : s + TOKEN_BATCH] for s in starts], starts, [options] * len(starts))
 
 
 def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:

@@ -182,9 +182,10 @@ class ShingleBatchBuilder:
         self._total = 0
 
     def add(self, token_lists: Sequence[Sequence[str]]) -> None:
-        if not token_lists:
-            return
-        part = shingle_batch(token_lists, self.n)
+        if token_lists:
+            self.add_batch(shingle_batch(token_lists, self.n))
+
+    def add_batch(self, part: ShingleBatch) -> None:
         self._hashes.append(part.hashes)
         self._offsets.append(part.offsets[1:] + self._total)
         self._total += len(part.hashes)

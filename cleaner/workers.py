@@ -1,0 +1,18 @@
+"""Worker processes for the local engine: how every pool's workers start."""
+
+from __future__ import annotations
+
+import signal
+
+
+def worker_init() -> None:
+    # Ctrl-C is the parent's to handle (one line, exit 130); workers stop when the pool shuts.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # If the parent is killed outright (SIGKILL), workers must not linger: on Linux, ask the
+    # kernel to end this worker when its parent dies.
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
