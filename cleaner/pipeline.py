@@ -82,7 +82,7 @@ def run_clean(
             writer: FileWriter | None = None
             rejected_here = 0
 
-            def documents() -> Iterator[Document]:
+            def documents(f: InputFile = f) -> Iterator[Document]:
                 nonlocal rejected_here
                 for item in read_file(f, job.read_options):
                     stats.read += 1

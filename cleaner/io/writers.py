@@ -8,7 +8,6 @@ did not change is written back from its original serialisation where the format 
 
 from __future__ import annotations
 
-import copy
 import csv
 import gzip
 import io
