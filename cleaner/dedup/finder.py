@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +21,7 @@ import numpy as np
 
 from cleaner.dedup.cluster import build_clusters
 from cleaner.dedup.index import candidate_pairs, pairs_of, containment, jaccard
-from cleaner.dedup.minhash import estimate_jaccard, permutations, signatures
+from cleaner.dedup.minhash import Permutations, estimate_jaccard, permutations, signatures
 from cleaner.dedup.shingle import ShingleBatch, ShingleBatchBuilder, match_form, shingle_batch, tokens
 from cleaner.errors import ConfigError
 from cleaner.model import Cluster, Document, Member
@@ -91,48 +91,65 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
     perms = permutations(options.num_perm, options.seed)
     stats: dict[str, Any] = {"documents": len(docs)}
     clusters: list[Cluster] = []
-
-    def accept_by(batch: ShingleBatch, sigs: np.ndarray, threshold: float):  # type: ignore[no-untyped-def]
-        if options.verify:
-            return lambda a, b: jaccard(batch.set(a), batch.set(b)) >= threshold
-        return lambda a, b: estimate_jaccard(sigs[a], sigs[b]) >= threshold
-
-    # --- titles -------------------------------------------------------------------------------
     if "title" in options.levels:
-        t_items = [_member(d, i, None, d.title) for i, d in enumerate(docs) if d.title and tokens(d.title)]
-        keys = [match_form(strip_site_suffix(m.text)) for m in t_items]
-        t_batch = shingle_batch([k.split(" ") for k in keys], options.title_ngram)
-        t_sigs = signatures(t_batch, perms)
-        by_key: dict[str, list[int]] = {}
-        for i, k in enumerate(keys):
-            by_key.setdefault(k, []).append(i)
-        exact = {(g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1)}
-        candidates = candidate_pairs(t_sigs, options.lsh_threshold)
-        near = accept_by(t_batch, t_sigs, options.threshold)
-        words_of = [set(k.split(" ")) for k in keys]
+        clusters += _title_clusters(docs, options, perms, stats)
+    if "paragraph" in options.levels or "document" in options.levels:
+        p_items, p_batch, d_batch, evidence = _shingle_corpus(docs, options)
+        stats["paragraphs"] = len(p_items) if p_batch is not None else sum(len(v) for v in evidence.values())
+        shared: list[tuple[int, int]] = []
+        if p_batch is not None:
+            found, p_candidates = _paragraph_clusters(p_items, p_batch, options, perms, stats)
+            clusters += found
+            shared = [(p_items[a].index, p_items[b].index) for a, b in p_candidates]
+        else:
+            shared = [pair for group in evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))]
+        if d_batch is not None:
+            clusters += _document_clusters(docs, d_batch, shared, options, perms, stats)
+    return _result(clusters, stats, options, started)
 
-        def accept(a: int, b: int) -> bool:
-            # `5 takeaways` is not `7 takeaways`, nor the `first` hearing the `second`: headlines
-            # that differ in a number are different stories, however alike the rest.
-            if any(w.isdigit() or w in ORDINALS for w in words_of[a] ^ words_of[b]):
-                return False
-            return near(a, b)
 
-        pairs = sorted(exact) + [p for p in sorted(candidates - exact) if keys[p[0]] != keys[p[1]] and accept(*p)]
+def _accept_by(batch: ShingleBatch, sigs: np.ndarray, threshold: float, verify: bool) -> Callable[[int, int], bool]:
+    if verify:
+        return lambda a, b: jaccard(batch.set(a), batch.set(b)) >= threshold
+    return lambda a, b: estimate_jaccard(sigs[a], sigs[b]) >= threshold
 
-        def title_sim(a: int, b: int) -> float:
-            return 1.0 if keys[a] == keys[b] else jaccard(t_batch.set(a), t_batch.set(b))
 
-        clusters += build_clusters("title", t_items, pairs, title_sim, lambda a, b: keys[a] == keys[b] or accept(a, b), options.keep)
-        stats.update(titles=len(t_items), title_candidates=len(candidates | exact), title_pairs=len(pairs))
+def _title_clusters(docs: Sequence[Document], options: DupOptions, perms: Permutations, stats: dict[str, Any]) -> list[Cluster]:
+    """The same headline up to case, punctuation and a site suffix, or a near-identical one."""
+    t_items = [_member(d, i, None, d.title) for i, d in enumerate(docs) if d.title and tokens(d.title)]
+    keys = [match_form(strip_site_suffix(m.text)) for m in t_items]
+    t_batch = shingle_batch([k.split(" ") for k in keys], options.title_ngram)
+    t_sigs = signatures(t_batch, perms)
+    by_key: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        by_key.setdefault(k, []).append(i)
+    exact = {(g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1)}
+    candidates = candidate_pairs(t_sigs, options.lsh_threshold)
+    near = _accept_by(t_batch, t_sigs, options.threshold, options.verify)
+    words_of = [set(k.split(" ")) for k in keys]
 
-    if "paragraph" not in options.levels and "document" not in options.levels:
-        return _result(clusters, stats, options, started)
+    def accept(a: int, b: int) -> bool:
+        if keys[a] == keys[b]:
+            return True
+        # `5 takeaways` is not `7 takeaways`, nor the `first` hearing the `second`: headlines
+        # that differ in a number are different stories, however alike the rest.
+        if any(w.isdigit() or w in ORDINALS for w in words_of[a] ^ words_of[b]):
+            return False
+        return near(a, b)
 
-    # --- tokens -> shingles, a few thousand articles at a time, in `options.jobs` processes -----
-    with_paragraphs = "paragraph" in options.levels
-    p_builder = ShingleBatchBuilder(0)
-    d_builder = ShingleBatchBuilder(0)
+    def similarity(a: int, b: int) -> float:
+        return 1.0 if keys[a] == keys[b] else jaccard(t_batch.set(a), t_batch.set(b))
+
+    pairs = sorted(exact) + [p for p in sorted(candidates - exact) if accept(*p)]
+    stats.update(titles=len(t_items), title_candidates=len(candidates | exact), title_pairs=len(pairs))
+    return build_clusters("title", t_items, pairs, similarity, accept, options.keep)
+
+
+def _shingle_corpus(docs: Sequence[Document], options: DupOptions) -> tuple[list[Member], ShingleBatch | None, ShingleBatch | None, dict[int, list[int]]]:
+    """Tokens -> shingles, a few thousand articles at a time, in `options.jobs` processes: the
+    paragraph items and their shingles (paragraph level), the articles' shingles (document
+    level), and identical-paragraph evidence (document level without the paragraph level)."""
+    p_builder, d_builder = ShingleBatchBuilder(0), ShingleBatchBuilder(0)
     p_items: list[Member] = []
     evidence: dict[int, list[int]] = {}
     for chunk in _shingled_chunks([d.text for d in docs], options):
@@ -144,57 +161,57 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
             d_builder.add_batch(chunk.d_part)
         for key, i in chunk.evidence:
             evidence.setdefault(key, []).append(i)
-    stats["paragraphs"] = len(p_items) if with_paragraphs else sum(len(v) for v in evidence.values())
+    p_batch = p_builder.build() if "paragraph" in options.levels else None
+    d_batch = d_builder.build() if "document" in options.levels else None
+    return p_items, p_batch, d_batch, evidence
 
-    # --- paragraphs ---------------------------------------------------------------------------
-    p_candidates: set[tuple[int, int]] = set()
-    if with_paragraphs:
-        p_batch = p_builder.build()
-        p_sigs = signatures(p_batch, perms)
-        p_candidates = candidate_pairs(p_sigs, options.lsh_threshold)
-        accept = accept_by(p_batch, p_sigs, options.threshold)
-        pairs = [p for p in sorted(p_candidates) if accept(*p)]
-        clusters += build_clusters("paragraph", p_items, pairs, lambda a, b: jaccard(p_batch.set(a), p_batch.set(b)), accept, options.keep)
-        stats.update(paragraph_candidates=len(p_candidates), paragraph_pairs=len(pairs))
 
-    # --- documents ----------------------------------------------------------------------------
-    if "document" in options.levels:
-        d_items = [_member(d, i, None, d.text) for i, d in enumerate(docs)]
-        d_batch = d_builder.build()
-        d_sigs = signatures(d_batch, perms)
-        candidates = candidate_pairs(d_sigs, options.lsh_threshold)
-        # Articles that share a paragraph are candidates too: that is how a copy cut after a few
-        # paragraphs, or under a new headline, is found when its overall Jaccard is low. With the
-        # paragraph level on, "share" means a paragraph LSH bucket; without it, an identical
-        # paragraph, which costs no tokens and no signatures.
-        if with_paragraphs:
-            shared = [(p_items[a].index, p_items[b].index) for a, b in p_candidates]
-        else:
-            shared = [pair for group in evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))]
-        candidates.update((min(a, b), max(a, b)) for a, b in shared if a != b)
+def _paragraph_clusters(
+    p_items: list[Member], p_batch: ShingleBatch, options: DupOptions, perms: Permutations, stats: dict[str, Any]
+) -> tuple[list[Cluster], set[tuple[int, int]]]:
+    """Paragraphs repeated within and across articles; also returns the LSH candidates, which
+    are the document level's evidence."""
+    p_sigs = signatures(p_batch, perms)
+    p_candidates = candidate_pairs(p_sigs, options.lsh_threshold)
+    accept = _accept_by(p_batch, p_sigs, options.threshold, options.verify)
+    pairs = [p for p in sorted(p_candidates) if accept(*p)]
+    stats.update(paragraph_candidates=len(p_candidates), paragraph_pairs=len(pairs))
+    found = build_clusters("paragraph", p_items, pairs, lambda a, b: jaccard(p_batch.set(a), p_batch.set(b)), accept, options.keep)
+    return found, p_candidates
 
-        def doc_sim(a: int, b: int) -> float:
-            x, y = d_batch.set(a), d_batch.set(b)
-            j = jaccard(x, y)
-            return j if min(len(x), len(y)) < MIN_CONTAINED_SHINGLES else max(j, containment(x, y))
 
-        def doc_accept(a: int, b: int) -> bool:
-            if not options.verify:
-                return estimate_jaccard(d_sigs[a], d_sigs[b]) >= options.threshold
-            # Sizes first: two sets this different in size can only pass by containment.
-            small, large = sorted((d_batch.size(a), d_batch.size(b)))
-            if large and small / large < options.threshold and small < MIN_CONTAINED_SHINGLES:
-                return False
-            x, y = d_batch.set(a), d_batch.set(b)
-            if jaccard(x, y) >= options.threshold:
-                return True
-            return min(len(x), len(y)) >= MIN_CONTAINED_SHINGLES and containment(x, y) >= options.containment
+def _document_clusters(
+    docs: Sequence[Document], d_batch: ShingleBatch, shared: list[tuple[int, int]], options: DupOptions, perms: Permutations, stats: dict[str, Any]
+) -> list[Cluster]:
+    """Near-duplicate articles: Jaccard at the threshold, or one mostly contained in the other.
 
-        pairs = [p for p in sorted(candidates) if doc_accept(*p)]
-        clusters += build_clusters("document", d_items, pairs, doc_sim, doc_accept, options.keep)
-        stats.update(document_candidates=len(candidates), document_pairs=len(pairs))
+    Articles that share a paragraph (`shared`) are candidates too: that is how a copy cut after a
+    few paragraphs, or under a new headline, is found when its overall Jaccard is low."""
+    d_items = [_member(d, i, None, d.text) for i, d in enumerate(docs)]
+    d_sigs = signatures(d_batch, perms)
+    candidates = candidate_pairs(d_sigs, options.lsh_threshold)
+    candidates.update((min(a, b), max(a, b)) for a, b in shared if a != b)
 
-    return _result(clusters, stats, options, started)
+    def similarity(a: int, b: int) -> float:
+        x, y = d_batch.set(a), d_batch.set(b)
+        j = jaccard(x, y)
+        return j if min(len(x), len(y)) < MIN_CONTAINED_SHINGLES else max(j, containment(x, y))
+
+    def accept(a: int, b: int) -> bool:
+        if not options.verify:
+            return estimate_jaccard(d_sigs[a], d_sigs[b]) >= options.threshold
+        # Sizes first: two sets this different in size can only pass by containment.
+        small, large = sorted((d_batch.size(a), d_batch.size(b)))
+        if large and small / large < options.threshold and small < MIN_CONTAINED_SHINGLES:
+            return False
+        x, y = d_batch.set(a), d_batch.set(b)
+        if jaccard(x, y) >= options.threshold:
+            return True
+        return min(len(x), len(y)) >= MIN_CONTAINED_SHINGLES and containment(x, y) >= options.containment
+
+    pairs = [p for p in sorted(candidates) if accept(*p)]
+    stats.update(document_candidates=len(candidates), document_pairs=len(pairs))
+    return build_clusters("document", d_items, pairs, similarity, accept, options.keep)
 
 
 @dataclass
