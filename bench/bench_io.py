@@ -326,14 +326,19 @@ def verify_csv(expected: list[dict[str, str]], header: list[str], out: Path) -> 
     if got_header != header:
         print(f"  MISMATCH csv header: {got_header} vs {header}")
         mismatches += 1
+    return compare_records("csv", expected, got, mismatches)
+
+
+def compare_records(kind: str, expected: list[dict], got: list[dict], mismatches: int) -> int:
+    """Count (and show the first five) records that differ, print the verdict, return the count."""
     for i, (a, b) in enumerate(zip(expected, got), 1):
         if not same_record(a, b):
             mismatches += 1
             if mismatches <= 5:
-                print(f"  MISMATCH csv record {i}: {describe_difference(a, b)}")
+                print(f"  MISMATCH {kind} record {i}: {describe_difference(a, b)}")
     mismatches += abs(len(expected) - len(got))
     status = "OK" if mismatches == 0 else "FAILED"
-    print(f"  verify csv: {status}: {len(expected):,} records in, {len(got):,} out, {mismatches:,} mismatched")
+    print(f"  verify {kind}: {status}: {len(expected):,} records in, {len(got):,} out, {mismatches:,} mismatched")
     return mismatches
 
 
@@ -346,15 +351,7 @@ def verify_parquet(expected: list[dict], schema, out: Path) -> int:
     if not table.schema.equals(schema):
         print(f"  MISMATCH parquet schema: {table.schema} vs {schema}")
         mismatches += 1
-    for i, (a, b) in enumerate(zip(expected, got), 1):
-        if not same_record(a, b):
-            mismatches += 1
-            if mismatches <= 5:
-                print(f"  MISMATCH parquet record {i}: {describe_difference(a, b)}")
-    mismatches += abs(len(expected) - len(got))
-    status = "OK" if mismatches == 0 else "FAILED"
-    print(f"  verify parquet: {status}: {len(expected):,} records in, {len(got):,} out, {mismatches:,} mismatched")
-    return mismatches
+    return compare_records("parquet", expected, got, mismatches)
 
 
 
