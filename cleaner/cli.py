@@ -182,7 +182,7 @@ def dups(
     config: ConfigOpt = None,
 ) -> None:
     """Find repeated titles, near-duplicate paragraphs and near-duplicate articles."""
-    from cleaner.dedup import DupOptions, find_duplicates
+    from cleaner.dedup import find_duplicates
     from cleaner.pipeline import load_corpus, write_without_duplicates
     from cleaner.report import print_table, to_json, to_jsonl
 
@@ -192,19 +192,19 @@ def dups(
         if drop != (output is not None):
             raise typer.BadParameter("--drop and -o/--output go together")
         cfg = load_config(config)
-        dcfg = _dups_config(cfg)
-        options = DupOptions(
-            levels=tuple(_split_names([levels]) if levels else dcfg.get("levels", ["title", "paragraph", "document"])),
-            threshold=_pick(threshold, dcfg, "threshold", 0.7),
-            containment=_pick(containment, dcfg, "containment", 0.8),
-            num_perm=_pick(num_perm, dcfg, "num-perm", 128),
-            ngram=_pick(ngram, dcfg, "ngram", 5),
-            seed=_pick(seed, dcfg, "seed", 1),
-            min_words=_pick(min_words, dcfg, "min-words", 8),
-            keep=_pick(keep, dcfg, "keep", "first"),
-            verify=_pick(verify, dcfg, "verify", True),
-            noisy=_pick(noisy, dcfg, "noisy", False),
-            jobs=max(1, jobs if jobs is not None else (os.cpu_count() or 1)),
+        options = _dup_options(
+            cfg,
+            levels=_split_names([levels]) if levels else None,
+            threshold=threshold,
+            containment=containment,
+            num_perm=num_perm,
+            ngram=ngram,
+            seed=seed,
+            min_words=min_words,
+            keep=keep,
+            verify=verify,
+            noisy=noisy,
+            jobs=jobs,
         )
         read_options = _read_options(cfg, text_field, title_field, id_field, paragraph_sep)
         rejected: list[Rejected] = []
@@ -261,6 +261,226 @@ def _dups_config(cfg: FileConfig) -> dict:  # type: ignore[type-arg]
 
 def _pick(cli_value, table: dict, key: str, default):  # type: ignore[no-untyped-def,type-arg]
     return cli_value if cli_value is not None else table.get(key, default)
+
+
+def _dup_options(cfg: FileConfig, jobs: int | None = None, **cli: object):  # type: ignore[no-untyped-def]
+    """The duplicate finder's settings: command line > [tool.cleaner.dups] > defaults."""
+    from cleaner.dedup import DupOptions
+
+    dcfg = _dups_config(cfg)
+    defaults = DupOptions()
+    return DupOptions(
+        levels=tuple(_pick(cli.get("levels"), dcfg, "levels", list(defaults.levels))),
+        **{name: _pick(cli.get(name), dcfg, name.replace("_", "-"), getattr(defaults, name)) for name in _DUP_SETTINGS},
+        jobs=max(1, jobs if jobs is not None else (os.cpu_count() or 1)),
+    )
+
+
+_DUP_SETTINGS = ("threshold", "containment", "num_perm", "ngram", "seed", "min_words", "keep", "verify", "noisy")
+
+
+IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="The index file. [default: .cleaner/index at the git work tree's top, or here]")]
+CHECK_KEYS = {"index": str, "files": str}
+
+
+def _check_config(cfg: FileConfig) -> dict:  # type: ignore[type-arg]
+    from cleaner.errors import ConfigError
+
+    table = dict(cfg.tables.get("check", {}))
+    for key, value in table.items():
+        if key not in CHECK_KEYS or not isinstance(value, CHECK_KEYS[key]):
+            raise ConfigError(f"{cfg.path}: unknown key or wrong type '{key}' in [tool.cleaner.check]; known: {', '.join(CHECK_KEYS)} (strings)")
+    return table
+
+
+@app.command()
+def check(
+    paths: PathsArg,
+    fix: Annotated[bool, typer.Option("--fix", help="Rewrite files that have artifacts with the normalizer (exit 1 when one changed).")] = False,
+    update_index: Annotated[bool, typer.Option("--update-index", help="After a pass with no findings, add the checked files to the index.")] = False,
+    no_index: Annotated[bool, typer.Option("--no-index", help="Compare the files with each other only, not with the index.")] = False,
+    index: IndexOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="'text' (a finding a line) or 'json'.")] = "text",
+    select: Annotated[Optional[list[str]], typer.Option("--select", help="Rules or rule families to run. [default: all]")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Rules or rule families not to run.")] = None,
+    text_field: TextField = None,
+    title_field: TitleField = None,
+    id_field: IdField = None,
+    paragraph_sep: ParagraphSep = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Check files for scraping artifacts and for duplicates of each other or of the indexed corpus.
+
+    One line per finding, `path:line: kind: message (duplicate of path:line)`; exit 1 on any."""
+    from cleaner.check import CheckJob, run_check
+
+    with _errors():
+        if fmt not in ("text", "json"):
+            raise typer.BadParameter(f"unknown format '{fmt}'; use 'text' or 'json'", param_hint="--format")
+        cfg = load_config(config)
+        ccfg = _check_config(cfg)
+        job = CheckJob(
+            paths=paths,
+            rules=select_rules(_split_names(select) or cfg.values.get("select"), _split_names(ignore) or cfg.values.get("ignore")),
+            options=_dup_options(cfg, jobs=1),
+            read_options=_read_options(cfg, text_field, title_field, id_field, paragraph_sep),
+            index=index or (Path(ccfg["index"]) if "index" in ccfg else None),
+            use_index=not no_index,
+            fix=fix,
+            update_index=update_index,
+            **({"files_pattern": ccfg["files"]} if "files" in ccfg else {}),
+        )
+        with _progress("indexing") as progress:
+            run = run_check(job, on_index_file=progress)
+        result = run.result
+        if run.built is not None:
+            err.print(f"built the index {run.index} from {run.built.files_read} git-tracked files ({run.built.records} records)")
+        if fmt == "json":
+            body = {"version": 1, "findings": [f.to_dict() for f in result.findings], "fixed": run.fixed, "stats": result.stats()}
+            sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
+        else:
+            for finding in result.findings:
+                out.print(str(finding), markup=False)
+        for name in run.fixed:
+            err.print(f"fixed {name}")
+        if run.updated:
+            err.print(f"added {result.files} files to the index {run.index}")
+        err.print(f"{result.files} files, {result.records} records ({result.new_records} new): {len(result.findings)} findings")
+        if result.findings or run.fixed:
+            raise typer.Exit(1)
+
+
+index_app = typer.Typer(help="The persistent index that `cleaner check` compares new articles with.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+
+def _index_setup(config: Path | None, paths: list[Path] | None, index: Path | None):  # type: ignore[no-untyped-def]
+    from cleaner.check import find_root
+    from cleaner.indexer import DEFAULT_FILES, Scope, relative
+
+    cfg = load_config(config)
+    ccfg = _check_config(cfg)
+    root, in_git = find_root()
+    path = index or (Path(ccfg["index"]) if "index" in ccfg else root / ".cleaner" / "index")
+    pattern = ccfg.get("files", DEFAULT_FILES)
+    if paths:
+        for p in paths:
+            if not p.exists():
+                from cleaner.errors import InputError
+
+                raise InputError(str(p), "no such file or directory")
+        scope = Scope(root, False, pattern, tuple(relative(p, root) for p in paths))
+    elif in_git:
+        scope = Scope(root, True, pattern)
+    else:
+        scope = None
+    return cfg, path, scope
+
+
+@index_app.command("build")
+def index_build(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Corpus files or folders. [default: the files git tracks that the hooks look at]", show_default=False)] = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Replace an existing index.")] = False,
+    index: IndexOpt = None,
+    text_field: TextField = None,
+    title_field: TitleField = None,
+    id_field: IdField = None,
+    paragraph_sep: ParagraphSep = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Build the index from a corpus (written aside and renamed into place when complete)."""
+    from cleaner.check import build_index
+    from cleaner.errors import ConfigError
+
+    with _errors():
+        cfg, path, scope = _index_setup(config, paths, index)
+        if scope is None:
+            raise ConfigError("not in a git work tree: name the corpus files or folders to index")
+        if path.exists() and not rebuild:
+            raise ConfigError(f"{path}: an index is already there; `cleaner index update` brings it up to date, --rebuild replaces it")
+        with _progress("indexing") as progress:
+            stats = build_index(path, scope, _read_options(cfg, text_field, title_field, id_field, paragraph_sep), _dup_options(cfg, jobs=1), on_file=progress)
+        _index_summary("built", path, stats)
+
+
+@index_app.command("update")
+def index_update(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders to bring up to date. [default: what the index was built from]", show_default=False)] = None,
+    index: IndexOpt = None,
+    text_field: TextField = None,
+    title_field: TitleField = None,
+    id_field: IdField = None,
+    paragraph_sep: ParagraphSep = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Re-index files that changed (by content hash), add new ones, forget deleted ones."""
+    from cleaner.dedup.store import IndexStore
+    from cleaner.indexer import Scope, update_index
+
+    with _errors():
+        cfg, path, scope = _index_setup(config, paths, index)
+        options = _dup_options(cfg, jobs=1)
+        store = IndexStore.open(path, options)
+        try:
+            if not paths:
+                scope = Scope.from_meta(scope.root if scope else Path.cwd(), store.settings)
+            with _progress("indexing") as progress:
+                stats = update_index(store, scope, _read_options(cfg, text_field, title_field, id_field, paragraph_sep), options, on_file=progress)
+        finally:
+            store.close()
+        _index_summary("updated", path, stats)
+
+
+@index_app.command("status")
+def index_status(
+    index: IndexOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="'text' or 'json'.")] = "text",
+    config: ConfigOpt = None,
+) -> None:
+    """Show what the index holds, the settings it was built with, and which files changed since."""
+    from cleaner.dedup.store import IndexStore
+    from cleaner.indexer import Scope
+
+    with _errors():
+        cfg, path, scope = _index_setup(config, None, index)
+        store = IndexStore.open(path, _dup_options(cfg, jobs=1))
+        try:
+            status = store.status()
+            root = scope.root if scope else Path.cwd()
+            held = store.files()
+            now = Scope.from_meta(root, store.settings).files()
+            changed = [n for n in now if n in held and _stat_key(root / n) != (held[n].size, held[n].mtime_ns)]
+            status.update(new_files=len(set(now) - set(held)), changed_files=len(changed), missing_files=len(set(held) - set(now)))
+        finally:
+            store.close()
+        if fmt == "json":
+            sys.stdout.write(json.dumps(status) + "\n")
+            return
+        table = Table(title=f"index {path}", title_justify="left", show_header=False)
+        table.add_column("what", style="bold")
+        table.add_column("value", overflow="fold")
+        items = status["items"]
+        table.add_row("holds", f"{status['files']} files, {status['records']} records; {items['title']} titles, {items['paragraph']} paragraphs, {items['document']} articles")
+        table.add_row("size", f"{status['bytes'] / 2**20:.1f} MiB, {status['band_rows']} band rows")
+        table.add_row("since built", f"{status['new_files']} new, {status['changed_files']} changed, {status['missing_files']} deleted files (`cleaner index update` takes them in)")
+        for key, value in status["settings"].items():
+            table.add_row(key, value)
+        out.print(table)
+
+
+def _stat_key(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+def _index_summary(verb: str, path: Path, stats) -> None:  # type: ignore[no-untyped-def]
+    line = f"{verb} {path}: {stats.files_read} files read ({stats.records} records)"
+    if stats.files_unchanged or stats.files_removed:
+        line += f", {stats.files_unchanged} unchanged, {stats.files_removed} removed"
+    if stats.rejected:
+        first = stats.rejected[0]
+        line += f"; {len(stats.rejected)} unreadable records left out (first: {first.message()})"
+    err.print(line)
 
 
 @app.command("rules")
@@ -335,17 +555,20 @@ def _print_diff(r: CleanResult) -> None:
 class _progress:
     """A file-count progress bar on stderr when it is a terminal; nothing otherwise."""
 
+    def __init__(self, verb: str = "cleaning") -> None:
+        self.verb = verb
+
     def __enter__(self):  # type: ignore[no-untyped-def]
         self.bar = None
         if err.is_terminal:
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} files"), TimeElapsedColumn(), console=err, transient=True)
             self.bar.start()
-            self.task = self.bar.add_task("cleaning", total=None)
+            self.task = self.bar.add_task(self.verb, total=None)
         return self._advance
 
     def _advance(self, f: object) -> None:
         if self.bar is not None:
-            self.bar.update(self.task, advance=1, description=f"cleaning {getattr(f, 'path', '')}")
+            self.bar.update(self.task, advance=1, description=f"{self.verb} {getattr(f, 'path', f)}")
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

@@ -33,12 +33,10 @@ def candidate_pairs(signatures: np.ndarray, threshold: float) -> set[tuple[int, 
     bands, rows = bands_rows(threshold, num_perm)
     # A band's rows folded into one uint64 key sort fast; a group of equal keys is then checked
     # row by row, so a 64-bit collision can never make a candidate that MinHashLSH would not.
-    mix = np.random.RandomState(12345).randint(1, 2**62, size=rows, dtype=np.uint64) | np.uint64(1)
     pairs: set[tuple[int, int]] = set()
     for band in range(bands):
         block = signatures[:, band * rows : (band + 1) * rows]
-        with np.errstate(over="ignore"):
-            keys = (block.astype(np.uint64) * mix).sum(axis=1, dtype=np.uint64)
+        keys = _fold(block)
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         same = sorted_keys[1:] == sorted_keys[:-1]
@@ -52,6 +50,34 @@ def candidate_pairs(signatures: np.ndarray, threshold: float) -> set[tuple[int, 
             for members in _exact_groups(block, group):
                 pairs.update(pairs_of(members))
     return pairs
+
+
+def _fold(block: np.ndarray) -> np.ndarray:
+    """One uint64 key per row of a band (a random linear combination of its values)."""
+    with np.errstate(over="ignore"):
+        return (block.astype(np.uint64) * _mix(block.shape[1])).sum(axis=1, dtype=np.uint64)
+
+
+@lru_cache(maxsize=32)
+def _mix(rows: int) -> np.ndarray:
+    return np.random.RandomState(12345).randint(1, 2**62, size=rows, dtype=np.uint64) | np.uint64(1)
+
+
+def band_keys(signatures: np.ndarray, threshold: float) -> np.ndarray:
+    """Every band of every signature as one uint64 key: (items x bands). Band b's key is salted
+    with b, so one column of keys can hold all bands (the persistent index stores them so).
+    Two items share a band only if they share its key; sharing a key without the band is a 64-bit
+    accident, which the verification that follows rules out."""
+    n, num_perm = signatures.shape
+    bands, rows = bands_rows(threshold, num_perm)
+    out = np.empty((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            out[:, band] = (_fold(signatures[:, band * rows : (band + 1) * rows]) + np.uint64(band + 1)) * _SALT
+    return out
+
+
+_SALT = np.uint64(0x9E3779B97F4A7C15)
 
 
 def _exact_groups(block: np.ndarray, group: np.ndarray) -> list[list[int]]:

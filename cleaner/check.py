@@ -1,0 +1,405 @@
+"""The pre-commit check: are the given files free of scraping artifacts, and do they repeat
+nothing the corpus (the persistent index) or each other already hold?
+
+Only new records are checked: a record the index already holds at the same path, with the same
+title and text, was checked when it came in. New records are compared with every indexed record
+(except stale ones: records of the checked files that are no longer in them) and with each other;
+a finding names the newer copy and says what it duplicates.
+
+Findings are lines `path:line: kind: message (duplicate of path:line)`; the kinds are the
+normalizer's rule names, `duplicate-title`, `duplicate-paragraph`, `duplicate-article` and
+`unreadable`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cleaner.dedup.finder import DupOptions
+from cleaner.dedup.index import jaccard
+from cleaner.dedup.items import LevelItems, items_of
+from cleaner.dedup.store import IndexStore, salted
+from cleaner.dedup.verify import document_similarity, same_document, same_paragraph, same_title
+from cleaner.indexer import (
+    DEFAULT_FILES,
+    IndexStats,
+    Lines,
+    Scope,
+    file_digest,
+    git_root,
+    index_files,
+    read_corpus_file,
+    record_digest,
+    relative,
+    update_index,
+)
+from cleaner.io.readers import ReadOptions, iter_input_files
+from cleaner.model import Document, Edit
+from cleaner.normalize import clean_document
+from cleaner.normalize.registry import Rule
+
+KIND_ORDER = {"unreadable": 0, "duplicate-article": 1, "duplicate-title": 2, "duplicate-paragraph": 3}
+SNIPPET = 60
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem in one place. `line` is None where the format has no lines (Parquet): the
+    record number is shown instead."""
+
+    path: str
+    line: int | None
+    record: int
+    kind: str
+    message: str
+    duplicate_of: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line if self.line is not None else self.record}"
+        tail = f" (duplicate of {self.duplicate_of})" if self.duplicate_of else ""
+        return f"{where}: {self.kind}: {self.message}{tail}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "record": self.record, "kind": self.kind, "message": self.message, "duplicate_of": self.duplicate_of}
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    records: int = 0
+    new_records: int = 0
+    fixable: set[str] = field(default_factory=set)  # paths with artifacts the normalizer fixes
+
+    def stats(self) -> dict[str, int]:
+        return {"files": self.files, "records": self.records, "new": self.new_records, "findings": len(self.findings)}
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where an earlier copy is: a display `path:line`, the record it belongs to (for grouping),
+    and its shingles."""
+
+    where: str
+    record_key: tuple[str, int]
+    shingles: np.ndarray
+
+
+def check_files(
+    root: Path,
+    names: Sequence[str],
+    rules: Sequence[Rule],
+    options: DupOptions,
+    read_options: ReadOptions,
+    store: IndexStore | None,
+) -> CheckResult:
+    """Check the files `names` (relative to root) against the store (if any) and each other."""
+    result = CheckResult()
+    new_docs: list[Document] = []
+    stale: set[int] = set()
+    for name in names:
+        docs, rejected = read_corpus_file(root, name, read_options)
+        result.files += 1
+        result.records += len(docs) + len(rejected)
+        for r in rejected:
+            result.findings.append(Finding(name, r.origin.line, r.origin.record, "unreadable", r.reason))
+        digests = [record_digest(d) for d in docs]
+        held = store.record_digests(name) if store else {}
+        new_docs += [d for d, digest in zip(docs, digests) if digest not in held]
+        # What the index holds of this file that the file no longer has must not be matched.
+        present = set(digests)
+        stale.update(rid for digest, rids in held.items() if digest not in present for rid in rids)
+    result.new_records = len(new_docs)
+    for doc in new_docs:
+        found = artifact_findings(doc, rules)
+        if found:
+            result.fixable.add(doc.origin.path)
+        result.findings += found
+    if new_docs:
+        result.findings += duplicate_findings(new_docs, options, store, stale)
+    order = {name: k for k, name in enumerate(names)}
+    result.findings.sort(key=lambda f: (order.get(f.path, len(order)), f.record, f.line or 0, KIND_ORDER.get(f.kind, 9), f.kind, f.message))
+    return result
+
+
+# --- artifacts -----------------------------------------------------------------------------------
+
+
+def artifact_findings(doc: Document, rules: Sequence[Rule]) -> list[Finding]:
+    """What the normalizer would change in a record, an edit a finding (flagged places are for
+    review, not findings)."""
+    edits = [e for e in clean_document(doc, rules).edits if e.action != "flagged"]
+    lines = Lines(doc)
+    out = []
+    for e in edits:
+        line = lines.at(e.field, original_offset(edits, e))
+        verb = "removes" if not e.after else "changes"
+        message = f"{verb} {_snippet(e.before)}" + (f" to {_snippet(e.after)}" if e.after else "")
+        out.append(Finding(doc.origin.path, line, doc.origin.record, e.rule, message))
+    return out
+
+
+def original_offset(edits: Sequence[Edit], edit: Edit) -> int:
+    """Where `edit` (whose offsets are in its field's text after all earlier steps) falls in the
+    field's original text: undo the length changes of the earlier steps' edits before it."""
+    pos = edit.start
+    for step in range(edit.step - 1, 0, -1):
+        for e in edits:
+            if e.step == step and e.field == edit.field and e.start + len(e.after) <= pos:
+                pos += (e.end - e.start) - len(e.after)
+    return pos
+
+
+def _snippet(text: str) -> str:
+    flat = " ".join(text.split()) or text
+    if len(flat) > SNIPPET:
+        flat = flat[: SNIPPET - 1] + "…"
+    return '"' + flat.replace('"', '\\"') + '"'
+
+
+# --- duplicates ----------------------------------------------------------------------------------
+
+
+def duplicate_findings(new_docs: Sequence[Document], options: DupOptions, store: IndexStore | None, stale: set[int]) -> list[Finding]:
+    """Each new record's first earlier copy, per level: indexed records first (in indexing
+    order), then the new records before it. `stale` are indexed records not to match."""
+    items = items_of(new_docs, options)
+    lines = [Lines(d) for d in new_docs]
+    matcher = _Matcher(items, new_docs, lines, store, stale)
+    found: list[tuple[int, Finding, tuple[str, int]]] = []
+
+    def report(i: int, kind: str, message: str, place: _Place, line: int | None) -> None:
+        doc = new_docs[i]
+        found.append((i, Finding(doc.origin.path, line, doc.origin.record, kind, message, place.where), place.record_key))
+
+    copied: dict[int, tuple[str, int]] = {}
+    if "document" in items:
+        li = items["document"]
+        accept_doc = lambda x, y, _a, _b: same_document(x, y, options.threshold, options.containment)
+        for k, place in matcher.first_matches("document", accept_doc):
+            i = li.owners[k]
+            copied[i] = place.record_key
+            x = li.batch.set(k)
+            title = new_docs[i].title or new_docs[i].text
+            report(i, "duplicate-article", f"{_similarity(x, place.shingles)} {_snippet(title)}", place, lines[i].at("title", 0))
+    if "title" in items:
+        li = items["title"]
+        for k, place in matcher.first_matches("title", lambda x, y, a, b: same_title(a, b, x, y, options.threshold)):
+            i = li.owners[k]
+            report(i, "duplicate-title", _snippet(new_docs[i].title or ""), place, lines[i].at("title", 0))
+    if "paragraph" in items:
+        li = items["paragraph"]
+        for k, place in matcher.first_matches("paragraph", lambda x, y, _a, _b: same_paragraph(x, y, options.threshold)):
+            i = li.owners[k]
+            a, b = li.spans[k]
+            report(i, "duplicate-paragraph", f"paragraph {li.paragraphs[k]} {_snippet(new_docs[i].text[a:b])}", place, lines[i].at("text", a))
+    # A copied article's title and paragraphs repeat the same original: one finding says it all.
+    return [f for i, f, record in found if f.kind == "duplicate-article" or copied.get(i) != record]
+
+
+def _similarity(x: np.ndarray, y: np.ndarray) -> str:
+    j = jaccard(x, y)
+    sim = document_similarity(x, y)
+    return f"{j:.2f} similar" if sim <= j else f"{sim:.2f} contained ({j:.2f} similar)"
+
+
+class _Matcher:
+    """Candidates for the new items of each level, from the index's buckets and from each other,
+    verified in order until one passes."""
+
+    def __init__(self, items: dict[str, LevelItems], docs: Sequence[Document], lines: Sequence[Lines], store: IndexStore | None, stale: set[int]) -> None:
+        self.items, self.docs, self.lines, self.store, self.stale = items, docs, lines, store, stale
+        self._stored: dict[str, list[list[int]]] = {}
+        self._new: dict[str, list[list[int]]] = {}
+
+    def stored_candidates(self, level: str) -> list[list[int]]:
+        """Per new item, indexed items sharing a band (titles: or the same key), ascending."""
+        if level not in self._stored:
+            li = self.items[level]
+            if self.store is None:
+                self._stored[level] = [[] for _ in range(len(li))]
+            else:
+                found = self.store.bucket_members(level, li.bands)
+                if level == "title":
+                    exact = self.store.titles_keyed(li.keys)
+                    found = [sorted(set(f) | set(exact.get(key, ()))) for f, key in zip(found, li.keys)]
+                self._stored[level] = found
+        return self._stored[level]
+
+    def new_candidates(self, level: str) -> list[list[int]]:
+        """Per new item, the earlier new items sharing a band (titles: or the same key)."""
+        if level not in self._new:
+            li = self.items[level]
+            buckets: dict[object, list[int]] = {}
+            keys = salted(level, li.bands) if len(li) else np.zeros((0, 0), dtype=np.int64)
+            for k in range(len(li)):
+                for key in keys[k].tolist() + ([li.keys[k]] if level == "title" else []):
+                    buckets.setdefault(key, []).append(k)
+            earlier: list[set[int]] = [set() for _ in range(len(li))]
+            for members in buckets.values():
+                for pos, k in enumerate(members):
+                    earlier[k].update(members[:pos])
+            self._new[level] = [sorted(e) for e in earlier]
+        return self._new[level]
+
+    def _document_evidence(self) -> tuple[list[list[int]], list[list[int]]]:
+        """Articles that share a paragraph candidate with a new article are article candidates:
+        that is how a copy cut short or under a new headline is found (as in the finder)."""
+        n = len(self.items["document"])
+        stored: list[set[int]] = [set() for _ in range(n)]
+        new: list[set[int]] = [set() for _ in range(n)]
+        if "paragraph" in self.items:
+            p = self.items["paragraph"]
+            p_stored, p_new = self.stored_candidates("paragraph"), self.new_candidates("paragraph")
+            rids = self._rids_of(sorted({iid for c in p_stored for iid in c}))
+            doc_of = self.store.items_of_records("document", set(rids.values())) if self.store else {}
+            for k in range(len(p)):
+                i = p.owners[k]
+                stored[i].update(doc_of[rids[iid]] for iid in p_stored[k] if rids.get(iid) in doc_of)
+                new[i].update(p.owners[j] for j in p_new[k] if p.owners[j] < i)
+        return [sorted(s) for s in stored], [sorted(s) for s in new]
+
+    def _rids_of(self, iids: list[int]) -> dict[int, int]:
+        if not self.store or not iids:
+            return {}
+        return {iid: item.rid for iid, item in self.store.items(iids).items()}
+
+    def first_matches(self, level: str, accept: Callable[[np.ndarray, np.ndarray, str | None, str | None], bool]) -> Iterator[tuple[int, _Place]]:
+        li = self.items[level]
+        stored, new = self.stored_candidates(level), self.new_candidates(level)
+        if level == "document":
+            e_stored, e_new = self._document_evidence()
+            stored = [sorted(set(a) | set(b)) for a, b in zip(stored, e_stored)]
+            new = [sorted(set(a) | set(b)) for a, b in zip(new, e_new)]
+        loaded = self.store.items({iid for c in stored for iid in c}) if self.store else {}
+        records = self.store.records({it.rid for it in loaded.values()}) if self.store else {}
+        for k in range(len(li)):
+            x = li.batch.set(k)
+            key = li.keys[k] if level == "title" else None
+            place = None
+            for iid in stored[k]:
+                item = loaded.get(iid)
+                if item is None or item.rid in self.stale:
+                    continue
+                if accept(x, item.shingles, key, item.title_key):
+                    rec = records[item.rid]
+                    line = item.line if item.line is not None else rec.line
+                    place = _Place(f"{rec.path}:{line if line is not None else rec.record}", (rec.path, rec.record), item.shingles)
+                    break
+            if place is None:
+                for j in new[k]:
+                    if accept(x, li.batch.set(j), key, li.keys[j] if level == "title" else None):
+                        place = self._new_place(level, j)
+                        break
+            if place is not None:
+                yield k, place
+
+    def _new_place(self, level: str, j: int) -> _Place:
+        li = self.items[level]
+        doc = self.docs[li.owners[j]]
+        line = self.lines[li.owners[j]].at("text", li.spans[j][0]) if level == "paragraph" else self.lines[li.owners[j]].at("title", 0)
+        where = f"{doc.origin.path}:{line if line is not None else doc.origin.record}"
+        return _Place(where, (doc.origin.path, doc.origin.record), li.batch.set(j))
+
+
+# --- the job: index, check, fix, update ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    """`cleaner check` as a library call. `index=None` means `<root>/.cleaner/index`, where root
+    is the git work tree (or the working folder outside git)."""
+
+    paths: Sequence[str | os.PathLike[str]]
+    rules: Sequence[Rule]
+    options: DupOptions = field(default_factory=DupOptions)
+    read_options: ReadOptions = field(default_factory=ReadOptions)
+    index: Path | None = None
+    use_index: bool = True
+    fix: bool = False
+    update_index: bool = False
+    files_pattern: str = DEFAULT_FILES
+
+
+@dataclass
+class CheckRun:
+    result: CheckResult
+    index: Path | None = None
+    built: IndexStats | None = None  # the index was built first (no index existed)
+    synced: IndexStats | None = None  # the index followed git before the check
+    fixed: list[str] = field(default_factory=list)
+    updated: bool = False
+
+
+def find_root(start: Path | None = None) -> tuple[Path, bool]:
+    """The corpus root: the git work tree holding `start`, else `start` itself."""
+    here = (start or Path.cwd()).resolve()
+    top = git_root(here)
+    return (top, True) if top is not None else (here, False)
+
+
+def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None) -> CheckRun:
+    root, in_git = find_root()
+    names = [relative(f.path, root) for f in iter_input_files(job.paths)]
+    run = CheckRun(CheckResult())
+    store: IndexStore | None = None
+    if job.use_index:
+        path = job.index or root / ".cleaner" / "index"
+        run.index = path
+        if not path.exists() and in_git:
+            # A fresh clone: build from what git tracks, so the hook needs no manual step. The
+            # checked files stay out of it: they are what is being checked.
+            scope = Scope(root, True, job.files_pattern)
+            run.built = build_index(path, scope, job.read_options, job.options, exclude=names, on_file=on_index_file)
+        if path.exists():
+            store = IndexStore.open(path, job.options)
+    try:
+        if store is not None and run.built is None and store.settings.get("source") == "git":
+            run.synced = update_index(store, Scope.from_meta(root, store.settings), job.read_options, job.options, exclude=names, on_file=on_index_file)
+        run.result = check_files(root, names, job.rules, job.options, job.read_options, store)
+        if job.fix and run.result.fixable:
+            run.fixed = fix_files(root, [n for n in names if n in run.result.fixable], job.rules, job.read_options)
+        if job.update_index and store is not None and not run.result.findings:
+            with store.transaction():
+                for name in names:
+                    store.remove_file(name)
+                index_files(store, root, names, job.read_options, job.options, IndexStats())
+            run.updated = True
+    finally:
+        if store is not None:
+            store.close()
+    return run
+
+
+def build_index(
+    path: Path,
+    scope: Scope,
+    read_options: ReadOptions,
+    options: DupOptions,
+    exclude: Iterable[str] = (),
+    on_file: Callable[[str], None] | None = None,
+) -> IndexStats:
+    """A new index of the scope's files at `path` (replacing any there, atomically)."""
+    stats = IndexStats()
+    with IndexStore.build(path, options, scope.meta()) as store:
+        index_files(store, scope.root, scope.files(exclude), read_options, options, stats, on_file)
+    return stats
+
+
+def fix_files(root: Path, names: Sequence[str], rules: Sequence[Rule], read_options: ReadOptions) -> list[str]:
+    """Rewrite the files in place with the normalizer (as `cleaner clean --in-place`); return
+    those that changed."""
+    from cleaner.pipeline import CleanJob, run_clean
+
+    changed: list[str] = []
+    for name in names:
+        before = file_digest(root / name)
+        run_clean(CleanJob(paths=[root / name], rules=rules, read_options=read_options, in_place=True, skip_invalid=True))
+        if file_digest(root / name) != before:
+            changed.append(name)
+    return changed

@@ -1,0 +1,333 @@
+"""The persistent index: one SQLite file (default `.cleaner/index`) holding, for every indexed
+record, its content digest and, per level, its shingle set, band keys and (documents) signature,
+so a check compares new articles with the corpus without re-reading the corpus.
+
+Why SQLite: it is in the standard library, needs no server, and its transactions make an
+interrupted update leave the previous index intact. A first build is written to a temporary file
+and renamed into place, for the same reason.
+
+The settings the index was built with (MinHash scheme, seed, permutations, n-grams, match-form
+version, LSH threshold) are stored inside it; opening it with other settings is an error that
+suggests `--rebuild`, because band keys made with other settings would silently never match.
+
+Tables: `files` (path, content digest, size, mtime: what `update` compares), `records` (one per
+indexed article, in indexing order), `items` (one per title, paragraph and document, with its
+shingles and band keys), `bands` (band key -> item: the LSH buckets, looked up by key).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cleaner import __version__
+from cleaner.dedup.finder import DupOptions
+from cleaner.dedup.items import LEVEL_CODES, LevelItems
+from cleaner.dedup.minhash import SCHEME
+from cleaner.dedup.shingle import MATCH_FORM_VERSION
+from cleaner.errors import ConfigError, OutputError
+
+SCHEMA = 1
+_LEVEL_SALT = np.uint64(0x632BE59BD9B4E019)
+_SCHEMA_SQL = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files(path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, records INTEGER NOT NULL);
+CREATE TABLE records(rid INTEGER PRIMARY KEY, path TEXT NOT NULL, record INTEGER NOT NULL, line INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL);
+CREATE INDEX records_path ON records(path);
+CREATE TABLE items(iid INTEGER PRIMARY KEY, rid INTEGER NOT NULL, level INTEGER NOT NULL, paragraph INTEGER, line INTEGER, title_key TEXT, shingles BLOB NOT NULL, signature BLOB, bands BLOB NOT NULL);
+CREATE INDEX items_rid ON items(rid);
+CREATE INDEX items_title ON items(title_key) WHERE title_key IS NOT NULL;
+CREATE TABLE bands(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
+"""
+
+
+def settings_of(options: DupOptions) -> dict[str, str]:
+    """What the stored shingles and band keys depend on. (The verification thresholds are not
+    here: they are applied at query time, so a check may use another one.)"""
+    return {
+        "schema": str(SCHEMA),
+        "scheme": SCHEME,
+        "seed": str(options.seed),
+        "num-perm": str(options.num_perm),
+        "ngram": str(options.ngram),
+        "paragraph-ngram": str(options.paragraph_ngram),
+        "title-ngram": str(options.title_ngram),
+        "noisy": str(options.noisy).lower(),
+        "min-words": str(options.min_words),
+        "lsh-threshold": repr(round(options.lsh_threshold, 6)),
+        "levels": ",".join(options.levels),
+        "match-form": str(MATCH_FORM_VERSION),
+    }
+
+
+@dataclass(frozen=True)
+class FileRow:
+    path: str
+    digest: str
+    size: int
+    mtime_ns: int
+    records: int
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    rid: int
+    path: str
+    record: int
+    line: int | None
+    doc: str
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An indexed item as a check needs it: where it is and what to verify against."""
+
+    iid: int
+    rid: int
+    level: str
+    paragraph: int | None
+    line: int | None
+    title_key: str | None
+    shingles: np.ndarray
+
+
+@dataclass
+class NewRecord:
+    """A record to index: where it is, its content digest, and for each of its items the line it
+    starts on (see `cleaner.check.Lines`)."""
+
+    path: str
+    record: int
+    line: int | None
+    doc: str
+    digest: bytes
+
+
+def salted(level: str, keys: np.ndarray) -> np.ndarray:
+    """Band keys with the level folded in, as signed 64-bit integers (SQLite's INTEGER)."""
+    with np.errstate(over="ignore"):
+        return (keys + np.uint64(LEVEL_CODES[level] + 1) * _LEVEL_SALT).view(np.int64)
+
+
+class IndexStore:
+    """An open index. Use `IndexStore.open` for an existing one, `IndexStore.build` for a new one."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self.settings = dict(conn.execute("SELECT key, value FROM meta"))
+
+    # --- opening ---------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, options: DupOptions) -> IndexStore:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no index here; build one with `cleaner index build PATH...`")
+        try:
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute("SELECT count(*) FROM meta").fetchone()
+        except sqlite3.OperationalError as e:  # locked, unreadable, or not ours
+            if "no such table" in str(e):
+                raise ConfigError(f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`") from None
+            raise OutputError(f"{path}: cannot open the index: {e}") from None
+        except sqlite3.DatabaseError as e:
+            raise ConfigError(f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`") from None
+        store = cls(path, conn)
+        store._check_settings(settings_of(options))
+        return store
+
+    @classmethod
+    @contextmanager
+    def build(cls, path: Path, options: DupOptions, meta: dict[str, str] | None = None) -> Iterator[IndexStore]:
+        """A new index at `path`, written to a temporary file beside it and renamed over `path`
+        only when the block ends without an error: an interrupted build leaves any previous
+        index as it was."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            # The file is renamed into place only once complete, so the journal buys nothing here.
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.executescript(_SCHEMA_SQL)
+            rows = {**settings_of(options), "cleaner": __version__, **(meta or {})}
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
+            store = cls(tmp, conn)
+            conn.execute("BEGIN")
+            yield store
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.close()
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            store.path = path
+        except BaseException:
+            conn.close()
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def _check_settings(self, expected: dict[str, str]) -> None:
+        differ = [k for k in expected if self.settings.get(k) != expected[k]]
+        if differ:
+            stored = ", ".join(f"{k}={self.settings.get(k, '?')}" for k in differ)
+            asked = ", ".join(f"{k}={expected[k]}" for k in differ)
+            raise ConfigError(
+                f"{self.path}: the index was built with {stored} but this run uses {asked}; "
+                "rebuild it with `cleaner index build --rebuild` (or run with the index's settings)"
+            )
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: an interrupted update rolls back to the index as it was."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def files(self) -> dict[str, FileRow]:
+        return {r[0]: FileRow(*r) for r in self.conn.execute("SELECT path, digest, size, mtime_ns, records FROM files")}
+
+    def record_digests(self, path: str) -> dict[bytes, list[int]]:
+        """The indexed records of `path` by content digest (digest -> rids, ascending)."""
+        out: dict[bytes, list[int]] = {}
+        for rid, digest in self.conn.execute("SELECT rid, digest FROM records WHERE path = ? ORDER BY rid", (path,)):
+            out.setdefault(bytes(digest), []).append(rid)
+        return out
+
+    def records(self, rids: Iterable[int]) -> dict[int, RecordRow]:
+        out: dict[int, RecordRow] = {}
+        for chunk in _chunks(sorted(set(rids))):
+            q = f"SELECT rid, path, record, line, doc FROM records WHERE rid IN ({','.join('?' * len(chunk))})"
+            out.update((r[0], RecordRow(*r)) for r in self.conn.execute(q, chunk))
+        return out
+
+    def bucket_members(self, level: str, keys: np.ndarray) -> list[list[int]]:
+        """For each row of band keys (items x bands), the indexed items sharing any of its keys,
+        ascending (indexing order)."""
+        flat = salted(level, np.ascontiguousarray(keys)).ravel()
+        wanted = sorted(set(flat.tolist()))
+        hits: dict[int, list[int]] = {}
+        for chunk in _chunks(wanted):
+            q = f"SELECT key, iid FROM bands WHERE key IN ({','.join('?' * len(chunk))})"
+            for key, iid in self.conn.execute(q, chunk):
+                hits.setdefault(key, []).append(iid)
+        width = keys.shape[1] if keys.ndim == 2 else 0
+        out: list[list[int]] = []
+        for row in range(keys.shape[0]):
+            found: set[int] = set()
+            for key in flat[row * width : (row + 1) * width].tolist():
+                found.update(hits.get(key, ()))
+            out.append(sorted(found))
+        return out
+
+    def titles_keyed(self, keys: Iterable[str]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for chunk in _chunks(sorted(set(keys))):
+            q = f"SELECT title_key, iid FROM items WHERE title_key IN ({','.join('?' * len(chunk))}) ORDER BY iid"
+            for key, iid in self.conn.execute(q, chunk):
+                out.setdefault(key, []).append(iid)
+        return out
+
+    def items(self, iids: Iterable[int]) -> dict[int, StoredItem]:
+        names = {v: k for k, v in LEVEL_CODES.items()}
+        out: dict[int, StoredItem] = {}
+        for chunk in _chunks(sorted(set(iids))):
+            q = f"SELECT iid, rid, level, paragraph, line, title_key, shingles FROM items WHERE iid IN ({','.join('?' * len(chunk))})"
+            for iid, rid, level, paragraph, line, title_key, shingles in self.conn.execute(q, chunk):
+                out[iid] = StoredItem(iid, rid, names[level], paragraph, line, title_key, np.frombuffer(shingles, dtype=np.uint32))
+        return out
+
+    def items_of_records(self, level: str, rids: Iterable[int]) -> dict[int, int]:
+        """rid -> iid of that record's item at `level` (documents: one per record)."""
+        out: dict[int, int] = {}
+        for chunk in _chunks(sorted(set(rids))):
+            q = f"SELECT rid, iid FROM items WHERE level = ? AND rid IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(q, [LEVEL_CODES[level], *chunk]))
+        return out
+
+    def status(self) -> dict[str, object]:
+        count = lambda q: self.conn.execute(q).fetchone()[0]
+        levels = {name: count(f"SELECT count(*) FROM items WHERE level = {code}") for name, code in LEVEL_CODES.items()}
+        return {
+            "path": str(self.path),
+            "bytes": self.path.stat().st_size,
+            "files": count("SELECT count(*) FROM files"),
+            "records": count("SELECT count(*) FROM records"),
+            "items": levels,
+            "band_rows": count("SELECT count(*) FROM bands"),
+            "settings": dict(sorted(self.settings.items())),
+        }
+
+    # --- writing (inside `transaction` or `build`) -----------------------------------------------
+
+    def remove_file(self, path: str) -> None:
+        """Forget a file and everything indexed from it."""
+        rids = [r for (r,) in self.conn.execute("SELECT rid FROM records WHERE path = ?", (path,))]
+        for chunk in _chunks(rids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(f"SELECT iid, level, bands FROM items WHERE rid IN ({marks})", chunk).fetchall()
+            names = {v: k for k, v in LEVEL_CODES.items()}
+            gone = [(int(k), iid) for iid, level, blob in rows for k in salted(names[level], np.frombuffer(blob, dtype=np.uint64).copy())]
+            self.conn.executemany("DELETE FROM bands WHERE key = ? AND iid = ?", gone)
+            self.conn.execute(f"DELETE FROM items WHERE rid IN ({marks})", chunk)
+            self.conn.execute(f"DELETE FROM records WHERE rid IN ({marks})", chunk)
+        self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    def touch_file(self, row: FileRow) -> None:
+        """Record a new size or modification time for a file whose content did not change."""
+        self.conn.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (row.size, row.mtime_ns, row.path))
+
+    def add(self, files: Sequence[FileRow], records: Sequence[NewRecord], items: dict[str, LevelItems], lines: dict[str, list[int | None]]) -> None:
+        """Index files' records and their items (`items` computed over exactly `records`, in
+        order; `lines[level][k]` the line item k starts on)."""
+        self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files])
+        first_rid = self._next("rid", "records")
+        self.conn.executemany(
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
+            [(first_rid + k, r.path, r.record, r.line, r.doc, r.digest) for k, r in enumerate(records)],
+        )
+        iid = self._next("iid", "items")
+        for level, li in items.items():
+            if not len(li):
+                continue
+            code = LEVEL_CODES[level]
+            rows = []
+            for k in range(len(li)):
+                sig = li.signatures[k].tobytes() if level == "document" else None
+                key = li.keys[k] if level == "title" else None
+                rows.append((iid + k, first_rid + li.owners[k], code, li.paragraphs[k], lines[level][k], key, li.batch.set(k).tobytes(), sig, li.bands[k].tobytes()))
+            self.conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            keys = salted(level, li.bands)
+            ids = np.repeat(np.arange(iid, iid + len(li), dtype=np.int64), keys.shape[1])
+            self.conn.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", zip(keys.ravel().tolist(), ids.tolist()))
+            iid += len(li)
+
+    def _next(self, column: str, table: str) -> int:
+        return int(self.conn.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self.settings[key] = value
+
+
+def _chunks(values: Sequence[int] | Sequence[str] | list, size: int = 900) -> Iterator[list]:  # type: ignore[type-arg]
+    # SQLite builds before 3.32 allow at most 999 parameters in one statement.
+    for k in range(0, len(values), size):
+        yield list(values[k : k + size])
+
