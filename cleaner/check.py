@@ -186,7 +186,7 @@ def duplicate_findings(new_docs: Sequence[Document], options: DupOptions, store:
             copied[i] = place.record_key
             x = li.batch.set(k)
             title = new_docs[i].title or new_docs[i].text
-            report(i, "duplicate-article", f"{_similarity(x, place.shingles)} {_snippet(title)}", place, lines[i].at("title", 0))
+            report(i, "duplicate-article", f"{_similarity(x, place.shingles)} {_snippet(title)}", place, new_docs[i].origin.line)
     if "title" in items:
         li = items["title"]
         for k, place in matcher.first_matches("title", lambda x, y, a, b: same_title(a, b, x, y, options.threshold)):
@@ -302,7 +302,7 @@ class _Matcher:
     def _new_place(self, level: str, j: int) -> _Place:
         li = self.items[level]
         doc = self.docs[li.owners[j]]
-        line = self.lines[li.owners[j]].at("text", li.spans[j][0]) if level == "paragraph" else self.lines[li.owners[j]].at("title", 0)
+        line = {"paragraph": lambda: self.lines[li.owners[j]].at("text", li.spans[j][0]), "title": lambda: self.lines[li.owners[j]].at("title", 0)}.get(level, lambda: doc.origin.line)()
         where = f"{doc.origin.path}:{line if line is not None else doc.origin.record}"
         return _Place(where, (doc.origin.path, doc.origin.record), li.batch.set(j))
 

@@ -91,7 +91,7 @@ def item_lines(docs: Sequence[Document], items: dict[str, LevelItems]) -> dict[s
         elif level == "paragraph":
             out[level] = [lines[i].at("text", a) for i, (a, _) in zip(li.owners, li.spans)]
         else:
-            out[level] = [lines[i].at("title", 0) for i in li.owners]
+            out[level] = [docs[i].origin.line for i in li.owners]
     return out
 
 
@@ -204,7 +204,7 @@ def index_files(
         if not pending_files:
             return
         items = items_of(pending, options)
-        records = [NewRecord(d.origin.path, d.origin.record, Lines(d).at("title", 0), d.id, record_digest(d)) for d in pending]
+        records = [NewRecord(d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d)) for d in pending]
         store.add(pending_files, records, items, item_lines(pending, items))
         pending_files.clear()
         pending.clear()
