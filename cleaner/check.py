@@ -35,6 +35,7 @@ from cleaner.indexer import (
     index_files,
     read_corpus_file,
     record_digest,
+    reindex,
     relative,
     update_index,
 )
@@ -156,7 +157,8 @@ def original_offset(edits: Sequence[Edit], edit: Edit) -> int:
 
 
 def _snippet(text: str) -> str:
-    flat = " ".join(text.split()) or text
+    # Whitespace is shown escaped where it is all there is (a removed blank line, a space).
+    flat = " ".join(text.split()) if text.strip() else text.encode("unicode_escape").decode("ascii")
     if len(flat) > SNIPPET:
         flat = flat[: SNIPPET - 1] + "…"
     return '"' + flat.replace('"', '\\"') + '"'
@@ -366,9 +368,7 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
             run.fixed = fix_files(root, [n for n in names if n in run.result.fixable], job.rules, job.read_options)
         if job.update_index and store is not None and not run.result.findings:
             with store.transaction():
-                for name in names:
-                    store.remove_file(name)
-                index_files(store, root, names, job.read_options, job.options, IndexStats())
+                reindex(store, root, names, names, job.read_options, job.options, IndexStats())
             run.updated = True
     finally:
         if store is not None:
@@ -387,7 +387,7 @@ def build_index(
     """A new index of the scope's files at `path` (replacing any there, atomically)."""
     stats = IndexStats()
     with IndexStore.build(path, options, scope.meta()) as store:
-        index_files(store, scope.root, scope.files(exclude), read_options, options, stats, on_file)
+        index_files(store, scope.root, scope.files(exclude), read_options, options, stats, on_file, fresh=True)
     return stats
 
 

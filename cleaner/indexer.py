@@ -38,6 +38,7 @@ class IndexStats:
     files_unchanged: int = 0
     records: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    compacted: bool = False
 
 
 def record_digest(doc: Document) -> bytes:
@@ -193,6 +194,7 @@ def index_files(
     options: DupOptions,
     stats: IndexStats,
     on_file: Callable[[str], None] | None = None,
+    fresh: bool = False,
 ) -> None:
     """Read `names` (relative to root) and add them to the store, a batch of records at a time
     (the store must be in a transaction or a build). Unreadable records are skipped and counted:
@@ -205,7 +207,7 @@ def index_files(
             return
         items = items_of(pending, options)
         records = [NewRecord(d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d)) for d in pending]
-        store.add(pending_files, records, items, item_lines(pending, items))
+        store.add(pending_files, records, items, item_lines(pending, items), fresh)
         pending_files.clear()
         pending.clear()
 
@@ -255,10 +257,28 @@ def update_index(
     if not (changed or gone or touched):
         return stats
     with store.transaction():
-        for name in gone + changed:
-            store.remove_file(name)
-        stats.files_removed = len(gone)
         for _, row in touched:
             store.touch_file(row)
-        index_files(store, scope.root, changed, read_options, options, stats, on_file)
+        stats.files_removed = len(gone)
+        reindex(store, scope.root, gone + changed, changed, read_options, options, stats, on_file)
     return stats
+
+
+def reindex(
+    store: IndexStore,
+    root: Path,
+    forget: Sequence[str],
+    read: Sequence[str],
+    read_options: ReadOptions,
+    options: DupOptions,
+    stats: IndexStats,
+    on_file: Callable[[str], None] | None = None,
+) -> None:
+    """Forget the files `forget`, index the files `read` (inside a transaction), and compact
+    the index when enough of it has changed."""
+    for name in forget:
+        store.remove_file(name)
+    index_files(store, root, read, read_options, options, stats, on_file)
+    if store.needs_compacting():
+        store.compact()
+        stats.compacted = True

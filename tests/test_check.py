@@ -216,11 +216,37 @@ def test_update_reindexes_only_what_changed(tmp_path):
         assert after["files"] == before["files"] and after["records"] == before["records"]
         paths = {p for (p,) in store.conn.execute("SELECT DISTINCT path FROM records")}
         assert paths == {p.name for p in TXT} - {TXT[2].name} | {"new.txt"}
-        # Every band row belongs to a live item, and every item has all its band rows.
-        orphans = store.conn.execute("SELECT count(*) FROM bands WHERE iid NOT IN (SELECT iid FROM items)").fetchone()[0]
-        assert orphans == 0
+        # A third of the index changed: the update compacted it (no dangling band rows left).
+        assert s.compacted
+        assert store.conn.execute(ORPHANS).fetchone()[0] == 0
+        assert store.conn.execute("SELECT count(*) FROM bands_new").fetchone()[0] == 0
     finally:
         store.close()
+
+
+ORPHANS = "SELECT count(*) FROM (SELECT iid FROM bands UNION ALL SELECT iid FROM bands_new) WHERE iid NOT IN (SELECT iid FROM items)"
+
+
+def test_small_update_leaves_the_main_band_table_alone_and_still_answers_right(tmp_path, monkeypatch):
+    repo = corpus_repo(tmp_path, [*TXT, FIXTURES / "corpora" / "allsides_sample.jsonl"])
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    path = repo / ".cleaner" / "index"
+    with sqlite3.connect(path) as conn:
+        main_before = conn.execute("SELECT count(*) FROM bands").fetchone()[0]
+    # One article replaced by another one's copy (a new file), then committed and indexed.
+    git(repo, "rm", "-q", TXT[0].name)
+    copy_with_new_headline(TXT[0], repo / "moved.txt", "A new headline")
+    git(repo, "add", "moved.txt")
+    r = cli(repo, monkeypatch, "index", "update")
+    assert r.exit_code == 0 and "1 files read" in r.stderr and "1 removed" in r.stderr
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM bands").fetchone()[0] == main_before
+        assert conn.execute("SELECT count(*) FROM bands_new").fetchone()[0] > 0
+        assert conn.execute(ORPHANS).fetchone()[0] > 0  # the removed file's rows, skipped by lookups
+    # A copy of the removed article is a copy of the new file, never of the removed one.
+    copy_with_new_headline(TXT[0], repo / "again.txt", "Yet another headline")
+    r = cli(repo, monkeypatch, "check", "again.txt")
+    assert r.exit_code == 1 and r.stdout.count("duplicate-article") == 1 and "(duplicate of moved.txt:1)" in r.stdout
 
 
 def test_interrupted_update_leaves_the_previous_index(tmp_path, monkeypatch):
@@ -319,3 +345,17 @@ def test_open_with_other_settings_raises(tmp_path):
     build_index(path, Scope(repo, True), ReadOptions(), options())
     with pytest.raises(ConfigError, match="seed=1.*seed=7"):
         IndexStore.open(path, DupOptions(seed=7))
+
+
+def test_check_against_an_index_does_not_import_datasketch(tmp_path, monkeypatch):
+    # datasketch imports scipy (a third of a second of start-up on every commit); the index
+    # stores the permutations and the banding, so a check does not need it.
+    import sys
+
+    repo = corpus_repo(tmp_path, TXT)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    copy_with_new_headline(TXT[4], repo / "copy.txt", "A headline")
+    code = "import sys\nfrom cleaner.cli import main\nsys.argv = ['cleaner', 'check', 'copy.txt']\ntry:\n    main()\nexcept SystemExit as e:\n    print(e.code, 'datasketch' in sys.modules, 'scipy' in sys.modules)\n"
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True)
+    assert "duplicate-article" in done.stdout
+    assert done.stdout.splitlines()[-1] == "1 False False"

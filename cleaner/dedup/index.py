@@ -12,7 +12,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from datasketch.lsh import _optimal_param
 
 # A bucket holding more items than this is paired as a star (each to the bucket's first item)
 # plus a chain (each to the next), not all-pairs: 400 copies of one footer stay 800 pairs, not
@@ -20,9 +19,23 @@ from datasketch.lsh import _optimal_param
 MAX_ALL_PAIRS = 40
 
 
-@lru_cache(maxsize=32)
+_BANDS: dict[tuple[float, int], tuple[int, int]] = {}
+
+
 def bands_rows(threshold: float, num_perm: int) -> tuple[int, int]:
-    return _optimal_param(threshold, num_perm, 0.5, 0.5)
+    found = _BANDS.get((threshold, num_perm))
+    if found is None:
+        # Imported here: datasketch's LSH module imports scipy, a third of a second that a
+        # check against a stored index (which knows its bands and rows) need not pay.
+        from datasketch.lsh import _optimal_param
+
+        found = _BANDS[(threshold, num_perm)] = _optimal_param(threshold, num_perm, 0.5, 0.5)
+    return found
+
+
+def remember_bands_rows(threshold: float, num_perm: int, bands: int, rows: int) -> None:
+    """Tell `bands_rows` what datasketch answered before (the index stores it)."""
+    _BANDS[(threshold, num_perm)] = (bands, rows)
 
 
 def candidate_pairs(signatures: np.ndarray, threshold: float) -> set[tuple[int, int]]:

@@ -11,10 +11,12 @@ parameters are taken from datasketch itself, so seeds mean the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 from cleaner.dedup.shingle import ShingleBatch
 
@@ -31,10 +33,24 @@ class Permutations:
     b: np.ndarray
 
 
-@lru_cache(maxsize=8)
+_PERMUTATIONS: dict[tuple[int, int], Permutations] = {}
+
+
 def permutations(num_perm: int = 128, seed: int = 1) -> Permutations:
-    a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
-    return Permutations(num_perm, seed, a.astype(np.uint32), b.astype(np.uint32))
+    found = _PERMUTATIONS.get((num_perm, seed))
+    if found is None:
+        # Imported here: importing datasketch imports scipy (a third of a second); a check
+        # against a stored index gets the permutations from the index instead.
+        from datasketch import MinHash
+
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme=SCHEME).permutations
+        found = _PERMUTATIONS[(num_perm, seed)] = Permutations(num_perm, seed, a.astype(np.uint32), b.astype(np.uint32))
+    return found
+
+
+def remember_permutations(perms: Permutations) -> None:
+    """Tell `permutations` what datasketch gave before (the index stores it)."""
+    _PERMUTATIONS[(perms.num_perm, perms.seed)] = perms
 
 
 def fmix32(h: np.ndarray) -> np.ndarray:
@@ -77,6 +93,8 @@ def signatures(batch: ShingleBatch, perms: Permutations) -> np.ndarray:
 
 def to_lean(signature: np.ndarray, seed: int) -> LeanMinHash:
     """A datasketch `LeanMinHash` holding the same values, for use with datasketch's own tools."""
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=seed, hashvalues=signature.astype(np.uint32), scheme=SCHEME)
 
 

@@ -12,11 +12,18 @@ suggests `--rebuild`, because band keys made with other settings would silently 
 
 Tables: `files` (path, content digest, size, mtime: what `update` compares), `records` (one per
 indexed article, in indexing order), `items` (one per title, paragraph and document, with its
-shingles and band keys), `bands` (band key -> item: the LSH buckets, looked up by key).
+shingles), `bands` (band key -> item: the LSH buckets, looked up by key).
+
+Updates must not rewrite the index. Band keys are random, so adding an article's ~400 band rows
+to the big `bands` table would touch pages all over it; they go to the small `bands_new` table
+instead, and lookups read both. A removed file's items go, but its band rows stay behind, dangling
+(lookups skip items that are gone). `compact` folds `bands_new` into `bands` and drops dangling
+rows: a full rewrite, done by `index update` only once the two make up a quarter of the index.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -29,21 +36,25 @@ import numpy as np
 from cleaner import __version__
 from cleaner.dedup.finder import DupOptions
 from cleaner.dedup.items import LEVEL_CODES, LevelItems
-from cleaner.dedup.minhash import SCHEME
+from cleaner.dedup.index import bands_rows, remember_bands_rows
+from cleaner.dedup.minhash import SCHEME, Permutations, permutations, remember_permutations
 from cleaner.dedup.shingle import MATCH_FORM_VERSION
 from cleaner.errors import ConfigError, OutputError
 
-SCHEMA = 1
+SCHEMA = 2
+COMPACT_AT = 0.25  # share of band rows new or dangling at which an update compacts
+_KEY_BITS = 48  # band keys are stored in 6 bytes (SQLite's integer sizes); collisions are verified away
 _LEVEL_SALT = np.uint64(0x632BE59BD9B4E019)
 _SCHEMA_SQL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, records INTEGER NOT NULL);
 CREATE TABLE records(rid INTEGER PRIMARY KEY, path TEXT NOT NULL, record INTEGER NOT NULL, line INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL);
 CREATE INDEX records_path ON records(path);
-CREATE TABLE items(iid INTEGER PRIMARY KEY, rid INTEGER NOT NULL, level INTEGER NOT NULL, paragraph INTEGER, line INTEGER, title_key TEXT, shingles BLOB NOT NULL, signature BLOB, bands BLOB NOT NULL);
+CREATE TABLE items(iid INTEGER PRIMARY KEY, rid INTEGER NOT NULL, level INTEGER NOT NULL, paragraph INTEGER, line INTEGER, title_key TEXT, shingles BLOB NOT NULL, signature BLOB);
 CREATE INDEX items_rid ON items(rid);
 CREATE INDEX items_title ON items(title_key) WHERE title_key IS NOT NULL;
 CREATE TABLE bands(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
+CREATE TABLE bands_new(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
 """
 
 
@@ -64,6 +75,12 @@ def settings_of(options: DupOptions) -> dict[str, str]:
         "levels": ",".join(options.levels),
         "match-form": str(MATCH_FORM_VERSION),
     }
+
+
+def _derived(options: DupOptions) -> dict[str, str]:
+    perms = permutations(options.num_perm, options.seed)
+    bands, rows = bands_rows(options.lsh_threshold, options.num_perm)
+    return {"permutations": base64.b64encode(perms.a.tobytes() + perms.b.tobytes()).decode("ascii"), "bands-rows": f"{bands},{rows}"}
 
 
 @dataclass(frozen=True)
@@ -110,9 +127,11 @@ class NewRecord:
 
 
 def salted(level: str, keys: np.ndarray) -> np.ndarray:
-    """Band keys with the level folded in, as signed 64-bit integers (SQLite's INTEGER)."""
+    """Band keys with the level folded in, cut to 48 bits (6-byte SQLite integers: a quarter
+    smaller than 64-bit ones; a chance collision is a candidate that verification rejects)."""
     with np.errstate(over="ignore"):
-        return (keys + np.uint64(LEVEL_CODES[level] + 1) * _LEVEL_SALT).view(np.int64)
+        mixed = (keys + np.uint64(LEVEL_CODES[level] + 1) * _LEVEL_SALT) >> np.uint64(64 - _KEY_BITS)
+    return mixed.astype(np.int64)
 
 
 class IndexStore:
@@ -140,6 +159,7 @@ class IndexStore:
             raise ConfigError(f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`") from None
         store = cls(path, conn)
         store._check_settings(settings_of(options))
+        store._remember_derived(options)
         return store
 
     @classmethod
@@ -157,7 +177,7 @@ class IndexStore:
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")
             conn.executescript(_SCHEMA_SQL)
-            rows = {**settings_of(options), "cleaner": __version__, **(meta or {})}
+            rows = {**settings_of(options), **_derived(options), "cleaner": __version__, **(meta or {})}
             conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
             store = cls(tmp, conn)
             conn.execute("BEGIN")
@@ -183,6 +203,18 @@ class IndexStore:
                 f"{self.path}: the index was built with {stored} but this run uses {asked}; "
                 "rebuild it with `cleaner index build --rebuild` (or run with the index's settings)"
             )
+
+    def _remember_derived(self, options: DupOptions) -> None:
+        """What datasketch computed at build time (its import costs a third of a second)."""
+        try:
+            perms = np.frombuffer(base64.b64decode(self.settings["permutations"]), dtype=np.uint32)
+            bands, rows = (int(v) for v in self.settings["bands-rows"].split(","))
+        except (KeyError, ValueError):
+            return  # computed again when needed
+        n = options.num_perm
+        if len(perms) == 2 * n:
+            remember_permutations(Permutations(n, options.seed, perms[:n].copy(), perms[n:].copy()))
+        remember_bands_rows(options.lsh_threshold, n, bands, rows)
 
     def close(self) -> None:
         self.conn.close()
@@ -224,8 +256,9 @@ class IndexStore:
         wanted = sorted(set(flat.tolist()))
         hits: dict[int, list[int]] = {}
         for chunk in _chunks(wanted):
-            q = f"SELECT key, iid FROM bands WHERE key IN ({','.join('?' * len(chunk))})"
-            for key, iid in self.conn.execute(q, chunk):
+            marks = ",".join("?" * len(chunk))
+            q = f"SELECT key, iid FROM bands WHERE key IN ({marks}) UNION ALL SELECT key, iid FROM bands_new WHERE key IN ({marks})"
+            for key, iid in self.conn.execute(q, chunk + chunk):
                 hits.setdefault(key, []).append(iid)
         width = keys.shape[1] if keys.ndim == 2 else 0
         out: list[list[int]] = []
@@ -270,30 +303,46 @@ class IndexStore:
             "files": count("SELECT count(*) FROM files"),
             "records": count("SELECT count(*) FROM records"),
             "items": levels,
-            "band_rows": count("SELECT count(*) FROM bands"),
-            "settings": dict(sorted(self.settings.items())),
+            "band_rows": count("SELECT count(*) FROM bands") + count("SELECT count(*) FROM bands_new"),
+            "band_rows_new": count("SELECT count(*) FROM bands_new"),
+            "settings": {k: v for k, v in sorted(self.settings.items()) if k != "permutations"},
         }
 
     # --- writing (inside `transaction` or `build`) -----------------------------------------------
 
     def remove_file(self, path: str) -> None:
-        """Forget a file and everything indexed from it."""
+        """Forget a file and everything indexed from it (its band rows stay, dangling, until
+        `compact`: deleting them here would touch pages all over the bands table)."""
         rids = [r for (r,) in self.conn.execute("SELECT rid FROM records WHERE path = ?", (path,))]
         for chunk in _chunks(rids):
             marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(f"SELECT iid, level, bands FROM items WHERE rid IN ({marks})", chunk).fetchall()
-            names = {v: k for k, v in LEVEL_CODES.items()}
-            gone = [(int(k), iid) for iid, level, blob in rows for k in salted(names[level], np.frombuffer(blob, dtype=np.uint64).copy())]
-            self.conn.executemany("DELETE FROM bands WHERE key = ? AND iid = ?", gone)
-            self.conn.execute(f"DELETE FROM items WHERE rid IN ({marks})", chunk)
+            self._count_changed(self.conn.execute(f"DELETE FROM items WHERE rid IN ({marks})", chunk).rowcount)
             self.conn.execute(f"DELETE FROM records WHERE rid IN ({marks})", chunk)
         self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
+
+    def needs_compacting(self) -> bool:
+        """Whether items added or removed since the last compaction are a quarter of the index."""
+        live = self.conn.execute("SELECT max(iid) - min(iid) + 1 FROM items").fetchone()[0] or 0
+        return self._changed_items() > COMPACT_AT * max(1, live)
+
+    def _changed_items(self) -> int:
+        return int(self.settings.get("items-changed", "0"))
+
+    def _count_changed(self, n: int) -> None:
+        self.set_meta("items-changed", str(self._changed_items() + n))
+
+    def compact(self) -> None:
+        """Fold new band rows into the main table and drop rows of items that are gone."""
+        self.conn.execute("INSERT OR IGNORE INTO bands SELECT key, iid FROM bands_new ORDER BY key, iid")
+        self.conn.execute("DELETE FROM bands_new")
+        self.conn.execute("DELETE FROM bands WHERE iid NOT IN (SELECT iid FROM items)")
+        self.set_meta("items-changed", "0")
 
     def touch_file(self, row: FileRow) -> None:
         """Record a new size or modification time for a file whose content did not change."""
         self.conn.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (row.size, row.mtime_ns, row.path))
 
-    def add(self, files: Sequence[FileRow], records: Sequence[NewRecord], items: dict[str, LevelItems], lines: dict[str, list[int | None]]) -> None:
+    def add(self, files: Sequence[FileRow], records: Sequence[NewRecord], items: dict[str, LevelItems], lines: dict[str, list[int | None]], fresh: bool = False) -> None:
         """Index files' records and their items (`items` computed over exactly `records`, in
         order; `lines[level][k]` the line item k starts on)."""
         self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files])
@@ -311,12 +360,16 @@ class IndexStore:
             for k in range(len(li)):
                 sig = li.signatures[k].tobytes() if level == "document" else None
                 key = li.keys[k] if level == "title" else None
-                rows.append((iid + k, first_rid + li.owners[k], code, li.paragraphs[k], lines[level][k], key, li.batch.set(k).tobytes(), sig, li.bands[k].tobytes()))
-            self.conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            keys = salted(level, li.bands)
-            ids = np.repeat(np.arange(iid, iid + len(li), dtype=np.int64), keys.shape[1])
-            self.conn.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", zip(keys.ravel().tolist(), ids.tolist()))
+                rows.append((iid + k, first_rid + li.owners[k], code, li.paragraphs[k], lines[level][k], key, li.batch.set(k).tobytes(), sig))
+            self.conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            keys = salted(level, li.bands).ravel()
+            ids = np.repeat(np.arange(iid, iid + len(li), dtype=np.int64), li.bands.shape[1])
+            order = np.lexsort((ids, keys))  # B-tree inserts in key order touch each page once
+            table = "bands" if fresh else "bands_new"
+            self.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", zip(keys[order].tolist(), ids[order].tolist()))
             iid += len(li)
+        if not fresh:
+            self._count_changed(sum(len(li) for li in items.values()))
 
     def _next(self, column: str, table: str) -> int:
         return int(self.conn.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()[0])
