@@ -360,6 +360,8 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
             run.built = build_index(path, scope, job.read_options, job.options, exclude=names, on_file=on_index_file)
         if path.exists():
             store = IndexStore.open(path, job.options)
+        else:
+            run.index = None  # outside git, with no index: the files are compared with each other
     try:
         if store is not None and run.built is None and store.settings.get("source") == "git":
             run.synced = update_index(store, Scope.from_meta(root, store.settings), job.read_options, job.options, exclude=names, on_file=on_index_file)

@@ -335,6 +335,8 @@ def check(
         result = run.result
         if run.built is not None:
             err.print(f"built the index {run.index} from {run.built.files_read} git-tracked files ({run.built.records} records)")
+        elif job.use_index and run.index is None:
+            err.print("no index here and not in a git work tree: the files were compared with each other only (`cleaner index build PATH...` makes one)")
         if fmt == "json":
             body = {"version": 1, "findings": [f.to_dict() for f in result.findings], "fixed": run.fixed, "stats": result.stats()}
             sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
