@@ -25,6 +25,7 @@ from cleaner.dedup.index import jaccard
 from cleaner.dedup.items import LevelItems, items_of
 from cleaner.dedup.store import IndexStore, salted
 from cleaner.dedup.verify import document_similarity, same_document, same_paragraph, same_title
+from cleaner.errors import InputError
 from cleaner.indexer import (
     DEFAULT_FILES,
     IndexStats,
@@ -40,33 +41,13 @@ from cleaner.indexer import (
     update_index,
 )
 from cleaner.io.readers import ReadOptions, iter_input_files
-from cleaner.model import Document, Edit
+from cleaner.model import Document, Edit, Finding
 from cleaner.normalize import clean_document
+from cleaner.normalize.engine import NotConverging
 from cleaner.normalize.registry import Rule
 
 KIND_ORDER = {"unreadable": 0, "duplicate-article": 1, "duplicate-title": 2, "duplicate-paragraph": 3}
 SNIPPET = 60
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One problem in one place. `line` is None where the format has no lines (Parquet): the
-    record number is shown instead."""
-
-    path: str
-    line: int | None
-    record: int
-    kind: str
-    message: str
-    duplicate_of: str | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line if self.line is not None else self.record}"
-        tail = f" (duplicate of {self.duplicate_of})" if self.duplicate_of else ""
-        return f"{where}: {self.kind}: {self.message}{tail}"
-
-    def to_dict(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "record": self.record, "kind": self.kind, "message": self.message, "duplicate_of": self.duplicate_of}
 
 
 @dataclass
@@ -134,7 +115,10 @@ def check_files(
 def artifact_findings(doc: Document, rules: Sequence[Rule]) -> list[Finding]:
     """What the normalizer would change in a record, an edit a finding (flagged places are for
     review, not findings)."""
-    edits = [e for e in clean_document(doc, rules).edits if e.action != "flagged"]
+    try:
+        edits = [e for e in clean_document(doc, rules).edits if e.action != "flagged"]
+    except NotConverging as e:
+        raise InputError(str(doc.origin), str(e)) from None
     lines = Lines(doc)
     out = []
     for e in edits:
@@ -347,7 +331,7 @@ def find_root(start: Path | None = None) -> tuple[Path, bool]:
 
 def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None) -> CheckRun:
     root, in_git = find_root()
-    names = [relative(f.path, root) for f in iter_input_files(job.paths)]
+    names = list(dict.fromkeys(relative(f.path, root) for f in iter_input_files(job.paths)))
     run = CheckRun(CheckResult())
     store: IndexStore | None = None
     if job.use_index:

@@ -157,3 +157,26 @@ class Cluster:
             "representative": self.representative,
             "members": [m.to_dict() for m in self.members],
         }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem `cleaner check` found in one place: an artifact the normalizer would fix
+    (`kind` is the rule), a duplicate (`duplicate-article`, `-title`, `-paragraph`, with where the
+    earlier copy is), or an unreadable record. `line` is None where the format has no lines
+    (Parquet): the record number is shown instead."""
+
+    path: str
+    line: int | None
+    record: int
+    kind: str
+    message: str
+    duplicate_of: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line if self.line is not None else self.record}"
+        tail = f" (duplicate of {self.duplicate_of})" if self.duplicate_of else ""
+        return f"{where}: {self.kind}: {self.message}{tail}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "record": self.record, "kind": self.kind, "message": self.message, "duplicate_of": self.duplicate_of}
