@@ -319,3 +319,14 @@ def test_jobs_give_identical_clusters(tmp_path):
         report["stats"].pop("seconds")
         reports.append(report)
     assert reports[0] == reports[1] and reports[0]["clusters"]
+
+
+# --- fast paths equal their definitions -----------------------------------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(" \t\r\nab\x0b\u00a0"), max_size=60))
+def test_paragraph_breaks_equal_the_regex(text):
+    from cleaner.text import PARAGRAPH_BREAK, _breaks
+
+    assert _breaks(text) == [m.span() for m in PARAGRAPH_BREAK.finditer(text)]
