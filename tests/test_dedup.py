@@ -323,6 +323,46 @@ def test_jobs_give_identical_clusters(tmp_path):
 
 # --- fast paths equal their definitions -----------------------------------------------------------
 
+_AWKWARD = "aAßẞİıΣσς ﬁ\u00a0\u2019\u201c—–-.,!?\x00\t\n\r\x1c\x85\u3000日本語\u0301eé Ｔ½\ud800😀KkÅ"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(_AWKWARD), max_size=80) | st.text(max_size=80))
+def test_tokens_equal_their_definition(text):
+    from cleaner.dedup.shingle import _reference_tokens
+
+    assert tokens(text) == _reference_tokens(text)
+
+
+def test_tokens_of_many_distinct_characters_take_the_str_path():
+    from cleaner.dedup.shingle import _MAX_REPLACED, _reference_tokens
+
+    text = " ".join(chr(0x410 + k) + "’" for k in range(_MAX_REPLACED + 10))  # Cyrillic
+    assert tokens(text) == _reference_tokens(text)
+
+
+def test_word_hashes_and_text_runs_equal_one_word_at_a_time(monkeypatch):
+    from cleaner.dedup import shingle
+    from cleaner.dedup.shingle import hash_texts, word_hash
+
+    texts = [d.text for d in _docs(PLANTED)][:40] + ["", "a\x00b c", "x" * 40 + " y", "“Quoted” — text’s end", "\x00"]
+    expected = [tokens(t) for t in texts]
+    flat = [w for ws in expected for w in ws]
+    for collide in (False, True):
+        if collide:  # every fingerprint equal: words must still be told apart by their bytes
+            monkeypatch.setattr(shingle, "_fmix64", lambda x: x * np.uint64(0))
+        hashes, counts = hash_texts(texts)
+        assert counts.tolist() == [len(ws) for ws in expected]
+        assert hashes.tolist() == [word_hash(w) for w in flat]
+    batch = shingle.shingle_runs(hashes, counts, 5)
+    reference = shingle_batch(expected, 5)
+    assert np.array_equal(batch.hashes, reference.hashes) and np.array_equal(batch.offsets, reference.offsets)
+
+
+def test_shingle_batch_keeps_empty_tokens():
+    batch = shingle_batch([[""], ["a", ""], []], 1)
+    assert batch.hashes.tolist() == [shingle_hash([""]), shingle_hash(["a"]), shingle_hash([""])]
+
 
 @settings(max_examples=400, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(" \t\r\nab\x0b\u00a0"), max_size=60))

@@ -4,11 +4,20 @@ never written out.
 Match form: NFKC, casefold, every punctuation, symbol and separator character (quotes, dashes,
 `%`, `$`) folded to a space, whitespace collapsed, digits kept (`rose 3%` is not `rose 5%`).
 
-Shingles are token n-grams hashed to 32 bits with a stable hash (independent of PYTHONHASHSEED):
-each distinct word gets a 64-bit BLAKE2b hash once (cached: a corpus has few distinct words), and
-an n-gram's hash is a polynomial over its words' hashes. The n-grams of a whole batch of texts are
-hashed at once with numpy (`shingle_batch`); `shingle_hash` is the same function for one shingle,
-so datasketch's `MinHash(hashfunc=shingle_hash)` gives the same signatures (tested).
+Shingles are token n-grams hashed to 32 bits with a stable hash (independent of PYTHONHASHSEED).
+Each distinct word gets a 64-bit BLAKE2b hash of its UTF-8 bytes once (cached: a corpus has few
+distinct words), and an n-gram's hash is a polynomial over its words' hashes. The words of a batch
+of texts are found and told apart with numpy straight from the folded bytes (`_hash_words`), so
+there is a Python object and a dictionary lookup per distinct word of the batch, not per word.
+The n-grams of a whole batch are hashed at once with numpy (`shingle_batch`, `shingle_runs`);
+`shingle_hash` is the same function for one shingle, so datasketch's
+`MinHash(hashfunc=shingle_hash)` gives the same signatures (tested).
+
+The match form is computed on UTF-8 bytes (`_folded`): one `bytes.translate` folds ASCII case
+and separators, and the few distinct non-ASCII characters of a text (curly quotes, dashes, accented
+letters) are replaced one `bytes.replace` each. It equals `casefold().translate()` of the
+NFKC form (tested against that definition, `_reference_tokens`), at a fraction of the cost of a
+`str.translate` through a dict for every character.
 
 The noise-robust form (`noisy`, for OCR'd or badly scraped copies) uses character 5-grams of the
 match form with spaces removed: a confused letter (`rn`/`m`, `e`/`c`) or words run together
@@ -44,9 +53,67 @@ class _Separators(dict):  # type: ignore[type-arg]
 _SEPARATORS = _Separators()
 
 
+def _reference_tokens(text: str) -> list[str]:
+    """The definition of the match form's words (for tests): what `tokens` computes faster."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_SEPARATORS).split()
+
+
+def _fold_ascii(b: int) -> int:
+    folded = chr(b).casefold().translate(_SEPARATORS)
+    assert len(folded) == 1
+    return ord(folded)
+
+
+# Every ASCII byte to its match form (case folded, separators to a space); bytes 128-255 are the
+# parts of other characters and stay.
+_ASCII_FOLD = bytes(_fold_ascii(b) for b in range(128)) + bytes(range(128, 256))
+_ASCII = bytes(range(128))
+_UTF8 = ("utf-8", "surrogatepass")  # a lone surrogate (from a JSON escape) is still a character
+# More distinct non-ASCII characters than this (a Cyrillic or Chinese text) are folded with one
+# str.translate instead of a bytes.replace each.
+_MAX_REPLACED = 48
+_CHAR_FOLD: dict[str, bytes | None] = {}
+
+
+def _fold_char(c: str) -> bytes | None:
+    """A non-ASCII character's match form as UTF-8, or None when it is its own match form."""
+    try:
+        return _CHAR_FOLD[c]
+    except KeyError:
+        pass
+    folded = c.casefold().translate(_SEPARATORS)
+    # Replacing one character after another is only the same as folding the whole text when what
+    # a character folds to folds to itself (true of Unicode's case folding; checked, not assumed).
+    if any(ch.casefold().translate(_SEPARATORS) != ch for ch in folded):
+        raise ValueError(c)
+    value = None if folded == c else folded.encode(*_UTF8)
+    _CHAR_FOLD[c] = value
+    return value
+
+
+def _folded(text: str) -> bytes:
+    """The match form as UTF-8 before splitting: words separated by one or more b' ' (the only
+    whitespace left), equal to `" ".join(_reference_tokens(text))` up to runs of spaces."""
+    if text.isascii():  # NFKC of ASCII is itself
+        return text.encode("ascii").translate(_ASCII_FOLD)
+    text = unicodedata.normalize("NFKC", text)
+    b = text.encode(*_UTF8)
+    others = set(b.translate(None, _ASCII).decode(*_UTF8))
+    if len(others) <= _MAX_REPLACED:
+        try:
+            for c in others:
+                r = _fold_char(c)
+                if r is not None:  # UTF-8 is self-synchronizing: a match is always a whole character
+                    b = b.replace(c.encode(*_UTF8), r)
+            return b.translate(_ASCII_FOLD)
+        except ValueError:
+            pass
+    return text.casefold().translate(_SEPARATORS).encode(*_UTF8)
+
+
 def tokens(text: str) -> list[str]:
     """The match form's words: `“Trump’s  Plan” — Rose 3%` -> [trump, s, plan, rose, 3]."""
-    return unicodedata.normalize("NFKC", text).casefold().translate(_SEPARATORS).split()
+    return _folded(text).decode(*_UTF8).split()
 
 
 def match_form(text: str) -> str:
@@ -59,17 +126,20 @@ def char_tokens(text: str) -> list[str]:
 
 
 _WORD_HASHES: dict[str, int] = {}
+_BYTES_HASHES: dict[bytes, int] = {}
 _MAX_CACHED = 4_000_000
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [_MASK], dtype=np.uint64)
+_LONG_WORD = 16  # bytes: a shorter word is told apart by two 64-bit loads (with its length)
 
 
-def _blake(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+def _blake(word: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little")
 
 
 def word_hash(word: str) -> int:
     h = _WORD_HASHES.get(word)
     if h is None:
-        h = _blake(word)
+        h = _blake(word.encode(*_UTF8))
         if len(_WORD_HASHES) < _MAX_CACHED:
             _WORD_HASHES[word] = h
     return h
@@ -84,13 +154,92 @@ def shingle_hash(shingle: Sequence[str]) -> int:
     return h >> 32
 
 
+def _fmix64(x: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer (in place): spreads a key's bits for the fingerprint."""
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xFF51AFD7ED558CCD)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xC4CEB9FE1A85EC53)
+    x ^= x >> np.uint64(33)
+    return x
+
+
+def _cached_hashes(words: list[bytes]) -> list[int]:
+    cache = _BYTES_HASHES
+    if len(cache) > _MAX_CACHED:
+        cache.clear()
+    out = []
+    for w in words:
+        h = cache.get(w)
+        if h is None:
+            h = cache[w] = _blake(w)
+        out.append(h)
+    return out
+
+
+def _hash_words(buf: bytes, marker: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The BLAKE2b hash of every word of `buf` (words are runs of bytes other than b' ', and
+    other than b'\\0' when `marker`) and where each word starts.
+
+    Splitting into a Python bytes object per word and looking each up costs more than the rest of
+    the shingling together; here numpy finds the words, reads a word of under 16 bytes (nearly
+    all) as two little-endian 64-bit loads with its length in the top byte, which identify it
+    exactly, and groups equal words with `np.unique` on a fingerprint of those loads (checked
+    against the loads themselves, so a fingerprint collision cannot merge two words). Only one
+    word of each group becomes a Python object, to look up or compute its BLAKE2b hash."""
+    a = np.frombuffer(buf, dtype=np.uint8)
+    inside = a != 32
+    if marker:
+        inside &= a != 0
+    edges = np.diff(inside.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    lengths = np.flatnonzero(edges == -1) - starts
+    h = np.empty(len(starts), dtype=np.uint64)
+    if not len(starts):
+        return h, starts
+    short = lengths < _LONG_WORD
+    s_starts, s_lengths = starts[short], lengths[short]
+    if len(s_starts):
+        # A stride-1 view of the zero-padded buffer: element k is the 8 bytes from offset k.
+        u64 = np.ndarray(shape=(len(buf) + 9,), dtype="<u8", buffer=buf + bytes(16), offset=0, strides=(1,))
+        lo = u64[s_starts] & _BYTE_MASKS[np.minimum(s_lengths, 8)]
+        hi = (u64[s_starts + 8] & _BYTE_MASKS[np.clip(s_lengths - 8, 0, 7)]) | (s_lengths.astype(np.uint64) << np.uint64(56))
+        # Group equal words: sort fingerprints with each word's index packed into the low bits
+        # (a plain sort is ~3x faster than an argsort). The fingerprint keeps the high bits only;
+        # two different words sharing them is caught below by comparing the loads themselves.
+        n = len(s_starts)
+        index_bits = np.uint64(max(1, (n - 1).bit_length()))
+        with np.errstate(over="ignore"):
+            fingerprint = _fmix64(_fmix64(hi.copy()) ^ lo)
+        packed = np.sort((fingerprint >> index_bits << index_bits) | np.arange(n, dtype=np.uint64))
+        order = (packed & ((np.uint64(1) << index_bits) - np.uint64(1))).astype(np.int64)
+        packed >>= index_bits
+        new_group = np.empty(n, dtype=bool)
+        new_group[0] = True
+        np.not_equal(packed[1:], packed[:-1], out=new_group[1:])
+        first = order[new_group]
+        inverse = np.empty(n, dtype=np.int64)
+        inverse[order] = np.cumsum(new_group) - 1
+        words = [buf[b : b + k] for b, k in zip(s_starts[first].tolist(), s_lengths[first].tolist())]
+        short_h = np.array(_cached_hashes(words), dtype=np.uint64)[inverse]
+        rep = first[inverse]
+        odd = np.flatnonzero((lo[rep] != lo) | (hi[rep] != hi))
+        if len(odd):  # a word grouped with another by a fingerprint collision: on its own
+            short_h[odd] = _cached_hashes([buf[b : b + k] for b, k in zip(s_starts[odd].tolist(), s_lengths[odd].tolist())])
+        h[short] = short_h
+    long = ~short
+    if long.any():
+        h[long] = _cached_hashes([buf[b : b + n] for b, n in zip(starts[long].tolist(), lengths[long].tolist())])
+    return h, starts
+
+
 def _word_hashes(all_tokens: list[str]) -> np.ndarray:
-    if len(_WORD_HASHES) > _MAX_CACHED:
-        _WORD_HASHES.clear()
-    for w in set(all_tokens).difference(_WORD_HASHES):
-        _WORD_HASHES[w] = _blake(w)
-    # map() over a bound C method keeps the per-token cost at a dictionary lookup.
-    return np.fromiter(map(_WORD_HASHES.__getitem__, all_tokens), dtype=np.uint64, count=len(all_tokens))
+    buf = " ".join(all_tokens).encode(*_UTF8)
+    h, _ = _hash_words(buf)
+    if len(h) == len(all_tokens):
+        return h
+    # An empty token (or one with a space, from a caller's own tokens): one at a time.
+    return np.fromiter(map(word_hash, all_tokens), dtype=np.uint64, count=len(all_tokens))
 
 
 @dataclass
@@ -121,28 +270,72 @@ def shingle_batch(token_lists: Sequence[Sequence[str]], n: int) -> ShingleBatch:
     """Hash the n-grams of every token list. A list shorter than `n` is one shingle of all its
     tokens (so short titles and paragraphs still compare); an empty list has none."""
     lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
-    all_tokens = [w for t in token_lists for w in t]
-    wh = _word_hashes(all_tokens)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else np.zeros(0, dtype=np.int64)
+    wh = _word_hashes([w for t in token_lists for w in t])
+    return shingle_runs(wh, lengths, n)
+
+
+def shingle_runs(word_hashes: np.ndarray, lengths: np.ndarray, n: int, select: np.ndarray | None = None) -> ShingleBatch:
+    """`shingle_batch` over words already hashed: text i is the next `lengths[i]` words of
+    `word_hashes`; with `select` (a boolean per text) only the selected texts are in the batch,
+    so a paragraph's and its article's shingles come from the same hashed words."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else np.zeros(0, dtype=np.int64)
+    if select is not None:
+        starts, lengths = starts[select], lengths[select]
+    wh = word_hashes
     counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     out = np.empty(int(offsets[-1]), dtype=np.uint32)
     total = len(wh)
-    if total >= n:
-        # Windows of n tokens at every position of the concatenation; keep those inside one text.
+    full = lengths >= n
+    if total >= n and full.any():
+        # Windows of n words at every position of the concatenation; keep those inside one text.
         windows = total - n + 1
         h = np.zeros(windows, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for j in range(n):
                 h = h * _MULT + wh[j : j + windows]
-        full = lengths >= n
-        if full.any():
-            idx = _ranges(starts[full], counts[full])
-            out_idx = _ranges(offsets[:-1][full], counts[full])
-            out[out_idx] = (h[idx] >> np.uint64(32)).astype(np.uint32)
+        idx = _ranges(starts[full], counts[full])
+        out_idx = _ranges(offsets[:-1][full], counts[full])
+        out[out_idx] = (h[idx] >> np.uint64(32)).astype(np.uint32)
     for i in np.flatnonzero((lengths < n) & (lengths > 0)):
-        out[offsets[i]] = shingle_hash(token_lists[i])
+        h1 = 0
+        for w in wh[starts[i] : starts[i] + lengths[i]].tolist():
+            h1 = (h1 * int(_MULT) + w) & _MASK
+        out[offsets[i]] = h1 >> 32
     return ShingleBatch(out, offsets)
+
+
+def hash_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of the match-form words of many texts, concatenated, and each text's number of
+    words: `shingle_runs` makes shingles of them (of the texts, or of runs of consecutive texts,
+    such as an article's paragraphs). One numpy pass over all the texts' folded bytes, which are
+    joined by a b'\\0' marker to tell whose word is whose."""
+    parts = [_folded(t) for t in texts]
+    hashes: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    i = 0
+    while i < len(parts):
+        if b"\0" in parts[i]:
+            # A NUL is a word character of the match form, so this text cannot share a buffer.
+            h, _ = _hash_words(parts[i])
+            hashes.append(h)
+            counts.append(np.array([len(h)], dtype=np.int64))
+            i += 1
+            continue
+        j = i
+        while j < len(parts) and b"\0" not in parts[j]:
+            j += 1
+        buf = b"\0".join(parts[i:j])
+        h, starts = _hash_words(buf, marker=True)
+        markers = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 0)
+        owner = np.searchsorted(markers, starts)
+        hashes.append(h)
+        counts.append(np.bincount(owner, minlength=j - i).astype(np.int64))
+        i = j
+    if not hashes:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(hashes), np.concatenate(counts)
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
