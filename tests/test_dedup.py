@@ -370,3 +370,21 @@ def test_paragraph_breaks_equal_the_regex(text):
     from cleaner.text import PARAGRAPH_BREAK, _breaks
 
     assert _breaks(text) == [m.span() for m in PARAGRAPH_BREAK.finditer(text)]
+
+
+def test_paragraph_keys_group_what_identical_paragraphs_grouped():
+    from cleaner.dedup.shingle import paragraph_keys
+
+    texts = [d.text for d in _docs(PLANTED)] + ["", "A  b\n\n\n a B", "ẞtraße\u00a0x\u2028y\n\nSSTRASSE x y", "x" * 30 + " y\n\n" + "X" * 30 + " Y"]
+    texts.append(" ".join(chr(0x410 + k) + "\u00a0" for k in range(60)) + "\n\n" + "Б\u2028" * 9)  # the str path
+    for min_words in (1, 2, 8):
+        expected = [(" ".join(p.split()).casefold(), i) for i, t in enumerate(texts) for p in t.split("\n\n") if len(p.split()) >= min_words]
+        got = paragraph_keys(texts, min_words)
+        assert [i for _, i in got] == [i for _, i in expected]
+        same_text = {(a[0] == b[0]) for a, b in zip(expected, expected[1:])}
+        assert same_text == {(a[0] == b[0]) for a, b in zip(got, got[1:])}
+        by_text: dict[str, set[int]] = {}
+        for (s, _), (key, _) in zip(expected, got):
+            by_text.setdefault(s, set()).add(key)
+        assert all(len(keys) == 1 for keys in by_text.values())
+        assert len({k for keys in by_text.values() for k in keys}) == len(by_text)

@@ -10,7 +10,6 @@ copy shares whole paragraphs with its original even when its overall Jaccard is 
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -22,7 +21,7 @@ import numpy as np
 from cleaner.dedup.cluster import build_clusters
 from cleaner.dedup.index import candidate_pairs, pairs_of, containment, jaccard
 from cleaner.dedup.minhash import Permutations, estimate_jaccard, permutations, signatures
-from cleaner.dedup.shingle import ShingleBatch, ShingleBatchBuilder, hash_texts, match_form, shingle_batch, shingle_runs, tokens
+from cleaner.dedup.shingle import ShingleBatch, ShingleBatchBuilder, hash_texts, match_form, paragraph_keys, shingle_batch, shingle_runs, tokens
 from cleaner.errors import ConfigError
 from cleaner.model import Cluster, Document, Member
 from cleaner.text import split_paragraphs, strip_site_suffix
@@ -262,13 +261,7 @@ def _shingle_texts(texts: Sequence[str], first: int, options: DupOptions) -> _Ch
 def _evidence(texts: Sequence[str], first: int, options: DupOptions) -> list[tuple[int, int]]:
     """Identical paragraphs (case and spacing aside): the article level's evidence without the
     paragraph level."""
-    evidence = []
-    for offset, text in enumerate(texts):
-        for para in text.split("\n\n"):
-            words = para.split()
-            if len(words) >= options.min_words:
-                evidence.append((_key64(" ".join(words).casefold()), first + offset))
-    return evidence
+    return [(key, first + i) for key, i in paragraph_keys(texts, options.min_words)]
 
 
 def _shingle_texts_noisy(texts: Sequence[str], first: int, options: DupOptions) -> _Chunk:
@@ -296,10 +289,6 @@ def _shingle_texts_noisy(texts: Sequence[str], first: int, options: DupOptions) 
     p_part = shingle_batch(p_tokens, 5) if with_paragraphs else None
     d_part = shingle_batch(d_tokens, 5) if "document" in options.levels else None
     return _Chunk(spans, p_part, d_part, evidence)
-
-
-def _key64(s: str) -> int:
-    return int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 def _shingled_chunks(texts: list[str], options: DupOptions) -> Iterator[_Chunk]:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -72,23 +73,47 @@ _UTF8 = ("utf-8", "surrogatepass")  # a lone surrogate (from a JSON escape) is s
 # More distinct non-ASCII characters than this (a Cyrillic or Chinese text) are folded with one
 # str.translate instead of a bytes.replace each.
 _MAX_REPLACED = 48
-_CHAR_FOLD: dict[str, bytes | None] = {}
 
 
-def _fold_char(c: str) -> bytes | None:
-    """A non-ASCII character's match form as UTF-8, or None when it is its own match form."""
+def _char_fold(cache: dict[str, bytes | None], fold: Callable[[str], str], c: str) -> bytes | None:
+    """What `fold` makes of a non-ASCII character, as UTF-8 (cached), or None when it is itself."""
     try:
-        return _CHAR_FOLD[c]
+        return cache[c]
     except KeyError:
         pass
-    folded = c.casefold().translate(_SEPARATORS)
+    folded = fold(c)
     # Replacing one character after another is only the same as folding the whole text when what
     # a character folds to folds to itself (true of Unicode's case folding; checked, not assumed).
-    if any(ch.casefold().translate(_SEPARATORS) != ch for ch in folded):
+    if any(fold(ch) != ch for ch in folded):
         raise ValueError(c)
     value = None if folded == c else folded.encode(*_UTF8)
-    _CHAR_FOLD[c] = value
+    cache[c] = value
     return value
+
+
+def _replace_non_ascii(b: bytes, fold_char: Callable[[str], bytes | None]) -> bytes | None:
+    """UTF-8 `b` with each distinct non-ASCII character replaced by what `fold_char` makes of it,
+    one `bytes.replace` each (UTF-8 is self-synchronizing: a match is always a whole character);
+    None when there are too many to replace one by one, or one cannot be."""
+    others = set(b.translate(None, _ASCII).decode(*_UTF8))
+    if len(others) > _MAX_REPLACED:
+        return None
+    try:
+        for c in others:
+            r = fold_char(c)
+            if r is not None:
+                b = b.replace(c.encode(*_UTF8), r)
+    except ValueError:
+        return None
+    return b
+
+
+def _match_char(c: str) -> str:
+    return c.casefold().translate(_SEPARATORS)
+
+
+_MATCH_CHARS: dict[str, bytes | None] = {}
+_fold_char = partial(_char_fold, _MATCH_CHARS, _match_char)
 
 
 def _folded(text: str) -> bytes:
@@ -97,18 +122,10 @@ def _folded(text: str) -> bytes:
     if text.isascii():  # NFKC of ASCII is itself
         return text.encode("ascii").translate(_ASCII_FOLD)
     text = unicodedata.normalize("NFKC", text)
-    b = text.encode(*_UTF8)
-    others = set(b.translate(None, _ASCII).decode(*_UTF8))
-    if len(others) <= _MAX_REPLACED:
-        try:
-            for c in others:
-                r = _fold_char(c)
-                if r is not None:  # UTF-8 is self-synchronizing: a match is always a whole character
-                    b = b.replace(c.encode(*_UTF8), r)
-            return b.translate(_ASCII_FOLD)
-        except ValueError:
-            pass
-    return text.casefold().translate(_SEPARATORS).encode(*_UTF8)
+    b = _replace_non_ascii(text.encode(*_UTF8), _fold_char)
+    if b is None:
+        return text.casefold().translate(_SEPARATORS).encode(*_UTF8)
+    return b.translate(_ASCII_FOLD)
 
 
 def tokens(text: str) -> list[str]:
@@ -336,6 +353,78 @@ def hash_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     if not hashes:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     return np.concatenate(hashes), np.concatenate(counts)
+
+
+# --- identical-paragraph keys ----------------------------------------------------------------------
+
+# ASCII to its case fold, whitespace other than a line break to a space: a paragraph's words.
+_ASCII_CASE = bytes(10 if b == 10 else 32 if chr(b).isspace() else ord(chr(b).casefold()) for b in range(128)) + bytes(range(128, 256))
+
+
+def _case_char(c: str) -> str:
+    return " " if c.isspace() else c.casefold()
+
+
+_fold_case_char = partial(_char_fold, {}, _case_char)
+
+
+def _case_folded(text: str) -> bytes:
+    """`text.casefold()` as UTF-8 with every whitespace character but `\\n` made a space."""
+    b = text.encode(*_UTF8)
+    if not text.isascii():
+        replaced = _replace_non_ascii(b, _fold_case_char)
+        if replaced is None:
+            replaced = "".join(" " if c.isspace() and c != "\n" else c for c in text.casefold()).encode(*_UTF8)
+        b = replaced
+    return b.translate(_ASCII_CASE)
+
+
+def paragraph_keys(texts: Sequence[str], min_words: int) -> list[tuple[int, int]]:
+    """(key, text) for every paragraph (`text.split("\\n\\n")`) of at least `min_words`
+    whitespace-separated words, where the key is a 64-bit hash of the paragraph's words case
+    folded: equal for paragraphs identical but for case and spacing. A hash only proposes
+    candidates, which are verified on their shingles, so a collision costs a check, never a pair.
+
+    One numpy pass over all the texts: their case-folded bytes joined by a blank line, words the
+    runs of bytes other than space and line break, a paragraph ending at every run of two or more
+    line breaks (which is where `split("\\n\\n")` cuts, up to empty paragraphs)."""
+    parts = [_case_folded(t) for t in texts]
+    buf = b"\n\n".join(parts)
+    if not buf:
+        return []
+    a = np.frombuffer(buf, dtype=np.uint8)
+    inside = (a != 32) & (a != 10)
+    edges = np.diff(inside.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    lengths = np.flatnonzero(edges == -1) - starts
+    if not len(starts):
+        return []
+    newline = a == 10
+    breaks = np.flatnonzero(newline[1:] & newline[:-1])
+    paragraph = np.searchsorted(breaks, starts)  # words in the same paragraph share this number
+    text_starts = np.cumsum([0] + [len(p) + 2 for p in parts[:-1]])
+    owner = np.searchsorted(text_starts, starts, side="right") - 1
+    # A word's 64-bit hash: its first 16 bytes and length mixed, and BLAKE2b of the rest if any.
+    u64 = np.ndarray(shape=(len(buf) + 9,), dtype="<u8", buffer=buf + bytes(16), offset=0, strides=(1,))
+    lo = u64[starts] & _BYTE_MASKS[np.minimum(lengths, 8)]
+    hi = u64[starts + 8] & _BYTE_MASKS[np.clip(lengths - 8, 0, 8)]
+    with np.errstate(over="ignore"):
+        h = _fmix64(_fmix64(lo ^ (lengths.astype(np.uint64) * _MULT)) ^ hi)
+        for i in np.flatnonzero(lengths > 16):
+            s = int(starts[i])
+            h[i] ^= np.uint64(_blake(buf[s + 16 : s + int(lengths[i])]))
+        # A paragraph's key: the sum of its words' hashes, each mixed with its place in the
+        # paragraph (so order counts), and its number of words.
+        new_paragraph = np.empty(len(starts), dtype=bool)
+        new_paragraph[0] = True
+        np.not_equal(paragraph[1:], paragraph[:-1], out=new_paragraph[1:])
+        first = np.flatnonzero(new_paragraph)
+        counts = np.diff(np.append(first, len(starts)))
+        place = np.arange(len(starts)) - np.repeat(first, counts)
+        mixed = _fmix64(h + place.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
+        keys = _fmix64(np.add.reduceat(mixed, first) ^ counts.astype(np.uint64))
+    keep = counts >= min_words
+    return list(zip(keys[keep].tolist(), owner[first[keep]].tolist()))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
