@@ -145,7 +145,6 @@ def char_tokens(text: str) -> list[str]:
 _WORD_HASHES: dict[str, int] = {}
 _BYTES_HASHES: dict[bytes, int] = {}
 _MAX_CACHED = 4_000_000
-_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [_MASK], dtype=np.uint64)
 _LONG_WORD = 16  # bytes: a shorter word is told apart by two 64-bit loads (with its length)
 
 
@@ -194,59 +193,89 @@ def _cached_hashes(words: list[bytes]) -> list[int]:
     return out
 
 
+def _words(a: np.ndarray, *separators: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the words of a byte array start and how long they are: runs of bytes other than the
+    separators."""
+    inside = a != separators[0]
+    for sep in separators[1:]:
+        inside &= a != sep
+    # A word starts where `inside` rises and ends where it falls.
+    starts = np.flatnonzero(inside[1:] > inside[:-1]) + 1
+    ends = np.flatnonzero(inside[:-1] > inside[1:]) + 1
+    if len(a) and inside[0]:
+        starts = np.concatenate([[0], starts])
+    if len(a) and inside[-1]:
+        ends = np.concatenate([ends, [len(a)]])
+    return starts, ends - starts
+
+
+def _loads(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each word's bytes 0-7 and 8-15 as little-endian 64-bit integers, zero past its end: two
+    unaligned loads from a stride-1 view of the zero-padded buffer (element k is the 8 bytes from
+    offset k), masked by shifting the bytes past the end out."""
+    u64 = np.ndarray(shape=(len(buf) + 9,), dtype="<u8", buffer=buf + bytes(16), offset=0, strides=(1,))
+    cut = (64 - 8 * np.minimum(lengths, 8)).astype(np.uint64)
+    lo = u64[starts] << cut >> cut
+    cut = (64 - 8 * np.clip(lengths - 8, 0, 8)).astype(np.uint64)
+    hi = u64[starts + 8] << cut >> cut
+    hi[cut == 64] = 0  # a shift by the full width is not defined to clear
+    return lo, hi
+
+
+def _fingerprint(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """A word's sort key from its loads. Multiplying by odd constants carries every bit of a load
+    into the high bits, which are the ones kept."""
+    with np.errstate(over="ignore"):
+        f = lo * np.uint64(0x9E3779B97F4A7C15)
+        f ^= hi * np.uint64(0xC2B2AE3D27D4EB4F)
+        f ^= f >> np.uint64(29)
+    return f
+
+
 def _hash_words(buf: bytes, marker: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The BLAKE2b hash of every word of `buf` (words are runs of bytes other than b' ', and
     other than b'\\0' when `marker`) and where each word starts.
 
     Splitting into a Python bytes object per word and looking each up costs more than the rest of
     the shingling together; here numpy finds the words, reads a word of under 16 bytes (nearly
-    all) as two little-endian 64-bit loads with its length in the top byte, which identify it
-    exactly, and groups equal words with `np.unique` on a fingerprint of those loads (checked
-    against the loads themselves, so a fingerprint collision cannot merge two words). Only one
-    word of each group becomes a Python object, to look up or compute its BLAKE2b hash."""
-    a = np.frombuffer(buf, dtype=np.uint8)
-    inside = a != 32
-    if marker:
-        inside &= a != 0
-    edges = np.diff(inside.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    lengths = np.flatnonzero(edges == -1) - starts
+    all) as two 64-bit loads with its length in the top byte, which identify it exactly, and
+    groups equal words by sorting a fingerprint of those loads (checked against the loads
+    themselves, so a fingerprint collision cannot merge two words). Only one word of each group
+    becomes a Python object, to look up or compute its BLAKE2b hash."""
+    starts, lengths = _words(np.frombuffer(buf, dtype=np.uint8), *((32, 0) if marker else (32,)))
     h = np.empty(len(starts), dtype=np.uint64)
-    if not len(starts):
-        return h, starts
     short = lengths < _LONG_WORD
     s_starts, s_lengths = starts[short], lengths[short]
-    if len(s_starts):
-        # A stride-1 view of the zero-padded buffer: element k is the 8 bytes from offset k.
-        u64 = np.ndarray(shape=(len(buf) + 9,), dtype="<u8", buffer=buf + bytes(16), offset=0, strides=(1,))
-        lo = u64[s_starts] & _BYTE_MASKS[np.minimum(s_lengths, 8)]
-        hi = (u64[s_starts + 8] & _BYTE_MASKS[np.clip(s_lengths - 8, 0, 7)]) | (s_lengths.astype(np.uint64) << np.uint64(56))
-        # Group equal words: sort fingerprints with each word's index packed into the low bits
-        # (a plain sort is ~3x faster than an argsort). The fingerprint keeps the high bits only;
-        # two different words sharing them is caught below by comparing the loads themselves.
-        n = len(s_starts)
+    n = len(s_starts)
+    if n:
+        lo, hi = _loads(buf, s_starts, s_lengths)
+        hi |= s_lengths.astype(np.uint64) << np.uint64(56)
+        # Sort fingerprints with each word's index packed into the low bits (a plain sort is ~3x
+        # faster than an argsort).
         index_bits = np.uint64(max(1, (n - 1).bit_length()))
-        with np.errstate(over="ignore"):
-            fingerprint = _fmix64(_fmix64(hi.copy()) ^ lo)
-        packed = np.sort((fingerprint >> index_bits << index_bits) | np.arange(n, dtype=np.uint64))
-        order = (packed & ((np.uint64(1) << index_bits) - np.uint64(1))).astype(np.int64)
-        packed >>= index_bits
+        fingerprint = _fingerprint(lo, hi)
+        fingerprint >>= index_bits
+        fingerprint <<= index_bits
+        fingerprint |= np.arange(n, dtype=np.uint64)
+        fingerprint.sort()
+        order = (fingerprint & ((np.uint64(1) << index_bits) - np.uint64(1))).astype(np.int64)
+        fingerprint >>= index_bits
         new_group = np.empty(n, dtype=bool)
         new_group[0] = True
-        np.not_equal(packed[1:], packed[:-1], out=new_group[1:])
+        np.not_equal(fingerprint[1:], fingerprint[:-1], out=new_group[1:])
+        # Within a group every word must equal the one before it; a word that does not (a
+        # fingerprint collision) starts a group of its own.
+        lo_sorted, hi_sorted = lo[order], hi[order]
+        new_group[1:] |= (lo_sorted[1:] != lo_sorted[:-1]) | (hi_sorted[1:] != hi_sorted[:-1])
         first = order[new_group]
-        inverse = np.empty(n, dtype=np.int64)
-        inverse[order] = np.cumsum(new_group) - 1
         words = [buf[b : b + k] for b, k in zip(s_starts[first].tolist(), s_lengths[first].tolist())]
-        short_h = np.array(_cached_hashes(words), dtype=np.uint64)[inverse]
-        rep = first[inverse]
-        odd = np.flatnonzero((lo[rep] != lo) | (hi[rep] != hi))
-        if len(odd):  # a word grouped with another by a fingerprint collision: on its own
-            short_h[odd] = _cached_hashes([buf[b : b + k] for b, k in zip(s_starts[odd].tolist(), s_lengths[odd].tolist())])
-        h[short] = short_h
+        group_hashes = np.array(_cached_hashes(words), dtype=np.uint64)
+        h_short = np.empty(n, dtype=np.uint64)
+        h_short[order] = group_hashes[np.cumsum(new_group) - 1]
+        h[short] = h_short
     long = ~short
     if long.any():
-        h[long] = _cached_hashes([buf[b : b + n] for b, n in zip(starts[long].tolist(), lengths[long].tolist())])
+        h[long] = _cached_hashes([buf[b : b + k] for b, k in zip(starts[long].tolist(), lengths[long].tolist())])
     return h, starts
 
 
@@ -278,9 +307,21 @@ class ShingleBatch:
         """Text i's distinct shingle hashes, sorted (cached: verification asks repeatedly)."""
         s = self._sets.get(i)
         if s is None:
-            s = np.unique(self.hashes[self.offsets[i] : self.offsets[i + 1]])
+            s = _sorted_distinct(self.hashes[self.offsets[i] : self.offsets[i + 1]])
             self._sets[i] = s
         return s
+
+
+def _sorted_distinct(x: np.ndarray) -> np.ndarray:
+    """`np.unique(x)` for a small array: numpy 2's unique goes through a hash table first and
+    costs ~90 us on a thousand values; a sort and a mask take ~6 us."""
+    s = np.sort(x)
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def shingle_batch(token_lists: Sequence[Sequence[str]], n: int) -> ShingleBatch:
@@ -346,9 +387,8 @@ def hash_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         buf = b"\0".join(parts[i:j])
         h, starts = _hash_words(buf, marker=True)
         markers = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 0)
-        owner = np.searchsorted(markers, starts)
         hashes.append(h)
-        counts.append(np.bincount(owner, minlength=j - i).astype(np.int64))
+        counts.append(np.diff(np.concatenate([[0], np.searchsorted(starts, markers), [len(starts)]])))
         i = j
     if not hashes:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
@@ -393,21 +433,21 @@ def paragraph_keys(texts: Sequence[str], min_words: int) -> list[tuple[int, int]
     if not buf:
         return []
     a = np.frombuffer(buf, dtype=np.uint8)
-    inside = (a != 32) & (a != 10)
-    edges = np.diff(inside.view(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    lengths = np.flatnonzero(edges == -1) - starts
-    if not len(starts):
+    starts, lengths = _words(a, 32, 10)
+    n = len(starts)
+    if not n:
         return []
+    # A paragraph starts at the first word and at the first word after each run of line breaks.
     newline = a == 10
-    breaks = np.flatnonzero(newline[1:] & newline[:-1])
-    paragraph = np.searchsorted(breaks, starts)  # words in the same paragraph share this number
-    text_starts = np.cumsum([0] + [len(p) + 2 for p in parts[:-1]])
-    owner = np.searchsorted(text_starts, starts, side="right") - 1
+    after_break = np.searchsorted(starts, np.flatnonzero(newline[1:] & newline[:-1]))
+    new_paragraph = np.zeros(n, dtype=bool)
+    new_paragraph[0] = True
+    new_paragraph[after_break[after_break < n]] = True
+    first = np.flatnonzero(new_paragraph)
+    text_first_word = np.searchsorted(starts, np.cumsum([0] + [len(p) + 2 for p in parts[:-1]]))
+    owner = np.searchsorted(text_first_word, first, side="right") - 1
     # A word's 64-bit hash: its first 16 bytes and length mixed, and BLAKE2b of the rest if any.
-    u64 = np.ndarray(shape=(len(buf) + 9,), dtype="<u8", buffer=buf + bytes(16), offset=0, strides=(1,))
-    lo = u64[starts] & _BYTE_MASKS[np.minimum(lengths, 8)]
-    hi = u64[starts + 8] & _BYTE_MASKS[np.clip(lengths - 8, 0, 8)]
+    lo, hi = _loads(buf, starts, lengths)
     with np.errstate(over="ignore"):
         h = _fmix64(_fmix64(lo ^ (lengths.astype(np.uint64) * _MULT)) ^ hi)
         for i in np.flatnonzero(lengths > 16):
@@ -415,16 +455,12 @@ def paragraph_keys(texts: Sequence[str], min_words: int) -> list[tuple[int, int]
             h[i] ^= np.uint64(_blake(buf[s + 16 : s + int(lengths[i])]))
         # A paragraph's key: the sum of its words' hashes, each mixed with its place in the
         # paragraph (so order counts), and its number of words.
-        new_paragraph = np.empty(len(starts), dtype=bool)
-        new_paragraph[0] = True
-        np.not_equal(paragraph[1:], paragraph[:-1], out=new_paragraph[1:])
-        first = np.flatnonzero(new_paragraph)
-        counts = np.diff(np.append(first, len(starts)))
-        place = np.arange(len(starts)) - np.repeat(first, counts)
+        counts = np.diff(np.append(first, n))
+        place = np.arange(n) - np.repeat(first, counts)
         mixed = _fmix64(h + place.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
         keys = _fmix64(np.add.reduceat(mixed, first) ^ counts.astype(np.uint64))
     keep = counts >= min_words
-    return list(zip(keys[keep].tolist(), owner[first[keep]].tolist()))
+    return list(zip(keys[keep].tolist(), owner[keep].tolist()))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
