@@ -10,6 +10,8 @@ copy shares whole paragraphs with its original even when its overall Jaccard is 
 
 from __future__ import annotations
 
+import functools
+import gc
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -85,6 +87,25 @@ def _member(doc: Document, index: int, paragraph: int | None, text: str) -> Memb
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
 
 
+def _gc_paused(fn: Callable[..., DupResult]) -> Callable[..., DupResult]:
+    """Run without the cyclic garbage collector: the finder makes hundreds of thousands of small
+    objects (paragraph members, spans, pairs) and no reference cycles, so each automatic full
+    collection only rescans everything alive, the corpus included (~10% of a run)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> DupResult:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return run
+
+
+@_gc_paused
 def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()) -> DupResult:
     started = time.perf_counter()
     perms = permutations(options.num_perm, options.seed)
