@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 ALLSIDES = ROOT / ".." / "shared" / "corpora" / "allsides_news_37k.jsonl.gz"
 FULL = 37554
 AIM_DOC, AIM_ALL, AIM_KERNEL = 5.0, 2.0, 5.0
+LEVELS_ALL = ("title", "paragraph", "document")
 
 
 # --- worker side ----------------------------------------------------------------------------------
@@ -135,7 +136,8 @@ def worker(part: str, limit: int) -> dict:
     else:
         from cleaner.dedup import DupOptions, find_duplicates
 
-        opts = DupOptions(levels=("document",)) if part == "document" else DupOptions()
+        kind, _, jobs = part.partition(":")  # "document:2": with 2 worker processes
+        opts = DupOptions(levels=("document",) if kind == "document" else LEVELS_ALL, jobs=int(jobs or 1))
         r = find_duplicates(docs, opts)
         res["clusters"] = r.stats["clusters"]
     res["seconds"] = time.perf_counter() - t0
@@ -306,6 +308,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-full", action="store_true", help="skip the 37,554-article runs")
     ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--jobs", type=int, default=1, help="also run (b) and (c) with this many worker processes (the CLI's default is all cores); (b) and (c) themselves are always one process")
     ap.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._worker:
@@ -319,14 +322,16 @@ def main() -> None:
     print(f"code: {head[:100]}{' (cleaner/ has uncommitted changes)' if dirty else ''}")
     print(f"corpus: first {args.limit} records of {ALLSIDES.name}; median of {args.repeat} runs, each in a fresh subprocess; times exclude loading")
     print()
-    runs: dict[str, list[dict]] = {p: [] for p in ("baseline", "document", "all")}
+    parts = ["baseline", "document", "all"] + ([f"document:{args.jobs}", f"all:{args.jobs}"] if args.jobs > 1 else [])
+    runs: dict[str, list[dict]] = {p: [] for p in parts}
     for _ in range(args.repeat):
         for part in runs:
             runs[part].append(run(part, args.limit))
     med = {p: statistics.median(r["seconds"] for r in rs) for p, rs in runs.items()}
     base = med["baseline"]
-    labels = {"baseline": "(a) datasketch baseline", "document": "(b) find_duplicates document", "all": "(c) find_duplicates all levels"}
-    aims = {"baseline": None, "document": AIM_DOC, "all": AIM_ALL}
+    labels = {"baseline": "(a) datasketch baseline", "document": "(b) find_duplicates document", "all": "(c) find_duplicates all levels",
+              f"document:{args.jobs}": f"(b) document, --jobs {args.jobs}", f"all:{args.jobs}": f"(c) all levels, --jobs {args.jobs}"}
+    aims = {"baseline": None, "document": AIM_DOC, "all": AIM_ALL, f"document:{args.jobs}": AIM_DOC, f"all:{args.jobs}": AIM_ALL}
     print("part                              median s   runs (s)              speedup vs (a)   peak MB  above load MB  result")
     print("-" * 128)
     for p, rs in runs.items():
