@@ -10,7 +10,7 @@ Parts (each measured run in its own fresh subprocess, so caches start cold and i
                  datasketch MinHash.bulk over the same shingles with hashfunc=shingle_hash (as a user
                  would get identical values), and MinHash.bulk over the precomputed 32-bit hashes
                  with an identity hashfunc (datasketch's permutation kernel alone); values compared.
-Then (b) and (c) once on all 37,554 articles, and a per-stage profile of (c).
+Then (b) and (c) once on all 37,554 articles, and per-stage profiles of (c) and (b).
 
 Times exclude reading the corpus; loading is the first --limit records of
 allsides_news_37k.jsonl.gz as Documents. Peak memory is VmHWM from /proc/self/status at the end of
@@ -127,8 +127,8 @@ def worker(part: str, limit: int) -> dict:
     res: dict = {"part": part, "n": len(docs)}
     if part == "kernel":
         return kernel(docs, res, rss_loaded)
-    if part == "profile":
-        return profile(docs, res)
+    if part.startswith("profile"):  # "profile" (all levels) or "profile:document"
+        return profile(docs, res, ("document",) if part.endswith(":document") else LEVELS_ALL)
     reset_ok = reset_peak()
     t0 = time.perf_counter()
     if part == "baseline":
@@ -206,7 +206,7 @@ STAGE_FUNCS = {
 }
 
 
-def profile(docs, res: dict) -> dict:
+def profile(docs, res: dict, levels: tuple[str, ...]) -> dict:
     """Per-stage exclusive times of find_duplicates (all levels) by wrapping the functions the
     finder calls, per-level times, and cProfile's top functions."""
     import cleaner.dedup.finder as finder
@@ -239,7 +239,7 @@ def profile(docs, res: dict) -> dict:
         setattr(finder, name, wrap(name, fn))
     try:
         t0 = time.perf_counter()
-        r = find_duplicates(docs, DupOptions())
+        r = find_duplicates(docs, DupOptions(levels=levels))
         res["wrapped_total"] = time.perf_counter() - t0
     finally:
         for name, fn in originals.items():
@@ -248,10 +248,12 @@ def profile(docs, res: dict) -> dict:
     res["calls"] = calls
     res["stats"] = {k: v for k, v in r.stats.items() if k != "clusters"}
 
+    if levels != LEVELS_ALL:  # cProfile tables for (c) only
+        return res
     prof = cProfile.Profile()
     t0 = time.perf_counter()
     prof.enable()
-    find_duplicates(docs, DupOptions())
+    find_duplicates(docs, DupOptions(levels=levels))
     prof.disable()
     res["profiled_total"] = time.perf_counter() - t0
     out = {}
@@ -300,6 +302,25 @@ def machine() -> str:
 
 def mb(kb) -> str:
     return "   n/a" if kb is None else f"{kb / 1024:6.0f}"
+
+
+def print_profile(pr: dict, label: str, cprofile: bool) -> None:
+    print()
+    print(f"profile of {label} on {pr['n']} articles")
+    print(f"  stages (exclusive time of the finder's calls, wrapped; run total {pr['wrapped_total']:.2f} s):")
+    acc = 0.0
+    for stage, secs in sorted(pr["stages"].items(), key=lambda kv: -kv[1]):
+        acc += secs
+        print(f"    {stage:38s} {secs:7.2f} s  {secs / pr['wrapped_total']:6.1%}  ({pr['calls'][stage]:,} calls)")
+    rest = pr["wrapped_total"] - acc
+    print(f"    {'rest of find_duplicates (pair sets, sorting, glue)':38s} {rest:7.2f} s  {rest / pr['wrapped_total']:6.1%}")
+    print("  stats: " + json.dumps(pr["stats"]))
+    if not cprofile:
+        return
+    print(f"  cProfile (profiled run {pr['profiled_total']:.2f} s), top by tottime:")
+    print("\n".join("    " + line for line in pr["cprofile"]["tottime"].splitlines()))
+    print("  top by cumulative:")
+    print("\n".join("    " + line for line in pr["cprofile"]["cumulative"].splitlines()))
 
 
 def main() -> None:
@@ -365,21 +386,8 @@ def main() -> None:
                   f" peak {mb(r['hwm_kb']).strip()} MB ({mb(r['above_load_kb']).strip()} MB above load); {json.dumps(r['clusters'])}")
 
     if not args.no_profile:
-        pr = run("profile", args.limit)
-        print()
-        print(f"profile of (c) on {pr['n']} articles")
-        print(f"  stages (exclusive time of the finder's calls, wrapped; run total {pr['wrapped_total']:.2f} s):")
-        acc = 0.0
-        for stage, secs in sorted(pr["stages"].items(), key=lambda kv: -kv[1]):
-            acc += secs
-            print(f"    {stage:38s} {secs:7.2f} s  {secs / pr['wrapped_total']:6.1%}  ({pr['calls'][stage]:,} calls)")
-        rest = pr["wrapped_total"] - acc
-        print(f"    {'rest of find_duplicates (pair sets, sorting, glue)':38s} {rest:7.2f} s  {rest / pr['wrapped_total']:6.1%}")
-        print("  stats: " + json.dumps(pr["stats"]))
-        print(f"  cProfile (profiled run {pr['profiled_total']:.2f} s), top by tottime:")
-        print("\n".join("    " + line for line in pr["cprofile"]["tottime"].splitlines()))
-        print("  top by cumulative:")
-        print("\n".join("    " + line for line in pr["cprofile"]["cumulative"].splitlines()))
+        for part, label in (("profile", "(c)"), ("profile:document", "(b)")):
+            print_profile(run(part, args.limit), label, cprofile=part == "profile")
     print()
     print(f"total {time.perf_counter() - started:.0f} s")
 
