@@ -10,7 +10,7 @@ Parts (each measured run in its own fresh subprocess, so caches start cold and i
                  datasketch MinHash.bulk over the same shingles with hashfunc=shingle_hash (as a user
                  would get identical values), and MinHash.bulk over the precomputed 32-bit hashes
                  with an identity hashfunc (datasketch's permutation kernel alone); values compared.
-Then (b) and (c) once on all 37,554 articles, and a per-stage profile of (c).
+Then (b) and (c) once on all 37,554 articles, and per-stage profiles of (c) and (b).
 
 Times exclude reading the corpus; loading is the first --limit records of
 allsides_news_37k.jsonl.gz as Documents. Peak memory is VmHWM from /proc/self/status at the end of
@@ -19,9 +19,16 @@ were loaded, minus the RSS at that moment.
 
     python bench/bench_dups_speed.py                 # --limit 10000 --repeat 3, 40k growth, profile
     python bench/bench_dups_speed.py --repeat 1 --no-full --no-profile
+    python bench/bench_dups_speed.py --jobs 2        # also (b) and (c) with 2 worker processes
 
-The full default run takes about 10 minutes on 2 cores (the finder's parts are ~30 s per run at 10k
-and ~2 min each at 37.5k); --repeat 1 --no-full takes under 3.
+The full default run takes about 3 minutes on 2 cores (each part's subprocess loads the corpus
+first, ~5 s); --repeat 1 --no-full under 2.
+
+Last measured (AMD EPYC, 2 cores, a shared VM; `python bench/bench_dups_speed.py --jobs 2`, medians of
+3): (a) 9.86 s; (b) 3.04 s, 3.24x (aim 5x: missed); (c) 4.22 s, 2.34x (aim 2x: met). With --jobs 2,
+(b) 5.97 s and (c) 6.55 s: the VM had about one core's worth free (two busy processes each ran at
+half speed), so the workers only added overhead. Profile of (b): match form + word hashes 1.56 s of
+2.71, identical-paragraph evidence 0.60, signatures 0.22, verification 0.10, shingling 0.10.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 ALLSIDES = ROOT / ".." / "shared" / "corpora" / "allsides_news_37k.jsonl.gz"
 FULL = 37554
 AIM_DOC, AIM_ALL, AIM_KERNEL = 5.0, 2.0, 5.0
+LEVELS_ALL = ("title", "paragraph", "document")
 
 
 # --- worker side ----------------------------------------------------------------------------------
@@ -126,8 +134,8 @@ def worker(part: str, limit: int) -> dict:
     res: dict = {"part": part, "n": len(docs)}
     if part == "kernel":
         return kernel(docs, res, rss_loaded)
-    if part == "profile":
-        return profile(docs, res)
+    if part.startswith("profile"):  # "profile" (all levels) or "profile:document"
+        return profile(docs, res, ("document",) if part.endswith(":document") else LEVELS_ALL)
     reset_ok = reset_peak()
     t0 = time.perf_counter()
     if part == "baseline":
@@ -135,7 +143,8 @@ def worker(part: str, limit: int) -> dict:
     else:
         from cleaner.dedup import DupOptions, find_duplicates
 
-        opts = DupOptions(levels=("document",)) if part == "document" else DupOptions()
+        kind, _, jobs = part.partition(":")  # "document:2": with 2 worker processes
+        opts = DupOptions(levels=("document",) if kind == "document" else LEVELS_ALL, jobs=int(jobs or 1))
         r = find_duplicates(docs, opts)
         res["clusters"] = r.stats["clusters"]
     res["seconds"] = time.perf_counter() - t0
@@ -191,6 +200,9 @@ STAGE_FUNCS = {
     "match_form": "title match form",
     "strip_site_suffix": "title match form",
     "shingle_batch": "shingling",
+    "hash_texts": "match form + word hashes (paragraphs, articles)",
+    "shingle_runs": "shingling",
+    "_evidence": "identical-paragraph evidence (document level alone)",
     "signatures": "minhash signatures",
     "candidate_pairs": "LSH candidates",
     "jaccard": "verify (jaccard/containment)",
@@ -201,7 +213,7 @@ STAGE_FUNCS = {
 }
 
 
-def profile(docs, res: dict) -> dict:
+def profile(docs, res: dict, levels: tuple[str, ...]) -> dict:
     """Per-stage exclusive times of find_duplicates (all levels) by wrapping the functions the
     finder calls, per-level times, and cProfile's top functions."""
     import cleaner.dedup.finder as finder
@@ -234,7 +246,7 @@ def profile(docs, res: dict) -> dict:
         setattr(finder, name, wrap(name, fn))
     try:
         t0 = time.perf_counter()
-        r = find_duplicates(docs, DupOptions())
+        r = find_duplicates(docs, DupOptions(levels=levels))
         res["wrapped_total"] = time.perf_counter() - t0
     finally:
         for name, fn in originals.items():
@@ -243,10 +255,12 @@ def profile(docs, res: dict) -> dict:
     res["calls"] = calls
     res["stats"] = {k: v for k, v in r.stats.items() if k != "clusters"}
 
+    if levels != LEVELS_ALL:  # cProfile tables for (c) only
+        return res
     prof = cProfile.Profile()
     t0 = time.perf_counter()
     prof.enable()
-    find_duplicates(docs, DupOptions())
+    find_duplicates(docs, DupOptions(levels=levels))
     prof.disable()
     res["profiled_total"] = time.perf_counter() - t0
     out = {}
@@ -297,12 +311,32 @@ def mb(kb) -> str:
     return "   n/a" if kb is None else f"{kb / 1024:6.0f}"
 
 
+def print_profile(pr: dict, label: str, cprofile: bool) -> None:
+    print()
+    print(f"profile of {label} on {pr['n']} articles")
+    print(f"  stages (exclusive time of the finder's calls, wrapped; run total {pr['wrapped_total']:.2f} s):")
+    acc = 0.0
+    for stage, secs in sorted(pr["stages"].items(), key=lambda kv: -kv[1]):
+        acc += secs
+        print(f"    {stage:38s} {secs:7.2f} s  {secs / pr['wrapped_total']:6.1%}  ({pr['calls'][stage]:,} calls)")
+    rest = pr["wrapped_total"] - acc
+    print(f"    {'rest of find_duplicates (pair sets, sorting, glue)':38s} {rest:7.2f} s  {rest / pr['wrapped_total']:6.1%}")
+    print("  stats: " + json.dumps(pr["stats"]))
+    if not cprofile:
+        return
+    print(f"  cProfile (profiled run {pr['profiled_total']:.2f} s), top by tottime:")
+    print("\n".join("    " + line for line in pr["cprofile"]["tottime"].splitlines()))
+    print("  top by cumulative:")
+    print("\n".join("    " + line for line in pr["cprofile"]["cumulative"].splitlines()))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=10000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-full", action="store_true", help="skip the 37,554-article runs")
     ap.add_argument("--no-profile", action="store_true")
+    ap.add_argument("--jobs", type=int, default=1, help="also run (b) and (c) with this many worker processes (the CLI's default is all cores); (b) and (c) themselves are always one process")
     ap.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._worker:
@@ -316,14 +350,16 @@ def main() -> None:
     print(f"code: {head[:100]}{' (cleaner/ has uncommitted changes)' if dirty else ''}")
     print(f"corpus: first {args.limit} records of {ALLSIDES.name}; median of {args.repeat} runs, each in a fresh subprocess; times exclude loading")
     print()
-    runs: dict[str, list[dict]] = {p: [] for p in ("baseline", "document", "all")}
+    parts = ["baseline", "document", "all"] + ([f"document:{args.jobs}", f"all:{args.jobs}"] if args.jobs > 1 else [])
+    runs: dict[str, list[dict]] = {p: [] for p in parts}
     for _ in range(args.repeat):
         for part in runs:
             runs[part].append(run(part, args.limit))
     med = {p: statistics.median(r["seconds"] for r in rs) for p, rs in runs.items()}
     base = med["baseline"]
-    labels = {"baseline": "(a) datasketch baseline", "document": "(b) find_duplicates document", "all": "(c) find_duplicates all levels"}
-    aims = {"baseline": None, "document": AIM_DOC, "all": AIM_ALL}
+    labels = {"baseline": "(a) datasketch baseline", "document": "(b) find_duplicates document", "all": "(c) find_duplicates all levels",
+              f"document:{args.jobs}": f"(b) document, --jobs {args.jobs}", f"all:{args.jobs}": f"(c) all levels, --jobs {args.jobs}"}
+    aims = {"baseline": None, "document": AIM_DOC, "all": AIM_ALL, f"document:{args.jobs}": AIM_DOC, f"all:{args.jobs}": AIM_ALL}
     print("part                              median s   runs (s)              speedup vs (a)   peak MB  above load MB  result")
     print("-" * 128)
     for p, rs in runs.items():
@@ -357,21 +393,8 @@ def main() -> None:
                   f" peak {mb(r['hwm_kb']).strip()} MB ({mb(r['above_load_kb']).strip()} MB above load); {json.dumps(r['clusters'])}")
 
     if not args.no_profile:
-        pr = run("profile", args.limit)
-        print()
-        print(f"profile of (c) on {pr['n']} articles")
-        print(f"  stages (exclusive time of the finder's calls, wrapped; run total {pr['wrapped_total']:.2f} s):")
-        acc = 0.0
-        for stage, secs in sorted(pr["stages"].items(), key=lambda kv: -kv[1]):
-            acc += secs
-            print(f"    {stage:38s} {secs:7.2f} s  {secs / pr['wrapped_total']:6.1%}  ({pr['calls'][stage]:,} calls)")
-        rest = pr["wrapped_total"] - acc
-        print(f"    {'rest of find_duplicates (pair sets, sorting, glue)':38s} {rest:7.2f} s  {rest / pr['wrapped_total']:6.1%}")
-        print("  stats: " + json.dumps(pr["stats"]))
-        print(f"  cProfile (profiled run {pr['profiled_total']:.2f} s), top by tottime:")
-        print("\n".join("    " + line for line in pr["cprofile"]["tottime"].splitlines()))
-        print("  top by cumulative:")
-        print("\n".join("    " + line for line in pr["cprofile"]["cumulative"].splitlines()))
+        for part, label in (("profile", "(c)"), ("profile:document", "(b)")):
+            print_profile(run(part, args.limit), label, cprofile=part == "profile")
     print()
     print(f"total {time.perf_counter() - started:.0f} s")
 

@@ -7,6 +7,7 @@ paragraph positions into edit spans.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import regex
@@ -23,13 +24,34 @@ def split_paragraphs(text: str) -> list[tuple[int, int, str]]:
     """Return (start, end, paragraph) for every non-empty paragraph, in order."""
     spans = []
     pos = 0
-    for m in PARAGRAPH_BREAK.finditer(text):
-        if m.start() > pos:
-            spans.append((pos, m.start(), text[pos : m.start()]))
-        pos = m.end()
+    for start, end in _breaks(text):
+        if start > pos:
+            spans.append((pos, start, text[pos:start]))
+        pos = end
     if pos < len(text):
         spans.append((pos, len(text), text[pos:]))
     return [s for s in spans if s[2].strip()]
+
+
+# The line break that starts a separator, and the blank lines after it: anchored on a `\n`, which
+# the `re` module finds with a fast scan (PARAGRAPH_BREAK's lookbehind is tried at every
+# character: 5x slower on news text). `_breaks` then adds the spaces and `\r` before the `\n`.
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\r?\n)+")
+
+
+def _breaks(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of every PARAGRAPH_BREAK match in `text` (tested to be the same)."""
+    out = []
+    pos = 0
+    for m in _BLANK_LINES.finditer(text):
+        start = m.start()
+        if start > pos and text[start - 1] == "\r":
+            start -= 1
+        while start > pos and text[start - 1] in " \t":
+            start -= 1
+        out.append((start, m.end()))
+        pos = m.end()
+    return out
 
 
 def paragraph_removal_span(paragraphs: list[tuple[int, int, str]], i: int) -> tuple[int, int]:

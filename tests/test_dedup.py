@@ -319,3 +319,72 @@ def test_jobs_give_identical_clusters(tmp_path):
         report["stats"].pop("seconds")
         reports.append(report)
     assert reports[0] == reports[1] and reports[0]["clusters"]
+
+
+# --- fast paths equal their definitions -----------------------------------------------------------
+
+_AWKWARD = "aAßẞİıΣσς ﬁ\u00a0\u2019\u201c—–-.,!?\x00\t\n\r\x1c\x85\u3000日本語\u0301eé Ｔ½\ud800😀KkÅ"
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(_AWKWARD), max_size=80) | st.text(max_size=80))
+def test_tokens_equal_their_definition(text):
+    from cleaner.dedup.shingle import _reference_tokens
+
+    assert tokens(text) == _reference_tokens(text)
+
+
+def test_tokens_of_many_distinct_characters_take_the_str_path():
+    from cleaner.dedup.shingle import _MAX_REPLACED, _reference_tokens
+
+    text = " ".join(chr(0x410 + k) + "’" for k in range(_MAX_REPLACED + 10))  # Cyrillic
+    assert tokens(text) == _reference_tokens(text)
+
+
+def test_word_hashes_and_text_runs_equal_one_word_at_a_time(monkeypatch):
+    from cleaner.dedup import shingle
+    from cleaner.dedup.shingle import hash_texts, word_hash
+
+    texts = [d.text for d in _docs(PLANTED)][:40] + ["", "a\x00b c", "x" * 40 + " y", "“Quoted” — text’s end", "\x00"]
+    expected = [tokens(t) for t in texts]
+    flat = [w for ws in expected for w in ws]
+    for collide in (False, True):
+        if collide:  # every fingerprint equal: words must still be told apart by their bytes
+            monkeypatch.setattr(shingle, "_fingerprint", lambda lo, hi: lo * np.uint64(0))
+        hashes, counts = hash_texts(texts)
+        assert counts.tolist() == [len(ws) for ws in expected]
+        assert hashes.tolist() == [word_hash(w) for w in flat]
+    batch = shingle.shingle_runs(hashes, counts, 5)
+    reference = shingle_batch(expected, 5)
+    assert np.array_equal(batch.hashes, reference.hashes) and np.array_equal(batch.offsets, reference.offsets)
+
+
+def test_shingle_batch_keeps_empty_tokens():
+    batch = shingle_batch([[""], ["a", ""], []], 1)
+    assert batch.hashes.tolist() == [shingle_hash([""]), shingle_hash(["a"]), shingle_hash([""])]
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(" \t\r\nab\x0b\u00a0"), max_size=60))
+def test_paragraph_breaks_equal_the_regex(text):
+    from cleaner.text import PARAGRAPH_BREAK, _breaks
+
+    assert _breaks(text) == [m.span() for m in PARAGRAPH_BREAK.finditer(text)]
+
+
+def test_paragraph_keys_group_what_identical_paragraphs_grouped():
+    from cleaner.dedup.shingle import paragraph_keys
+
+    texts = [d.text for d in _docs(PLANTED)] + ["", "A  b\n\n\n a B", "ẞtraße\u00a0x\u2028y\n\nSSTRASSE x y", "x" * 30 + " y\n\n" + "X" * 30 + " Y"]
+    texts.append(" ".join(chr(0x410 + k) + "\u00a0" for k in range(60)) + "\n\n" + "Б\u2028" * 9)  # the str path
+    for min_words in (1, 2, 8):
+        expected = [(" ".join(p.split()).casefold(), i) for i, t in enumerate(texts) for p in t.split("\n\n") if len(p.split()) >= min_words]
+        got = paragraph_keys(texts, min_words)
+        assert [i for _, i in got] == [i for _, i in expected]
+        same_text = {(a[0] == b[0]) for a, b in zip(expected, expected[1:])}
+        assert same_text == {(a[0] == b[0]) for a, b in zip(got, got[1:])}
+        by_text: dict[str, set[int]] = {}
+        for (s, _), (key, _) in zip(expected, got):
+            by_text.setdefault(s, set()).add(key)
+        assert all(len(keys) == 1 for keys in by_text.values())
+        assert len({k for keys in by_text.values() for k in keys}) == len(by_text)

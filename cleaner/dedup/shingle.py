@@ -4,11 +4,20 @@ never written out.
 Match form: NFKC, casefold, every punctuation, symbol and separator character (quotes, dashes,
 `%`, `$`) folded to a space, whitespace collapsed, digits kept (`rose 3%` is not `rose 5%`).
 
-Shingles are token n-grams hashed to 32 bits with a stable hash (independent of PYTHONHASHSEED):
-each distinct word gets a 64-bit BLAKE2b hash once (cached: a corpus has few distinct words), and
-an n-gram's hash is a polynomial over its words' hashes. The n-grams of a whole batch of texts are
-hashed at once with numpy (`shingle_batch`); `shingle_hash` is the same function for one shingle,
-so datasketch's `MinHash(hashfunc=shingle_hash)` gives the same signatures (tested).
+Shingles are token n-grams hashed to 32 bits with a stable hash (independent of PYTHONHASHSEED).
+Each distinct word gets a 64-bit BLAKE2b hash of its UTF-8 bytes once (cached: a corpus has few
+distinct words), and an n-gram's hash is a polynomial over its words' hashes. The words of a batch
+of texts are found and told apart with numpy straight from the folded bytes (`_hash_words`), so
+there is a Python object and a dictionary lookup per distinct word of the batch, not per word.
+The n-grams of a whole batch are hashed at once with numpy (`shingle_batch`, `shingle_runs`);
+`shingle_hash` is the same function for one shingle, so datasketch's
+`MinHash(hashfunc=shingle_hash)` gives the same signatures (tested).
+
+The match form is computed on UTF-8 bytes (`_folded`): one `bytes.translate` folds ASCII case
+and separators, and the few distinct non-ASCII characters of a text (curly quotes, dashes, accented
+letters) are replaced one `bytes.replace` each. It equals `casefold().translate()` of the
+NFKC form (tested against that definition, `_reference_tokens`), at a fraction of the cost of a
+`str.translate` through a dict for every character.
 
 The noise-robust form (`noisy`, for OCR'd or badly scraped copies) uses character 5-grams of the
 match form with spaces removed: a confused letter (`rn`/`m`, `e`/`c`) or words run together
@@ -19,8 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -44,9 +54,83 @@ class _Separators(dict):  # type: ignore[type-arg]
 _SEPARATORS = _Separators()
 
 
+def _reference_tokens(text: str) -> list[str]:
+    """The definition of the match form's words (for tests): what `tokens` computes faster."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_SEPARATORS).split()
+
+
+def _fold_ascii(b: int) -> int:
+    folded = chr(b).casefold().translate(_SEPARATORS)
+    assert len(folded) == 1
+    return ord(folded)
+
+
+# Every ASCII byte to its match form (case folded, separators to a space); bytes 128-255 are the
+# parts of other characters and stay.
+_ASCII_FOLD = bytes(_fold_ascii(b) for b in range(128)) + bytes(range(128, 256))
+_ASCII = bytes(range(128))
+_UTF8 = ("utf-8", "surrogatepass")  # a lone surrogate (from a JSON escape) is still a character
+# More distinct non-ASCII characters than this (a Cyrillic or Chinese text) are folded with one
+# str.translate instead of a bytes.replace each.
+_MAX_REPLACED = 48
+
+
+def _char_fold(cache: dict[str, bytes | None], fold: Callable[[str], str], c: str) -> bytes | None:
+    """What `fold` makes of a non-ASCII character, as UTF-8 (cached), or None when it is itself."""
+    try:
+        return cache[c]
+    except KeyError:
+        pass
+    folded = fold(c)
+    # Replacing one character after another is only the same as folding the whole text when what
+    # a character folds to folds to itself (true of Unicode's case folding; checked, not assumed).
+    if any(fold(ch) != ch for ch in folded):
+        raise ValueError(c)
+    value = None if folded == c else folded.encode(*_UTF8)
+    cache[c] = value
+    return value
+
+
+def _replace_non_ascii(b: bytes, fold_char: Callable[[str], bytes | None]) -> bytes | None:
+    """UTF-8 `b` with each distinct non-ASCII character replaced by what `fold_char` makes of it,
+    one `bytes.replace` each (UTF-8 is self-synchronizing: a match is always a whole character);
+    None when there are too many to replace one by one, or one cannot be."""
+    others = set(b.translate(None, _ASCII).decode(*_UTF8))
+    if len(others) > _MAX_REPLACED:
+        return None
+    try:
+        for c in others:
+            r = fold_char(c)
+            if r is not None:
+                b = b.replace(c.encode(*_UTF8), r)
+    except ValueError:
+        return None
+    return b
+
+
+def _match_char(c: str) -> str:
+    return c.casefold().translate(_SEPARATORS)
+
+
+_MATCH_CHARS: dict[str, bytes | None] = {}
+_fold_char = partial(_char_fold, _MATCH_CHARS, _match_char)
+
+
+def _folded(text: str) -> bytes:
+    """The match form as UTF-8 before splitting: words separated by one or more b' ' (the only
+    whitespace left), equal to `" ".join(_reference_tokens(text))` up to runs of spaces."""
+    if text.isascii():  # NFKC of ASCII is itself
+        return text.encode("ascii").translate(_ASCII_FOLD)
+    text = unicodedata.normalize("NFKC", text)
+    b = _replace_non_ascii(text.encode(*_UTF8), _fold_char)
+    if b is None:
+        return text.casefold().translate(_SEPARATORS).encode(*_UTF8)
+    return b.translate(_ASCII_FOLD)
+
+
 def tokens(text: str) -> list[str]:
     """The match form's words: `“Trump’s  Plan” — Rose 3%` -> [trump, s, plan, rose, 3]."""
-    return unicodedata.normalize("NFKC", text).casefold().translate(_SEPARATORS).split()
+    return _folded(text).decode(*_UTF8).split()
 
 
 def match_form(text: str) -> str:
@@ -59,17 +143,19 @@ def char_tokens(text: str) -> list[str]:
 
 
 _WORD_HASHES: dict[str, int] = {}
+_BYTES_HASHES: dict[bytes, int] = {}
 _MAX_CACHED = 4_000_000
+_LONG_WORD = 16  # bytes: a shorter word is told apart by two 64-bit loads (with its length)
 
 
-def _blake(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+def _blake(word: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little")
 
 
 def word_hash(word: str) -> int:
     h = _WORD_HASHES.get(word)
     if h is None:
-        h = _blake(word)
+        h = _blake(word.encode(*_UTF8))
         if len(_WORD_HASHES) < _MAX_CACHED:
             _WORD_HASHES[word] = h
     return h
@@ -84,13 +170,122 @@ def shingle_hash(shingle: Sequence[str]) -> int:
     return h >> 32
 
 
+def _fmix64(x: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer (in place): spreads a key's bits for the fingerprint."""
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xFF51AFD7ED558CCD)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xC4CEB9FE1A85EC53)
+    x ^= x >> np.uint64(33)
+    return x
+
+
+def _cached_hashes(words: list[bytes]) -> list[int]:
+    cache = _BYTES_HASHES
+    if len(cache) > _MAX_CACHED:
+        cache.clear()
+    out = []
+    for w in words:
+        h = cache.get(w)
+        if h is None:
+            h = cache[w] = _blake(w)
+        out.append(h)
+    return out
+
+
+def _words(a: np.ndarray, *separators: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the words of a byte array start and how long they are: runs of bytes other than the
+    separators."""
+    inside = a != separators[0]
+    for sep in separators[1:]:
+        inside &= a != sep
+    # A word starts where `inside` rises and ends where it falls.
+    starts = np.flatnonzero(inside[1:] > inside[:-1]) + 1
+    ends = np.flatnonzero(inside[:-1] > inside[1:]) + 1
+    if len(a) and inside[0]:
+        starts = np.concatenate([[0], starts])
+    if len(a) and inside[-1]:
+        ends = np.concatenate([ends, [len(a)]])
+    return starts, ends - starts
+
+
+def _loads(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each word's bytes 0-7 and 8-15 as little-endian 64-bit integers, zero past its end: two
+    unaligned loads from a stride-1 view of the zero-padded buffer (element k is the 8 bytes from
+    offset k), masked by shifting the bytes past the end out."""
+    u64 = np.ndarray(shape=(len(buf) + 9,), dtype="<u8", buffer=buf + bytes(16), offset=0, strides=(1,))
+    cut = (64 - 8 * np.minimum(lengths, 8)).astype(np.uint64)
+    lo = u64[starts] << cut >> cut
+    cut = (64 - 8 * np.clip(lengths - 8, 0, 8)).astype(np.uint64)
+    hi = u64[starts + 8] << cut >> cut
+    hi[cut == 64] = 0  # a shift by the full width is not defined to clear
+    return lo, hi
+
+
+def _fingerprint(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """A word's sort key from its loads. Multiplying by odd constants carries every bit of a load
+    into the high bits, which are the ones kept."""
+    with np.errstate(over="ignore"):
+        f = lo * np.uint64(0x9E3779B97F4A7C15)
+        f ^= hi * np.uint64(0xC2B2AE3D27D4EB4F)
+        f ^= f >> np.uint64(29)
+    return f
+
+
+def _hash_words(buf: bytes, marker: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The BLAKE2b hash of every word of `buf` (words are runs of bytes other than b' ', and
+    other than b'\\0' when `marker`) and where each word starts.
+
+    Splitting into a Python bytes object per word and looking each up costs more than the rest of
+    the shingling together; here numpy finds the words, reads a word of under 16 bytes (nearly
+    all) as two 64-bit loads with its length in the top byte, which identify it exactly, and
+    groups equal words by sorting a fingerprint of those loads (checked against the loads
+    themselves, so a fingerprint collision cannot merge two words). Only one word of each group
+    becomes a Python object, to look up or compute its BLAKE2b hash."""
+    starts, lengths = _words(np.frombuffer(buf, dtype=np.uint8), *((32, 0) if marker else (32,)))
+    h = np.empty(len(starts), dtype=np.uint64)
+    short = lengths < _LONG_WORD
+    s_starts, s_lengths = starts[short], lengths[short]
+    n = len(s_starts)
+    if n:
+        lo, hi = _loads(buf, s_starts, s_lengths)
+        hi |= s_lengths.astype(np.uint64) << np.uint64(56)
+        # Sort fingerprints with each word's index packed into the low bits (a plain sort is ~3x
+        # faster than an argsort).
+        index_bits = np.uint64(max(1, (n - 1).bit_length()))
+        fingerprint = _fingerprint(lo, hi)
+        fingerprint >>= index_bits
+        fingerprint <<= index_bits
+        fingerprint |= np.arange(n, dtype=np.uint64)
+        fingerprint.sort()
+        order = (fingerprint & ((np.uint64(1) << index_bits) - np.uint64(1))).astype(np.int64)
+        fingerprint >>= index_bits
+        new_group = np.empty(n, dtype=bool)
+        new_group[0] = True
+        np.not_equal(fingerprint[1:], fingerprint[:-1], out=new_group[1:])
+        # Within a group every word must equal the one before it; a word that does not (a
+        # fingerprint collision) starts a group of its own.
+        lo_sorted, hi_sorted = lo[order], hi[order]
+        new_group[1:] |= (lo_sorted[1:] != lo_sorted[:-1]) | (hi_sorted[1:] != hi_sorted[:-1])
+        first = order[new_group]
+        words = [buf[b : b + k] for b, k in zip(s_starts[first].tolist(), s_lengths[first].tolist())]
+        group_hashes = np.array(_cached_hashes(words), dtype=np.uint64)
+        h_short = np.empty(n, dtype=np.uint64)
+        h_short[order] = group_hashes[np.cumsum(new_group) - 1]
+        h[short] = h_short
+    long = ~short
+    if long.any():
+        h[long] = _cached_hashes([buf[b : b + k] for b, k in zip(starts[long].tolist(), lengths[long].tolist())])
+    return h, starts
+
+
 def _word_hashes(all_tokens: list[str]) -> np.ndarray:
-    if len(_WORD_HASHES) > _MAX_CACHED:
-        _WORD_HASHES.clear()
-    for w in set(all_tokens).difference(_WORD_HASHES):
-        _WORD_HASHES[w] = _blake(w)
-    # map() over a bound C method keeps the per-token cost at a dictionary lookup.
-    return np.fromiter(map(_WORD_HASHES.__getitem__, all_tokens), dtype=np.uint64, count=len(all_tokens))
+    buf = " ".join(all_tokens).encode(*_UTF8)
+    h, _ = _hash_words(buf)
+    if len(h) == len(all_tokens):
+        return h
+    # An empty token (or one with a space, from a caller's own tokens): one at a time.
+    return np.fromiter(map(word_hash, all_tokens), dtype=np.uint64, count=len(all_tokens))
 
 
 @dataclass
@@ -112,37 +307,160 @@ class ShingleBatch:
         """Text i's distinct shingle hashes, sorted (cached: verification asks repeatedly)."""
         s = self._sets.get(i)
         if s is None:
-            s = np.unique(self.hashes[self.offsets[i] : self.offsets[i + 1]])
+            s = _sorted_distinct(self.hashes[self.offsets[i] : self.offsets[i + 1]])
             self._sets[i] = s
         return s
+
+
+def _sorted_distinct(x: np.ndarray) -> np.ndarray:
+    """`np.unique(x)` for a small array: numpy 2's unique goes through a hash table first and
+    costs ~90 us on a thousand values; a sort and a mask take ~6 us."""
+    s = np.sort(x)
+    if len(s) < 2:
+        return s
+    keep = np.empty(len(s), dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def shingle_batch(token_lists: Sequence[Sequence[str]], n: int) -> ShingleBatch:
     """Hash the n-grams of every token list. A list shorter than `n` is one shingle of all its
     tokens (so short titles and paragraphs still compare); an empty list has none."""
     lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
-    all_tokens = [w for t in token_lists for w in t]
-    wh = _word_hashes(all_tokens)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else np.zeros(0, dtype=np.int64)
+    wh = _word_hashes([w for t in token_lists for w in t])
+    return shingle_runs(wh, lengths, n)
+
+
+def shingle_runs(word_hashes: np.ndarray, lengths: np.ndarray, n: int, select: np.ndarray | None = None) -> ShingleBatch:
+    """`shingle_batch` over words already hashed: text i is the next `lengths[i]` words of
+    `word_hashes`; with `select` (a boolean per text) only the selected texts are in the batch,
+    so a paragraph's and its article's shingles come from the same hashed words."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else np.zeros(0, dtype=np.int64)
+    if select is not None:
+        starts, lengths = starts[select], lengths[select]
+    wh = word_hashes
     counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     out = np.empty(int(offsets[-1]), dtype=np.uint32)
     total = len(wh)
-    if total >= n:
-        # Windows of n tokens at every position of the concatenation; keep those inside one text.
+    full = lengths >= n
+    if total >= n and full.any():
+        # Windows of n words at every position of the concatenation; keep those inside one text.
         windows = total - n + 1
         h = np.zeros(windows, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for j in range(n):
                 h = h * _MULT + wh[j : j + windows]
-        full = lengths >= n
-        if full.any():
-            idx = _ranges(starts[full], counts[full])
-            out_idx = _ranges(offsets[:-1][full], counts[full])
-            out[out_idx] = (h[idx] >> np.uint64(32)).astype(np.uint32)
+        idx = _ranges(starts[full], counts[full])
+        out_idx = _ranges(offsets[:-1][full], counts[full])
+        out[out_idx] = (h[idx] >> np.uint64(32)).astype(np.uint32)
     for i in np.flatnonzero((lengths < n) & (lengths > 0)):
-        out[offsets[i]] = shingle_hash(token_lists[i])
+        h1 = 0
+        for w in wh[starts[i] : starts[i] + lengths[i]].tolist():
+            h1 = (h1 * int(_MULT) + w) & _MASK
+        out[offsets[i]] = h1 >> 32
     return ShingleBatch(out, offsets)
+
+
+def hash_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hashes of the match-form words of many texts, concatenated, and each text's number of
+    words: `shingle_runs` makes shingles of them (of the texts, or of runs of consecutive texts,
+    such as an article's paragraphs). One numpy pass over all the texts' folded bytes, which are
+    joined by a b'\\0' marker to tell whose word is whose."""
+    parts = [_folded(t) for t in texts]
+    hashes: list[np.ndarray] = []
+    counts: list[np.ndarray] = []
+    i = 0
+    while i < len(parts):
+        if b"\0" in parts[i]:
+            # A NUL is a word character of the match form, so this text cannot share a buffer.
+            h, _ = _hash_words(parts[i])
+            hashes.append(h)
+            counts.append(np.array([len(h)], dtype=np.int64))
+            i += 1
+            continue
+        j = i
+        while j < len(parts) and b"\0" not in parts[j]:
+            j += 1
+        buf = b"\0".join(parts[i:j])
+        h, starts = _hash_words(buf, marker=True)
+        markers = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 0)
+        hashes.append(h)
+        counts.append(np.diff(np.concatenate([[0], np.searchsorted(starts, markers), [len(starts)]])))
+        i = j
+    if not hashes:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(hashes), np.concatenate(counts)
+
+
+# --- identical-paragraph keys ----------------------------------------------------------------------
+
+# ASCII to its case fold, whitespace other than a line break to a space: a paragraph's words.
+_ASCII_CASE = bytes(10 if b == 10 else 32 if chr(b).isspace() else ord(chr(b).casefold()) for b in range(128)) + bytes(range(128, 256))
+
+
+def _case_char(c: str) -> str:
+    return " " if c.isspace() else c.casefold()
+
+
+_fold_case_char = partial(_char_fold, {}, _case_char)
+
+
+def _case_folded(text: str) -> bytes:
+    """`text.casefold()` as UTF-8 with every whitespace character but `\\n` made a space."""
+    b = text.encode(*_UTF8)
+    if not text.isascii():
+        replaced = _replace_non_ascii(b, _fold_case_char)
+        if replaced is None:
+            replaced = "".join(" " if c.isspace() and c != "\n" else c for c in text.casefold()).encode(*_UTF8)
+        b = replaced
+    return b.translate(_ASCII_CASE)
+
+
+def paragraph_keys(texts: Sequence[str], min_words: int) -> list[tuple[int, int]]:
+    """(key, text) for every paragraph (`text.split("\\n\\n")`) of at least `min_words`
+    whitespace-separated words, where the key is a 64-bit hash of the paragraph's words case
+    folded: equal for paragraphs identical but for case and spacing. A hash only proposes
+    candidates, which are verified on their shingles, so a collision costs a check, never a pair.
+
+    One numpy pass over all the texts: their case-folded bytes joined by a blank line, words the
+    runs of bytes other than space and line break, a paragraph ending at every run of two or more
+    line breaks (which is where `split("\\n\\n")` cuts, up to empty paragraphs)."""
+    parts = [_case_folded(t) for t in texts]
+    buf = b"\n\n".join(parts)
+    if not buf:
+        return []
+    a = np.frombuffer(buf, dtype=np.uint8)
+    starts, lengths = _words(a, 32, 10)
+    n = len(starts)
+    if not n:
+        return []
+    # A paragraph starts at the first word and at the first word after each run of line breaks.
+    newline = a == 10
+    after_break = np.searchsorted(starts, np.flatnonzero(newline[1:] & newline[:-1]))
+    new_paragraph = np.zeros(n, dtype=bool)
+    new_paragraph[0] = True
+    new_paragraph[after_break[after_break < n]] = True
+    first = np.flatnonzero(new_paragraph)
+    text_first_word = np.searchsorted(starts, np.cumsum([0] + [len(p) + 2 for p in parts[:-1]]))
+    owner = np.searchsorted(text_first_word, first, side="right") - 1
+    # A word's 64-bit hash: its first 16 bytes and length mixed, and BLAKE2b of the rest if any.
+    lo, hi = _loads(buf, starts, lengths)
+    with np.errstate(over="ignore"):
+        h = _fmix64(_fmix64(lo ^ (lengths.astype(np.uint64) * _MULT)) ^ hi)
+        for i in np.flatnonzero(lengths > 16):
+            s = int(starts[i])
+            h[i] ^= np.uint64(_blake(buf[s + 16 : s + int(lengths[i])]))
+        # A paragraph's key: the sum of its words' hashes, each mixed with its place in the
+        # paragraph (so order counts), and its number of words.
+        counts = np.diff(np.append(first, n))
+        place = np.arange(n) - np.repeat(first, counts)
+        mixed = _fmix64(h + place.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
+        keys = _fmix64(np.add.reduceat(mixed, first) ^ counts.astype(np.uint64))
+    keep = counts >= min_words
+    return list(zip(keys[keep].tolist(), owner[keep].tolist()))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
