@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from cleaner.dedup.finder import DupOptions
-from cleaner.dedup.index import jaccard
+from cleaner.dedup.index import MAX_ALL_PAIRS, jaccard
 from cleaner.dedup.items import LevelItems, items_of
 from cleaner.dedup.store import IndexStore, salted
 from cleaner.dedup.verify import document_similarity, same_document, same_paragraph, same_title
@@ -31,8 +31,8 @@ from cleaner.indexer import (
     IndexStats,
     Lines,
     Scope,
+    corpus_root,
     file_digest,
-    git_root,
     index_files,
     read_corpus_file,
     record_digest,
@@ -46,6 +46,11 @@ from cleaner.normalize import clean_document
 from cleaner.normalize.engine import NotConverging
 from cleaner.normalize.registry import Rule
 
+# An indexed bucket holding more items than this is boilerplate: its first MAX_CANDIDATES items
+# are verified (the first that passes is the one named), and a paragraph in such a bucket is no
+# evidence that the article around it was copied.
+MAX_CANDIDATES = 50
+MAX_EVIDENCE = 50
 KIND_ORDER = {"unreadable": 0, "duplicate-article": 1, "duplicate-title": 2, "duplicate-paragraph": 3}
 SNIPPET = 60
 
@@ -64,11 +69,9 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class _Place:
-    """Where an earlier copy is: a display `path:line`, the record it belongs to (for grouping),
-    and its shingles."""
+    """Where an earlier copy is (`path:line`) and its shingles."""
 
     where: str
-    record_key: tuple[str, int]
     shingles: np.ndarray
 
 
@@ -79,6 +82,7 @@ def check_files(
     options: DupOptions,
     read_options: ReadOptions,
     store: IndexStore | None,
+    duplicates: bool = True,
 ) -> CheckResult:
     """Check the files `names` (relative to root) against the store (if any) and each other."""
     result = CheckResult()
@@ -89,20 +93,26 @@ def check_files(
         result.files += 1
         result.records += len(docs) + len(rejected)
         for r in rejected:
-            result.findings.append(Finding(name, r.origin.line, r.origin.record, "unreadable", r.reason))
-        digests = [record_digest(d) for d in docs]
+            result.findings.append(Finding(name, r.origin.line or None, r.origin.record, "unreadable", r.reason))
         held = store.record_digests(name) if store else {}
-        new_docs += [d for d, digest in zip(docs, digests) if digest not in held]
+        # A record is known if the index holds it at this path, as many times as it occurs: a
+        # second copy of an indexed record is new (and a duplicate of the first).
+        unused = {digest: list(rids) for digest, rids in held.items()}
+        for d in docs:
+            rids = unused.get(record_digest(d))
+            if rids:
+                rids.pop(0)
+            else:
+                new_docs.append(d)
         # What the index holds of this file that the file no longer has must not be matched.
-        present = set(digests)
-        stale.update(rid for digest, rids in held.items() if digest not in present for rid in rids)
+        stale.update(rid for rids in unused.values() for rid in rids)
     result.new_records = len(new_docs)
     for doc in new_docs:
         found = artifact_findings(doc, rules)
         if found:
             result.fixable.add(doc.origin.path)
         result.findings += found
-    if new_docs:
+    if new_docs and duplicates:
         result.findings += duplicate_findings(new_docs, options, store, stale)
     order = {name: k for k, name in enumerate(names)}
     result.findings.sort(key=lambda f: (order.get(f.path, len(order)), f.record, f.line or 0, KIND_ORDER.get(f.kind, 9), f.kind, f.message))
@@ -157,19 +167,19 @@ def duplicate_findings(new_docs: Sequence[Document], options: DupOptions, store:
     items = items_of(new_docs, options)
     lines = [Lines(d) for d in new_docs]
     matcher = _Matcher(items, new_docs, lines, store, stale)
-    found: list[tuple[int, Finding, tuple[str, int]]] = []
+    found: list[tuple[int, Finding]] = []
 
     def report(i: int, kind: str, message: str, place: _Place, line: int | None) -> None:
         doc = new_docs[i]
-        found.append((i, Finding(doc.origin.path, line, doc.origin.record, kind, message, place.where), place.record_key))
+        found.append((i, Finding(doc.origin.path, line, doc.origin.record, kind, message, place.where)))
 
-    copied: dict[int, tuple[str, int]] = {}
+    copied: set[int] = set()
     if "document" in items:
         li = items["document"]
         accept_doc = lambda x, y, _a, _b: same_document(x, y, options.threshold, options.containment)
         for k, place in matcher.first_matches("document", accept_doc):
             i = li.owners[k]
-            copied[i] = place.record_key
+            copied.add(i)
             x = li.batch.set(k)
             title = new_docs[i].title or new_docs[i].text
             report(i, "duplicate-article", f"{_similarity(x, place.shingles)} {_snippet(title)}", place, new_docs[i].origin.line)
@@ -183,9 +193,9 @@ def duplicate_findings(new_docs: Sequence[Document], options: DupOptions, store:
         for k, place in matcher.first_matches("paragraph", lambda x, y, _a, _b: same_paragraph(x, y, options.threshold)):
             i = li.owners[k]
             a, b = li.spans[k]
-            report(i, "duplicate-paragraph", f"paragraph {li.paragraphs[k]} {_snippet(new_docs[i].text[a:b])}", place, lines[i].at("text", a))
-    # A copied article's title and paragraphs repeat the same original: one finding says it all.
-    return [f for i, f, record in found if f.kind == "duplicate-article" or copied.get(i) != record]
+            report(i, "duplicate-paragraph", f"paragraph {(li.paragraphs[k] or 0) + 1} {_snippet(new_docs[i].text[a:b])}", place, lines[i].at("text", a))
+    # A copied article's title and paragraphs repeat it (or other copies): one finding says it all.
+    return [f for i, f in found if f.kind == "duplicate-article" or i not in copied]
 
 
 def _similarity(x: np.ndarray, y: np.ndarray) -> str:
@@ -201,6 +211,7 @@ class _Matcher:
     def __init__(self, items: dict[str, LevelItems], docs: Sequence[Document], lines: Sequence[Lines], store: IndexStore | None, stale: set[int]) -> None:
         self.items, self.docs, self.lines, self.store, self.stale = items, docs, lines, store, stale
         self._stored: dict[str, list[list[int]]] = {}
+        self._largest: dict[str, list[int]] = {}
         self._new: dict[str, list[list[int]]] = {}
 
     def stored_candidates(self, level: str) -> list[list[int]]:
@@ -210,7 +221,7 @@ class _Matcher:
             if self.store is None:
                 self._stored[level] = [[] for _ in range(len(li))]
             else:
-                found = self.store.bucket_members(level, li.bands)
+                found, self._largest[level] = self.store.bucket_members(level, li.bands, MAX_CANDIDATES)
                 if level == "title":
                     exact = self.store.titles_keyed(li.keys)
                     found = [sorted(set(f) | set(exact.get(key, ()))) for f, key in zip(found, li.keys)]
@@ -229,7 +240,9 @@ class _Matcher:
             earlier: list[set[int]] = [set() for _ in range(len(li))]
             for members in buckets.values():
                 for pos, k in enumerate(members):
-                    earlier[k].update(members[:pos])
+                    # A big bucket (a footer in every article) gives its first and previous
+                    # member, as the finder's star-and-chain pairing does: not all earlier ones.
+                    earlier[k].update(members[:pos] if len(members) <= MAX_ALL_PAIRS else members[: min(pos, 1)] + members[max(0, pos - 1) : pos])
             self._new[level] = [sorted(e) for e in earlier]
         return self._new[level]
 
@@ -244,7 +257,10 @@ class _Matcher:
             p_stored, p_new = self.stored_candidates("paragraph"), self.new_candidates("paragraph")
             rids = self._rids_of(sorted({iid for c in p_stored for iid in c}))
             doc_of = self.store.items_of_records("document", set(rids.values())) if self.store else {}
+            largest = self._largest.get("paragraph", [0] * len(p))
             for k in range(len(p)):
+                if largest[k] > MAX_EVIDENCE:
+                    continue  # boilerplate, shared by too many articles to say any was copied
                 i = p.owners[k]
                 stored[i].update(doc_of[rids[iid]] for iid in p_stored[k] if rids.get(iid) in doc_of)
                 new[i].update(p.owners[j] for j in p_new[k] if p.owners[j] < i)
@@ -270,12 +286,14 @@ class _Matcher:
             place = None
             for iid in stored[k]:
                 item = loaded.get(iid)
-                if item is None or item.rid in self.stale:
+                # Band rows of removed items dangle until a compaction; ids are never reused,
+                # so a dangling row finds no item (the level test is a second guard).
+                if item is None or item.rid in self.stale or item.level != level:
                     continue
                 if accept(x, item.shingles, key, item.title_key):
                     rec = records[item.rid]
                     line = item.line if item.line is not None else rec.line
-                    place = _Place(f"{rec.path}:{line if line is not None else rec.record}", (rec.path, rec.record), item.shingles)
+                    place = _Place(f"{rec.path}:{line if line is not None else rec.record}", item.shingles)
                     break
             if place is None:
                 for j in new[k]:
@@ -290,7 +308,7 @@ class _Matcher:
         doc = self.docs[li.owners[j]]
         line = {"paragraph": lambda: self.lines[li.owners[j]].at("text", li.spans[j][0]), "title": lambda: self.lines[li.owners[j]].at("title", 0)}.get(level, lambda: doc.origin.line)()
         where = f"{doc.origin.path}:{line if line is not None else doc.origin.record}"
-        return _Place(where, (doc.origin.path, doc.origin.record), li.batch.set(j))
+        return _Place(where, li.batch.set(j))
 
 
 # --- the job: index, check, fix, update ----------------------------------------------------------
@@ -309,6 +327,7 @@ class CheckJob:
     use_index: bool = True
     fix: bool = False
     update_index: bool = False
+    duplicates: bool = True  # False: artifacts only (the fixer hook; the check hook reports duplicates)
     files_pattern: str = DEFAULT_FILES
 
 
@@ -322,19 +341,12 @@ class CheckRun:
     updated: bool = False
 
 
-def find_root(start: Path | None = None) -> tuple[Path, bool]:
-    """The corpus root: the git work tree holding `start`, else `start` itself."""
-    here = (start or Path.cwd()).resolve()
-    top = git_root(here)
-    return (top, True) if top is not None else (here, False)
-
-
 def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None) -> CheckRun:
-    root, in_git = find_root()
+    root, in_git = corpus_root(job.index)
     names = list(dict.fromkeys(relative(f.path, root) for f in iter_input_files(job.paths)))
     run = CheckRun(CheckResult())
     store: IndexStore | None = None
-    if job.use_index:
+    if job.use_index and job.duplicates:
         path = job.index or root / ".cleaner" / "index"
         run.index = path
         if not path.exists() and in_git:
@@ -349,7 +361,7 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
     try:
         if store is not None and run.built is None and store.settings.get("source") == "git":
             run.synced = update_index(store, Scope.from_meta(root, store.settings), job.read_options, job.options, exclude=names, on_file=on_index_file)
-        run.result = check_files(root, names, job.rules, job.options, job.read_options, store)
+        run.result = check_files(root, names, job.rules, job.options, job.read_options, store, job.duplicates)
         if job.fix and run.result.fixable:
             run.fixed = fix_files(root, [n for n in names if n in run.result.fixable], job.rules, job.read_options)
         if job.update_index and store is not None and not run.result.findings:

@@ -299,6 +299,7 @@ def check(
     fix: Annotated[bool, typer.Option("--fix", help="Rewrite files that have artifacts with the normalizer (exit 1 when one changed).")] = False,
     update_index: Annotated[bool, typer.Option("--update-index", help="After a pass with no findings, add the checked files to the index.")] = False,
     no_index: Annotated[bool, typer.Option("--no-index", help="Compare the files with each other only, not with the index.")] = False,
+    duplicates: Annotated[bool, typer.Option("--duplicates/--no-duplicates", help="Look for duplicates (--no-duplicates: artifacts only).")] = True,
     index: IndexOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="'text' (a finding a line) or 'json'.")] = "text",
     select: Annotated[Optional[list[str]], typer.Option("--select", help="Rules or rule families to run. [default: all]")] = None,
@@ -323,6 +324,7 @@ def check(
             paths=paths,
             rules=select_rules(_split_names(select) or cfg.values.get("select"), _split_names(ignore) or cfg.values.get("ignore")),
             options=_dup_options(cfg, jobs=1),
+            duplicates=duplicates,
             read_options=_read_options(cfg, text_field, title_field, id_field, paragraph_sep),
             index=index or (Path(ccfg["index"]) if "index" in ccfg else None),
             use_index=not no_index,
@@ -335,7 +337,7 @@ def check(
         result = run.result
         if run.built is not None:
             err.print(f"built the index {run.index} from {run.built.files_read} git-tracked files ({run.built.records} records)")
-        elif job.use_index and run.index is None:
+        elif job.use_index and job.duplicates and run.index is None:
             err.print("no index here and not in a git work tree: the files were compared with each other only (`cleaner index build PATH...` makes one)")
         if fmt == "json":
             body = {"version": 1, "findings": [f.to_dict() for f in result.findings], "fixed": run.fixed, "stats": result.stats()}
@@ -357,13 +359,13 @@ app.add_typer(index_app, name="index")
 
 
 def _index_setup(config: Path | None, paths: list[Path] | None, index: Path | None):  # type: ignore[no-untyped-def]
-    from cleaner.check import find_root
-    from cleaner.indexer import DEFAULT_FILES, Scope, relative
+    from cleaner.indexer import DEFAULT_FILES, Scope, corpus_root, relative
 
     cfg = load_config(config)
     ccfg = _check_config(cfg)
-    root, in_git = find_root()
-    path = index or (Path(ccfg["index"]) if "index" in ccfg else root / ".cleaner" / "index")
+    index = index or (Path(ccfg["index"]) if "index" in ccfg else None)
+    root, in_git = corpus_root(index)
+    path = index or root / ".cleaner" / "index"
     pattern = ccfg.get("files", DEFAULT_FILES)
     if paths:
         for p in paths:
@@ -376,7 +378,7 @@ def _index_setup(config: Path | None, paths: list[Path] | None, index: Path | No
         scope = Scope(root, True, pattern)
     else:
         scope = None
-    return cfg, path, scope
+    return cfg, path, root, scope
 
 
 @index_app.command("build")
@@ -395,7 +397,7 @@ def index_build(
     from cleaner.errors import ConfigError
 
     with _errors():
-        cfg, path, scope = _index_setup(config, paths, index)
+        cfg, path, _, scope = _index_setup(config, paths, index)
         if scope is None:
             raise ConfigError("not in a git work tree: name the corpus files or folders to index")
         if path.exists() and not rebuild:
@@ -420,12 +422,12 @@ def index_update(
     from cleaner.indexer import Scope, update_index
 
     with _errors():
-        cfg, path, scope = _index_setup(config, paths, index)
+        cfg, path, root, scope = _index_setup(config, paths, index)
         options = _dup_options(cfg, jobs=1)
         store = IndexStore.open(path, options)
         try:
             if not paths:
-                scope = Scope.from_meta(scope.root if scope else Path.cwd(), store.settings)
+                scope = Scope.from_meta(root, store.settings)
             with _progress("indexing") as progress:
                 stats = update_index(store, scope, _read_options(cfg, text_field, title_field, id_field, paragraph_sep), options, on_file=progress)
         finally:
@@ -444,11 +446,10 @@ def index_status(
     from cleaner.indexer import Scope
 
     with _errors():
-        cfg, path, scope = _index_setup(config, None, index)
-        store = IndexStore.open(path, _dup_options(cfg, jobs=1))
+        _, path, root, _ = _index_setup(config, None, index)
+        store = IndexStore.open(path, None)  # any settings: seeing them is the point
         try:
             status = store.status()
-            root = scope.root if scope else Path.cwd()
             held = store.files()
             now = Scope.from_meta(root, store.settings).files()
             changed = [n for n in now if n in held and _stat_key(root / n) != (held[n].size, held[n].mtime_ns)]
@@ -520,6 +521,11 @@ class _errors:
         if isinstance(exc, CleanerError):
             err.print(Text.assemble(("error: ", "red"), str(exc)))
             raise typer.Exit(exc.exit_code)
+        import sqlite3
+
+        if isinstance(exc, sqlite3.Error):  # the index: locked by another run, read-only, full disk
+            err.print(Text.assemble(("error: ", "red"), f"the index: {exc}"))
+            raise typer.Exit(2)
         return False
 
 

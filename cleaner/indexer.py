@@ -19,7 +19,7 @@ import regex
 
 from cleaner.dedup.finder import DupOptions
 from cleaner.dedup.items import LevelItems, items_of
-from cleaner.dedup.store import FileRow, IndexStore, NewRecord
+from cleaner.dedup.store import FileRow, IndexStore, NewRecord, stored_value
 from cleaner.errors import ConfigError, InputError
 from cleaner.io.readers import InputFile, ReadOptions, detect_format, parse_txt, read_file
 from cleaner.model import Document, Rejected
@@ -111,25 +111,31 @@ class Scope:
 
     def files(self, exclude: Iterable[str] = ()) -> list[str]:
         """The corpus's files now, relative to root, in sorted order, without `exclude`."""
+        return self.listing(exclude)[0]
+
+    def listing(self, exclude: Iterable[str] = ()) -> tuple[list[str], set[str]]:
+        """The corpus's files, and those in flux: files git tracks whose working copy is not
+        what was last committed (staged, modified). A file in flux is neither indexed nor
+        forgotten: the index keeps what it had of it until the change is committed."""
         skip = set(exclude)
         if self.git:
-            names = git_files(self.root, self.pattern)
+            names, flux = git_files(self.root, self.pattern)
         else:
-            names = []
+            names, flux = [], set()
             for p in self.paths:
                 full = self.root / p
                 if full.is_dir():
                     names += [relative(Path(d) / n, self.root) for d, _, fs in os.walk(full) for n in fs if detect_format(Path(n)) and not n.startswith(".")]
                 elif full.exists():
                     names.append(relative(full, self.root))
-        return sorted(n for n in set(names) if n not in skip)
+        return sorted(n for n in set(names) if n not in skip), flux
 
     def covers(self, name: str) -> bool:
         """Whether an indexed file belongs to this scope (so its absence means it was deleted)."""
         return self.git or any(name == p or name.startswith(p.rstrip("/") + "/") or p in ("", ".") for p in self.paths)
 
     def meta(self) -> dict[str, str]:
-        return {"source": "git" if self.git else "paths", "files-pattern": self.pattern, "paths": json.dumps(list(self.paths))}
+        return {"source": "git" if self.git else "paths", "files-pattern": self.pattern, "paths": json.dumps(list(self.paths)), "root": str(self.root)}
 
     @classmethod
     def from_meta(cls, root: Path, meta: dict[str, str]) -> Scope:
@@ -144,22 +150,48 @@ def git_root(start: Path) -> Path | None:
     return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
 
 
-def git_files(root: Path, pattern: str) -> list[str]:
-    try:
-        done = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        raise InputError(str(root), f"cannot list the files git tracks: {e}") from None
+def git_files(root: Path, pattern: str) -> tuple[list[str], set[str]]:
+    """Files as of the last commit that match `pattern` and whose working copy is that commit's,
+    and the files in flux (differing from the last commit: staged, modified, added). The index
+    holds what the corpus has accepted: a file staged for a commit that the hook may yet refuse
+    is checked, never indexed, until it is committed."""
     try:
         wanted = regex.compile(pattern)
     except regex.error as e:
         raise ConfigError(f"invalid files pattern {pattern!r}: {e}") from None
-    names = [n for n in done.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
-    return [n for n in names if wanted.search(n) and (root / n).is_file()]
+    if subprocess.run(["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=root, capture_output=True, check=False).returncode != 0:
+        return [], {n for n in _git_names(root, "ls-files", "-z") if wanted.search(n)}  # no commit yet
+    committed = _git_names(root, "ls-tree", "-r", "-z", "--name-only", "HEAD")
+    flux = {n for n in _git_names(root, "diff", "-z", "--name-only", "--no-renames", "HEAD") if wanted.search(n)}
+    return [n for n in committed if wanted.search(n) and n not in flux and (root / n).is_file()], flux
+
+
+def _git_names(root: Path, *args: str) -> list[str]:
+    try:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise InputError(str(root), f"cannot list the files git holds: {e}") from None
+    return [n for n in done.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+
+
+def corpus_root(index: Path | None = None) -> tuple[Path, bool]:
+    """The folder the index's paths are relative to: the git work tree around the working folder;
+    outside git, the folder the index was built in (stored in it), else the working folder."""
+    here = Path.cwd().resolve()
+    top = git_root(here)
+    if top is not None:
+        return top.resolve(), True
+    if index is not None and index.is_file():
+        stored = stored_value(index, "root")
+        if stored and Path(stored).is_dir():
+            return Path(stored), False
+    return here, False
 
 
 def relative(path: Path, root: Path) -> str:
-    """`path` as the index names it: relative to root in POSIX form, or absolute outside root."""
-    full = path.resolve() if not path.is_absolute() else path
+    """`path` as the index names it: relative to root in POSIX form, or absolute outside root.
+    Both are resolved first, so a path through a symlink names the same file."""
+    full = path.resolve()
     try:
         return full.relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -237,8 +269,8 @@ def update_index(
     """Bring the index in step with the corpus's files (except `exclude`), in one transaction:
     new and changed files are (re-)indexed, files that are gone are forgotten."""
     stats = IndexStats()
-    skip = set(exclude)
-    now = scope.files(skip)
+    now, flux = scope.listing(exclude)
+    skip = set(exclude) | flux
     known = store.files()
     changed: list[str] = []
     touched: list[tuple[str, FileRow]] = []

@@ -35,8 +35,8 @@ import numpy as np
 
 from cleaner import __version__
 from cleaner.dedup.finder import DupOptions
-from cleaner.dedup.items import LEVEL_CODES, LevelItems
 from cleaner.dedup.index import bands_rows, remember_bands_rows
+from cleaner.dedup.items import LEVEL_CODES, LevelItems
 from cleaner.dedup.minhash import SCHEME, Permutations, permutations, remember_permutations
 from cleaner.dedup.shingle import MATCH_FORM_VERSION
 from cleaner.errors import ConfigError, OutputError
@@ -59,8 +59,8 @@ CREATE TABLE bands_new(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(k
 
 
 def settings_of(options: DupOptions) -> dict[str, str]:
-    """What the stored shingles and band keys depend on. (The verification thresholds are not
-    here: they are applied at query time, so a check may use another one.)"""
+    """What the stored shingles and band keys depend on. (`threshold` counts through the LSH
+    threshold below it; `containment` is applied at query time and may differ.)"""
     return {
         "schema": str(SCHEMA),
         "scheme": SCHEME,
@@ -145,11 +145,15 @@ class IndexStore:
     # --- opening ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, options: DupOptions) -> IndexStore:
+    def open(cls, path: Path, options: DupOptions | None) -> IndexStore:
+        """An existing index; with `options`, one built with the same settings (else an error
+        suggesting --rebuild). Without, any index (to show its status)."""
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a folder; --index names the index file (default .cleaner/index)")
         if not path.is_file():
             raise ConfigError(f"{path}: no index here; build one with `cleaner index build PATH...`")
         try:
-            conn = sqlite3.connect(path, isolation_level=None)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
             conn.execute("SELECT count(*) FROM meta").fetchone()
         except sqlite3.OperationalError as e:  # locked, unreadable, or not ours
             if "no such table" in str(e):
@@ -158,8 +162,9 @@ class IndexStore:
         except sqlite3.DatabaseError as e:
             raise ConfigError(f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`") from None
         store = cls(path, conn)
-        store._check_settings(settings_of(options))
-        store._remember_derived(options)
+        if options is not None:
+            store._check_settings(settings_of(options))
+            store._remember_derived(options)
         return store
 
     @classmethod
@@ -168,16 +173,23 @@ class IndexStore:
         """A new index at `path`, written to a temporary file beside it and renamed over `path`
         only when the block ends without an error: an interrupted build leaves any previous
         index as it was."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a folder; --index names the index file (default .cleaner/index)")
+        if path.exists():
+            IndexStore.open(path, None).close()  # never replace a file that is not an index
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
-        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            conn = sqlite3.connect(tmp, isolation_level=None)
+        except (OSError, sqlite3.Error) as e:
+            raise OutputError(f"{path}: cannot write the index here: {e}") from None
         try:
             # The file is renamed into place only once complete, so the journal buys nothing here.
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")
             conn.executescript(_SCHEMA_SQL)
-            rows = {**settings_of(options), **_derived(options), "cleaner": __version__, **(meta or {})}
+            rows = {**settings_of(options), **_derived(options), "cleaner": __version__, "next-rid": "1", "next-iid": "1", **(meta or {})}
             conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
             store = cls(tmp, conn)
             conn.execute("BEGIN")
@@ -249,9 +261,10 @@ class IndexStore:
             out.update((r[0], RecordRow(*r)) for r in self.conn.execute(q, chunk))
         return out
 
-    def bucket_members(self, level: str, keys: np.ndarray) -> list[list[int]]:
-        """For each row of band keys (items x bands), the indexed items sharing any of its keys,
-        ascending (indexing order)."""
+    def bucket_members(self, level: str, keys: np.ndarray, limit: int) -> tuple[list[list[int]], list[int]]:
+        """For each row of band keys (items x bands): the indexed items sharing any of its keys,
+        ascending (indexing order), at most the first `limit` of each bucket; and the size of
+        its largest bucket (a paragraph in thousands of articles is boilerplate)."""
         flat = salted(level, np.ascontiguousarray(keys)).ravel()
         wanted = sorted(set(flat.tolist()))
         hits: dict[int, list[int]] = {}
@@ -260,14 +273,21 @@ class IndexStore:
             q = f"SELECT key, iid FROM bands WHERE key IN ({marks}) UNION ALL SELECT key, iid FROM bands_new WHERE key IN ({marks})"
             for key, iid in self.conn.execute(q, chunk + chunk):
                 hits.setdefault(key, []).append(iid)
+        for members in hits.values():
+            members.sort()
         width = keys.shape[1] if keys.ndim == 2 else 0
         out: list[list[int]] = []
+        largest: list[int] = []
         for row in range(keys.shape[0]):
             found: set[int] = set()
+            biggest = 0
             for key in flat[row * width : (row + 1) * width].tolist():
-                found.update(hits.get(key, ()))
+                members = hits.get(key, ())
+                found.update(members[:limit])
+                biggest = max(biggest, len(members))
             out.append(sorted(found))
-        return out
+            largest.append(biggest)
+        return out, largest
 
     def titles_keyed(self, keys: Iterable[str]) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
@@ -346,12 +366,12 @@ class IndexStore:
         """Index files' records and their items (`items` computed over exactly `records`, in
         order; `lines[level][k]` the line item k starts on)."""
         self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files])
-        first_rid = self._next("rid", "records")
+        first_rid = self._take("next-rid", len(records))
         self.conn.executemany(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
             [(first_rid + k, r.path, r.record, r.line, r.doc, r.digest) for k, r in enumerate(records)],
         )
-        iid = self._next("iid", "items")
+        iid = self._take("next-iid", sum(len(li) for li in items.values()))
         for level, li in items.items():
             if not len(li):
                 continue
@@ -371,12 +391,29 @@ class IndexStore:
         if not fresh:
             self._count_changed(sum(len(li) for li in items.values()))
 
-    def _next(self, column: str, table: str) -> int:
-        return int(self.conn.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()[0])
+    def _take(self, counter: str, n: int) -> int:
+        """The first of n fresh ids. Ids are never reused: a removed item's band rows stay behind
+        until `compact`, and must not point at whatever item would get its id next."""
+        first = int(self.settings.get(counter, "1"))
+        self.set_meta(counter, str(first + n))
+        return first
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         self.settings[key] = value
+
+
+def stored_value(path: Path, key: str) -> str | None:
+    """One setting of the index at `path`, or None where there is no readable index."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
 
 
 def _chunks(values: Sequence[int] | Sequence[str] | list, size: int = 900) -> Iterator[list]:  # type: ignore[type-arg]
