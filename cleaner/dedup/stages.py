@@ -1,0 +1,261 @@
+"""The duplicate finder's stages as pure functions, so that every engine runs the same code and
+only decides where it runs:
+
+1. `sign_block`: a block of articles -> title keys, shingles and MinHash signatures per level.
+2. `assemble`: the blocks, in input order, -> one `Signed` corpus.
+3. candidates: pairs sharing an LSH band (`index.candidate_pairs` on one machine; `band_rows` +
+   `bucket_pairs` where the bands are shuffled between machines: the same pairs).
+4. `Level.accepts`: verification of candidate pairs (true Jaccard or containment).
+5. clusters (`cluster.build_clusters`, in `finder`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cleaner.dedup.index import bands_rows, containment, jaccard, pairs_of
+from cleaner.dedup.minhash import estimate_jaccard, permutations, signatures
+from cleaner.dedup.shingle import ShingleBatch, ShingleBatchBuilder, match_form, shingle_batch, tokens
+from cleaner.text import split_paragraphs, strip_site_suffix
+
+LEVELS = ("title", "paragraph", "document")
+ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth last final next".split())
+# A copy must be this long (in shingles, about as many words) for containment to count: shorter
+# texts (a footer, a one-line body) are contained in too much to say they were copied.
+MIN_CONTAINED_SHINGLES = 50
+
+
+@dataclass
+class Block:
+    """What one block of articles turns into. Article numbers are global (input order); titles
+    and paragraphs are numbered within the block until `assemble` puts the blocks together."""
+
+    first: int
+    count: int
+    titles: list[tuple[int, str]] = field(default_factory=list)  # (article, match key)
+    t_part: ShingleBatch | None = None
+    t_sigs: np.ndarray | None = None
+    paragraphs: list[tuple[int, int, int, int]] = field(default_factory=list)  # (article, paragraph, start, end)
+    p_part: ShingleBatch | None = None
+    p_sigs: np.ndarray | None = None
+    d_part: ShingleBatch | None = None
+    d_sigs: np.ndarray | None = None
+    evidence: list[tuple[int, int]] = field(default_factory=list)  # (64-bit paragraph key, article)
+
+
+def sign_block(first: int, titles: Sequence[str | None], texts: Sequence[str], options) -> Block:  # type: ignore[no-untyped-def]
+    """Tokenize, shingle and sign articles first .. first + len(texts) - 1 (`options` is a
+    `DupOptions`; any number of blocks, in any process, give the same corpus)."""
+    perms = permutations(options.num_perm, options.seed)
+    block = Block(first, len(texts))
+    if "title" in options.levels:
+        block.titles = [(first + k, match_form(strip_site_suffix(t))) for k, t in enumerate(titles) if t and tokens(t)]
+        block.t_part = shingle_batch([key.split(" ") for _, key in block.titles], options.title_ngram)
+        block.t_sigs = signatures(block.t_part, perms)
+    if "paragraph" not in options.levels and "document" not in options.levels:
+        return block
+    with_paragraphs = "paragraph" in options.levels
+    prepare = (lambda ws: list("".join(ws))) if options.noisy else (lambda ws: ws)
+    p_tokens: list[list[str]] = []
+    d_tokens: list[list[str]] = []
+    for offset, text in enumerate(texts):
+        i = first + offset
+        if with_paragraphs:
+            words_of_doc: list[str] = []
+            for k, (a, b, p) in enumerate(split_paragraphs(text)):
+                toks = tokens(p)
+                words_of_doc += toks
+                if len(toks) >= options.min_words:
+                    block.paragraphs.append((i, k, a, b))
+                    p_tokens.append(prepare(toks))
+            d_tokens.append(prepare(words_of_doc))
+        else:
+            d_tokens.append(prepare(tokens(text)))
+            # Identical paragraphs (case and spacing aside) are the article level's evidence.
+            for para in text.split("\n\n"):
+                words = para.split()
+                if len(words) >= options.min_words:
+                    block.evidence.append((_key64(" ".join(words).casefold()), i))
+    if with_paragraphs:
+        block.p_part = shingle_batch(p_tokens, 5 if options.noisy else min(options.ngram, options.paragraph_ngram))
+        block.p_sigs = signatures(block.p_part, perms)
+    if "document" in options.levels:
+        block.d_part = shingle_batch(d_tokens, 5 if options.noisy else options.ngram)
+        block.d_sigs = signatures(block.d_part, perms)
+    return block
+
+
+def _key64(s: str) -> int:
+    return int.from_bytes(hashlib.blake2b(s.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+@dataclass
+class Signed:
+    """The whole corpus, signed: per level the items' shingles and signatures, in input order."""
+
+    titles: list[tuple[int, str]]
+    t_batch: ShingleBatch | None
+    t_sigs: np.ndarray | None
+    paragraphs: list[tuple[int, int, int, int]]
+    p_batch: ShingleBatch | None
+    p_sigs: np.ndarray | None
+    d_batch: ShingleBatch | None
+    d_sigs: np.ndarray | None
+    evidence: dict[int, list[int]]
+
+
+def assemble(blocks: Sequence[Block], documents: int, options) -> Signed:  # type: ignore[no-untyped-def]
+    """Blocks -> the corpus. The blocks must tile articles 0 .. documents - 1 (checked: an engine
+    that lost or reordered a block must fail, not report other clusters)."""
+    blocks = sorted(blocks, key=lambda b: b.first)
+    position = 0
+    for b in blocks:
+        if b.first != position:
+            raise RuntimeError(f"signed blocks do not tile the corpus: expected article {position}, got {b.first}")
+        position += b.count
+    if position != documents:
+        raise RuntimeError(f"signed blocks cover {position} articles of {documents}")
+
+    def level(name: str, part: str, sigs: str) -> tuple[ShingleBatch | None, np.ndarray | None]:
+        if name not in options.levels:
+            return None, None
+        builder = ShingleBatchBuilder(0)
+        for b in blocks:
+            builder.add_batch(getattr(b, part))
+        rows = [getattr(b, sigs) for b in blocks]
+        return builder.build(), np.concatenate(rows) if rows else np.zeros((0, options.num_perm), dtype=np.uint32)
+
+    evidence: dict[int, list[int]] = {}
+    for b in blocks:
+        for key, i in b.evidence:
+            evidence.setdefault(key, []).append(i)
+    t_batch, t_sigs = level("title", "t_part", "t_sigs")
+    p_batch, p_sigs = level("paragraph", "p_part", "p_sigs")
+    d_batch, d_sigs = level("document", "d_part", "d_sigs")
+    titles = [t for b in blocks for t in b.titles]
+    paragraphs = [p for b in blocks for p in b.paragraphs]
+    return Signed(titles, t_batch, t_sigs, paragraphs, p_batch, p_sigs, d_batch, d_sigs, evidence)
+
+
+# --- candidates where the bands are shuffled: one row per (item, band) ---------------------------
+
+
+LEVEL_CODES = {name: code for code, name in enumerate(LEVELS)}
+
+
+def band_rows(level: str, sigs: np.ndarray, first_item: int, threshold: float, partitions: int) -> dict[str, np.ndarray]:
+    """The LSH band keys of one level's items first_item .. first_item + len(sigs) - 1, one row
+    per item and band: the partition the row is shuffled to (a hash of level, band and values, so
+    equal keys meet), the level, the band, the item, and the band's values (columns v0, v1, ...)."""
+    n, num_perm = sigs.shape
+    bands, rows = bands_rows(threshold, num_perm)
+    band = np.tile(np.arange(bands, dtype=np.int64), n)
+    item = np.repeat(np.arange(first_item, first_item + n, dtype=np.int64), bands)
+    values = sigs[:, : bands * rows].reshape(n * bands, rows)
+    mix = np.random.RandomState(54321).randint(1, 2**62, size=rows + 2, dtype=np.uint64) | np.uint64(1)
+    code = LEVEL_CODES[level]
+    with np.errstate(over="ignore"):
+        h = (values.astype(np.uint64) * mix[:rows]).sum(axis=1, dtype=np.uint64) + band.astype(np.uint64) * mix[rows] + np.uint64(code) * mix[rows + 1]
+    out = {
+        "part": (h % np.uint64(max(1, partitions))).astype(np.int64),
+        "level": np.full(n * bands, code, dtype=np.int64),
+        "band": band,
+        "item": item,
+    }
+    for r in range(rows):
+        out[f"v{r}"] = np.ascontiguousarray(values[:, r])
+    return out
+
+
+def bucket_pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Candidate pairs among band rows: items of one level whose values in one band are all equal,
+    paired as `index.candidate_pairs` pairs them, so the union over partitions is its set of pairs.
+    Returns columns level, a, b (a < b), without repeats."""
+    value_cols = sorted((c for c in rows if c[:1] == "v" and c[1:].isdigit()), key=lambda c: int(c[1:]))
+    empty = {"level": np.zeros(0, dtype=np.int64), "a": np.zeros(0, dtype=np.int64), "b": np.zeros(0, dtype=np.int64)}
+    if len(rows["item"]) < 2:
+        return empty
+    keys = np.ascontiguousarray(np.column_stack([rows[c].astype(np.uint32) for c in ("level", "band", *value_cols)]))
+    _, group = np.unique(keys.view(np.dtype((np.void, keys.shape[1] * 4))).ravel(), return_inverse=True)
+    group = group.ravel()
+    order = np.lexsort((rows["item"], group))
+    g, items, levels = group[order], rows["item"][order], rows["level"][order]
+    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [len(g)]]))
+    pairs: set[tuple[int, int, int]] = set()
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+        code = int(levels[start])
+        pairs.update((code, a, b) for a, b in pairs_of(items[start : start + size].tolist()))
+    if not pairs:
+        return empty
+    arr = np.array(sorted(pairs), dtype=np.int64)
+    return {"level": arr[:, 0], "a": arr[:, 1], "b": arr[:, 2]}
+
+
+# --- verification ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Level:
+    """What verifying one level's pairs needs: its shingles, signatures and (titles) match keys."""
+
+    kind: str
+    batch: ShingleBatch
+    sigs: np.ndarray
+    threshold: float
+    containment: float
+    verify: bool
+    keys: list[str] | None = None
+    _words: list[set[str]] | None = field(default=None, repr=False)
+
+    def accept(self, a: int, b: int) -> bool:
+        if self.kind == "title":
+            return self._accept_title(a, b)
+        if self.kind == "document":
+            return self._accept_document(a, b)
+        return self._near(a, b)
+
+    def accepts(self, pairs: Sequence[tuple[int, int]]) -> list[bool]:
+        return [self.accept(a, b) for a, b in pairs]
+
+    def similarity(self, a: int, b: int) -> float:
+        if self.kind == "title" and self.keys is not None and self.keys[a] == self.keys[b]:
+            return 1.0
+        x, y = self.batch.set(a), self.batch.set(b)
+        j = jaccard(x, y)
+        if self.kind != "document" or min(len(x), len(y)) < MIN_CONTAINED_SHINGLES:
+            return j
+        return max(j, containment(x, y))
+
+    def _near(self, a: int, b: int) -> bool:
+        if self.verify:
+            return jaccard(self.batch.set(a), self.batch.set(b)) >= self.threshold
+        return estimate_jaccard(self.sigs[a], self.sigs[b]) >= self.threshold
+
+    def _accept_title(self, a: int, b: int) -> bool:
+        assert self.keys is not None
+        if self.keys[a] == self.keys[b]:
+            return True
+        if self._words is None:
+            self._words = [set(k.split(" ")) for k in self.keys]
+        # `5 takeaways` is not `7 takeaways`, nor the `first` hearing the `second`: headlines
+        # that differ in a number are different stories, however alike the rest.
+        if any(w.isdigit() or w in ORDINALS for w in self._words[a] ^ self._words[b]):
+            return False
+        return self._near(a, b)
+
+    def _accept_document(self, a: int, b: int) -> bool:
+        if not self.verify:
+            return estimate_jaccard(self.sigs[a], self.sigs[b]) >= self.threshold
+        # Sizes first: two sets this different in size can only pass by containment.
+        small, large = sorted((self.batch.size(a), self.batch.size(b)))
+        if large and small / large < self.threshold and small < MIN_CONTAINED_SHINGLES:
+            return False
+        x, y = self.batch.set(a), self.batch.set(b)
+        if jaccard(x, y) >= self.threshold:
+            return True
+        return min(len(x), len(y)) >= MIN_CONTAINED_SHINGLES and containment(x, y) >= self.containment
