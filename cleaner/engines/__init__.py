@@ -22,3 +22,15 @@ def check_engine(name: str, address: str | None) -> None:
         for module in ("ray", "pyarrow", "pandas"):
             if importlib.util.find_spec(module) is None:
                 raise ConfigError(RAY_MISSING + ("" if module == "ray" else f" (missing: {module})"))
+
+
+def find_duplicates_on(engine: str, address: str | None, docs, options):  # type: ignore[no-untyped-def]
+    """`find_duplicates` with the named engine (`check_engine` first)."""
+    from cleaner.dedup import find_duplicates
+
+    if engine == "local":
+        return find_duplicates(docs, options)
+    from cleaner.engines.ray import RayEngine, RaySession
+
+    with RaySession(address):
+        return find_duplicates(docs, options, RayEngine())
