@@ -116,6 +116,15 @@ def test_ray_engine_gives_the_local_clusters_on_allsides(ray_cluster):
     assert empty == _report(find_duplicates([], DupOptions()))
 
 
+@pytest.mark.parametrize("options", [DupOptions(verify=False, keep="longest"), DupOptions(levels=("title", "document"), noisy=True)])
+def test_ray_engine_gives_the_local_clusters_with_other_settings(ray_cluster, options):
+    from cleaner.engines.ray import RayEngine, RaySession
+
+    docs = list(strict(read_documents([PLANTED], ReadOptions())))
+    with RaySession():
+        assert _report(find_duplicates(docs, options, RayEngine())) == _report(find_duplicates(docs, options))
+
+
 def test_ray_clean_gives_the_local_output_and_edits(ray_cluster, tmp_path):
     src = planted_copies(tmp_path / "in.jsonl", 6)  # 348 records: more than one chunk, so Ray tasks really run
     outputs = []

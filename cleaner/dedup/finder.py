@@ -96,12 +96,12 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
     signed = engine.sign(docs, options)
     candidates = engine.candidates(signed, options)
     clusters: list[Cluster] = []
-    if signed.t_batch is not None and signed.t_sigs is not None:
+    if signed.t_batch is not None:
         clusters += _title_clusters(docs, signed, candidates["title"], options, engine, stats)
     if "paragraph" in options.levels or "document" in options.levels:
         stats["paragraphs"] = len(signed.paragraphs) if signed.p_batch is not None else sum(len(v) for v in signed.evidence.values())
         shared: list[tuple[int, int]] = []
-        if signed.p_batch is not None and signed.p_sigs is not None:
+        if signed.p_batch is not None:
             p_items = [_member(docs[i], i, k, docs[i].text[a:b]) for i, k, a, b in signed.paragraphs]
             level = Level("paragraph", signed.p_batch, signed.p_sigs, options.threshold, options.containment, options.verify)
             p_candidates = candidates["paragraph"]
@@ -112,7 +112,7 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
             shared = [(p_items[a].index, p_items[b].index) for a, b in p_candidates]
         else:
             shared = [pair for group in signed.evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))]
-        if signed.d_batch is not None and signed.d_sigs is not None:
+        if signed.d_batch is not None:
             clusters += _document_clusters(docs, signed, candidates["document"], shared, options, engine, stats)
     return _result(clusters, stats, options, started)
 
@@ -121,7 +121,7 @@ def _title_clusters(
     docs: Sequence[Document], signed: Signed, candidates: set[tuple[int, int]], options: DupOptions, engine: Engine, stats: dict[str, Any]
 ) -> list[Cluster]:
     """The same headline up to case, punctuation and a site suffix, or a near-identical one."""
-    assert signed.t_batch is not None and signed.t_sigs is not None
+    assert signed.t_batch is not None
     t_items = [_member(docs[i], i, None, docs[i].title or "") for i, _ in signed.titles]
     keys = [k for _, k in signed.titles]
     by_key: dict[str, list[int]] = {}
@@ -147,7 +147,7 @@ def _document_clusters(
 
     Articles that share a paragraph (`shared`) are candidates too: that is how a copy cut after a
     few paragraphs, or under a new headline, is found when its overall Jaccard is low."""
-    assert signed.d_batch is not None and signed.d_sigs is not None
+    assert signed.d_batch is not None
     d_items = [_member(d, i, None, d.text) for i, d in enumerate(docs)]
     candidates = set(candidates)
     candidates.update((min(a, b), max(a, b)) for a, b in shared if a != b)

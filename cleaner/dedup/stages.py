@@ -95,7 +95,9 @@ def _key64(s: str) -> int:
 
 @dataclass
 class Signed:
-    """The whole corpus, signed: per level the items' shingles and signatures, in input order."""
+    """The whole corpus, signed: per level the items' shingles and signatures, in input order.
+    A level's signatures may be None where the engine kept them off this machine: verification
+    (`Level`) needs them only for `verify=False`."""
 
     titles: list[tuple[int, str]]
     t_batch: ShingleBatch | None
@@ -127,6 +129,8 @@ def assemble(blocks: Sequence[Block], documents: int, options) -> Signed:  # typ
         for b in blocks:
             builder.add_batch(getattr(b, part))
         rows = [getattr(b, sigs) for b in blocks]
+        if any(r is None for r in rows):
+            return builder.build(), None
         return builder.build(), np.concatenate(rows) if rows else np.zeros((0, options.num_perm), dtype=np.uint32)
 
     evidence: dict[int, list[int]] = {}
@@ -205,7 +209,7 @@ class Level:
 
     kind: str
     batch: ShingleBatch
-    sigs: np.ndarray
+    sigs: np.ndarray | None  # needed only when not `verify`
     threshold: float
     containment: float
     verify: bool
@@ -234,7 +238,12 @@ class Level:
     def _near(self, a: int, b: int) -> bool:
         if self.verify:
             return jaccard(self.batch.set(a), self.batch.set(b)) >= self.threshold
-        return estimate_jaccard(self.sigs[a], self.sigs[b]) >= self.threshold
+        return self._estimate(a, b) >= self.threshold
+
+    def _estimate(self, a: int, b: int) -> float:
+        if self.sigs is None:
+            raise RuntimeError("verify=False needs the signatures on this machine")
+        return estimate_jaccard(self.sigs[a], self.sigs[b])
 
     def _accept_title(self, a: int, b: int) -> bool:
         assert self.keys is not None
@@ -250,7 +259,7 @@ class Level:
 
     def _accept_document(self, a: int, b: int) -> bool:
         if not self.verify:
-            return estimate_jaccard(self.sigs[a], self.sigs[b]) >= self.threshold
+            return self._estimate(a, b) >= self.threshold
         # Sizes first: two sets this different in size can only pass by containment.
         small, large = sorted((self.batch.size(a), self.batch.size(b)))
         if large and small / large < self.threshold and small < MIN_CONTAINED_SHINGLES:

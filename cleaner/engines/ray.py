@@ -20,6 +20,7 @@ import logging
 import os
 import pickle
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -80,8 +81,9 @@ class RaySession:
 
 
 def _sign_batch(batch: pa.Table, options: Any) -> dict[str, np.ndarray]:
-    """One Ray Data batch of articles -> one row per contiguous run of articles, holding its
-    signed `Block` (pickled: a block is several arrays of different lengths)."""
+    """One Ray Data batch of articles -> one row per contiguous run of articles: its signed
+    `Block` without the signatures, and the signatures apart (pickled: arrays of different
+    lengths), so that the driver can leave them on the cluster."""
     index = batch.column("index").to_numpy()
     titles = batch.column("title").to_pylist()
     texts = batch.column("text").to_pylist()
@@ -89,7 +91,8 @@ def _sign_batch(batch: pa.Table, options: Any) -> dict[str, np.ndarray]:
     blocks = [sign_block(int(index[a]), titles[a:b], texts[a:b], options) for a, b in zip(cuts, cuts[1:]) if b > a]
     return {
         "first": np.array([b.first for b in blocks], dtype=np.int64),
-        "block": np.array([pickle.dumps(b, protocol=5) for b in blocks], dtype=object),
+        "block": np.array([pickle.dumps(replace(b, t_sigs=None, p_sigs=None, d_sigs=None), protocol=5) for b in blocks], dtype=object),
+        "sigs": np.array([pickle.dumps((b.t_sigs, b.p_sigs, b.d_sigs), protocol=5) for b in blocks], dtype=object),
     }
 
 
@@ -97,10 +100,10 @@ def _split_bands(batch: dict[str, np.ndarray], offsets: dict[int, tuple[int, int
     """Signed blocks -> their band rows, items numbered as in the assembled corpus (`offsets`:
     a block's first title and first paragraph number), cut into `partitions` parts."""
     rows: list[dict[str, np.ndarray]] = []
-    for first, payload in zip(batch["first"], batch["block"]):
-        block: Block = pickle.loads(payload)
+    for first, payload in zip(batch["first"], batch["sigs"]):
+        t_sigs, p_sigs, d_sigs = pickle.loads(payload)
         t_first, p_first = offsets[int(first)]
-        for level, sigs, start in (("title", block.t_sigs, t_first), ("paragraph", block.p_sigs, p_first), ("document", block.d_sigs, block.first)):
+        for level, sigs, start in (("title", t_sigs, t_first), ("paragraph", p_sigs, p_first), ("document", d_sigs, int(first))):
             if sigs is not None and len(sigs):
                 rows.append(band_rows(level, sigs, start, threshold, partitions))
     if not rows:
@@ -144,7 +147,17 @@ class RayEngine:
             return assemble([], 0, options)
         ds = ray.data.from_arrow(tables).map_batches(_sign_batch, batch_size=None, batch_format="pyarrow", fn_kwargs={"options": options})
         self._signed = ds.materialize()
-        blocks = sorted((pickle.loads(p) for batch in self._signed.iter_batches(batch_format="numpy", batch_size=None) for p in batch["block"]), key=lambda b: b.first)
+        # The signatures (over half of what signing returns) stay on the cluster for the LSH
+        # stage; the driver fetches them only for `--no-verify`, which compares them.
+        columns = ["block"] if options.verify else ["block", "sigs"]
+        blocks: list[Block] = []
+        for batch in self._signed.select_columns(columns).iter_batches(batch_format="numpy", batch_size=None):
+            for k, payload in enumerate(batch["block"]):
+                block = pickle.loads(payload)
+                if not options.verify:
+                    block.t_sigs, block.p_sigs, block.d_sigs = pickle.loads(batch["sigs"][k])
+                blocks.append(block)
+        blocks.sort(key=lambda b: b.first)
         self._offsets, t, p = {}, 0, 0
         for b in blocks:
             self._offsets[b.first] = (t, p)
@@ -155,13 +168,13 @@ class RayEngine:
         """A hash-partitioned shuffle in Ray tasks: each signed block's band rows are cut into
         `partitions` parts by a hash of the band key, and part p of every block goes to the p-th
         `bucket_pairs`. (Ray Data's `groupby(...).map_groups` does the same in 3x the time.)"""
-        out = {name: set() for name, sigs in (("title", signed.t_sigs), ("paragraph", signed.p_sigs), ("document", signed.d_sigs)) if sigs is not None}
+        out = {name: set() for name, batch in (("title", signed.t_batch), ("paragraph", signed.p_batch), ("document", signed.d_batch)) if batch is not None}
         if self._signed is None or not out:
             return out
         partitions = 2 * RaySession.cpus()
         split = ray.remote(_split_bands).options(num_returns=partitions)
         reduce = ray.remote(_reduce_bands)
-        parts = [split.remote(ref, self._offsets, options.lsh_threshold, partitions) for ref in self._signed.to_numpy_refs()]
+        parts = [split.remote(ref, self._offsets, options.lsh_threshold, partitions) for ref in self._signed.select_columns(["first", "sigs"]).to_numpy_refs()]
         if partitions == 1:
             parts = [[p] for p in parts]
         names = {code: name for name, code in LEVEL_CODES.items()}
