@@ -76,6 +76,13 @@ def test_levels_never_pair_with_each_other():
     assert sorted(zip(pairs["level"].tolist(), pairs["a"].tolist(), pairs["b"].tolist())) == [(0, 0, 1), (2, 0, 1)]
 
 
+def test_a_hash_collision_never_makes_a_pair():
+    rows = band_rows("paragraph", np.array([[1] * 16, [2] * 16, [1] * 16], dtype=np.uint32), 0, 0.5, 1)
+    rows["key"][:] = 7  # every row's hash collides
+    pairs = bucket_pairs(rows)
+    assert sorted(zip(pairs["a"].tolist(), pairs["b"].tolist())) == [(0, 2)]
+
+
 def test_engine_ray_without_ray_is_one_line_exit_2():
     code = "import sys; sys.modules['ray'] = None; from cleaner.cli import main; main()"
     for args in (["dups", str(PLANTED)], ["clean", str(PLANTED), "--check"]):

@@ -153,22 +153,26 @@ LEVEL_CODES = {name: code for code, name in enumerate(LEVELS)}
 
 def band_rows(level: str, sigs: np.ndarray, first_item: int, threshold: float, partitions: int) -> dict[str, np.ndarray]:
     """The LSH band keys of one level's items first_item .. first_item + len(sigs) - 1, one row
-    per item and band: the partition the row is shuffled to (a hash of level, band and values, so
-    equal keys meet), the level, the band, the item, and the band's values (columns v0, v1, ...)."""
+    per item and band: a 64-bit hash of level, band and values (`key`), the partition it is
+    shuffled to (so equal keys meet), the level, the band, the item, and the band's values
+    (columns v0, v1, ...: the hash only sorts, the values decide)."""
     n, num_perm = sigs.shape
     bands, rows = bands_rows(threshold, num_perm)
-    band = np.tile(np.arange(bands, dtype=np.int64), n)
-    item = np.repeat(np.arange(first_item, first_item + n, dtype=np.int64), bands)
+    band = np.tile(np.arange(bands, dtype=np.int16), n)
     values = sigs[:, : bands * rows].reshape(n * bands, rows)
     mix = np.random.RandomState(54321).randint(1, 2**62, size=rows + 2, dtype=np.uint64) | np.uint64(1)
     code = LEVEL_CODES[level]
     with np.errstate(over="ignore"):
-        h = (values.astype(np.uint64) * mix[:rows]).sum(axis=1, dtype=np.uint64) + band.astype(np.uint64) * mix[rows] + np.uint64(code) * mix[rows + 1]
+        # Column by column: numpy's sum over a short inner axis is several times slower.
+        key = band.astype(np.uint64) * mix[rows] + np.uint64(code) * mix[rows + 1]
+        for r in range(rows):
+            key += values[:, r].astype(np.uint64) * mix[r]
     out = {
-        "part": (h % np.uint64(max(1, partitions))).astype(np.int64),
-        "level": np.full(n * bands, code, dtype=np.int64),
+        "key": key,
+        "part": (key % np.uint64(max(1, partitions))).astype(np.int64),
+        "level": np.full(n * bands, code, dtype=np.int8),
         "band": band,
-        "item": item,
+        "item": np.repeat(np.arange(first_item, first_item + n, dtype=np.int64), bands),
     }
     for r in range(rows):
         out[f"v{r}"] = np.ascontiguousarray(values[:, r])
@@ -179,21 +183,26 @@ def bucket_pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Candidate pairs among band rows: items of one level whose values in one band are all equal,
     paired as `index.candidate_pairs` pairs them, so the union over partitions is its set of pairs.
     Returns columns level, a, b (a < b), without repeats."""
-    value_cols = sorted((c for c in rows if c[:1] == "v" and c[1:].isdigit()), key=lambda c: int(c[1:]))
     empty = {"level": np.zeros(0, dtype=np.int64), "a": np.zeros(0, dtype=np.int64), "b": np.zeros(0, dtype=np.int64)}
     if len(rows["item"]) < 2:
         return empty
-    keys = np.ascontiguousarray(np.column_stack([rows[c].astype(np.uint32) for c in ("level", "band", *value_cols)]))
-    _, group = np.unique(keys.view(np.dtype((np.void, keys.shape[1] * 4))).ravel(), return_inverse=True)
-    group = group.ravel()
-    order = np.lexsort((rows["item"], group))
-    g, items, levels = group[order], rows["item"][order], rows["level"][order]
-    starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
-    sizes = np.diff(np.concatenate([starts, [len(g)]]))
+    value_cols = sorted((c for c in rows if c[:1] == "v" and c[1:].isdigit()), key=lambda c: int(c[1:]))
+    order = np.argsort(rows["key"], kind="stable")
+    keys = rows["key"][order]
+    same = keys[1:] == keys[:-1]
+    starts = np.flatnonzero(np.concatenate([[True], ~same]))
+    sizes = np.diff(np.concatenate([starts, [len(keys)]]))
     pairs: set[tuple[int, int, int]] = set()
+    exact = np.column_stack([rows[c].astype(np.uint32) for c in ("level", "band", *value_cols)])
     for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
-        code = int(levels[start])
-        pairs.update((code, a, b) for a, b in pairs_of(items[start : start + size].tolist()))
+        run = order[start : start + size]
+        # Equal hashes, then equal values: a 64-bit collision never makes a pair.
+        groups: dict[bytes, tuple[int, list[int]]] = {}
+        for i in run.tolist():
+            groups.setdefault(exact[i].tobytes(), (int(rows["level"][i]), []))[1].append(int(rows["item"][i]))
+        for code, members in groups.values():
+            if len(members) > 1:
+                pairs.update((code, a, b) for a, b in pairs_of(sorted(members)))
     if not pairs:
         return empty
     arr = np.array(sorted(pairs), dtype=np.int64)

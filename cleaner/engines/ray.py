@@ -3,10 +3,11 @@ as Ray tasks. The functions are those of the local engine (`cleaner.dedup.stages
 `pipeline._clean_chunk`); only where they run differs, so the results are the same.
 
 The finder's job:
-1. Ray Data `map_batches(sign_block)`: a block of 2,000 articles -> shingles and signatures
-   (texts go to the workers; shingle hashes and signatures come back).
-2. `map_batches(band_rows)` on the signed blocks, still on the workers: one row per item and LSH
-   band, shuffled by `groupby(partition)` so that equal band keys meet in one `bucket_pairs` call.
+1. Ray Data `map_batches(sign_block)`, a block of 1,000 articles a batch: texts go to the workers;
+   shingle hashes come back to the driver, signatures stay in the object store.
+2. a hash-partitioned shuffle in Ray tasks: each signed block's LSH band rows (`band_rows`) cut
+   into 2 x CPUs parts by a hash of the band key, part p of every block to the p-th
+   `bucket_pairs`, so equal band keys meet; candidate pairs come back to the driver.
 3. verification of the candidate pairs in Ray tasks, each given the level's shingles through the
    object store.
 4. clusters (union-find, representatives) on the driver.
@@ -109,7 +110,10 @@ def _split_bands(batch: dict[str, np.ndarray], offsets: dict[int, tuple[int, int
     if not rows:
         return tuple({} for _ in range(partitions)) if partitions > 1 else {}  # type: ignore[return-value]
     table = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
-    cut = tuple({k: v[table["part"] == p] for k, v in table.items()} for p in range(partitions))
+    part = table.pop("part")
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(partitions + 1))
+    cut = tuple({k: v[order[bounds[p] : bounds[p + 1]]] for k, v in table.items()} for p in range(partitions))
     return cut if partitions > 1 else cut[0]  # type: ignore[return-value]
 
 
