@@ -62,3 +62,13 @@ def allsides_documents(limit: int) -> list:  # type: ignore[type-arg]
             r = json.loads(line)
             docs.append(Document(r["id"], r["title"], r["text"], Origin(str(ALLSIDES), i + 1)))
     return docs
+
+
+def write_allsides_head(path: Path, limit: int) -> Path:
+    """The first `limit` AllSides records, as they are, in a JSONL file (input for `run_clean`)."""
+    with gzip.open(ALLSIDES, "rt", encoding="utf-8") as fh, path.open("w", encoding="utf-8") as out:
+        for i, line in enumerate(fh):
+            if i >= limit:
+                break
+            out.write(line)
+    return path

@@ -10,11 +10,10 @@ each configuration checked to give the same clusters / edits as with one process
 from __future__ import annotations
 
 import argparse
-import gzip
 import sys
 from pathlib import Path
 
-from _common import ALLSIDES, ROOT, allsides_documents, code_version, cpu_model, median_time, usable_cores
+from _common import ROOT, allsides_documents, code_version, cpu_model, median_time, usable_cores, write_allsides_head
 
 sys.path.insert(0, str(ROOT))
 
@@ -37,12 +36,7 @@ def main() -> int:
         tn, rn = median_time(lambda: find_duplicates(docs, DupOptions(levels=levels, jobs=args.jobs)))
         same = [c.to_dict() for c in r1.clusters] == [c.to_dict() for c in rn.clusters]
         print(f"  {','.join(levels):28s} jobs=1 {t1:6.2f} s   jobs={args.jobs} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters: {same}")
-    tmp = Path("/tmp/cleaner-bench-jobs.jsonl")
-    with gzip.open(ALLSIDES, "rt", encoding="utf-8") as fh, tmp.open("w", encoding="utf-8") as out:
-        for i, line in enumerate(fh):
-            if i >= args.clean_limit:
-                break
-            out.write(line)
+    tmp = write_allsides_head(Path("/tmp/cleaner-bench-jobs.jsonl"), args.clean_limit)
     print(f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} articles, median of 3")
 
     def clean(jobs: int):

@@ -13,13 +13,12 @@ without --address pays it once per command.
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import sys
 import time
 from pathlib import Path
 
-from _common import ALLSIDES, ROOT, allsides_documents, code_version, cpu_model, median_time, usable_cores
+from _common import ROOT, allsides_documents, code_version, cpu_model, median_time, usable_cores, write_allsides_head
 
 sys.path.insert(0, str(ROOT))
 
@@ -60,12 +59,7 @@ def main() -> int:
             print(f"  local jobs=1 {t1:6.2f} s   local jobs={n} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters and stats: {r1 == rn}")
             print(f"  ray ({n} CPUs) {tr:6.2f} s   = {tr / tn:.2f}x the time of local jobs={n}   identical clusters and stats: {rr == rn}")
             print(f"  ray start-up (ray.init, {n} CPUs): {startup:.2f} s, paid once per command without --address")
-            tmp = Path("/tmp/cleaner-bench-ray.jsonl")
-            with gzip.open(ALLSIDES, "rt", encoding="utf-8") as fh, tmp.open("w", encoding="utf-8") as out:
-                for i, line in enumerate(fh):
-                    if i >= args.clean_limit:
-                        break
-                    out.write(line)
+            tmp = write_allsides_head(Path("/tmp/cleaner-bench-ray.jsonl"), args.clean_limit)
 
             def clean(engine: str):  # type: ignore[no-untyped-def]
                 edits: list = []  # type: ignore[type-arg]
