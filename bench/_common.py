@@ -49,19 +49,6 @@ def median_time(fn, repeat: int = 3):  # type: ignore[no-untyped-def]
     return statistics.median(times), result
 
 
-def interleaved_medians(fns: dict, repeat: int = 3) -> tuple[dict, dict]:  # type: ignore[type-arg]
-    """Median wall time of each function, run in turns (a, b, c, a, b, c, ...) so that load from
-    elsewhere on a shared machine falls on all of them alike; and each one's last result."""
-    times: dict = {name: [] for name in fns}  # type: ignore[type-arg]
-    results: dict = {}  # type: ignore[type-arg]
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t = time.perf_counter()
-            results[name] = fn()
-            times[name].append(time.perf_counter() - t)
-    return {name: statistics.median(v) for name, v in times.items()}, results
-
-
 def allsides_documents(limit: int) -> list:  # type: ignore[type-arg]
     """The first `limit` AllSides articles as documents (record numbers 1-based, as read)."""
     sys.path.insert(0, str(ROOT))
