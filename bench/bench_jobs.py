@@ -10,32 +10,16 @@ each configuration checked to give the same clusters / edits as with one process
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
-from _common import ROOT, code_version, cpu_model, usable_cores
+from _common import ROOT, allsides_documents, code_version, cpu_model, median_time, usable_cores, write_allsides_head
 
 sys.path.insert(0, str(ROOT))
 
 from cleaner.dedup import DupOptions, find_duplicates  # noqa: E402
-from cleaner.model import Document, Origin  # noqa: E402
 from cleaner.normalize import select_rules  # noqa: E402
 from cleaner.pipeline import CleanJob, run_clean  # noqa: E402
-
-ALLSIDES = ROOT.parent / "shared" / "corpora" / "allsides_news_37k.jsonl.gz"
-
-
-def median_time(fn, repeat: int = 3):
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), result
 
 
 def main() -> int:
@@ -45,25 +29,14 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args()
     print(f"machine: {cpu_model()}, {usable_cores()} usable cores; {code_version()}")
-    docs = []
-    with gzip.open(ALLSIDES, "rt", encoding="utf-8") as fh:
-        for i, line in enumerate(fh):
-            if i >= args.limit:
-                break
-            r = json.loads(line)
-            docs.append(Document(r["id"], r["title"], r["text"], Origin(str(ALLSIDES), i + 1)))
+    docs = allsides_documents(args.limit)
     print(f"duplicate finder, {len(docs):,} AllSides articles, median of 3")
     for levels in (("document",), ("title", "paragraph", "document")):
         t1, r1 = median_time(lambda: find_duplicates(docs, DupOptions(levels=levels, jobs=1)))
         tn, rn = median_time(lambda: find_duplicates(docs, DupOptions(levels=levels, jobs=args.jobs)))
         same = [c.to_dict() for c in r1.clusters] == [c.to_dict() for c in rn.clusters]
         print(f"  {','.join(levels):28s} jobs=1 {t1:6.2f} s   jobs={args.jobs} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters: {same}")
-    tmp = Path("/tmp/cleaner-bench-jobs.jsonl")
-    with gzip.open(ALLSIDES, "rt", encoding="utf-8") as fh, tmp.open("w", encoding="utf-8") as out:
-        for i, line in enumerate(fh):
-            if i >= args.clean_limit:
-                break
-            out.write(line)
+    tmp = write_allsides_head(Path("/tmp/cleaner-bench-jobs.jsonl"), args.clean_limit)
     print(f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} articles, median of 3")
 
     def clean(jobs: int):

@@ -22,6 +22,7 @@ from rich.text import Text
 
 from cleaner import __version__
 from cleaner.config import FileConfig, load_config
+from cleaner.engines import check_engine
 from cleaner.errors import CleanerError
 from cleaner.io.readers import ReadOptions
 from cleaner.model import CleanResult, Rejected
@@ -63,6 +64,8 @@ ParagraphSep = Annotated[Optional[str], typer.Option("--paragraph-sep", help="Ma
 SkipInvalid = Annotated[Optional[bool], typer.Option("--skip-invalid/--no-skip-invalid", help="Go on past bad records, writing each to the rejects file.")]
 Rejects = Annotated[Path, typer.Option("--rejects", help="Where --skip-invalid writes rejected records (JSONL).")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Config file (default: nearest cleaner.toml or pyproject.toml with [tool.cleaner]).")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="'local' (this machine, --jobs processes) or 'ray' (a Ray cluster; extra cleaner[ray]).")]
+AddressOpt = Annotated[Optional[str], typer.Option("--address", help="With --engine ray: 'auto' or ray://HOST:PORT. [default: start Ray on this machine]")]
 
 
 def _read_options(cfg: FileConfig, text_field: str | None, title_field: str | None, id_field: str | None, paragraph_sep: str | None) -> ReadOptions:
@@ -99,6 +102,8 @@ def clean(
     skip_invalid: SkipInvalid = None,
     rejects: Rejects = Path("cleaner-rejects.jsonl"),
     config: ConfigOpt = None,
+    engine: EngineOpt = "local",
+    address: AddressOpt = None,
 ) -> None:
     """Fix scraping artifacts in article files, keeping their format, order and other fields."""
     with _errors():
@@ -113,6 +118,7 @@ def clean(
             raise typer.BadParameter("--check writes nothing; drop -o/--in-place or --check")
         if output is None and not in_place and not looking:
             raise typer.BadParameter("say where to write: -o OUT or --in-place (or --check, --diff, --edits, --format json to only look)")
+        check_engine(engine, address)
         cfg = load_config(config)
         rules = select_rules(_split_names(select) or cfg.values.get("select"), _split_names(ignore) or cfg.values.get("ignore"))
         job = CleanJob(
@@ -123,6 +129,8 @@ def clean(
             in_place=in_place,
             skip_invalid=cfg.get("skip-invalid", skip_invalid, False),
             jobs=max(1, jobs if jobs is not None else (os.cpu_count() or 1)),
+            engine=engine,
+            address=address,
         )
         rejected: list[Rejected] = []
         documents: list[dict[str, object]] = []
@@ -180,9 +188,11 @@ def dups(
     skip_invalid: SkipInvalid = None,
     rejects: Rejects = Path("cleaner-rejects.jsonl"),
     config: ConfigOpt = None,
+    engine: EngineOpt = "local",
+    address: AddressOpt = None,
 ) -> None:
     """Find repeated titles, near-duplicate paragraphs and near-duplicate articles."""
-    from cleaner.dedup import find_duplicates
+    from cleaner.engines import find_duplicates_on
     from cleaner.pipeline import load_corpus, write_without_duplicates
     from cleaner.report import print_table, to_json, to_jsonl
 
@@ -191,6 +201,7 @@ def dups(
             raise typer.BadParameter(f"unknown format '{fmt}'; use table, json or jsonl", param_hint="--format")
         if drop != (output is not None):
             raise typer.BadParameter("--drop and -o/--output go together")
+        check_engine(engine, address)
         cfg = load_config(config)
         options = _dup_options(
             cfg,
@@ -209,7 +220,7 @@ def dups(
         read_options = _read_options(cfg, text_field, title_field, id_field, paragraph_sep)
         rejected: list[Rejected] = []
         corpus = load_corpus(paths, read_options, cfg.get("skip-invalid", skip_invalid, False), rejected.append)
-        result = find_duplicates(corpus.documents, options)
+        result = find_duplicates_on(engine, address, corpus.documents, options)
         stats = {**result.stats, "read": corpus.read, "rejected": corpus.rejected}
         removals = None
         if drop and output is not None:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions, iter_input_files, read_file
@@ -62,6 +63,8 @@ class CleanJob:
     in_place: bool = False
     skip_invalid: bool = False
     jobs: int = 1  # worker processes for the normalizer (the CLI defaults to every core)
+    engine: str = "local"  # or "ray": the chunks run as Ray tasks (on `address`, or a local Ray)
+    address: str | None = None
 
 
 def run_clean(
@@ -131,14 +134,16 @@ def _clean_chunk(docs: list[Document], rule_names: list[str]) -> list[CleanResul
 
 
 class _Cleaner:
-    """Cleans a stream of documents, in order, in this process or in `job.jobs` worker processes.
+    """Cleans a stream of documents, in order, in this process, in `job.jobs` worker processes or
+    as Ray tasks (`job.engine`).
     The pool starts only once there is more than one chunk of work, so small inputs pay nothing;
     results come back in input order, so the output is the same for any number of jobs."""
 
     def __init__(self, job: CleanJob) -> None:
         self.job = job
         self.names = [r.name for r in job.rules]
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: Any = None  # a ProcessPoolExecutor, or an engines.ray.RayPool
+        self.workers = job.jobs
 
     def __enter__(self) -> _Cleaner:
         return self
@@ -148,7 +153,7 @@ class _Cleaner:
             self.pool.shutdown(cancel_futures=True)
 
     def clean(self, docs: Iterator[Document]) -> Iterator[CleanResult]:
-        if self.job.jobs <= 1:
+        if self.job.jobs <= 1 and self.job.engine == "local":
             yield from _clean_chunk_lazy(docs, self.job.rules)
             return
         pending: deque[Future[list[CleanResult]]] = deque()
@@ -168,10 +173,16 @@ class _Cleaner:
 
     def _submit(self, chunk: list[Document], pending: deque[Future[list[CleanResult]]]) -> Iterator[CleanResult]:
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=self.job.jobs, initializer=worker_init)
+            if self.job.engine == "ray":
+                from cleaner.engines.ray import RayPool, RaySession
+
+                self.pool = RayPool(RaySession(self.job.address))
+                self.workers = self.pool.workers
+            else:
+                self.pool = ProcessPoolExecutor(max_workers=self.job.jobs, initializer=worker_init)
         pending.append(self.pool.submit(_clean_chunk, chunk, self.names))
         # Keep at most two chunks per worker in flight: memory stays bounded while streaming.
-        while len(pending) > 2 * self.job.jobs:
+        while len(pending) > 2 * self.workers:
             yield from pending.popleft().result()
 
 

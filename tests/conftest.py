@@ -29,3 +29,14 @@ def shared_corpus(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (../shared is optional)")
     return path
+
+
+def planted_copies(path: Path, copies: int) -> Path:
+    """`copies` copies of the planted fixture (58 records each, ids made unique) in one JSONL
+    file: input large enough that worker processes or Ray tasks really run."""
+    rows = [json.loads(line) for line in (FIXTURES / "dups" / "planted.jsonl").read_text().splitlines()]
+    with path.open("w") as fh:
+        for i in range(copies):
+            for r in rows:
+                fh.write(json.dumps({**r, "id": f"{r['id']}-{i}"}) + "\n")
+    return path

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cleaner import __version__
 from cleaner.cli import app
-from tests.conftest import FIXTURES, SEEDS
+from tests.conftest import FIXTURES, SEEDS, planted_copies
 
 SEED = next(SEEDS.glob("*.txt"))
 
@@ -209,12 +209,7 @@ def test_diff_and_json_together_are_refused():
 
 
 def test_jobs_give_byte_identical_output(tmp_path):
-    rows = [json.loads(line) for line in (FIXTURES / "dups" / "planted.jsonl").read_text().splitlines()]
-    src = tmp_path / "many.jsonl"
-    with src.open("w") as fh:
-        for i in range(12):  # 696 records: several chunks of work, so the pool really runs
-            for r in rows:
-                fh.write(json.dumps({**r, "id": f"{r['id']}-{i}"}) + "\n")
+    src = planted_copies(tmp_path / "many.jsonl", 12)  # 696 records: several chunks of work, so the pool really runs
     outs = []
     for jobs in ("1", "2"):
         out = tmp_path / f"out-{jobs}.jsonl"

@@ -19,7 +19,7 @@ from cleaner.dedup.index import bands_rows, candidate_pairs
 from cleaner.dedup.minhash import permutations, signatures, to_lean
 from cleaner.dedup.shingle import match_form, shingle_batch, shingle_hash, shingle_tokens, shingles_for, tokens
 from cleaner.io import ReadOptions, read_documents, strict
-from tests.conftest import FIXTURES, shared_corpus
+from tests.conftest import FIXTURES, planted_copies, shared_corpus
 
 PLANTED = FIXTURES / "dups" / "planted.jsonl"
 
@@ -306,12 +306,7 @@ def test_long_runs_of_doubled_words_converge(tmp_path):
 
 
 def test_jobs_give_identical_clusters(tmp_path):
-    rows = [json.loads(line) for line in PLANTED.read_text().splitlines()]
-    src = tmp_path / "many.jsonl"
-    with src.open("w") as fh:
-        for i in range(40):  # 2,320 articles: more than one batch, so the pool really runs
-            for r in rows:
-                fh.write(json.dumps({**r, "id": f"{r['id']}-{i}"}) + "\n")
+    src = planted_copies(tmp_path / "many.jsonl", 40)  # 2,320 articles: more than one batch, so the pool really runs
     reports = []
     for jobs in ("1", "2"):
         r = run(src, "--format", "json", "--jobs", jobs)

@@ -13,29 +13,17 @@ from __future__ import annotations
 import functools
 import gc
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import Any, Protocol
 
 from cleaner.dedup.cluster import build_clusters
-from cleaner.dedup.index import candidate_pairs, pairs_of, containment, jaccard
-from cleaner.dedup.minhash import Permutations, estimate_jaccard, permutations, signatures
-from cleaner.dedup.shingle import ShingleBatch, ShingleBatchBuilder, hash_texts, match_form, paragraph_keys, shingle_batch, shingle_runs, tokens
+from cleaner.dedup.index import pairs_of
+from cleaner.dedup.stages import LEVELS, Level, Signed
 from cleaner.errors import ConfigError
 from cleaner.model import Cluster, Document, Member
-from cleaner.text import split_paragraphs, strip_site_suffix
-from cleaner.workers import worker_init
 
-LEVELS = ("title", "paragraph", "document")
-ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth ninth tenth last final next".split())
 KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
-# A copy must be this long (in shingles, about as many words) for containment to count: shorter
-# texts (a footer, a one-line body) are contained in too much to say they were copied.
-MIN_CONTAINED_SHINGLES = 50
-TOKEN_BATCH = 2000  # articles tokenized before their tokens are hashed and dropped
 
 
 @dataclass(frozen=True)
@@ -83,6 +71,17 @@ class DupResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+class Engine(Protocol):
+    """Where the stages run (`cleaner.engines`): each method runs the same pure functions of
+    `cleaner.dedup.stages`, so every engine gives the same clusters."""
+
+    def sign(self, docs: Sequence[Document], options: DupOptions) -> Signed: ...
+
+    def candidates(self, signed: Signed, options: DupOptions) -> dict[str, set[tuple[int, int]]]: ...
+
+    def verify(self, level: Level, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]: ...
+
+
 def _member(doc: Document, index: int, paragraph: int | None, text: str) -> Member:
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
 
@@ -106,222 +105,77 @@ def _gc_paused(fn: Callable[..., DupResult]) -> Callable[..., DupResult]:
 
 
 @_gc_paused
-def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()) -> DupResult:
+def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions(), engine: Engine | None = None) -> DupResult:
+    """Clusters of duplicate titles, paragraphs and articles. `engine` decides where the work
+    runs (default: this machine, in `options.jobs` processes); the clusters do not depend on it."""
+    if engine is None:
+        from cleaner.engines.local import LocalEngine
+
+        engine = LocalEngine(options.jobs)
     started = time.perf_counter()
-    perms = permutations(options.num_perm, options.seed)
     stats: dict[str, Any] = {"documents": len(docs)}
+    signed = engine.sign(docs, options)
+    candidates = engine.candidates(signed, options)
     clusters: list[Cluster] = []
-    if "title" in options.levels:
-        clusters += _title_clusters(docs, options, perms, stats)
+    if signed.t_batch is not None:
+        clusters += _title_clusters(docs, signed, candidates["title"], options, engine, stats)
     if "paragraph" in options.levels or "document" in options.levels:
-        p_items, p_batch, d_batch, evidence = _shingle_corpus(docs, options)
-        stats["paragraphs"] = len(p_items) if p_batch is not None else sum(len(v) for v in evidence.values())
+        stats["paragraphs"] = len(signed.paragraphs) if signed.p_batch is not None else sum(len(v) for v in signed.evidence.values())
         shared: list[tuple[int, int]] = []
-        if p_batch is not None:
-            found, p_candidates = _paragraph_clusters(p_items, p_batch, options, perms, stats)
-            clusters += found
+        if signed.p_batch is not None:
+            p_items = [_member(docs[i], i, k, docs[i].text[a:b]) for i, k, a, b in signed.paragraphs]
+            level = Level("paragraph", signed.p_batch, signed.p_sigs, options.threshold, options.containment, options.verify)
+            p_candidates = candidates["paragraph"]
+            pairs = engine.verify(level, sorted(p_candidates))
+            stats.update(paragraph_candidates=len(p_candidates), paragraph_pairs=len(pairs))
+            clusters += build_clusters("paragraph", p_items, pairs, level.similarity, level.accept, options.keep)
+            # Articles sharing a paragraph's LSH bucket are the document level's evidence.
             shared = [(p_items[a].index, p_items[b].index) for a, b in p_candidates]
         else:
-            shared = [pair for group in evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))]
-        if d_batch is not None:
-            clusters += _document_clusters(docs, d_batch, shared, options, perms, stats)
+            shared = [pair for group in signed.evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))]
+        if signed.d_batch is not None:
+            clusters += _document_clusters(docs, signed, candidates["document"], shared, options, engine, stats)
     return _result(clusters, stats, options, started)
 
 
-def _accept_by(batch: ShingleBatch, sigs: np.ndarray, threshold: float, verify: bool) -> Callable[[int, int], bool]:
-    if verify:
-        return lambda a, b: jaccard(batch.set(a), batch.set(b)) >= threshold
-    return lambda a, b: estimate_jaccard(sigs[a], sigs[b]) >= threshold
-
-
-def _title_clusters(docs: Sequence[Document], options: DupOptions, perms: Permutations, stats: dict[str, Any]) -> list[Cluster]:
+def _title_clusters(
+    docs: Sequence[Document], signed: Signed, candidates: set[tuple[int, int]], options: DupOptions, engine: Engine, stats: dict[str, Any]
+) -> list[Cluster]:
     """The same headline up to case, punctuation and a site suffix, or a near-identical one."""
-    t_items = [_member(d, i, None, d.title) for i, d in enumerate(docs) if d.title and tokens(d.title)]
-    keys = [match_form(strip_site_suffix(m.text)) for m in t_items]
-    t_batch = shingle_batch([k.split(" ") for k in keys], options.title_ngram)
-    t_sigs = signatures(t_batch, perms)
+    assert signed.t_batch is not None
+    t_items = [_member(docs[i], i, None, docs[i].title or "") for i, _ in signed.titles]
+    keys = [k for _, k in signed.titles]
     by_key: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
         by_key.setdefault(k, []).append(i)
     exact = {(g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1)}
-    candidates = candidate_pairs(t_sigs, options.lsh_threshold)
-    near = _accept_by(t_batch, t_sigs, options.threshold, options.verify)
-    words_of = [set(k.split(" ")) for k in keys]
-
-    def accept(a: int, b: int) -> bool:
-        if keys[a] == keys[b]:
-            return True
-        # `5 takeaways` is not `7 takeaways`, nor the `first` hearing the `second`: headlines
-        # that differ in a number are different stories, however alike the rest.
-        if any(w.isdigit() or w in ORDINALS for w in words_of[a] ^ words_of[b]):
-            return False
-        return near(a, b)
-
-    def similarity(a: int, b: int) -> float:
-        return 1.0 if keys[a] == keys[b] else jaccard(t_batch.set(a), t_batch.set(b))
-
-    pairs = sorted(exact) + [p for p in sorted(candidates - exact) if accept(*p)]
+    level = Level("title", signed.t_batch, signed.t_sigs, options.threshold, options.containment, options.verify, keys)
+    pairs = sorted(exact) + engine.verify(level, sorted(candidates - exact))
     stats.update(titles=len(t_items), title_candidates=len(candidates | exact), title_pairs=len(pairs))
-    return build_clusters("title", t_items, pairs, similarity, accept, options.keep)
-
-
-def _shingle_corpus(docs: Sequence[Document], options: DupOptions) -> tuple[list[Member], ShingleBatch | None, ShingleBatch | None, dict[int, list[int]]]:
-    """Tokens -> shingles, a few thousand articles at a time, in `options.jobs` processes: the
-    paragraph items and their shingles (paragraph level), the articles' shingles (document
-    level), and identical-paragraph evidence (document level without the paragraph level)."""
-    p_builder, d_builder = ShingleBatchBuilder(0), ShingleBatchBuilder(0)
-    p_items: list[Member] = []
-    evidence: dict[int, list[int]] = {}
-    for chunk in _shingled_chunks([d.text for d in docs], options):
-        for i, k, a, b in chunk.paragraphs:
-            p_items.append(_member(docs[i], i, k, docs[i].text[a:b]))
-        if chunk.p_part is not None:
-            p_builder.add_batch(chunk.p_part)
-        if chunk.d_part is not None:
-            d_builder.add_batch(chunk.d_part)
-        for key, i in chunk.evidence:
-            evidence.setdefault(key, []).append(i)
-    p_batch = p_builder.build() if "paragraph" in options.levels else None
-    d_batch = d_builder.build() if "document" in options.levels else None
-    return p_items, p_batch, d_batch, evidence
-
-
-def _paragraph_clusters(
-    p_items: list[Member], p_batch: ShingleBatch, options: DupOptions, perms: Permutations, stats: dict[str, Any]
-) -> tuple[list[Cluster], set[tuple[int, int]]]:
-    """Paragraphs repeated within and across articles; also returns the LSH candidates, which
-    are the document level's evidence."""
-    p_sigs = signatures(p_batch, perms)
-    p_candidates = candidate_pairs(p_sigs, options.lsh_threshold)
-    accept = _accept_by(p_batch, p_sigs, options.threshold, options.verify)
-    pairs = [p for p in sorted(p_candidates) if accept(*p)]
-    stats.update(paragraph_candidates=len(p_candidates), paragraph_pairs=len(pairs))
-    found = build_clusters("paragraph", p_items, pairs, lambda a, b: jaccard(p_batch.set(a), p_batch.set(b)), accept, options.keep)
-    return found, p_candidates
+    return build_clusters("title", t_items, pairs, level.similarity, level.accept, options.keep)
 
 
 def _document_clusters(
-    docs: Sequence[Document], d_batch: ShingleBatch, shared: list[tuple[int, int]], options: DupOptions, perms: Permutations, stats: dict[str, Any]
+    docs: Sequence[Document],
+    signed: Signed,
+    candidates: set[tuple[int, int]],
+    shared: list[tuple[int, int]],
+    options: DupOptions,
+    engine: Engine,
+    stats: dict[str, Any],
 ) -> list[Cluster]:
     """Near-duplicate articles: Jaccard at the threshold, or one mostly contained in the other.
 
     Articles that share a paragraph (`shared`) are candidates too: that is how a copy cut after a
     few paragraphs, or under a new headline, is found when its overall Jaccard is low."""
+    assert signed.d_batch is not None
     d_items = [_member(d, i, None, d.text) for i, d in enumerate(docs)]
-    d_sigs = signatures(d_batch, perms)
-    candidates = candidate_pairs(d_sigs, options.lsh_threshold)
+    candidates = set(candidates)
     candidates.update((min(a, b), max(a, b)) for a, b in shared if a != b)
-
-    def similarity(a: int, b: int) -> float:
-        x, y = d_batch.set(a), d_batch.set(b)
-        j = jaccard(x, y)
-        return j if min(len(x), len(y)) < MIN_CONTAINED_SHINGLES else max(j, containment(x, y))
-
-    def accept(a: int, b: int) -> bool:
-        if not options.verify:
-            return estimate_jaccard(d_sigs[a], d_sigs[b]) >= options.threshold
-        # Sizes first: two sets this different in size can only pass by containment.
-        small, large = sorted((d_batch.size(a), d_batch.size(b)))
-        if large and small / large < options.threshold and small < MIN_CONTAINED_SHINGLES:
-            return False
-        x, y = d_batch.set(a), d_batch.set(b)
-        if jaccard(x, y) >= options.threshold:
-            return True
-        return min(len(x), len(y)) >= MIN_CONTAINED_SHINGLES and containment(x, y) >= options.containment
-
-    pairs = [p for p in sorted(candidates) if accept(*p)]
+    level = Level("document", signed.d_batch, signed.d_sigs, options.threshold, options.containment, options.verify)
+    pairs = engine.verify(level, sorted(candidates))
     stats.update(document_candidates=len(candidates), document_pairs=len(pairs))
-    return build_clusters("document", d_items, pairs, similarity, accept, options.keep)
-
-
-@dataclass
-class _Chunk:
-    """What one batch of articles turns into: paragraph items as (article, paragraph, start, end),
-    their shingles, the articles' shingles, and (without the paragraph level) identical-paragraph
-    evidence as (64-bit key, article)."""
-
-    paragraphs: list[tuple[int, int, int, int]]
-    p_part: ShingleBatch | None
-    d_part: ShingleBatch | None
-    evidence: list[tuple[int, int]]
-
-
-def _shingle_texts(texts: Sequence[str], first: int, options: DupOptions) -> _Chunk:
-    """Tokenize and hash one batch of article texts (a pure function: it runs in a worker)."""
-    if options.noisy:
-        return _shingle_texts_noisy(texts, first, options)
-    with_paragraphs = "paragraph" in options.levels
-    spans: list[tuple[int, int, int, int]] = []
-    evidence: list[tuple[int, int]] = []
-    p_part = d_part = None
-    if with_paragraphs:
-        # Every paragraph's words hashed once, in one pass: a paragraph's shingles and its
-        # article's (the article's words are its paragraphs' words, in order) both come from them.
-        owners: list[tuple[int, int, int, int]] = []
-        paragraphs: list[str] = []
-        per_article = np.zeros(len(texts), dtype=np.int64)
-        for offset, text in enumerate(texts):
-            found = split_paragraphs(text)
-            per_article[offset] = len(found)
-            owners += [(first + offset, k, a, b) for k, (a, b, _) in enumerate(found)]
-            paragraphs += [p for _, _, p in found]
-        words, counts = hash_texts(paragraphs)
-        selected = counts >= options.min_words
-        spans = [owners[j] for j in np.flatnonzero(selected)]
-        p_part = shingle_runs(words, counts, min(options.ngram, options.paragraph_ngram), selected)
-        if "document" in options.levels:
-            article = np.repeat(np.arange(len(texts)), per_article)
-            d_part = shingle_runs(words, np.bincount(article, weights=counts, minlength=len(texts)).astype(np.int64), options.ngram)
-    else:
-        words, counts = hash_texts(texts)
-        d_part = shingle_runs(words, counts, options.ngram)
-        evidence = _evidence(texts, first, options)
-    return _Chunk(spans, p_part, d_part, evidence)
-
-
-def _evidence(texts: Sequence[str], first: int, options: DupOptions) -> list[tuple[int, int]]:
-    """Identical paragraphs (case and spacing aside): the article level's evidence without the
-    paragraph level."""
-    return [(key, first + i) for key, i in paragraph_keys(texts, options.min_words)]
-
-
-def _shingle_texts_noisy(texts: Sequence[str], first: int, options: DupOptions) -> _Chunk:
-    """The same for character 5-grams (`--noisy`), from token lists."""
-    with_paragraphs = "paragraph" in options.levels
-    spans: list[tuple[int, int, int, int]] = []
-    p_tokens: list[list[str]] = []
-    d_tokens: list[list[str]] = []
-    evidence: list[tuple[int, int]] = []
-    for offset, text in enumerate(texts):
-        i = first + offset
-        if with_paragraphs:
-            words_of_doc: list[str] = []
-            for k, (a, b, p) in enumerate(split_paragraphs(text)):
-                toks = tokens(p)
-                words_of_doc += toks
-                if len(toks) >= options.min_words:
-                    spans.append((i, k, a, b))
-                    p_tokens.append(list("".join(toks)))
-            d_tokens.append(list("".join(words_of_doc)))
-        else:
-            d_tokens.append(list("".join(tokens(text))))
-    if not with_paragraphs:
-        evidence = _evidence(texts, first, options)
-    p_part = shingle_batch(p_tokens, 5) if with_paragraphs else None
-    d_part = shingle_batch(d_tokens, 5) if "document" in options.levels else None
-    return _Chunk(spans, p_part, d_part, evidence)
-
-
-def _shingled_chunks(texts: list[str], options: DupOptions) -> Iterator[_Chunk]:
-    """Batches of TOKEN_BATCH articles, in order; in worker processes when `options.jobs` > 1 and
-    there is more than one batch (results come back in order, so the answer is the same)."""
-    starts = list(range(0, len(texts), TOKEN_BATCH))
-    if options.jobs <= 1 or len(starts) <= 1:
-        for s in starts:
-            yield _shingle_texts(texts[s : s + TOKEN_BATCH], s, options)
-        return
-    with ProcessPoolExecutor(max_workers=options.jobs, initializer=worker_init) as pool:
-        yield from pool.map(_shingle_texts, [texts[s : s + TOKEN_BATCH] for s in starts], starts, [options] * len(starts))
+    return build_clusters("document", d_items, pairs, level.similarity, level.accept, options.keep)
 
 
 def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaner.dedup.finder import DupOptions, _shingle_texts
+from cleaner.dedup.finder import DupOptions
 from cleaner.dedup.index import band_keys
-from cleaner.dedup.minhash import permutations, signatures
-from cleaner.dedup.shingle import ShingleBatch, match_form, shingle_batch, tokens
+from cleaner.dedup.shingle import ShingleBatch
+from cleaner.dedup.stages import sign_block
 from cleaner.model import Document
-from cleaner.text import strip_site_suffix
 
 LEVEL_CODES = {"title": 0, "paragraph": 1, "document": 2}
 
@@ -40,25 +39,18 @@ class LevelItems:
 
 
 def items_of(docs: Sequence[Document], options: DupOptions) -> dict[str, LevelItems]:
-    """The items of every level in `options.levels`, for `docs` in order."""
-    perms = permutations(options.num_perm, options.seed)
+    """The items of every level in `options.levels`, for `docs` in order: the finder's own
+    `sign_block`, plus each item's band keys."""
+    block = sign_block(0, [d.title for d in docs], [d.text for d in docs], options)
     out: dict[str, LevelItems] = {}
 
-    def level(name: str, owners: list[int], batch: ShingleBatch, paragraphs: list[int | None], spans: list[tuple[int, int]], keys: list[str]) -> LevelItems:
-        sigs = signatures(batch, perms)
-        return LevelItems(name, owners, batch, sigs, band_keys(sigs, options.lsh_threshold), paragraphs, spans, keys)
+    def level(name: str, owners: list[int], batch: ShingleBatch | None, sigs: np.ndarray | None, paragraphs: list[int | None], spans: list[tuple[int, int]], keys: list[str]) -> None:
+        if batch is not None and sigs is not None:
+            out[name] = LevelItems(name, owners, batch, sigs, band_keys(sigs, options.lsh_threshold), paragraphs, spans, keys)
 
-    if "title" in options.levels:
-        owners = [i for i, d in enumerate(docs) if d.title and tokens(d.title)]
-        keys = [match_form(strip_site_suffix(docs[i].title or "")) for i in owners]
-        batch = shingle_batch([k.split(" ") for k in keys], options.title_ngram)
-        out["title"] = level("title", owners, batch, [None] * len(owners), [(0, 0)] * len(owners), keys)
-    if "paragraph" in options.levels or "document" in options.levels:
-        chunk = _shingle_texts([d.text for d in docs], 0, options)
-        if chunk.p_part is not None:
-            owners = [i for i, _, _, _ in chunk.paragraphs]
-            out["paragraph"] = level("paragraph", owners, chunk.p_part, [k for _, k, _, _ in chunk.paragraphs], [(a, b) for _, _, a, b in chunk.paragraphs], [])
-        if chunk.d_part is not None:
-            n = len(docs)
-            out["document"] = level("document", list(range(n)), chunk.d_part, [None] * n, [(0, len(d.text)) for d in docs], [])
+    n = len(block.titles)
+    level("title", [i for i, _ in block.titles], block.t_part, block.t_sigs, [None] * n, [(0, 0)] * n, [k for _, k in block.titles])
+    p = block.paragraphs
+    level("paragraph", [i for i, _, _, _ in p], block.p_part, block.p_sigs, [k for _, k, _, _ in p], [(a, b) for _, _, a, b in p], [])
+    level("document", list(range(len(docs))), block.d_part, block.d_sigs, [None] * len(docs), [(0, len(d.text)) for d in docs], [])
     return out

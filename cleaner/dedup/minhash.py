@@ -11,9 +11,9 @@ parameters are taken from datasketch itself, so seeds mean the same thing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from datasketch import LeanMinHash

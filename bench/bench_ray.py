@@ -1,0 +1,114 @@
+"""The local engine's speed-up from 1 to N processes and the Ray engine's overhead against it,
+on the same articles, in one run, with identical results checked.
+
+    python bench/bench_ray.py [--limit 20000] [--clean-limit 2000] [--jobs 2] [--repeat 3]
+
+Duplicate finder (all levels) on the first --limit AllSides articles: local --jobs 1, local
+--jobs N, and the Ray engine as a driver connected to a running local Ray instance with N CPUs
+(as on a cluster, `--address`; its times include connecting); then the normalizer (all rules, nothing written) on the first
+--clean-limit articles, local --jobs N against Ray tasks. Every run is a fresh process, as a
+command is (in one process, the word-hash cache left warm by one configuration would speed up
+the next), the configurations run in turns so that load from other processes on a shared
+machine falls on all alike, and times exclude loading the articles. Ray's start-up is timed
+apart: `cleaner ... --engine ray` without --address pays it once per command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import ROOT, allsides_documents, code_version, cpu_model, usable_cores, write_allsides_head
+
+sys.path.insert(0, str(ROOT))
+
+TMP = Path("/tmp/cleaner-bench-ray.jsonl")
+
+
+def run_one(kind: str, engine: str, jobs: int, limit: int, address: str | None) -> dict:  # type: ignore[type-arg]
+    """One timed run in this (fresh) process: its seconds and a digest of its result."""
+    if kind == "dups":
+        from cleaner.dedup import DupOptions
+        from cleaner.engines import find_duplicates_on
+
+        docs = allsides_documents(limit)
+        t = time.perf_counter()
+        result = find_duplicates_on(engine, address, docs, DupOptions(jobs=jobs))
+        seconds = time.perf_counter() - t
+        stats = {k: v for k, v in result.stats.items() if k != "seconds"}
+        payload = json.dumps([[c.to_dict() for c in result.clusters], stats], sort_keys=True)
+    else:
+        from cleaner.normalize import select_rules
+        from cleaner.pipeline import CleanJob, run_clean
+
+        edits: list = []  # type: ignore[type-arg]
+        t = time.perf_counter()
+        run_clean(CleanJob(paths=[TMP], rules=select_rules(), jobs=jobs, engine=engine, address=address), on_result=lambda r: edits.append([e.to_dict() for e in r.edits]))
+        seconds = time.perf_counter() - t
+        payload = json.dumps(edits, sort_keys=True)
+    return {"seconds": seconds, "digest": hashlib.sha256(payload.encode()).hexdigest()[:16]}
+
+
+def in_turns(configs: dict, repeat: int) -> dict:  # type: ignore[type-arg]
+    """Median seconds and the set of result digests of each configuration, each run a fresh
+    process, the configurations in turns."""
+    runs: dict = {name: [] for name in configs}  # type: ignore[type-arg]
+    for _ in range(repeat):
+        for name, argv in configs.items():
+            p = subprocess.run([sys.executable, __file__, "--_run", *argv], capture_output=True, text=True, env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+            if p.returncode != 0:
+                raise SystemExit(f"{name} failed: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
+            runs[name].append(json.loads(p.stdout.strip().splitlines()[-1]))
+    return {name: (statistics.median(r["seconds"] for r in rs), {r["digest"] for r in rs}) for name, rs in runs.items()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--limit", type=int, default=20000)
+    ap.add_argument("--clean-limit", type=int, default=2000)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--_run", nargs=5, metavar=("KIND", "ENGINE", "JOBS", "LIMIT", "ADDRESS"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._run:
+        kind, engine, jobs, limit, address = args._run
+        print(json.dumps(run_one(kind, engine, int(jobs), int(limit), None if address == "-" else address)))
+        return 0
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    import ray
+
+    n = args.jobs
+    print(f"machine: {cpu_model()}, {usable_cores()} usable cores, load average {os.getloadavg()[0]:.2f}; {code_version()}; ray {ray.__version__}")
+    started = time.perf_counter()
+    context = ray.init(num_cpus=n, include_dashboard=False, log_to_driver=False)
+    startup = time.perf_counter() - started
+    address = context.address_info["gcs_address"]
+    try:
+        print(f"duplicate finder, all levels, {args.limit:,} AllSides articles; median of {args.repeat}, each run a fresh process, in turns")
+        lim = str(args.limit)
+        m = in_turns({"local1": ["dups", "local", "1", lim, "-"], "localn": ["dups", "local", str(n), lim, "-"], "ray": ["dups", "ray", str(n), lim, address]}, args.repeat)
+        (t1, d1), (tn, dn), (tr, dr) = m["local1"], m["localn"], m["ray"]
+        print(f"  local jobs=1 {t1:6.2f} s   local jobs={n} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters and stats: {len(d1 | dn) == 1}")
+        print(f"  ray ({n} CPUs) {tr:6.2f} s   = {tr / tn:.2f}x the time of local jobs={n}   identical clusters and stats: {len(dr | dn) == 1}")
+        print(f"  ray start-up (ray.init, {n} CPUs): {startup:.2f} s, paid once per command without --address")
+        write_allsides_head(TMP, args.clean_limit)
+        print(f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} articles; median of {args.repeat}, fresh processes, in turns")
+        m = in_turns({"local": ["clean", "local", str(n), "0", "-"], "ray": ["clean", "ray", str(n), "0", address]}, args.repeat)
+        (tl, el), (tc, ec) = m["local"], m["ray"]
+        print(f"  local jobs={n} {tl:6.2f} s   ray ({n} CPUs) {tc:6.2f} s   = {tc / tl:.2f}x   identical edits: {len(el | ec) == 1}")
+        TMP.unlink()
+        print(f"load average at the end: {os.getloadavg()[0]:.2f} (this benchmark alone keeps it near {n}; more means other processes shared the cores)")
+    finally:
+        ray.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""The duplicate finder's stages as pure functions, so that every engine runs the same code and
+only decides where it runs:
+
+1. `sign_block`: a block of articles -> title keys, shingles and MinHash signatures per level.
+2. `assemble`: the blocks, in input order, -> one `Signed` corpus.
+3. candidates: pairs sharing an LSH band (`index.candidate_pairs` on one machine; `band_rows` +
+   `bucket_pairs` where the bands are shuffled between machines: the same pairs).
+4. `Level.accepts`: verification of candidate pairs (true Jaccard or containment).
+5. clusters (`cluster.build_clusters`, in `finder`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cleaner.dedup.index import bands_rows, jaccard, pairs_of
+from cleaner.dedup.minhash import estimate_jaccard, permutations, signatures
+from cleaner.dedup.shingle import (
+    ShingleBatch,
+    ShingleBatchBuilder,
+    hash_texts,
+    match_form,
+    paragraph_keys,
+    shingle_batch,
+    shingle_runs,
+    tokens,
+)
+from cleaner.dedup.verify import document_similarity, same_document, titles_differ_in_number
+from cleaner.text import split_paragraphs, strip_site_suffix
+
+LEVELS = ("title", "paragraph", "document")
+
+
+@dataclass
+class Block:
+    """What one block of articles turns into. Article numbers are global (input order); titles
+    and paragraphs are numbered within the block until `assemble` puts the blocks together."""
+
+    first: int
+    count: int
+    titles: list[tuple[int, str]] = field(default_factory=list)  # (article, match key)
+    t_part: ShingleBatch | None = None
+    t_sigs: np.ndarray | None = None
+    paragraphs: list[tuple[int, int, int, int]] = field(default_factory=list)  # (article, paragraph, start, end)
+    p_part: ShingleBatch | None = None
+    p_sigs: np.ndarray | None = None
+    d_part: ShingleBatch | None = None
+    d_sigs: np.ndarray | None = None
+    evidence: list[tuple[int, int]] = field(default_factory=list)  # (64-bit paragraph key, article)
+
+
+def sign_block(first: int, titles: Sequence[str | None], texts: Sequence[str], options) -> Block:  # type: ignore[no-untyped-def]
+    """Tokenize, shingle and sign articles first .. first + len(texts) - 1 (`options` is a
+    `DupOptions`; any number of blocks, in any process, give the same corpus)."""
+    perms = permutations(options.num_perm, options.seed)
+    block = Block(first, len(texts))
+    if "title" in options.levels:
+        block.titles = [(first + k, match_form(strip_site_suffix(t))) for k, t in enumerate(titles) if t and tokens(t)]
+        block.t_part = shingle_batch([key.split(" ") for _, key in block.titles], options.title_ngram)
+        block.t_sigs = signatures(block.t_part, perms)
+    if "paragraph" not in options.levels and "document" not in options.levels:
+        return block
+    if options.noisy:
+        p_part, d_part = _noisy_parts(block, texts, options)
+    else:
+        p_part, d_part = _word_parts(block, texts, options)
+    if p_part is not None:
+        block.p_part = p_part
+        block.p_sigs = signatures(p_part, perms)
+    if d_part is not None:
+        block.d_part = d_part
+        block.d_sigs = signatures(d_part, perms)
+    return block
+
+
+def _word_parts(block: Block, texts: Sequence[str], options) -> tuple[ShingleBatch | None, ShingleBatch | None]:  # type: ignore[no-untyped-def]
+    """Word n-gram shingles of the block's paragraphs and articles. Every paragraph's words are
+    hashed once, in one pass: a paragraph's shingles and its article's (the article's words are
+    its paragraphs' words, in order) both come from them."""
+    if "paragraph" not in options.levels:
+        words, counts = hash_texts(texts)
+        block.evidence = _evidence(block.first, texts, options)
+        return None, shingle_runs(words, counts, options.ngram)
+    owners: list[tuple[int, int, int, int]] = []
+    paragraphs: list[str] = []
+    per_article = np.zeros(len(texts), dtype=np.int64)
+    for offset, text in enumerate(texts):
+        found = split_paragraphs(text)
+        per_article[offset] = len(found)
+        owners += [(block.first + offset, k, a, b) for k, (a, b, _) in enumerate(found)]
+        paragraphs += [p for _, _, p in found]
+    words, counts = hash_texts(paragraphs)
+    selected = counts >= options.min_words
+    block.paragraphs = [owners[j] for j in np.flatnonzero(selected)]
+    p_part = shingle_runs(words, counts, min(options.ngram, options.paragraph_ngram), selected)
+    d_part = None
+    if "document" in options.levels:
+        article = np.repeat(np.arange(len(texts)), per_article)
+        d_part = shingle_runs(words, np.bincount(article, weights=counts, minlength=len(texts)).astype(np.int64), options.ngram)
+    return p_part, d_part
+
+
+def _noisy_parts(block: Block, texts: Sequence[str], options) -> tuple[ShingleBatch | None, ShingleBatch | None]:  # type: ignore[no-untyped-def]
+    """Character 5-grams of the match form without spaces (`--noisy`), from token lists."""
+    with_paragraphs = "paragraph" in options.levels
+    p_tokens: list[list[str]] = []
+    d_tokens: list[list[str]] = []
+    for offset, text in enumerate(texts):
+        if with_paragraphs:
+            words_of_doc: list[str] = []
+            for k, (a, b, p) in enumerate(split_paragraphs(text)):
+                toks = tokens(p)
+                words_of_doc += toks
+                if len(toks) >= options.min_words:
+                    block.paragraphs.append((block.first + offset, k, a, b))
+                    p_tokens.append(list("".join(toks)))
+            d_tokens.append(list("".join(words_of_doc)))
+        else:
+            d_tokens.append(list("".join(tokens(text))))
+    if not with_paragraphs:
+        block.evidence = _evidence(block.first, texts, options)
+    p_part = shingle_batch(p_tokens, 5) if with_paragraphs else None
+    d_part = shingle_batch(d_tokens, 5) if "document" in options.levels else None
+    return p_part, d_part
+
+
+def _evidence(first: int, texts: Sequence[str], options) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """Identical paragraphs (case and spacing aside): the article level's evidence without the
+    paragraph level, as (64-bit key, article)."""
+    return [(key, first + i) for key, i in paragraph_keys(texts, options.min_words)]
+
+
+@dataclass
+class Signed:
+    """The whole corpus, signed: per level the items' shingles and signatures, in input order.
+    A level's signatures may be None where the engine kept them off this machine: verification
+    (`Level`) needs them only for `verify=False`."""
+
+    titles: list[tuple[int, str]]
+    t_batch: ShingleBatch | None
+    t_sigs: np.ndarray | None
+    paragraphs: list[tuple[int, int, int, int]]
+    p_batch: ShingleBatch | None
+    p_sigs: np.ndarray | None
+    d_batch: ShingleBatch | None
+    d_sigs: np.ndarray | None
+    evidence: dict[int, list[int]]
+
+
+def assemble(blocks: Sequence[Block], documents: int, options) -> Signed:  # type: ignore[no-untyped-def]
+    """Blocks -> the corpus. The blocks must tile articles 0 .. documents - 1 (checked: an engine
+    that lost or reordered a block must fail, not report other clusters)."""
+    blocks = sorted(blocks, key=lambda b: b.first)
+    position = 0
+    for b in blocks:
+        if b.first != position:
+            raise RuntimeError(f"signed blocks do not tile the corpus: expected article {position}, got {b.first}")
+        position += b.count
+    if position != documents:
+        raise RuntimeError(f"signed blocks cover {position} articles of {documents}")
+
+    def level(name: str, part: str, sigs: str) -> tuple[ShingleBatch | None, np.ndarray | None]:
+        if name not in options.levels:
+            return None, None
+        builder = ShingleBatchBuilder(0)
+        for b in blocks:
+            builder.add_batch(getattr(b, part))
+        rows = [getattr(b, sigs) for b in blocks]
+        if any(r is None for r in rows):
+            return builder.build(), None
+        return builder.build(), np.concatenate(rows) if rows else np.zeros((0, options.num_perm), dtype=np.uint32)
+
+    evidence: dict[int, list[int]] = {}
+    for b in blocks:
+        for key, i in b.evidence:
+            evidence.setdefault(key, []).append(i)
+    t_batch, t_sigs = level("title", "t_part", "t_sigs")
+    p_batch, p_sigs = level("paragraph", "p_part", "p_sigs")
+    d_batch, d_sigs = level("document", "d_part", "d_sigs")
+    titles = [t for b in blocks for t in b.titles]
+    paragraphs = [p for b in blocks for p in b.paragraphs]
+    return Signed(titles, t_batch, t_sigs, paragraphs, p_batch, p_sigs, d_batch, d_sigs, evidence)
+
+
+# --- candidates where the bands are shuffled: one row per (item, band) ---------------------------
+
+
+LEVEL_CODES = {name: code for code, name in enumerate(LEVELS)}
+
+
+def band_rows(level: str, sigs: np.ndarray, first_item: int, threshold: float, partitions: int) -> dict[str, np.ndarray]:
+    """The LSH band keys of one level's items first_item .. first_item + len(sigs) - 1, one row
+    per item and band: a 64-bit hash of level, band and values (`key`), the partition it is
+    shuffled to (so equal keys meet), the level, the band, the item, and the band's values
+    (columns v0, v1, ...: the hash only sorts, the values decide)."""
+    n, num_perm = sigs.shape
+    bands, rows = bands_rows(threshold, num_perm)
+    band = np.tile(np.arange(bands, dtype=np.int16), n)
+    values = sigs[:, : bands * rows].reshape(n * bands, rows)
+    mix = np.random.RandomState(54321).randint(1, 2**62, size=rows + 2, dtype=np.uint64) | np.uint64(1)
+    code = LEVEL_CODES[level]
+    with np.errstate(over="ignore"):
+        # Column by column: numpy's sum over a short inner axis is several times slower.
+        key = band.astype(np.uint64) * mix[rows] + np.uint64(code) * mix[rows + 1]
+        for r in range(rows):
+            key += values[:, r].astype(np.uint64) * mix[r]
+    out = {
+        "key": key,
+        "part": (key % np.uint64(max(1, partitions))).astype(np.int64),
+        "level": np.full(n * bands, code, dtype=np.int8),
+        "band": band,
+        "item": np.repeat(np.arange(first_item, first_item + n, dtype=np.int64), bands),
+    }
+    for r in range(rows):
+        out[f"v{r}"] = np.ascontiguousarray(values[:, r])
+    return out
+
+
+def bucket_pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Candidate pairs among band rows: items of one level whose values in one band are all equal,
+    paired as `index.candidate_pairs` pairs them, so the union over partitions is its set of pairs.
+    Returns columns level, a, b (a < b), without repeats."""
+    empty = {"level": np.zeros(0, dtype=np.int64), "a": np.zeros(0, dtype=np.int64), "b": np.zeros(0, dtype=np.int64)}
+    if len(rows["item"]) < 2:
+        return empty
+    value_cols = sorted((c for c in rows if c[:1] == "v" and c[1:].isdigit()), key=lambda c: int(c[1:]))
+    order = np.argsort(rows["key"], kind="stable")
+    keys = rows["key"][order]
+    same = keys[1:] == keys[:-1]
+    starts = np.flatnonzero(np.concatenate([[True], ~same]))
+    sizes = np.diff(np.concatenate([starts, [len(keys)]]))
+    pairs: set[tuple[int, int, int]] = set()
+    exact = np.column_stack([rows[c].astype(np.uint32) for c in ("level", "band", *value_cols)])
+    for start, size in zip(starts[sizes > 1], sizes[sizes > 1]):
+        run = order[start : start + size]
+        # Equal hashes, then equal values: a 64-bit collision never makes a pair.
+        groups: dict[bytes, tuple[int, list[int]]] = {}
+        for i in run.tolist():
+            groups.setdefault(exact[i].tobytes(), (int(rows["level"][i]), []))[1].append(int(rows["item"][i]))
+        for code, members in groups.values():
+            if len(members) > 1:
+                pairs.update((code, a, b) for a, b in pairs_of(sorted(members)))
+    if not pairs:
+        return empty
+    arr = np.array(sorted(pairs), dtype=np.int64)
+    return {"level": arr[:, 0], "a": arr[:, 1], "b": arr[:, 2]}
+
+
+# --- verification ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Level:
+    """What verifying one level's pairs needs: its shingles, signatures and (titles) match keys."""
+
+    kind: str
+    batch: ShingleBatch
+    sigs: np.ndarray | None  # needed only when not `verify`
+    threshold: float
+    containment: float
+    verify: bool
+    keys: list[str] | None = None
+    _words: list[set[str]] | None = field(default=None, repr=False)
+
+    def accept(self, a: int, b: int) -> bool:
+        if self.kind == "title":
+            return self._accept_title(a, b)
+        if self.kind == "document":
+            return self._accept_document(a, b)
+        return self._near(a, b)
+
+    def accepts(self, pairs: Sequence[tuple[int, int]]) -> list[bool]:
+        return [self.accept(a, b) for a, b in pairs]
+
+    def similarity(self, a: int, b: int) -> float:
+        if self.kind == "title" and self.keys is not None and self.keys[a] == self.keys[b]:
+            return 1.0
+        x, y = self.batch.set(a), self.batch.set(b)
+        return document_similarity(x, y) if self.kind == "document" else jaccard(x, y)
+
+    def _near(self, a: int, b: int) -> bool:
+        if self.verify:
+            return jaccard(self.batch.set(a), self.batch.set(b)) >= self.threshold
+        return self._estimate(a, b) >= self.threshold
+
+    def _estimate(self, a: int, b: int) -> float:
+        if self.sigs is None:
+            raise RuntimeError("verify=False needs the signatures on this machine")
+        return estimate_jaccard(self.sigs[a], self.sigs[b])
+
+    def _accept_title(self, a: int, b: int) -> bool:
+        assert self.keys is not None
+        if self.keys[a] == self.keys[b]:
+            return True
+        if self._words is None:
+            self._words = [set(k.split(" ")) for k in self.keys]
+        if titles_differ_in_number(self._words[a], self._words[b]):
+            return False
+        return self._near(a, b)
+
+    def _accept_document(self, a: int, b: int) -> bool:
+        if not self.verify:
+            return self._estimate(a, b) >= self.threshold
+        return same_document(self.batch.set(a), self.batch.set(b), self.threshold, self.containment)

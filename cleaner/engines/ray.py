@@ -1,0 +1,226 @@
+"""The Ray engine: the duplicate finder's stages as a staged Ray job, and the normalizer's chunks
+as Ray tasks. The functions are those of the local engine (`cleaner.dedup.stages`,
+`pipeline._clean_chunk`); only where they run differs, so the results are the same.
+
+The finder's job:
+1. Ray Data `map_batches(sign_block)`, a block of 1,000 articles a batch: texts go to the workers;
+   shingle hashes come back to the driver, signatures stay in the object store.
+2. a hash-partitioned shuffle in Ray tasks: each signed block's LSH band rows (`band_rows`) cut
+   into 2 x CPUs parts by a hash of the band key, part p of every block to the p-th
+   `bucket_pairs`, so equal band keys meet; candidate pairs come back to the driver.
+3. verification of the candidate pairs in Ray tasks, each given the level's shingles through the
+   object store.
+4. clusters (union-find, representatives) on the driver.
+
+Imported only for `--engine ray`: Ray is an optional extra.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import ray
+import ray.data
+
+from cleaner.dedup.stages import LEVEL_CODES, Block, Level, Signed, assemble, band_rows, bucket_pairs, sign_block
+from cleaner.errors import ConfigError
+from cleaner.model import Document
+
+# Candidate pairs verified per task: enough work to outweigh a task's ~1 ms of overhead, small
+# enough that both cores of a small cluster get several tasks.
+VERIFY_CHUNK = 20_000
+# Articles per signing task: half the local engine's block, so that the tasks of a corpus of a
+# few thousand articles spread over a cluster's cores (the result does not depend on it).
+BLOCK = 1000
+
+
+class RaySession:
+    """Connects to `address` (`auto`, `ray://host:port`, a GCS address) or, without one, starts a
+    local Ray instance on this machine's cores; uses an already initialised Ray as it is. Only an
+    instance started here is shut down on leaving."""
+
+    def __init__(self, address: str | None = None) -> None:
+        self.address = address
+        self.started = False
+
+    def __enter__(self) -> RaySession:
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        if not ray.is_initialized():
+            import cleaner
+
+            # On a remote cluster the workers get this very code (not whatever version the nodes
+            # have installed); its dependencies must be installed there (`pip install cleaner[ray]`).
+            runtime_env = {"py_modules": [os.path.dirname(cleaner.__file__)]} if self.address else None
+            try:
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, runtime_env=runtime_env)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
+                reason = " ".join(str(e).split())[:300]
+                raise ConfigError(f"--engine ray: cannot start or reach {where}: {reason}") from None
+            self.started = True
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        ctx = ray.data.DataContext.get_current()
+        ctx.enable_progress_bars = False
+        ctx.print_on_execution_start = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            ray.shutdown()
+            self.started = False
+
+    @staticmethod
+    def cpus() -> int:
+        return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def _sign_batch(batch: pa.Table, options: Any) -> dict[str, np.ndarray]:
+    """One Ray Data batch of articles -> one row per contiguous run of articles: its signed
+    `Block` without the signatures, and the signatures apart (pickled: arrays of different
+    lengths), so that the driver can leave them on the cluster."""
+    index = batch.column("index").to_numpy()
+    titles = batch.column("title").to_pylist()
+    texts = batch.column("text").to_pylist()
+    cuts = [0, *(np.flatnonzero(np.diff(index) != 1) + 1).tolist(), len(index)]
+    blocks = [sign_block(int(index[a]), titles[a:b], texts[a:b], options) for a, b in zip(cuts, cuts[1:]) if b > a]
+    return {
+        "first": np.array([b.first for b in blocks], dtype=np.int64),
+        "block": np.array([pickle.dumps(replace(b, t_sigs=None, p_sigs=None, d_sigs=None), protocol=5) for b in blocks], dtype=object),
+        "sigs": np.array([pickle.dumps((b.t_sigs, b.p_sigs, b.d_sigs), protocol=5) for b in blocks], dtype=object),
+    }
+
+
+def _split_bands(batch: dict[str, np.ndarray], offsets: dict[int, tuple[int, int]], threshold: float, partitions: int) -> tuple[dict[str, np.ndarray], ...]:
+    """Signed blocks -> their band rows, items numbered as in the assembled corpus (`offsets`:
+    a block's first title and first paragraph number), cut into `partitions` parts."""
+    rows: list[dict[str, np.ndarray]] = []
+    for first, payload in zip(batch["first"], batch["sigs"]):
+        t_sigs, p_sigs, d_sigs = pickle.loads(payload)
+        t_first, p_first = offsets[int(first)]
+        for level, sigs, start in (("title", t_sigs, t_first), ("paragraph", p_sigs, p_first), ("document", d_sigs, int(first))):
+            if sigs is not None and len(sigs):
+                rows.append(band_rows(level, sigs, start, threshold, partitions))
+    if not rows:
+        return tuple({} for _ in range(partitions)) if partitions > 1 else {}  # type: ignore[return-value]
+    table = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    part = table.pop("part")
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(partitions + 1))
+    cut = tuple({k: v[order[bounds[p] : bounds[p + 1]]] for k, v in table.items()} for p in range(partitions))
+    return cut if partitions > 1 else cut[0]  # type: ignore[return-value]
+
+
+def _reduce_bands(*parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    parts = tuple(p for p in parts if p)
+    if not parts:
+        return bucket_pairs({"item": np.zeros(0, dtype=np.int64)})
+    return bucket_pairs({k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+
+
+def _verify_chunk(level: Level, pairs: np.ndarray) -> np.ndarray:
+    return np.array(level.accepts([(int(a), int(b)) for a, b in pairs]), dtype=bool)
+
+
+class RayEngine:
+    """The duplicate finder's engine on a Ray cluster (use inside a `RaySession`)."""
+
+    def __init__(self) -> None:
+        self._signed: ray.data.Dataset | None = None
+        self._offsets: dict[int, tuple[int, int]] = {}
+
+    def sign(self, docs: Sequence[Document], options: Any) -> Signed:
+        tables = [
+            pa.table(
+                {
+                    "index": pa.array(range(s, min(s + BLOCK, len(docs))), type=pa.int64()),
+                    "title": pa.array([d.title for d in docs[s : s + BLOCK]], type=pa.large_string()),
+                    "text": pa.array([d.text for d in docs[s : s + BLOCK]], type=pa.large_string()),
+                }
+            )
+            for s in range(0, len(docs), BLOCK)
+        ]
+        if not tables:
+            self._signed = None
+            return assemble([], 0, options)
+        ds = ray.data.from_arrow(tables).map_batches(_sign_batch, batch_size=None, batch_format="pyarrow", fn_kwargs={"options": options})
+        self._signed = ds.materialize()
+        # The signatures (over half of what signing returns) stay on the cluster for the LSH
+        # stage; the driver fetches them only for `--no-verify`, which compares them.
+        columns = ["block"] if options.verify else ["block", "sigs"]
+        blocks: list[Block] = []
+        for batch in self._signed.select_columns(columns).iter_batches(batch_format="numpy", batch_size=None):
+            for k, payload in enumerate(batch["block"]):
+                block = pickle.loads(payload)
+                if not options.verify:
+                    block.t_sigs, block.p_sigs, block.d_sigs = pickle.loads(batch["sigs"][k])
+                blocks.append(block)
+        blocks.sort(key=lambda b: b.first)
+        self._offsets, t, p = {}, 0, 0
+        for b in blocks:
+            self._offsets[b.first] = (t, p)
+            t, p = t + len(b.titles), p + len(b.paragraphs)
+        return assemble(blocks, len(docs), options)
+
+    def candidates(self, signed: Signed, options: Any) -> dict[str, set[tuple[int, int]]]:
+        """A hash-partitioned shuffle in Ray tasks: each signed block's band rows are cut into
+        `partitions` parts by a hash of the band key, and part p of every block goes to the p-th
+        `bucket_pairs`. (Ray Data's `groupby(...).map_groups` does the same in 3x the time.)"""
+        out = {name: set() for name, batch in (("title", signed.t_batch), ("paragraph", signed.p_batch), ("document", signed.d_batch)) if batch is not None}
+        if self._signed is None or not out:
+            return out
+        partitions = 2 * RaySession.cpus()
+        split = ray.remote(_split_bands).options(num_returns=partitions)
+        reduce = ray.remote(_reduce_bands)
+        parts = [split.remote(ref, self._offsets, options.lsh_threshold, partitions) for ref in self._signed.select_columns(["first", "sigs"]).to_numpy_refs()]
+        if partitions == 1:
+            parts = [[p] for p in parts]
+        names = {code: name for name, code in LEVEL_CODES.items()}
+        for found in ray.get([reduce.remote(*[blocks[p] for blocks in parts]) for p in range(partitions)]):
+            for code, a, b in zip(found["level"].tolist(), found["a"].tolist(), found["b"].tolist()):
+                out[names[code]].add((a, b))
+        return out
+
+    def verify(self, level: Level, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        if not pairs:
+            return []
+        ref = ray.put(level)
+        task = ray.remote(_verify_chunk)
+        arr = np.array(pairs, dtype=np.int64)
+        chunk = max(1_000, min(VERIFY_CHUNK, -(-len(arr) // (4 * RaySession.cpus()))))
+        futures = [task.remote(ref, arr[s : s + chunk]) for s in range(0, len(arr), chunk)]
+        ok = np.concatenate(ray.get(futures))
+        return [p for p, keep in zip(pairs, ok.tolist()) if keep]
+
+
+class RayPool:
+    """The normalizer's chunks as Ray tasks, with the part of `ProcessPoolExecutor`'s interface
+    that `pipeline._Cleaner` uses; `workers` is the cluster's CPUs."""
+
+    def __init__(self, session: RaySession) -> None:
+        self.session = session.__enter__()
+        self.workers = RaySession.cpus()
+        self._remote: dict[Any, Any] = {}
+
+    def submit(self, fn: Any, *args: Any) -> _RayFuture:
+        if fn not in self._remote:
+            self._remote[fn] = ray.remote(fn)
+        return _RayFuture(self._remote[fn].remote(*args))
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        self.session.__exit__(None, None, None)
+
+
+class _RayFuture:
+    def __init__(self, ref: Any) -> None:
+        self.ref = ref
+
+    def result(self) -> Any:
+        return ray.get(self.ref)
+

@@ -1,0 +1,143 @@
+"""Engines: the Ray engine gives the local engine's clusters and cleaned output, byte for byte;
+the shuffled LSH grouping gives `candidate_pairs`' pairs; a missing Ray is a one-line error.
+
+The Ray tests share one local Ray instance with 2 CPUs (`ray_cluster`) and skip only where Ray
+is not installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cleaner.cli import app
+from cleaner.dedup import DupOptions, find_duplicates
+from cleaner.dedup.index import MAX_ALL_PAIRS, candidate_pairs
+from cleaner.dedup.stages import band_rows, bucket_pairs
+from cleaner.io import ReadOptions, read_documents, strict
+from tests.conftest import FIXTURES, ROOT, planted_copies, shared_corpus
+
+PLANTED = FIXTURES / "dups" / "planted.jsonl"
+# Ray Data's own deprecated settings, warned about inside Ray when its context is copied.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    context = ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield context.address_info["gcs_address"]
+    finally:
+        ray.shutdown()
+
+
+def _without_seconds(report: dict) -> dict:
+    report["stats"].pop("seconds")
+    return report
+
+
+def _report(result) -> dict:
+    stats = dict(result.stats)
+    stats.pop("seconds")
+    return {"clusters": [c.to_dict() for c in result.clusters], "stats": stats}
+
+
+# --- the grouping stage, without Ray -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_shuffled_band_groups_give_the_candidate_pairs(partitions):
+    rng = np.random.default_rng(7)
+    sigs = rng.integers(0, 50, size=(300, 32), dtype=np.uint32)  # small values: many equal bands
+    sigs[100 : 100 + MAX_ALL_PAIRS + 20] = sigs[99]  # a bucket paired as a star and a chain
+    threshold = 0.5
+    # Two blocks, as two workers would produce them; each row goes to its partition.
+    rows = [band_rows("paragraph", sigs[:170], 0, threshold, partitions), band_rows("paragraph", sigs[170:], 170, threshold, partitions)]
+    found: set[tuple[int, int]] = set()
+    for p in range(partitions):
+        part = {k: np.concatenate([r[k][r["part"] == p] for r in rows]) for k in rows[0]}
+        pairs = bucket_pairs(part)
+        assert set(pairs["level"].tolist()) <= {1}
+        found.update(zip(pairs["a"].tolist(), pairs["b"].tolist()))
+    assert found == candidate_pairs(sigs, threshold) and len(found) > 100
+
+
+def test_levels_never_pair_with_each_other():
+    sigs = np.zeros((2, 16), dtype=np.uint32)
+    rows = [band_rows("title", sigs, 0, 0.5, 1), band_rows("document", sigs, 0, 0.5, 1)]
+    pairs = bucket_pairs({k: np.concatenate([r[k] for r in rows]) for k in rows[0]})
+    assert sorted(zip(pairs["level"].tolist(), pairs["a"].tolist(), pairs["b"].tolist())) == [(0, 0, 1), (2, 0, 1)]
+
+
+def test_a_hash_collision_never_makes_a_pair():
+    rows = band_rows("paragraph", np.array([[1] * 16, [2] * 16, [1] * 16], dtype=np.uint32), 0, 0.5, 1)
+    rows["key"][:] = 7  # every row's hash collides
+    pairs = bucket_pairs(rows)
+    assert sorted(zip(pairs["a"].tolist(), pairs["b"].tolist())) == [(0, 2)]
+
+
+def test_engine_ray_without_ray_is_one_line_exit_2():
+    code = "import sys; sys.modules['ray'] = None; from cleaner.cli import main; main()"
+    for args in (["dups", str(PLANTED)], ["clean", str(PLANTED), "--check"]):
+        p = subprocess.run([sys.executable, "-c", code, *args, "--engine", "ray"], capture_output=True, text=True)
+        assert p.returncode == 2, p.stderr
+        assert p.stderr.strip().count("\n") == 0 and "pip install 'cleaner[ray]'" in p.stderr and "Traceback" not in p.stderr
+
+
+# --- the Ray engine against the local engine ---------------------------------------------------
+
+
+def test_ray_cli_gives_the_local_json_on_the_planted_fixture(ray_cluster):
+    """The real command, as a driver connecting to a running cluster by its address."""
+    reports = []
+    for extra in ([], ["--engine", "ray", "--address", ray_cluster]):
+        p = subprocess.run([sys.executable, "-m", "cleaner.cli", "dups", str(PLANTED), "--format", "json", *extra], capture_output=True, text=True, cwd=ROOT)
+        assert p.returncode == 1, p.stderr
+        reports.append(_without_seconds(json.loads(p.stdout)))
+    assert reports[0] == reports[1]
+    assert {k for c in reports[0]["clusters"] for k in [c["kind"]]} == {"title", "paragraph", "document"}
+
+
+def test_ray_engine_gives_the_local_clusters_on_allsides(ray_cluster):
+    from cleaner.engines.ray import RayEngine, RaySession
+
+    path = shared_corpus("allsides_news_37k.jsonl.gz")
+    docs = []
+    for doc in strict(read_documents([path], ReadOptions())):
+        docs.append(doc)
+        if len(docs) == 3000:
+            break
+    local = [_report(find_duplicates(docs, DupOptions(jobs=jobs))) for jobs in (1, 2)]
+    with RaySession():
+        ray = _report(find_duplicates(docs, DupOptions(), RayEngine()))
+        empty = _report(find_duplicates([], DupOptions(), RayEngine()))
+    assert local[0] == local[1] == ray
+    assert {c["kind"] for c in ray["clusters"]} == {"paragraph", "document"} and ray["stats"]["title_candidates"] > 0
+    assert empty == _report(find_duplicates([], DupOptions()))
+
+
+@pytest.mark.parametrize("options", [DupOptions(verify=False, keep="longest"), DupOptions(levels=("title", "document"), noisy=True)])
+def test_ray_engine_gives_the_local_clusters_with_other_settings(ray_cluster, options):
+    from cleaner.engines.ray import RayEngine, RaySession
+
+    docs = list(strict(read_documents([PLANTED], ReadOptions())))
+    with RaySession():
+        assert _report(find_duplicates(docs, options, RayEngine())) == _report(find_duplicates(docs, options))
+
+
+def test_ray_clean_gives_the_local_output_and_edits(ray_cluster, tmp_path):
+    src = planted_copies(tmp_path / "in.jsonl", 6)  # 348 records: more than one chunk, so Ray tasks really run
+    outputs = []
+    for engine in ("local", "ray"):
+        out, log = tmp_path / f"out-{engine}.jsonl", tmp_path / f"edits-{engine}.jsonl"
+        r = CliRunner().invoke(app, ["clean", str(src), "-o", str(out), "--edits", str(log), "--engine", engine, "--jobs", "1"])
+        assert r.exit_code == 0, r.output
+        outputs.append((out.read_bytes(), log.read_bytes()))
+    assert outputs[0] == outputs[1] and outputs[0][1]
