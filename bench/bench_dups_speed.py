@@ -217,12 +217,17 @@ def profile(docs, res: dict, levels: tuple[str, ...]) -> dict:
     """Per-stage exclusive times of find_duplicates (all levels) by wrapping the functions the
     finder calls, per-level times, and cProfile's top functions."""
     import cleaner.dedup.finder as finder
+    import cleaner.dedup.stages as stages
+    import cleaner.dedup.verify as verify
+    import cleaner.engines.local as local
     from cleaner.dedup import DupOptions, find_duplicates
 
     totals: dict[str, float] = {}
     calls: dict[str, int] = {}
     stack: list[list[float]] = []  # [child time] per active wrapped call
-    originals = {name: getattr(finder, name) for name in STAGE_FUNCS}
+    # The names as the modules that call them hold them (the stages, the local engine, the pair tests).
+    modules = (finder, stages, local, verify)
+    originals = {(m, name): getattr(m, name) for m in modules for name in STAGE_FUNCS if hasattr(m, name)}
 
     def wrap(name, fn):
         stage = STAGE_FUNCS[name]
@@ -242,15 +247,15 @@ def profile(docs, res: dict, levels: tuple[str, ...]) -> dict:
 
         return inner
 
-    for name, fn in originals.items():
-        setattr(finder, name, wrap(name, fn))
+    for (m, name), fn in originals.items():
+        setattr(m, name, wrap(name, fn))
     try:
         t0 = time.perf_counter()
         r = find_duplicates(docs, DupOptions(levels=levels))
         res["wrapped_total"] = time.perf_counter() - t0
     finally:
-        for name, fn in originals.items():
-            setattr(finder, name, fn)
+        for (m, name), fn in originals.items():
+            setattr(m, name, fn)
     res["stages"] = totals
     res["calls"] = calls
     res["stats"] = {k: v for k, v in r.stats.items() if k != "clusters"}
