@@ -355,7 +355,7 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
             scope = Scope(root, True, job.files_pattern)
             run.built = build_index(path, scope, job.read_options, job.options, exclude=names, on_file=on_index_file)
         if path.exists():
-            store = IndexStore.open(path, job.options)
+            store = IndexStore.open(path, job.options, job.read_options)
         else:
             run.index = None  # outside git, with no index: the files are compared with each other
     try:
@@ -384,7 +384,7 @@ def build_index(
 ) -> IndexStats:
     """A new index of the scope's files at `path` (replacing any there, atomically)."""
     stats = IndexStats()
-    with IndexStore.build(path, options, scope.meta()) as store:
+    with IndexStore.build(path, options, read_options, scope.meta()) as store:
         index_files(store, scope.root, scope.files(exclude), read_options, options, stats, on_file, fresh=True)
     return stats
 

@@ -435,12 +435,13 @@ def index_update(
     with _errors():
         cfg, path, root, scope = _index_setup(config, paths, index)
         options = _dup_options(cfg, jobs=1)
-        store = IndexStore.open(path, options)
+        read_options = _read_options(cfg, text_field, title_field, id_field, paragraph_sep)
+        store = IndexStore.open(path, options, read_options)
         try:
             if not paths:
                 scope = Scope.from_meta(root, store.settings)
             with _progress("indexing") as progress:
-                stats = update_index(store, scope, _read_options(cfg, text_field, title_field, id_field, paragraph_sep), options, on_file=progress)
+                stats = update_index(store, scope, read_options, options, on_file=progress)
         finally:
             store.close()
         _index_summary("updated", path, stats)

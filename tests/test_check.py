@@ -185,6 +185,13 @@ def test_settings_mismatch_is_an_error_suggesting_rebuild(tmp_path, monkeypatch)
     assert cli(repo, monkeypatch, "check", "--select", "headline", TXT[0].name).exit_code == 0
 
 
+def test_read_options_are_settings_of_the_index(tmp_path, monkeypatch):
+    repo = corpus_repo(tmp_path, TXT)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    r = cli(repo, monkeypatch, "check", "--paragraph-sep", " ### ", TXT[0].name)
+    assert r.exit_code == 2 and "paragraph-sep=" in r.stderr and "--rebuild" in r.stderr
+
+
 def test_not_an_index_is_a_clear_error(tmp_path, monkeypatch):
     repo = corpus_repo(tmp_path, TXT)
     (repo / ".cleaner").mkdir()

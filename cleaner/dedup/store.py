@@ -40,6 +40,7 @@ from cleaner.dedup.items import LEVEL_CODES, LevelItems
 from cleaner.dedup.minhash import SCHEME, Permutations, permutations, remember_permutations
 from cleaner.dedup.shingle import MATCH_FORM_VERSION
 from cleaner.errors import ConfigError, OutputError
+from cleaner.io.readers import ReadOptions
 
 SCHEMA = 2
 COMPACT_AT = 0.25  # share of band rows new or dangling at which an update compacts
@@ -56,6 +57,11 @@ CREATE INDEX items_title ON items(title_key) WHERE title_key IS NOT NULL;
 CREATE TABLE bands(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
 CREATE TABLE bands_new(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
 """
+
+
+def read_settings_of(read: ReadOptions) -> dict[str, str]:
+    """How records were read: another text field or paragraph separator makes other items."""
+    return {"text-field": read.text_field, "title-field": read.title_field, "id-field": read.id_field, "paragraph-sep": read.paragraph_sep or ""}
 
 
 def settings_of(options: DupOptions) -> dict[str, str]:
@@ -145,9 +151,9 @@ class IndexStore:
     # --- opening ---------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, options: DupOptions | None) -> IndexStore:
-        """An existing index; with `options`, one built with the same settings (else an error
-        suggesting --rebuild). Without, any index (to show its status)."""
+    def open(cls, path: Path, options: DupOptions | None, read: ReadOptions | None = None) -> IndexStore:
+        """An existing index; with `options` (and `read`), one built with the same settings (else
+        an error suggesting --rebuild). Without, any index (to show its status)."""
         if path.is_dir():
             raise ConfigError(f"{path}: is a folder; --index names the index file (default .cleaner/index)")
         if not path.is_file():
@@ -163,13 +169,13 @@ class IndexStore:
             raise ConfigError(f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`") from None
         store = cls(path, conn)
         if options is not None:
-            store._check_settings(settings_of(options))
+            store._check_settings({**settings_of(options), **(read_settings_of(read) if read else {})})
             store._remember_derived(options)
         return store
 
     @classmethod
     @contextmanager
-    def build(cls, path: Path, options: DupOptions, meta: dict[str, str] | None = None) -> Iterator[IndexStore]:
+    def build(cls, path: Path, options: DupOptions, read: ReadOptions, meta: dict[str, str] | None = None) -> Iterator[IndexStore]:
         """A new index at `path`, written to a temporary file beside it and renamed over `path`
         only when the block ends without an error: an interrupted build leaves any previous
         index as it was."""
@@ -189,7 +195,7 @@ class IndexStore:
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")
             conn.executescript(_SCHEMA_SQL)
-            rows = {**settings_of(options), **_derived(options), "cleaner": __version__, "next-rid": "1", "next-iid": "1", **(meta or {})}
+            rows = {**settings_of(options), **read_settings_of(read), **_derived(options), "cleaner": __version__, "next-rid": "1", "next-iid": "1", **(meta or {})}
             conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
             store = cls(tmp, conn)
             conn.execute("BEGIN")
