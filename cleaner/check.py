@@ -14,7 +14,7 @@ normalizer's rule names, `duplicate-title`, `duplicate-paragraph`, `duplicate-ar
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +31,9 @@ from cleaner.indexer import (
     IndexStats,
     Lines,
     Scope,
+    build_index,
     corpus_root,
     file_digest,
-    index_files,
     read_corpus_file,
     record_digest,
     reindex,
@@ -372,21 +372,6 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
         if store is not None:
             store.close()
     return run
-
-
-def build_index(
-    path: Path,
-    scope: Scope,
-    read_options: ReadOptions,
-    options: DupOptions,
-    exclude: Iterable[str] = (),
-    on_file: Callable[[str], None] | None = None,
-) -> IndexStats:
-    """A new index of the scope's files at `path` (replacing any there, atomically)."""
-    stats = IndexStats()
-    with IndexStore.build(path, options, read_options, scope.meta()) as store:
-        index_files(store, scope.root, scope.files(exclude), read_options, options, stats, on_file, fresh=True)
-    return stats
 
 
 def fix_files(root: Path, names: Sequence[str], rules: Sequence[Rule], read_options: ReadOptions) -> list[str]:

@@ -404,8 +404,8 @@ def index_build(
     config: ConfigOpt = None,
 ) -> None:
     """Build the index from a corpus (written aside and renamed into place when complete)."""
-    from cleaner.check import build_index
     from cleaner.errors import ConfigError
+    from cleaner.indexer import build_index
 
     with _errors():
         cfg, path, _, scope = _index_setup(config, paths, index)

@@ -314,3 +314,18 @@ def reindex(
     if store.needs_compacting():
         store.compact()
         stats.compacted = True
+
+
+def build_index(
+    path: Path,
+    scope: Scope,
+    read_options: ReadOptions,
+    options: DupOptions,
+    exclude: Iterable[str] = (),
+    on_file: Callable[[str], None] | None = None,
+) -> IndexStats:
+    """A new index of the scope's files at `path` (replacing any there, atomically)."""
+    stats = IndexStats()
+    with IndexStore.build(path, options, read_options, scope.meta()) as store:
+        index_files(store, scope.root, scope.files(exclude), read_options, options, stats, on_file, fresh=True)
+    return stats

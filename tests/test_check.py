@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cleaner.check import CheckJob, build_index, run_check
+from cleaner.check import CheckJob, run_check
 from cleaner.cli import app
 from cleaner.dedup import DupOptions, find_duplicates
 from cleaner.dedup.store import IndexStore
 from cleaner.errors import ConfigError
-from cleaner.indexer import Scope, update_index
+from cleaner.indexer import Scope, build_index, update_index
 from cleaner.io.readers import ReadOptions, read_documents, strict
 from cleaner.normalize import select_rules
 from tests.conftest import FIXTURES, SEEDS
