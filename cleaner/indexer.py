@@ -273,7 +273,7 @@ def update_index(
     skip = set(exclude) | flux
     known = store.files()
     changed: list[str] = []
-    touched: list[tuple[str, FileRow]] = []
+    touched: list[FileRow] = []  # same content, new modification time
     for name in now:
         st = (scope.root / name).stat()
         row = known.get(name)
@@ -281,7 +281,7 @@ def update_index(
             stats.files_unchanged += 1
             continue
         if row is not None and row.size == st.st_size and row.digest == file_digest(scope.root / name):
-            touched.append((name, FileRow(name, row.digest, st.st_size, st.st_mtime_ns, row.records)))
+            touched.append(FileRow(name, row.digest, st.st_size, st.st_mtime_ns, row.records))
             stats.files_unchanged += 1
             continue
         changed.append(name)
@@ -289,7 +289,7 @@ def update_index(
     if not (changed or gone or touched):
         return stats
     with store.transaction():
-        for _, row in touched:
+        for row in touched:
             store.touch_file(row)
         stats.files_removed = len(gone)
         reindex(store, scope.root, gone + changed, changed, read_options, options, stats, on_file)
