@@ -18,6 +18,10 @@ class InputError(CleanerError):
         self.location = location
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        # Raised in worker processes (and Ray tasks) and re-raised here: it must survive pickling.
+        return (InputError, (self.location, self.reason))
+
 
 class ConfigError(CleanerError):
     """Unknown or invalid settings, from the command line or a config file."""

@@ -218,3 +218,29 @@ def test_jobs_give_byte_identical_output(tmp_path):
         assert p.returncode == 0, p.stderr
         outs.append((out.read_bytes(), log.read_bytes()))
     assert outs[0] == outs[1]
+
+
+def test_an_error_in_a_worker_process_is_one_line_exit_2(tmp_path, monkeypatch):
+    # Worker processes are forked after the patch, so they raise it; the error must survive
+    # pickling back to this process and print as `path:line: reason`, not a traceback.
+    import pickle
+
+    import cleaner.pipeline as pipeline
+    from cleaner.errors import InputError
+    from cleaner.normalize.engine import NotConverging
+    from tests.conftest import planted_copies
+
+    assert str(pickle.loads(pickle.dumps(InputError("a.jsonl:3", "why")))) == "a.jsonl:3: why"
+    src = planted_copies(tmp_path / "in.jsonl", 6)
+    real = pipeline.clean_document
+
+    def flaky(doc, rules):
+        if doc.origin.record == 300:
+            raise NotConverging("rules did not reach a fixed point in 10 passes")
+        return real(doc, rules)
+
+    monkeypatch.setattr(pipeline, "clean_document", flaky)
+    r = run("clean", str(src), "-o", str(tmp_path / "out.jsonl"), "--jobs", "2")
+    assert r.exit_code == 2, r.output
+    assert r.stderr.strip() == f"error: {src}:300: rules did not reach a fixed point in 10 passes"
+    assert not (tmp_path / "out.jsonl").exists()

@@ -132,8 +132,13 @@ def test_ray_engine_gives_the_local_clusters_with_other_settings(ray_cluster, op
         assert _report(find_duplicates(docs, options, RayEngine())) == _report(find_duplicates(docs, options))
 
 
-def test_ray_clean_gives_the_local_output_and_edits(ray_cluster, tmp_path):
+def test_ray_clean_gives_the_local_output_and_edits(ray_cluster, tmp_path, monkeypatch):
+    from cleaner.engines import ray as ray_engine
+
     src = planted_copies(tmp_path / "in.jsonl", 6)  # 348 records: more than one chunk, so Ray tasks really run
+    submitted = []
+    real_submit = ray_engine.RayPool.submit
+    monkeypatch.setattr(ray_engine.RayPool, "submit", lambda self, *a: submitted.append(1) or real_submit(self, *a))
     outputs = []
     for engine in ("local", "ray"):
         out, log = tmp_path / f"out-{engine}.jsonl", tmp_path / f"edits-{engine}.jsonl"
@@ -141,3 +146,27 @@ def test_ray_clean_gives_the_local_output_and_edits(ray_cluster, tmp_path):
         assert r.exit_code == 0, r.output
         outputs.append((out.read_bytes(), log.read_bytes()))
     assert outputs[0] == outputs[1] and outputs[0][1]
+    assert len(submitted) == 2  # the two chunks ran as Ray tasks (the local run made none)
+
+
+def test_ray_engine_keeps_lone_surrogates_as_the_local_engine_does(ray_cluster, tmp_path):
+    from cleaner.engines.ray import RayEngine, RaySession
+
+    docs = list(strict(read_documents([PLANTED], ReadOptions())))
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"id": "s1", "title": "Bad \\ud800 title", "text": "A body with a lone \\udc00 surrogate in it, as scraped JSON has."}\n')
+    docs += list(strict(read_documents([odd], ReadOptions())))
+    assert "\ud800" in docs[-1].title
+    with RaySession():
+        assert _report(find_duplicates(docs, DupOptions(), RayEngine())) == _report(find_duplicates(docs, DupOptions()))
+
+
+def test_an_unreachable_address_is_one_line_at_once():
+    pytest.importorskip("ray")
+    import time
+
+    for args in (["dups", str(PLANTED)], ["clean", str(PLANTED), "--check"]):
+        started = time.perf_counter()
+        p = subprocess.run([sys.executable, "-m", "cleaner.cli", *args, "--engine", "ray", "--address", "127.0.0.1:1"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert p.returncode == 2 and "cannot reach 127.0.0.1:1" in p.stderr and p.stderr.strip().count("\n") == 0
+        assert time.perf_counter() - started < 30

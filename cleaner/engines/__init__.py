@@ -5,6 +5,7 @@ when the Ray engine is asked for."""
 from __future__ import annotations
 
 import importlib.util
+import socket
 
 from cleaner.errors import ConfigError
 
@@ -22,6 +23,23 @@ def check_engine(name: str, address: str | None) -> None:
         for module in ("ray", "pyarrow", "pandas"):
             if importlib.util.find_spec(module) is None:
                 raise ConfigError(RAY_MISSING + ("" if module == "ray" else f" (missing: {module})"))
+        # Checked up front: `clean` reaches the cluster only once it has more than one chunk.
+        reachable(address)
+
+
+def reachable(address: str | None) -> None:
+    """A `host:port` (or `ray://host:port`) address must accept a connection within a few
+    seconds: Ray itself retries an unreachable GCS for minutes, deaf to Ctrl-C."""
+    if not address or address == "auto":
+        return
+    target = address.removeprefix("ray://")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--address {address!r}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise ConfigError(f"--engine ray: cannot reach {address}: {e.strerror or e}") from None
 
 
 def find_duplicates_on(engine: str, address: str | None, docs, options):  # type: ignore[no-untyped-def]

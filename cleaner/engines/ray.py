@@ -30,6 +30,7 @@ import ray
 import ray.data
 
 from cleaner.dedup.stages import LEVEL_CODES, Block, Level, Signed, assemble, band_rows, bucket_pairs, sign_block
+from cleaner.engines import reachable
 from cleaner.errors import ConfigError
 from cleaner.model import Document
 
@@ -58,12 +59,16 @@ class RaySession:
             # On a remote cluster the workers get this very code (not whatever version the nodes
             # have installed); its dependencies must be installed there (`pip install cleaner[ray]`).
             runtime_env = {"py_modules": [os.path.dirname(cleaner.__file__)]} if self.address else None
+            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
+            reachable(self.address)  # before ray.init, which retries an unreachable GCS for minutes
             try:
                 ray.init(address=self.address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, runtime_env=runtime_env)
             except (ConnectionError, RuntimeError, ValueError) as e:
-                where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
                 reason = " ".join(str(e).split())[:300]
                 raise ConfigError(f"--engine ray: cannot start or reach {where}: {reason}") from None
+            except BaseException:
+                ray.shutdown()  # interrupted while starting: leave no Ray processes behind
+                raise
             self.started = True
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         ctx = ray.data.DataContext.get_current()
@@ -81,13 +86,21 @@ class RaySession:
         return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
+def _encode(text: str | None) -> bytes | None:
+    return None if text is None else text.encode("utf-8", "surrogatepass")
+
+
+def _decode(data: bytes | None) -> str | None:
+    return None if data is None else data.decode("utf-8", "surrogatepass")
+
+
 def _sign_batch(batch: pa.Table, options: Any) -> dict[str, np.ndarray]:
     """One Ray Data batch of articles -> one row per contiguous run of articles: its signed
     `Block` without the signatures, and the signatures apart (pickled: arrays of different
     lengths), so that the driver can leave them on the cluster."""
     index = batch.column("index").to_numpy()
-    titles = batch.column("title").to_pylist()
-    texts = batch.column("text").to_pylist()
+    titles = [_decode(t) for t in batch.column("title").to_pylist()]
+    texts = [_decode(t) or "" for t in batch.column("text").to_pylist()]
     cuts = [0, *(np.flatnonzero(np.diff(index) != 1) + 1).tolist(), len(index)]
     blocks = [sign_block(int(index[a]), titles[a:b], texts[a:b], options) for a, b in zip(cuts, cuts[1:]) if b > a]
     return {
@@ -140,8 +153,10 @@ class RayEngine:
             pa.table(
                 {
                     "index": pa.array(range(s, min(s + BLOCK, len(docs))), type=pa.int64()),
-                    "title": pa.array([d.title for d in docs[s : s + BLOCK]], type=pa.large_string()),
-                    "text": pa.array([d.text for d in docs[s : s + BLOCK]], type=pa.large_string()),
+                    # As UTF-8 bytes with lone surrogates kept (`\ud800` escapes in scraped JSON):
+                    # an Arrow string column would refuse them, the local engine does not.
+                    "title": pa.array([_encode(d.title) for d in docs[s : s + BLOCK]], type=pa.large_binary()),
+                    "text": pa.array([_encode(d.text) for d in docs[s : s + BLOCK]], type=pa.large_binary()),
                 }
             )
             for s in range(0, len(docs), BLOCK)

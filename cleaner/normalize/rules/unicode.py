@@ -72,13 +72,25 @@ def mojibake(text: str, title: str | None) -> list[Change]:
 def html_entities(text: str, title: str | None) -> list[Change]:
     """HTML character references left in plain text: `&amp;`, `&#8217;`, `&quot;`.
 
-    Fixes: `AT&amp;T` -> `AT&T`; `it&#8217;s` -> `it’s`.
+    Fixes: `AT&amp;T` -> `AT&T`; `it&#8217;s` -> `it’s`; an entity escaped again and again by a
+    pipeline (`&amp;amp;amp;nbsp;` -> a no-break space) in one go, not one level per pass.
     Leaves alone: a bare `&` (`R&D`, `AT&T`), text that contains markup (`<b>` with `&lt;`), which
     ftfy does not unescape.
     """
     if "&" not in text:
         return []
-    return _line_changes(text, fixes.unescape_html)
+    return _line_changes(text, _unescape_all)
+
+
+def _unescape_all(line: str) -> str:
+    # Each pass of ftfy's unescape peels one `amp;`; a line escaped fourteen times would need
+    # more passes than the engine allows. Stop when a pass changes nothing.
+    for _ in range(64):
+        unescaped = fixes.unescape_html(line)
+        if unescaped == line:
+            break
+        line = unescaped
+    return line
 
 
 @rule("control-chars", "unicode", fields=("title", "text"))
