@@ -182,18 +182,18 @@ def duplicate_findings(new_docs: Sequence[Document], options: DupOptions, store:
             copied.add(i)
             x = li.batch.set(k)
             title = new_docs[i].title or new_docs[i].text
-            report(i, "duplicate-article", f"{_similarity(x, place.shingles)} {_snippet(title)}", place, new_docs[i].origin.line)
+            report(i, "duplicate-article", f"{_similarity(x, place.shingles)} {_snippet(title)}", place, matcher.item_line("document", k))
     if "title" in items:
         li = items["title"]
         for k, place in matcher.first_matches("title", lambda x, y, a, b: same_title(a, b, x, y, options.threshold)):
             i = li.owners[k]
-            report(i, "duplicate-title", _snippet(new_docs[i].title or ""), place, lines[i].at("title", 0))
+            report(i, "duplicate-title", _snippet(new_docs[i].title or ""), place, matcher.item_line("title", k))
     if "paragraph" in items:
         li = items["paragraph"]
         for k, place in matcher.first_matches("paragraph", lambda x, y, _a, _b: same_paragraph(x, y, options.threshold)):
             i = li.owners[k]
             a, b = li.spans[k]
-            report(i, "duplicate-paragraph", f"paragraph {(li.paragraphs[k] or 0) + 1} {_snippet(new_docs[i].text[a:b])}", place, lines[i].at("text", a))
+            report(i, "duplicate-paragraph", f"paragraph {(li.paragraphs[k] or 0) + 1} {_snippet(new_docs[i].text[a:b])}", place, matcher.item_line("paragraph", k))
     # A copied article's title and paragraphs repeat it (or other copies): one finding says it all.
     return [f for i, f in found if f.kind == "duplicate-article" or i not in copied]
 
@@ -303,10 +303,20 @@ class _Matcher:
             if place is not None:
                 yield k, place
 
+    def item_line(self, level: str, k: int) -> int | None:
+        """The line new item k starts on: its title's, its paragraph's, or its record's."""
+        li = self.items[level]
+        lines = self.lines[li.owners[k]]
+        if level == "title":
+            return lines.at("title", 0)
+        if level == "paragraph":
+            return lines.at("text", li.spans[k][0])
+        return lines.doc.origin.line
+
     def _new_place(self, level: str, j: int) -> _Place:
         li = self.items[level]
         doc = self.docs[li.owners[j]]
-        line = {"paragraph": lambda: self.lines[li.owners[j]].at("text", li.spans[j][0]), "title": lambda: self.lines[li.owners[j]].at("title", 0)}.get(level, lambda: doc.origin.line)()
+        line = self.item_line(level, j)
         where = f"{doc.origin.path}:{line if line is not None else doc.origin.record}"
         return _Place(where, li.batch.set(j))
 
