@@ -359,27 +359,51 @@ def test_shingle_batch_keeps_empty_tokens():
     assert batch.hashes.tolist() == [shingle_hash([""]), shingle_hash(["a"]), shingle_hash([""])]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1000, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(" \t\r\nab\x0b\u00a0"), max_size=60))
-def test_paragraph_breaks_equal_the_regex(text):
-    from cleaner.text import PARAGRAPH_BREAK, _breaks
+def test_paragraphs_are_the_text_between_paragraph_breaks(text):
+    from cleaner.text import PARAGRAPH_BREAK, split_paragraphs
 
-    assert _breaks(text) == [m.span() for m in PARAGRAPH_BREAK.finditer(text)]
+    bounds = [0] + [x for m in PARAGRAPH_BREAK.finditer(text) for x in m.span()] + [len(text)]
+    expected = [(a, b, text[a:b]) for a, b in zip(bounds[::2], bounds[1::2]) if text[a:b].strip()]
+    assert split_paragraphs.__wrapped__(text) == expected
 
 
-def test_paragraph_keys_group_what_identical_paragraphs_grouped():
-    from cleaner.dedup.shingle import paragraph_keys
+def _paragraph_lists(texts):
+    from cleaner.text import split_paragraphs
 
-    texts = [d.text for d in _docs(PLANTED)] + ["", "A  b\n\n\n a B", "ẞtraße\u00a0x\u2028y\n\nSSTRASSE x y", "x" * 30 + " y\n\n" + "X" * 30 + " Y"]
-    texts.append(" ".join(chr(0x410 + k) + "\u00a0" for k in range(60)) + "\n\n" + "Б\u2028" * 9)  # the str path
-    for min_words in (1, 2, 8):
-        expected = [(" ".join(p.split()).casefold(), i) for i, t in enumerate(texts) for p in t.split("\n\n") if len(p.split()) >= min_words]
-        got = paragraph_keys(texts, min_words)
-        assert [i for _, i in got] == [i for _, i in expected]
-        same_text = {(a[0] == b[0]) for a, b in zip(expected, expected[1:])}
-        assert same_text == {(a[0] == b[0]) for a, b in zip(got, got[1:])}
-        by_text: dict[str, set[int]] = {}
-        for (s, _), (key, _) in zip(expected, got):
-            by_text.setdefault(s, set()).add(key)
-        assert all(len(keys) == 1 for keys in by_text.values())
-        assert len({k for keys in by_text.values() for k in keys}) == len(by_text)
+    return [[p for _, _, p in split_paragraphs(t)] for t in texts]
+
+
+EDGE_TEXTS = ["", "A  b\n\n\n a B", "ẞtraße\u00a0x\u2028y\n\nSSTRASSE x y", "x" * 30 + " y\n\n" + "X" * 30 + " Y", "\n\n  \n\n—\n\n“Quoted”"]
+EDGE_TEXTS.append(" ".join(chr(0x410 + k) + "\u00a0" for k in range(60)) + "\n\n" + "Б\u2028" * 9)  # the str path
+
+
+def test_hash_paragraphs_is_hash_texts_of_each_paragraph():
+    from cleaner.dedup.shingle import hash_paragraphs, hash_texts
+
+    planted = [d.text for d in _docs(PLANTED)]
+    # With a NUL in a text (a word character, not the marker) too.
+    for texts in (planted + EDGE_TEXTS, planted + EDGE_TEXTS + ["a\x00b c\n\nd"]):
+        paragraphs = _paragraph_lists(texts)
+        got, counts = hash_paragraphs(paragraphs)
+        expected, expected_counts = hash_texts([p for ps in paragraphs for p in ps])
+        assert counts.tolist() == expected_counts.tolist() and len(counts) == sum(map(len, paragraphs))
+        assert got.tolist() == expected.tolist()
+
+
+def test_segment_keys_are_equal_exactly_for_the_same_words():
+    from cleaner.dedup.shingle import hash_paragraphs, segment_keys
+
+    texts = [d.text for d in _docs(PLANTED)] + EDGE_TEXTS
+    flat = [p for ps in _paragraph_lists(texts) for p in ps]
+    keys = segment_keys(*hash_paragraphs([flat])).tolist()
+    words = [tuple(tokens(p)) for p in flat]
+    assert len(keys) == len(flat) and len(set(words)) > 100
+    by_words: dict[tuple[str, ...], set[int]] = {}
+    for w, k in zip(words, keys):
+        by_words.setdefault(w, set()).add(k)
+    assert all(len(ks) == 1 for ks in by_words.values())
+    assert len({k for ks in by_words.values() for k in ks}) == len(by_words)
+    # The same words in another order, or one word more, are another paragraph.
+    assert len(set(segment_keys(*hash_paragraphs([["a b c", "b a c", "a b c c"]])).tolist())) == 3

@@ -384,83 +384,51 @@ def hash_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         j = i
         while j < len(parts) and b"\0" not in parts[j]:
             j += 1
-        buf = b"\0".join(parts[i:j])
-        h, starts = _hash_words(buf, marker=True)
-        markers = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 0)
+        h, c = _hash_segments(parts[i:j])
         hashes.append(h)
-        counts.append(np.diff(np.concatenate([[0], np.searchsorted(starts, markers), [len(starts)]])))
+        counts.append(c)
         i = j
     if not hashes:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     return np.concatenate(hashes), np.concatenate(counts)
 
 
-# --- identical-paragraph keys ----------------------------------------------------------------------
-
-# ASCII to its case fold, whitespace other than a line break to a space: a paragraph's words.
-_ASCII_CASE = bytes(10 if b == 10 else 32 if chr(b).isspace() else ord(chr(b).casefold()) for b in range(128)) + bytes(range(128, 256))
-
-
-def _case_char(c: str) -> str:
-    return " " if c.isspace() else c.casefold()
-
-
-_fold_case_char = partial(_char_fold, {}, _case_char)
-
-
-def _case_folded(text: str) -> bytes:
-    """`text.casefold()` as UTF-8 with every whitespace character but `\\n` made a space."""
-    b = text.encode(*_UTF8)
-    if not text.isascii():
-        replaced = _replace_non_ascii(b, _fold_case_char)
-        if replaced is None:
-            replaced = "".join(" " if c.isspace() and c != "\n" else c for c in text.casefold()).encode(*_UTF8)
-        b = replaced
-    return b.translate(_ASCII_CASE)
+def hash_paragraphs(paragraphs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """`hash_texts` of every paragraph of many texts (`paragraphs[i]` are text i's), with the
+    same result as `hash_texts` of the paragraphs one after another, but each text folded once,
+    its paragraphs joined by the b'\\0' marker: folding a text has a cost per call (the set of
+    its characters, NFKC), and an article has twenty-odd paragraphs. (The marker cannot join
+    or split anything in the folding: NUL is a character of its own for NFKC and casefold.)"""
+    joined = ["\0".join(ps) for ps in paragraphs if ps]
+    if any(j.count("\0") != len(ps) - 1 for j, ps in zip(joined, (ps for ps in paragraphs if ps))):
+        # A NUL of the text itself would read as a marker: fold paragraph by paragraph.
+        return hash_texts([p for ps in paragraphs for p in ps])
+    return _hash_segments([_folded(j) for j in joined])
 
 
-def paragraph_keys(texts: Sequence[str], min_words: int) -> list[tuple[int, int]]:
-    """(key, text) for every paragraph (`text.split("\\n\\n")`) of at least `min_words`
-    whitespace-separated words, where the key is a 64-bit hash of the paragraph's words case
-    folded: equal for paragraphs identical but for case and spacing. A hash only proposes
-    candidates, which are verified on their shingles, so a collision costs a check, never a pair.
+def _hash_segments(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Word hashes of folded `parts` (holding no NUL but as a marker) and the number of words in
+    each run between markers, the parts joined by one."""
+    buf = b"\0".join(parts)
+    if not parts:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    h, starts = _hash_words(buf, marker=True)
+    markers = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 0)
+    return h, np.diff(np.concatenate([[0], np.searchsorted(starts, markers), [len(starts)]]))
 
-    One numpy pass over all the texts: their case-folded bytes joined by a blank line, words the
-    runs of bytes other than space and line break, a paragraph ending at every run of two or more
-    line breaks (which is where `split("\\n\\n")` cuts, up to empty paragraphs)."""
-    parts = [_case_folded(t) for t in texts]
-    buf = b"\n\n".join(parts)
-    if not buf:
-        return []
-    a = np.frombuffer(buf, dtype=np.uint8)
-    starts, lengths = _words(a, 32, 10)
-    n = len(starts)
-    if not n:
-        return []
-    # A paragraph starts at the first word and at the first word after each run of line breaks.
-    newline = a == 10
-    after_break = np.searchsorted(starts, np.flatnonzero(newline[1:] & newline[:-1]))
-    new_paragraph = np.zeros(n, dtype=bool)
-    new_paragraph[0] = True
-    new_paragraph[after_break[after_break < n]] = True
-    first = np.flatnonzero(new_paragraph)
-    text_first_word = np.searchsorted(starts, np.cumsum([0] + [len(p) + 2 for p in parts[:-1]]))
-    owner = np.searchsorted(text_first_word, first, side="right") - 1
-    # A word's 64-bit hash: its first 16 bytes and length mixed, and BLAKE2b of the rest if any.
-    lo, hi = _loads(buf, starts, lengths)
+
+def segment_keys(word_hashes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """A 64-bit key per run of words (text i is the next `counts[i]` words), equal for runs of
+    the same words in the same order: each word's hash mixed with its place in the run, summed
+    (a running sum, so runs of no words cost nothing), mixed with the number of words."""
+    counts = np.asarray(counts, dtype=np.int64)
+    ends = np.cumsum(counts)
+    starts = ends - counts
     with np.errstate(over="ignore"):
-        h = _fmix64(_fmix64(lo ^ (lengths.astype(np.uint64) * _MULT)) ^ hi)
-        for i in np.flatnonzero(lengths > 16):
-            s = int(starts[i])
-            h[i] ^= np.uint64(_blake(buf[s + 16 : s + int(lengths[i])]))
-        # A paragraph's key: the sum of its words' hashes, each mixed with its place in the
-        # paragraph (so order counts), and its number of words.
-        counts = np.diff(np.append(first, n))
-        place = np.arange(n) - np.repeat(first, counts)
-        mixed = _fmix64(h + place.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
-        keys = _fmix64(np.add.reduceat(mixed, first) ^ counts.astype(np.uint64))
-    keep = counts >= min_words
-    return list(zip(keys[keep].tolist(), owner[keep].tolist()))
+        place = np.arange(len(word_hashes), dtype=np.int64) - np.repeat(starts, counts)
+        mixed = _fmix64(word_hashes + place.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
+        running = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(mixed, dtype=np.uint64)])
+        return _fmix64((running[ends] - running[starts]) ^ counts.astype(np.uint64))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

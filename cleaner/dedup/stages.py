@@ -21,9 +21,9 @@ from cleaner.dedup.minhash import estimate_jaccard, permutations, signatures
 from cleaner.dedup.shingle import (
     ShingleBatch,
     ShingleBatchBuilder,
-    hash_texts,
+    hash_paragraphs,
     match_form,
-    paragraph_keys,
+    segment_keys,
     shingle_batch,
     shingle_runs,
     tokens,
@@ -79,28 +79,23 @@ def sign_block(first: int, titles: Sequence[str | None], texts: Sequence[str], o
 def _word_parts(block: Block, texts: Sequence[str], options) -> tuple[ShingleBatch | None, ShingleBatch | None]:  # type: ignore[no-untyped-def]
     """Word n-gram shingles of the block's paragraphs and articles. Every paragraph's words are
     hashed once, in one pass: a paragraph's shingles and its article's (the article's words are
-    its paragraphs' words, in order) both come from them."""
-    if "paragraph" not in options.levels:
-        words, counts = hash_texts(texts)
-        block.evidence = _evidence(block.first, texts, options)
-        return None, shingle_runs(words, counts, options.ngram)
-    owners: list[tuple[int, int, int, int]] = []
-    paragraphs: list[str] = []
-    per_article = np.zeros(len(texts), dtype=np.int64)
-    for offset, text in enumerate(texts):
-        found = split_paragraphs(text)
-        per_article[offset] = len(found)
-        owners += [(block.first + offset, k, a, b) for k, (a, b, _) in enumerate(found)]
-        paragraphs += [p for _, _, p in found]
-    words, counts = hash_texts(paragraphs)
-    selected = counts >= options.min_words
-    block.paragraphs = [owners[j] for j in np.flatnonzero(selected)]
-    p_part = shingle_runs(words, counts, min(options.ngram, options.paragraph_ngram), selected)
+    its paragraphs' words, in order) both come from them, and so, without the paragraph level,
+    does the document level's evidence."""
+    found = [split_paragraphs(t) for t in texts]
+    per_article = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    words, counts = hash_paragraphs([[p for _, _, p in f] for f in found])
     d_part = None
     if "document" in options.levels:
-        article = np.repeat(np.arange(len(texts)), per_article)
-        d_part = shingle_runs(words, np.bincount(article, weights=counts, minlength=len(texts)).astype(np.int64), options.ngram)
-    return p_part, d_part
+        running = np.concatenate([[0], np.cumsum(counts)])
+        last = np.cumsum(per_article)
+        d_part = shingle_runs(words, running[last] - running[last - per_article], options.ngram)
+    if "paragraph" not in options.levels:
+        block.evidence = _evidence(block.first, per_article, words, counts, options.min_words)
+        return None, d_part
+    selected = counts >= options.min_words
+    owners = [(block.first + offset, k, a, b) for offset, f in enumerate(found) for k, (a, b, _) in enumerate(f)]
+    block.paragraphs = [owners[j] for j in np.flatnonzero(selected)]
+    return shingle_runs(words, counts, min(options.ngram, options.paragraph_ngram), selected), d_part
 
 
 def _noisy_parts(block: Block, texts: Sequence[str], options) -> tuple[ShingleBatch | None, ShingleBatch | None]:  # type: ignore[no-untyped-def]
@@ -108,29 +103,33 @@ def _noisy_parts(block: Block, texts: Sequence[str], options) -> tuple[ShingleBa
     with_paragraphs = "paragraph" in options.levels
     p_tokens: list[list[str]] = []
     d_tokens: list[list[str]] = []
-    for offset, text in enumerate(texts):
-        if with_paragraphs:
-            words_of_doc: list[str] = []
-            for k, (a, b, p) in enumerate(split_paragraphs(text)):
-                toks = tokens(p)
-                words_of_doc += toks
-                if len(toks) >= options.min_words:
-                    block.paragraphs.append((block.first + offset, k, a, b))
-                    p_tokens.append(list("".join(toks)))
-            d_tokens.append(list("".join(words_of_doc)))
-        else:
-            d_tokens.append(list("".join(tokens(text))))
+    found = [split_paragraphs(t) for t in texts]
+    for offset, paragraphs in enumerate(found):
+        words_of_doc: list[str] = []
+        for k, (a, b, p) in enumerate(paragraphs):
+            toks = tokens(p)
+            words_of_doc += toks
+            if with_paragraphs and len(toks) >= options.min_words:
+                block.paragraphs.append((block.first + offset, k, a, b))
+                p_tokens.append(list("".join(toks)))
+        d_tokens.append(list("".join(words_of_doc)))
     if not with_paragraphs:
-        block.evidence = _evidence(block.first, texts, options)
+        words, counts = hash_paragraphs([[p for _, _, p in f] for f in found])
+        per_article = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        block.evidence = _evidence(block.first, per_article, words, counts, options.min_words)
     p_part = shingle_batch(p_tokens, 5) if with_paragraphs else None
     d_part = shingle_batch(d_tokens, 5) if "document" in options.levels else None
     return p_part, d_part
 
 
-def _evidence(first: int, texts: Sequence[str], options) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
-    """Identical paragraphs (case and spacing aside): the article level's evidence without the
-    paragraph level, as (64-bit key, article)."""
-    return [(key, first + i) for key, i in paragraph_keys(texts, options.min_words)]
+def _evidence(first: int, per_article: np.ndarray, words: np.ndarray, counts: np.ndarray, min_words: int) -> list[tuple[int, int]]:
+    """The article level's evidence without the paragraph level: (key, article) for every
+    paragraph of at least `min_words` words, the key equal for paragraphs with the same words
+    (in the match form: case, punctuation and spacing aside). A key only proposes a candidate
+    pair of articles, which is verified on their shingles."""
+    selected = counts >= min_words
+    owners = np.repeat(np.arange(first, first + len(per_article)), per_article)
+    return list(zip(segment_keys(words, counts)[selected].tolist(), owners[selected].tolist()))
 
 
 @dataclass
