@@ -83,6 +83,43 @@ def test_a_hash_collision_never_makes_a_pair():
     assert sorted(zip(pairs["a"].tolist(), pairs["b"].tolist())) == [(0, 2)]
 
 
+def test_band_keys_give_the_candidate_pairs():
+    from cleaner.dedup.index import band_keys, key_pairs
+
+    rng = np.random.default_rng(11)
+    sigs = rng.integers(0, 50, size=(400, 32), dtype=np.uint32)  # small values: many equal bands
+    sigs[100 : 100 + MAX_ALL_PAIRS + 20] = sigs[99]  # a bucket paired as a star and a chain
+    pairs = candidate_pairs(sigs, 0.5)
+    assert key_pairs(np.ascontiguousarray(band_keys(sigs, 0.5).T)) == pairs and len(pairs) > 100
+
+
+def test_band_keys_equal_only_in_their_packed_bits_make_no_pair():
+    from cleaner.dedup.index import key_pairs
+
+    # Four items need two bits for their number, so keys differing below bit 2 sort as equal.
+    keys = np.array([[8, 9, 8, 13], [4, 5, 6, 7], [4, 5, 16, 20]], dtype=np.uint64)
+    assert key_pairs(keys) == {(0, 2)}
+
+
+def test_jobs_fork_workers_for_signing_and_verifying_with_the_same_clusters(monkeypatch):
+    from cleaner.engines import local
+
+    docs = list(strict(read_documents([PLANTED], ReadOptions())))
+    one = _report(find_duplicates(docs, DupOptions(jobs=1)))
+    forked: list[str] = []
+    original = local.LocalEngine._forked
+
+    def counted(self, shared, fn, *args):
+        forked.append(fn.__name__)
+        return original(self, shared, fn, *args)
+
+    monkeypatch.setattr(local, "BLOCK", 40)
+    monkeypatch.setattr(local, "PARALLEL_PAIRS", 1)
+    monkeypatch.setattr(local.LocalEngine, "_forked", counted)
+    assert _report(find_duplicates(docs, DupOptions(jobs=2))) == one
+    assert one["clusters"] and forked.count("_sign") == 1 and forked.count("_accepts") >= 2
+
+
 def test_engine_ray_without_ray_is_one_line_exit_2():
     code = "import sys; sys.modules['ray'] = None; from cleaner.cli import main; main()"
     for args in (["dups", str(PLANTED)], ["clean", str(PLANTED), "--check"]):

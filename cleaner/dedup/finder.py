@@ -86,6 +86,25 @@ def _member(doc: Document, index: int, paragraph: int | None, text: str) -> Memb
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
 
 
+class _ParagraphMembers(Sequence[Member]):
+    """The paragraphs as cluster members, each made when first asked for: a corpus has hundreds
+    of thousands of paragraphs and a few percent of them in clusters."""
+
+    def __init__(self, docs: Sequence[Document], paragraphs: list[tuple[int, int, int, int]]) -> None:
+        self.docs, self.paragraphs = docs, paragraphs
+        self.made: dict[int, Member] = {}
+
+    def __len__(self) -> int:
+        return len(self.paragraphs)
+
+    def __getitem__(self, j):  # type: ignore[no-untyped-def]
+        found = self.made.get(j)
+        if found is None:
+            i, k, a, b = self.paragraphs[j]
+            found = self.made[j] = _member(self.docs[i], i, k, self.docs[i].text[a:b])
+        return found
+
+
 def _gc_paused(fn: Callable[..., DupResult]) -> Callable[..., DupResult]:
     """Run without the cyclic garbage collector: the finder makes hundreds of thousands of small
     objects (paragraph members, spans, pairs) and no reference cycles, so each automatic full
@@ -123,14 +142,15 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
         stats["paragraphs"] = len(signed.paragraphs) if signed.p_batch is not None else sum(len(v) for v in signed.evidence.values())
         shared: list[tuple[int, int]] = []
         if signed.p_batch is not None:
-            p_items = [_member(docs[i], i, k, docs[i].text[a:b]) for i, k, a, b in signed.paragraphs]
+            p_items = _ParagraphMembers(docs, signed.paragraphs)
             level = Level("paragraph", signed.p_batch, signed.p_sigs, options.threshold, options.containment, options.verify)
             p_candidates = candidates["paragraph"]
             pairs = engine.verify(level, sorted(p_candidates))
             stats.update(paragraph_candidates=len(p_candidates), paragraph_pairs=len(pairs))
             clusters += build_clusters("paragraph", p_items, pairs, level.similarity, level.accept, options.keep)
             # Articles sharing a paragraph's LSH bucket are the document level's evidence.
-            shared = [(p_items[a].index, p_items[b].index) for a, b in p_candidates]
+            owner = [i for i, _, _, _ in signed.paragraphs]
+            shared = [(owner[a], owner[b]) for a, b in p_candidates]
         else:
             shared = [pair for group in signed.evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))]
         if signed.d_batch is not None:

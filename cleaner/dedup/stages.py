@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cleaner.dedup.index import bands_rows, jaccard, pairs_of
+from cleaner.dedup.index import band_keys, bands_rows, jaccard, pairs_of
 from cleaner.dedup.minhash import estimate_jaccard, permutations, signatures
 from cleaner.dedup.shingle import (
     ShingleBatch,
@@ -50,6 +50,10 @@ class Block:
     d_part: ShingleBatch | None = None
     d_sigs: np.ndarray | None = None
     evidence: list[tuple[int, int]] = field(default_factory=list)  # (64-bit paragraph key, article)
+    # Band keys (bands x items, see `with_band_keys`), where they replace the signatures.
+    t_keys: np.ndarray | None = None
+    p_keys: np.ndarray | None = None
+    d_keys: np.ndarray | None = None
 
 
 def sign_block(first: int, titles: Sequence[str | None], texts: Sequence[str], options) -> Block:  # type: ignore[no-untyped-def]
@@ -132,6 +136,20 @@ def _evidence(first: int, per_article: np.ndarray, words: np.ndarray, counts: np
     return list(zip(segment_keys(words, counts)[selected].tolist(), owners[selected].tolist()))
 
 
+def with_band_keys(block: Block, options) -> Block:  # type: ignore[no-untyped-def]
+    """The block with each level's LSH band keys (`index.band_keys`, one row per band) in place
+    of its signatures, which only `verify=False` needs: 8 bytes a band instead of 4 a
+    permutation (about a third), and the candidates then need only a sort of each row."""
+    if not options.verify:
+        return block
+    for sigs, keys in (("t_sigs", "t_keys"), ("p_sigs", "p_keys"), ("d_sigs", "d_keys")):
+        found = getattr(block, sigs)
+        if found is not None:
+            setattr(block, keys, np.ascontiguousarray(band_keys(found, options.lsh_threshold).T))
+            setattr(block, sigs, None)
+    return block
+
+
 @dataclass
 class Signed:
     """The whole corpus, signed: per level the items' shingles and signatures, in input order.
@@ -147,6 +165,9 @@ class Signed:
     d_batch: ShingleBatch | None
     d_sigs: np.ndarray | None
     evidence: dict[int, list[int]]
+    t_keys: np.ndarray | None = None
+    p_keys: np.ndarray | None = None
+    d_keys: np.ndarray | None = None
 
 
 def assemble(blocks: Sequence[Block], documents: int, options) -> Signed:  # type: ignore[no-untyped-def]
@@ -172,6 +193,10 @@ def assemble(blocks: Sequence[Block], documents: int, options) -> Signed:  # typ
             return builder.build(), None
         return builder.build(), np.concatenate(rows) if rows else np.zeros((0, options.num_perm), dtype=np.uint32)
 
+    def keys(name: str) -> np.ndarray | None:
+        rows = [getattr(b, name) for b in blocks]
+        return np.concatenate(rows, axis=1) if rows and all(r is not None for r in rows) else None
+
     evidence: dict[int, list[int]] = {}
     for b in blocks:
         for key, i in b.evidence:
@@ -181,7 +206,7 @@ def assemble(blocks: Sequence[Block], documents: int, options) -> Signed:  # typ
     d_batch, d_sigs = level("document", "d_part", "d_sigs")
     titles = [t for b in blocks for t in b.titles]
     paragraphs = [p for b in blocks for p in b.paragraphs]
-    return Signed(titles, t_batch, t_sigs, paragraphs, p_batch, p_sigs, d_batch, d_sigs, evidence)
+    return Signed(titles, t_batch, t_sigs, paragraphs, p_batch, p_sigs, d_batch, d_sigs, evidence, keys("t_keys"), keys("p_keys"), keys("d_keys"))
 
 
 # --- candidates where the bands are shuffled: one row per (item, band) ---------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cleaner.dedup.index import containment, jaccard
+from cleaner.dedup.index import jaccard, overlap
 
 ORDINALS = frozenset(["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "final", "next"])
 # A copy must be this long (in shingles, about as many words) for containment to count: shorter
@@ -37,17 +37,21 @@ def same_paragraph(x: np.ndarray, y: np.ndarray, threshold: float) -> bool:
 
 def document_similarity(x: np.ndarray, y: np.ndarray) -> float:
     """Jaccard, or containment where the shorter text is long enough for it to mean a copy."""
-    j = jaccard(x, y)
-    return j if min(len(x), len(y)) < MIN_CONTAINED_SHINGLES else max(j, containment(x, y))
+    inter, small = overlap(x, y), min(len(x), len(y))
+    j = inter / (len(x) + len(y) - inter) if len(x) or len(y) else 1.0
+    return j if small < MIN_CONTAINED_SHINGLES else max(j, inter / small)
 
 
 def same_document(x: np.ndarray, y: np.ndarray, threshold: float, min_containment: float) -> bool:
     """Near-identical (Jaccard at the threshold) or one mostly contained in the other (a copy cut
     after some paragraphs, or under a new headline, dateline or footer)."""
     small, large = sorted((len(x), len(y)))
+    if not large:
+        return True  # two empty texts: Jaccard 1
     # Sizes first: two sets this different in size can only pass by containment.
-    if large and small / large < threshold and small < MIN_CONTAINED_SHINGLES:
+    if small / large < threshold and small < MIN_CONTAINED_SHINGLES:
         return False
-    if jaccard(x, y) >= threshold:
+    inter = overlap(x, y)
+    if inter / (small + large - inter) >= threshold:
         return True
-    return small >= MIN_CONTAINED_SHINGLES and containment(x, y) >= min_containment
+    return small >= MIN_CONTAINED_SHINGLES and inter / small >= min_containment
