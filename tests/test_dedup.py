@@ -64,6 +64,24 @@ def test_batched_signatures_equal_one_at_a_time():
     assert lean.jaccard(to_lean(together[0], 7)) == 1.0
 
 
+def test_permutations_are_datasketchs():
+    for num_perm, seed in ((128, 1), (16, 7), (256, 12345)):
+        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+        perms = permutations(num_perm, seed)
+        assert perms.a.tolist() == a.tolist() and perms.b.tolist() == b.tolist()
+
+
+def test_bands_and_rows_are_datasketchs_choice():
+    from datasketch.lsh import _optimal_param
+
+    from cleaner.dedup import index
+
+    for num_perm in (2, 16, 64, 128, 256):
+        for threshold in [round(0.05 * k, 2) for k in range(1, 21)] + [0.55, 0.85, 0.33]:
+            index._BANDS.pop((threshold, num_perm), None)
+            assert bands_rows(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5), (threshold, num_perm)
+
+
 def test_lsh_candidates_equal_datasketch_minhashlsh():
     docs = _docs(PLANTED)
     perms = permutations(128, 1)

@@ -1,8 +1,8 @@
 """Candidate pairs by locality-sensitive hashing over MinHash signatures.
 
-The banding is datasketch's `MinHashLSH`: the same (bands, rows) from its `_optimal_param` for a
-threshold and number of permutations, and two items are candidates exactly when some band of
-their signatures is identical (a test checks the candidates against `MinHashLSH.query`). It is
+The banding is datasketch's `MinHashLSH`: the (bands, rows) its `_optimal_param` chooses for a
+threshold and number of permutations (`bands_rows`), and two items are candidates exactly when
+some band of their signatures is identical (a test checks the candidates against `MinHashLSH.query`). It is
 done here with numpy over the whole signature matrix instead of one Python insert per item,
 which is what makes a corpus of tens of thousands of articles take seconds.
 """
@@ -23,13 +23,27 @@ _BANDS: dict[tuple[float, int], tuple[int, int]] = {}
 
 
 def bands_rows(threshold: float, num_perm: int) -> tuple[int, int]:
+    """datasketch `MinHashLSH`'s (bands, rows) for a threshold (its `_optimal_param` with equal
+    weights): the pair minimizing the chance of a false positive below the threshold plus a
+    false negative above it. datasketch integrates with scipy's `quad`, and importing scipy
+    costs a third of a second; the integrands are polynomials of degree at most `num_perm`, so
+    Gauss-Legendre quadrature with num_perm / 2 + 1 nodes is exact (tested to choose as
+    datasketch does)."""
     found = _BANDS.get((threshold, num_perm))
     if found is None:
-        # Imported here: datasketch's LSH module imports scipy, a third of a second that a
-        # check against a stored index (which knows its bands and rows) need not pay.
-        from datasketch.lsh import _optimal_param
-
-        found = _BANDS[(threshold, num_perm)] = _optimal_param(threshold, num_perm, 0.5, 0.5)
+        x, w = np.polynomial.legendre.leggauss(num_perm // 2 + 1)
+        below, w_below = (x + 1) * threshold / 2, w * threshold / 2
+        above, w_above = threshold + (x + 1) * (1 - threshold) / 2, w * (1 - threshold) / 2
+        least = float("inf")
+        found = (0, 0)
+        for b in range(1, num_perm + 1):
+            for r in range(1, num_perm // b + 1):
+                false_positive = float(np.dot(w_below, 1 - (1 - below**r) ** b))
+                false_negative = float(np.dot(w_above, (1 - above**r) ** b))
+                error = 0.5 * false_positive + 0.5 * false_negative
+                if error < least:
+                    least, found = error, (b, r)
+        _BANDS[(threshold, num_perm)] = found
     return found
 
 
