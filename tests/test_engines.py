@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from cleaner.cli import app
 from cleaner.dedup import DupOptions, find_duplicates
 from cleaner.dedup.index import MAX_ALL_PAIRS, candidate_pairs
-from cleaner.dedup.stages import band_rows, bucket_pairs
+from cleaner.dedup.stages import Signed, band_rows, bucket_pairs
 from cleaner.io import ReadOptions, read_documents, strict
 from tests.conftest import FIXTURES, ROOT, planted_copies, shared_corpus
 
@@ -106,18 +106,19 @@ def test_jobs_fork_workers_for_signing_and_verifying_with_the_same_clusters(monk
 
     docs = list(strict(read_documents([PLANTED], ReadOptions())))
     one = _report(find_duplicates(docs, DupOptions(jobs=1)))
-    forked: list[str] = []
-    original = local.LocalEngine._forked
+    forked: list[object] = []
+    original = local.LocalEngine._fork
 
-    def counted(self, shared, fn, *args):
-        forked.append(fn.__name__)
-        return original(self, shared, fn, *args)
+    def counted(self, shared):
+        forked.append(shared)
+        return original(self, shared)
 
     monkeypatch.setattr(local, "BLOCK", 40)
     monkeypatch.setattr(local, "PARALLEL_PAIRS", 1)
-    monkeypatch.setattr(local.LocalEngine, "_forked", counted)
+    monkeypatch.setattr(local.LocalEngine, "_fork", counted)
     assert _report(find_duplicates(docs, DupOptions(jobs=2))) == one
-    assert one["clusters"] and forked.count("_sign") == 1 and forked.count("_accepts") >= 2
+    # One pool to sign (given the texts), one to verify (given the signed corpus).
+    assert one["clusters"] and len(forked) == 2 and isinstance(forked[1][0], Signed)
 
 
 def test_engine_ray_without_ray_is_one_line_exit_2():

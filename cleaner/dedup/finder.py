@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from cleaner.dedup.cluster import build_clusters
 from cleaner.dedup.index import pairs_of
-from cleaner.dedup.stages import LEVELS, Level, Signed
+from cleaner.dedup.stages import LEVELS, Level, Signed, level_of
 from cleaner.errors import ConfigError
 from cleaner.model import Cluster, Document, Member
 
@@ -81,6 +81,9 @@ class Engine(Protocol):
 
     def verify(self, level: Level, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]: ...
 
+    def close(self) -> None:
+        """Release what `candidates` and `verify` kept between calls (worker processes)."""
+
 
 def _member(doc: Document, index: int, paragraph: int | None, text: str) -> Member:
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
@@ -131,6 +134,13 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
         from cleaner.engines.local import LocalEngine
 
         engine = LocalEngine(options.jobs)
+    try:
+        return _find(docs, options, engine)
+    finally:
+        engine.close()
+
+
+def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupResult:
     started = time.perf_counter()
     stats: dict[str, Any] = {"documents": len(docs)}
     signed = engine.sign(docs, options)
@@ -143,7 +153,7 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
         shared: list[tuple[int, int]] = []
         if signed.p_batch is not None:
             p_items = _ParagraphMembers(docs, signed.paragraphs)
-            level = Level("paragraph", signed.p_batch, signed.p_sigs, options.threshold, options.containment, options.verify)
+            level = level_of(signed, "paragraph", options)
             p_candidates = candidates["paragraph"]
             pairs = engine.verify(level, sorted(p_candidates))
             stats.update(paragraph_candidates=len(p_candidates), paragraph_pairs=len(pairs))
@@ -164,12 +174,13 @@ def _title_clusters(
     """The same headline up to case, punctuation and a site suffix, or a near-identical one."""
     assert signed.t_batch is not None
     t_items = [_member(docs[i], i, None, docs[i].title or "") for i, _ in signed.titles]
-    keys = [k for _, k in signed.titles]
+    level = level_of(signed, "title", options)
+    keys = level.keys
+    assert keys is not None
     by_key: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
         by_key.setdefault(k, []).append(i)
     exact = {(g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1)}
-    level = Level("title", signed.t_batch, signed.t_sigs, options.threshold, options.containment, options.verify, keys)
     pairs = sorted(exact) + engine.verify(level, sorted(candidates - exact))
     stats.update(titles=len(t_items), title_candidates=len(candidates | exact), title_pairs=len(pairs))
     return build_clusters("title", t_items, pairs, level.similarity, level.accept, options.keep)
@@ -192,7 +203,7 @@ def _document_clusters(
     d_items = [_member(d, i, None, d.text) for i, d in enumerate(docs)]
     candidates = set(candidates)
     candidates.update((min(a, b), max(a, b)) for a, b in shared if a != b)
-    level = Level("document", signed.d_batch, signed.d_sigs, options.threshold, options.containment, options.verify)
+    level = level_of(signed, "document", options)
     pairs = engine.verify(level, sorted(candidates))
     stats.update(document_candidates=len(candidates), document_pairs=len(pairs))
     return build_clusters("document", d_items, pairs, level.similarity, level.accept, options.keep)

@@ -84,14 +84,25 @@ def candidate_pairs(signatures: np.ndarray, threshold: float) -> set[tuple[int, 
 def key_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
     """`candidate_pairs` from band keys (`band_keys`, transposed: one row per band): items
     sharing a band share its key. Two items that share a key without sharing the band (a 64-bit
-    accident, about n^2 / 2^65 a band) are a candidate the verification rejects.
+    accident, about n^2 / 2^65 a band) are a candidate the verification rejects."""
+    return decode_pairs(key_pair_codes(keys), keys.shape[1])
+
+
+def decode_pairs(codes: np.ndarray, n: int) -> set[tuple[int, int]]:
+    """Pairs from their codes `a * n + b` (as `key_pair_codes` gives them)."""
+    return set(zip((codes // n).tolist(), (codes % n).tolist()))
+
+
+def key_pair_codes(keys: np.ndarray) -> np.ndarray:
+    """`key_pairs` as sorted distinct codes `a * n + b` (n items): bands can be paired apart, in
+    any number of processes, and the codes merged with `np.unique`.
 
     Each band is one plain sort of its keys with the item number packed into the low bits (about
     3x faster than an argsort); equal keys are then told apart by the full key, so the packing
     loses nothing."""
     bands, n = keys.shape
     if n < 2:
-        return set()
+        return np.zeros(0, dtype=np.int64)
     bits = np.uint64(max(1, (n - 1).bit_length()))
     index = np.arange(n, dtype=np.uint64)
     codes: list[np.ndarray] = []
@@ -116,10 +127,7 @@ def key_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
             for item, key in zip(items[start : start + size].tolist(), full[start : start + size].tolist()):
                 groups.setdefault(key, []).append(item)
             codes += [np.array([a * n + b for a, b in pairs_of(g)], dtype=np.int64) for g in groups.values() if len(g) > 1]
-    if not codes:
-        return set()
-    unique = np.unique(np.concatenate(codes))
-    return set(zip((unique // n).tolist(), (unique % n).tolist()))
+    return np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
 
 
 def _fold(block: np.ndarray) -> np.ndarray:

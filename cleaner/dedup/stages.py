@@ -276,9 +276,19 @@ def bucket_pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 # --- verification ----------------------------------------------------------------------------------
 
 
+def level_of(signed: Signed, kind: str, options) -> Level:  # type: ignore[no-untyped-def]
+    """What verifying the `kind` level of a signed corpus needs."""
+    batch, sigs = {"title": (signed.t_batch, signed.t_sigs), "paragraph": (signed.p_batch, signed.p_sigs), "document": (signed.d_batch, signed.d_sigs)}[kind]
+    assert batch is not None
+    keys = [k for _, k in signed.titles] if kind == "title" else None
+    return Level(kind, batch, sigs, options.threshold, options.containment, options.verify, keys)
+
+
 @dataclass
 class Level:
-    """What verifying one level's pairs needs: its shingles, signatures and (titles) match keys."""
+    """What verifying one level's pairs needs: its shingles, signatures and (titles) match keys.
+    `known` holds the similarity of pairs already verified elsewhere (an engine's workers), so
+    clustering need not make their shingle sets again."""
 
     kind: str
     batch: ShingleBatch
@@ -287,9 +297,12 @@ class Level:
     containment: float
     verify: bool
     keys: list[str] | None = None
+    known: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
     _words: list[set[str]] | None = field(default=None, repr=False)
 
     def accept(self, a: int, b: int) -> bool:
+        if (min(a, b), max(a, b)) in self.known:
+            return True
         if self.kind == "title":
             return self._accept_title(a, b)
         if self.kind == "document":
@@ -299,7 +312,14 @@ class Level:
     def accepts(self, pairs: Sequence[tuple[int, int]]) -> list[bool]:
         return [self.accept(a, b) for a, b in pairs]
 
+    def judge(self, pairs: Sequence[tuple[int, int]]) -> list[float | None]:
+        """Each pair's similarity where it is accepted, else None."""
+        return [self.similarity(a, b) if self.accept(a, b) else None for a, b in pairs]
+
     def similarity(self, a: int, b: int) -> float:
+        found = self.known.get((min(a, b), max(a, b)))
+        if found is not None:
+            return found
         if self.kind == "title" and self.keys is not None and self.keys[a] == self.keys[b]:
             return 1.0
         x, y = self.batch.set(a), self.batch.set(b)

@@ -202,6 +202,9 @@ class RayEngine:
                 out[names[code]].add((a, b))
         return out
 
+    def close(self) -> None:
+        """Nothing to release: the Ray session is the caller's."""
+
     def verify(self, level: Level, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
         if not pairs:
             return []
