@@ -67,7 +67,7 @@ class LocalEngine:
         if self.jobs <= 1 or len(starts) <= 1:
             blocks = [_sign(s, c, titles[s : s + c], texts[s : s + c], options) for s, c in zip(starts, counts)]
         elif FORK:
-            # What every worker would compute (and import datasketch and scipy for), once here.
+            # Made once here, so that the workers inherit them instead of each making them.
             permutations(options.num_perm, options.seed)
             bands_rows(options.lsh_threshold, options.num_perm)
             blocks = self._forked((titles, texts, options), _sign, starts, counts)
