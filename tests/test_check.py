@@ -363,8 +363,8 @@ def test_open_with_other_settings_raises(tmp_path):
 
 
 def test_check_against_an_index_does_not_import_datasketch(tmp_path, monkeypatch):
-    # datasketch imports scipy (a third of a second of start-up on every commit); the index
-    # stores the permutations and the banding, so a check does not need it.
+    # datasketch imports scipy (a third of a second of start-up on every commit); the check
+    # needs neither (the index stores the permutations and the banding it was built with).
     import sys
 
     repo = corpus_repo(tmp_path, TXT)

@@ -223,7 +223,8 @@ class IndexStore:
             )
 
     def _remember_derived(self, options: DupOptions) -> None:
-        """What datasketch computed at build time (its import costs a third of a second)."""
+        """The permutations and banding computed at build time: the index keeps answering with
+        those, whatever a later version would compute."""
         try:
             perms = np.frombuffer(base64.b64decode(self.settings["permutations"]), dtype=np.uint32)
             bands, rows = (int(v) for v in self.settings["bands-rows"].split(","))
