@@ -24,11 +24,12 @@ were loaded, minus the RSS at that moment.
 The full default run takes about 3 minutes on 2 cores (each part's subprocess loads the corpus
 first, ~5 s); --repeat 1 --no-full under 2.
 
-Last measured (AMD EPYC, 2 cores, a shared VM; `python bench/bench_dups_speed.py --jobs 2`, medians of
-3): (a) 9.86 s; (b) 3.04 s, 3.24x (aim 5x: missed); (c) 4.22 s, 2.34x (aim 2x: met). With --jobs 2,
-(b) 5.97 s and (c) 6.55 s: the VM had about one core's worth free (two busy processes each ran at
-half speed), so the workers only added overhead. Profile of (b): match form + word hashes 1.56 s of
-2.71, identical-paragraph evidence 0.60, signatures 0.22, verification 0.10, shingling 0.10.
+Last measured (AMD EPYC, 2 cores, quiet; `python bench/bench_dups_speed.py --jobs 2`, medians of 3):
+(a) 9.79 s; (b) 2.60 s, 3.77x; (c) 3.93 s, 2.49x (aim 2x: met); with --jobs 2 (the CLI's default
+here), (b) 1.74 s, 5.62x (aim 5x: met) and (c) 2.60 s, 3.76x. Profile of (b): match form + word
+hashes 1.35 s of 2.21, signatures 0.23, paragraph split 0.17, shingling 0.10, evidence 0.09.
+Peak memory is the main process's; "worker MB" is the largest worker's peak (a forked worker's
+pages shared with the main process count in both).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import math
 import os
 import platform
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -150,6 +152,8 @@ def worker(part: str, limit: int) -> dict:
     res["seconds"] = time.perf_counter() - t0
     res["hwm_kb"] = status("VmHWM")
     res["above_load_kb"] = res["hwm_kb"] - rss_loaded if reset_ok else None
+    # The largest worker process's peak (Linux: KB), pages it shares with this process included.
+    res["worker_kb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return res
 
 
@@ -368,7 +372,7 @@ def main() -> None:
     labels = {"baseline": "(a) datasketch baseline", "document": "(b) find_duplicates document", "all": "(c) find_duplicates all levels",
               f"document:{args.jobs}": f"(b) document, --jobs {args.jobs}", f"all:{args.jobs}": f"(c) all levels, --jobs {args.jobs}"}
     aims = {"baseline": None, "document": AIM_DOC, "all": AIM_ALL, f"document:{args.jobs}": AIM_DOC, f"all:{args.jobs}": AIM_ALL}
-    print("part                              median s   runs (s)              speedup vs (a)   peak MB  above load MB  result")
+    print("part                              median s   runs (s)              speedup vs (a)   peak MB  above load MB  worker MB  result")
     print("-" * 128)
     for p, rs in runs.items():
         speed = base / med[p]
@@ -377,7 +381,8 @@ def main() -> None:
         hwm = max(r["hwm_kb"] for r in rs)
         above = max((r["above_load_kb"] or 0) for r in rs) if rs[0]["above_load_kb"] is not None else None
         times = ", ".join("%.2f" % r["seconds"] for r in rs)
-        print(f"{labels[p]:32s} {med[p]:9.2f}   {times:20s} {speed:7.2f}x{aim:18s} {mb(hwm)}  {mb(above):>10s}     {result}")
+        worker = max(r["worker_kb"] for r in rs) or None
+        print(f"{labels[p]:32s} {med[p]:9.2f}   {times:20s} {speed:7.2f}x{aim:18s} {mb(hwm)}  {mb(above):>10s}  {mb(worker):>9s}     {result}")
 
     k = run("kernel", args.limit)
     tk = {name: statistics.median(v) for name, v in k["times"].items()}

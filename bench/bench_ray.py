@@ -3,9 +3,10 @@ on the same articles, in one run, with identical results checked.
 
     python bench/bench_ray.py [--limit 20000] [--clean-limit 2000] [--jobs 2] [--repeat 3]
 
-Duplicate finder (all levels) on the first --limit AllSides articles: local --jobs 1, local
---jobs N, and the Ray engine as a driver connected to a running local Ray instance with N CPUs
-(as on a cluster, `--address`; its times include connecting); then the normalizer (all rules, nothing written) on the first
+Duplicate finder (all levels) on the first --limit AllSides articles: local --jobs 1 against
+local --jobs N with no Ray running; then local --jobs N against the Ray engine as a driver
+connected to a running local Ray instance with N CPUs (as on a cluster, `--address`; its times
+include connecting); then the normalizer (all rules, nothing written) on the first
 --clean-limit articles, local --jobs N against Ray tasks. Every run is a fresh process, as a
 command is (in one process, the word-hash cache left warm by one configuration would speed up
 the next), the configurations run in turns so that load from other processes on a shared
@@ -86,17 +87,21 @@ def main() -> int:
 
     n = args.jobs
     print(f"machine: {cpu_model()}, {usable_cores()} usable cores, load average {os.getloadavg()[0]:.2f}; {code_version()}; ray {ray.__version__}")
+    lim = str(args.limit)
+    # The local speed-up before Ray starts: an idle Ray instance still wakes up (GCS, raylet)
+    # and takes a few percent of the cores, more of a run that uses both.
+    print(f"duplicate finder, all levels, {args.limit:,} AllSides articles; median of {args.repeat}, each run a fresh process, in turns")
+    m = in_turns({"local1": ["dups", "local", "1", lim, "-"], "localn": ["dups", "local", str(n), lim, "-"]}, args.repeat)
+    (t1, d1), (tn, dn) = m["local1"], m["localn"]
+    print(f"  no Ray running:  local jobs=1 {t1:6.2f} s   local jobs={n} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters and stats: {len(d1 | dn) == 1}")
     started = time.perf_counter()
     context = ray.init(num_cpus=n, include_dashboard=False, log_to_driver=False)
     startup = time.perf_counter() - started
     address = context.address_info["gcs_address"]
     try:
-        print(f"duplicate finder, all levels, {args.limit:,} AllSides articles; median of {args.repeat}, each run a fresh process, in turns")
-        lim = str(args.limit)
-        m = in_turns({"local1": ["dups", "local", "1", lim, "-"], "localn": ["dups", "local", str(n), lim, "-"], "ray": ["dups", "ray", str(n), lim, address]}, args.repeat)
-        (t1, d1), (tn, dn), (tr, dr) = m["local1"], m["localn"], m["ray"]
-        print(f"  local jobs=1 {t1:6.2f} s   local jobs={n} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters and stats: {len(d1 | dn) == 1}")
-        print(f"  ray ({n} CPUs) {tr:6.2f} s   = {tr / tn:.2f}x the time of local jobs={n}   identical clusters and stats: {len(dr | dn) == 1}")
+        m = in_turns({"localn": ["dups", "local", str(n), lim, "-"], "ray": ["dups", "ray", str(n), lim, address]}, args.repeat)
+        (tn, dn2), (tr, dr) = m["localn"], m["ray"]
+        print(f"  Ray running:     local jobs={n} {tn:6.2f} s   ray ({n} CPUs) {tr:6.2f} s = {tr / tn:.2f}x the time of local jobs={n}   identical clusters and stats: {len(dr | dn | dn2) == 1}")
         print(f"  ray start-up (ray.init, {n} CPUs): {startup:.2f} s, paid once per command without --address")
         write_allsides_head(TMP, args.clean_limit)
         print(f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} articles; median of {args.repeat}, fresh processes, in turns")

@@ -425,3 +425,30 @@ def test_segment_keys_are_equal_exactly_for_the_same_words():
     assert len({k for ks in by_words.values() for k in ks}) == len(by_words)
     # The same words in another order, or one word more, are another paragraph.
     assert len(set(segment_keys(*hash_paragraphs([["a b c", "b a c", "a b c c"]])).tolist())) == 3
+
+
+def test_identical_shingles_are_found_for_all_pairs_at_once():
+    batch = shingle_batch([["a", "b", "c"], ["a", "b", "c"], ["a", "b", "d"], ["a", "b"], [], [], ["c", "b", "a"]], 1)
+    pairs = [(0, 1), (0, 2), (0, 3), (4, 5), (0, 6), (1, 0)]
+    assert batch.identical(pairs).tolist() == [True, False, False, False, False, True]
+    assert batch.identical([]).tolist() == []
+
+
+def test_judging_pairs_at_once_gives_each_pairs_own_answer():
+    from cleaner.dedup.stages import assemble, level_of, sign_block
+
+    docs = _docs(PLANTED)
+    options = DupOptions()
+    signed = assemble([sign_block(0, [d.title for d in docs], [d.text for d in docs], options)], len(docs), options)
+    rng = random.Random(5)
+    for kind, count in (("title", len(signed.titles)), ("paragraph", len(signed.paragraphs)), ("document", len(docs))):
+        level = level_of(signed, kind, options)
+        by_shingles: dict[bytes, list[int]] = {}
+        for i in range(count):
+            by_shingles.setdefault(level.batch.hashes[level.batch.offsets[i] : level.batch.offsets[i + 1]].tobytes(), []).append(i)
+        pairs = [(g[0], g[-1]) for g in by_shingles.values() if len(g) > 1][:50]
+        pairs += [(rng.randrange(count), rng.randrange(count)) for _ in range(300)]
+        judged = level.judge(pairs)
+        fresh = level_of(signed, kind, options)  # nothing known: each pair computed on its own
+        assert judged == [fresh.similarity(a, b) if fresh.accept(a, b) else None for a, b in pairs]
+        assert any(s == 1.0 for s in judged) and None in judged

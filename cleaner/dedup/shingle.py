@@ -303,6 +303,22 @@ class ShingleBatch:
     def size(self, i: int) -> int:
         return int(self.offsets[i + 1] - self.offsets[i])
 
+    def identical(self, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+        """For each pair (i, j), whether texts i and j have the same non-empty shingle hashes in
+        the same order (the same words: a repeated paragraph, a copied title), found for all
+        pairs at once instead of a shingle set each."""
+        if not pairs:
+            return np.zeros(0, dtype=bool)
+        ij = np.array(pairs, dtype=np.int64)
+        starts, sizes = self.offsets[ij], self.offsets[ij + 1] - self.offsets[ij]
+        same = (sizes[:, 0] == sizes[:, 1]) & (sizes[:, 0] > 0)
+        both = np.flatnonzero(same)
+        if len(both):
+            n = sizes[both, 0]
+            differ = self.hashes[_ranges(starts[both, 0], n)] != self.hashes[_ranges(starts[both, 1], n)]
+            same[both] = np.add.reduceat(differ, np.concatenate([[0], np.cumsum(n)[:-1]])) == 0
+        return same
+
     def set(self, i: int) -> np.ndarray:
         """Text i's distinct shingle hashes, sorted (cached: verification asks repeatedly)."""
         s = self._sets.get(i)
