@@ -51,8 +51,9 @@ def build_clusters(
     Union-find alone would chain: A~B and B~C put A and C together however unlike they are (a
     short text contained in two unrelated articles joins them). So every member must also pass
     `accept` against its cluster's representative; members that do not are clustered again among
-    themselves, with the pairs between them. Members are in input order; the representative is
-    the first (or, with `keep="longest"`, the longest, first among equals)."""
+    themselves, with the pairs between them. `items` must be in input order (article, then
+    paragraph), as the finder's are: members are listed in it, and the representative is the
+    first (or, with `keep="longest"`, the longest, first among equals)."""
     pairs = list(pairs)
     clusters: list[Cluster] = []
     pending = [sorted({i for p in pairs for i in p})]
@@ -62,8 +63,7 @@ def build_clusters(
         for a, b in pairs:
             if a in subset and b in subset:
                 uf.union(a, b)
-        for group in uf.groups():
-            group.sort(key=lambda i: (items[i].index, items[i].paragraph or 0))
+        for group in uf.groups():  # each in item order, which is input order
             rep = group[0] if keep == "first" else max(group, key=lambda i: (len(items[i].text), -group.index(i)))
             members = [i for i in group if i == rep or accept(rep, i)]
             rest = [i for i in group if i not in members]

@@ -89,23 +89,28 @@ def _member(doc: Document, index: int, paragraph: int | None, text: str) -> Memb
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
 
 
-class _ParagraphMembers(Sequence[Member]):
-    """The paragraphs as cluster members, each made when first asked for: a corpus has hundreds
-    of thousands of paragraphs and a few percent of them in clusters."""
+class _Members(Sequence[Member]):
+    """A level's items as cluster members, each made when first asked for: a corpus has hundreds
+    of thousands of paragraphs (and tens of thousands of titles and articles), and a few
+    percent of them in clusters. Item j is `make(j)`."""
 
-    def __init__(self, docs: Sequence[Document], paragraphs: list[tuple[int, int, int, int]]) -> None:
-        self.docs, self.paragraphs = docs, paragraphs
+    def __init__(self, count: int, make: Callable[[int], Member]) -> None:
+        self.count, self.make = count, make
         self.made: dict[int, Member] = {}
 
     def __len__(self) -> int:
-        return len(self.paragraphs)
+        return self.count
 
     def __getitem__(self, j):  # type: ignore[no-untyped-def]
         found = self.made.get(j)
         if found is None:
-            i, k, a, b = self.paragraphs[j]
-            found = self.made[j] = _member(self.docs[i], i, k, self.docs[i].text[a:b])
+            found = self.made[j] = self.make(j)
         return found
+
+
+def _paragraph_member(docs: Sequence[Document], paragraphs: list[tuple[int, int, int, int]], j: int) -> Member:
+    i, k, a, b = paragraphs[j]
+    return _member(docs[i], i, k, docs[i].text[a:b])
 
 
 def _gc_paused(fn: Callable[..., DupResult]) -> Callable[..., DupResult]:
@@ -152,7 +157,7 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupR
         stats["paragraphs"] = len(signed.paragraphs) if signed.p_batch is not None else sum(len(v) for v in signed.evidence.values())
         shared: list[tuple[int, int]] = []
         if signed.p_batch is not None:
-            p_items = _ParagraphMembers(docs, signed.paragraphs)
+            p_items = _Members(len(signed.paragraphs), functools.partial(_paragraph_member, docs, signed.paragraphs))
             level = level_of(signed, "paragraph", options)
             p_candidates = candidates["paragraph"]
             pairs = engine.verify(level, sorted(p_candidates))
@@ -173,7 +178,8 @@ def _title_clusters(
 ) -> list[Cluster]:
     """The same headline up to case, punctuation and a site suffix, or a near-identical one."""
     assert signed.t_batch is not None
-    t_items = [_member(docs[i], i, None, docs[i].title or "") for i, _ in signed.titles]
+    owners = [i for i, _ in signed.titles]
+    t_items = _Members(len(owners), lambda j: _member(docs[owners[j]], owners[j], None, docs[owners[j]].title or ""))
     level = level_of(signed, "title", options)
     keys = level.keys
     assert keys is not None
@@ -200,7 +206,7 @@ def _document_clusters(
     Articles that share a paragraph (`shared`) are candidates too: that is how a copy cut after a
     few paragraphs, or under a new headline, is found when its overall Jaccard is low."""
     assert signed.d_batch is not None
-    d_items = [_member(d, i, None, d.text) for i, d in enumerate(docs)]
+    d_items = _Members(len(docs), lambda i: _member(docs[i], i, None, docs[i].text))
     candidates = set(candidates)
     candidates.update((min(a, b), max(a, b)) for a, b in shared if a != b)
     level = level_of(signed, "document", options)

@@ -95,7 +95,7 @@ def decode_pairs(codes: np.ndarray, n: int) -> set[tuple[int, int]]:
 
 def key_pair_codes(keys: np.ndarray) -> np.ndarray:
     """`key_pairs` as sorted distinct codes `a * n + b` (n items): bands can be paired apart, in
-    any number of processes, and the codes merged with `np.unique`.
+    any number of processes, and the codes merged with `merge_codes`.
 
     Each band is one plain sort of its keys with the item number packed into the low bits (about
     3x faster than an argsort); equal keys are then told apart by the full key, so the packing
@@ -104,30 +104,62 @@ def key_pair_codes(keys: np.ndarray) -> np.ndarray:
     if n < 2:
         return np.zeros(0, dtype=np.int64)
     bits = np.uint64(max(1, (n - 1).bit_length()))
+    low = (np.uint64(1) << bits) - np.uint64(1)
     index = np.arange(n, dtype=np.uint64)
     codes: list[np.ndarray] = []
     for band in range(bands):
-        packed = keys[band] >> bits << bits
+        packed = keys[band] >> bits
+        packed <<= bits
         packed |= index
         packed.sort()
         high = packed >> bits
         same = high[1:] == high[:-1]
         if not same.any():
             continue
-        items = (packed ^ (high << bits)).astype(np.int64)
+        # Only the places in runs of equal packed keys matter (a few percent of the items).
+        in_run = np.zeros(n, dtype=bool)
+        in_run[1:] = same
+        in_run[:-1] |= same
+        places = np.flatnonzero(in_run)
+        high = high[places]
+        items = (packed[places] & low).astype(np.int64)
+        starts = np.flatnonzero(np.concatenate([[True], high[1:] != high[:-1]]))
+        sizes = np.diff(np.concatenate([starts, [len(places)]]))
         # Runs of equal packed keys, then the full key: a run whose full keys differ is regrouped.
-        starts = np.flatnonzero(np.concatenate([[True], ~same]))
-        sizes = np.diff(np.concatenate([starts, [n]]))
         full = keys[band][items]
-        twos = starts[sizes == 2]
-        twos = twos[full[twos] == full[twos + 1]]
-        codes.append(items[twos] * n + items[twos + 1])
-        for start, size in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
+        # A run's items are in item order (the low bits sorted them). Runs whose full keys are
+        # all equal (all but accidents) are paired at once, those of one size together.
+        changes = np.cumsum(np.concatenate([[0], full[1:] != full[:-1]]))
+        uniform = changes[starts + sizes - 1] == changes[starts]
+        for size in sorted(set(sizes[uniform & (sizes > 1)].tolist())):
+            first, second = _pair_places(size)
+            runs = starts[uniform & (sizes == size)][:, None]
+            codes.append((items[runs + first] * n + items[runs + second]).ravel())
+        for start, size in zip(starts[~uniform].tolist(), sizes[~uniform].tolist()):
             groups: dict[int, list[int]] = {}
             for item, key in zip(items[start : start + size].tolist(), full[start : start + size].tolist()):
                 groups.setdefault(key, []).append(item)
             codes += [np.array([a * n + b for a, b in pairs_of(g)], dtype=np.int64) for g in groups.values() if len(g) > 1]
-    return np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
+    return merge_codes(codes)
+
+
+def merge_codes(parts: list[np.ndarray]) -> np.ndarray:
+    """Pair codes from several parts, sorted and distinct (a sort: numpy 2's `unique` hashes
+    first, several times slower on integers)."""
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    codes = np.sort(np.concatenate(parts))
+    return codes[np.concatenate([[True], codes[1:] != codes[:-1]])] if len(codes) else codes
+
+
+@lru_cache(maxsize=256)
+def _pair_places(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The places in a bucket of `size` items that `pairs_of` pairs: all pairs, or a star and a
+    chain for a big bucket."""
+    if size <= MAX_ALL_PAIRS:
+        return np.triu_indices(size, 1)
+    rest = np.arange(1, size)
+    return np.concatenate([np.zeros(size - 1, dtype=np.int64), rest[:-1]]), np.concatenate([rest, rest[1:]])
 
 
 def _fold(block: np.ndarray) -> np.ndarray:

@@ -13,9 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
-import numpy as np
-
-from cleaner.dedup.index import bands_rows, candidate_pairs, decode_pairs, key_pair_codes
+from cleaner.dedup.index import bands_rows, candidate_pairs, decode_pairs, key_pair_codes, merge_codes
 from cleaner.dedup.minhash import permutations
 from cleaner.dedup.stages import Block, Level, Signed, assemble, level_of, sign_block, with_band_keys
 from cleaner.model import Document
@@ -86,7 +84,7 @@ class LocalEngine:
         with ThreadPoolExecutor(max(1, min(self.jobs, len(tasks)))) as threads:
             codes = list(threads.map(key_pair_codes, [k for _, k in tasks]))
         for name, k in levels:
-            out[name] = decode_pairs(np.unique(np.concatenate([c for (task, _), c in zip(tasks, codes) if task == name])), k.shape[1])
+            out[name] = decode_pairs(merge_codes([c for (task, _), c in zip(tasks, codes) if task == name]), k.shape[1])
         for name, sigs in (("title", signed.t_sigs), ("paragraph", signed.p_sigs), ("document", signed.d_sigs)):
             if name not in out and sigs is not None:
                 out[name] = candidate_pairs(sigs, options.lsh_threshold)
