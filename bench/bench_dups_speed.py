@@ -381,8 +381,8 @@ def main() -> None:
         hwm = max(r["hwm_kb"] for r in rs)
         above = max((r["above_load_kb"] or 0) for r in rs) if rs[0]["above_load_kb"] is not None else None
         times = ", ".join("%.2f" % r["seconds"] for r in rs)
-        worker = max(r["worker_kb"] for r in rs) or None
-        print(f"{labels[p]:32s} {med[p]:9.2f}   {times:20s} {speed:7.2f}x{aim:18s} {mb(hwm)}  {mb(above):>10s}  {mb(worker):>9s}     {result}")
+        worker_peak = max(r["worker_kb"] for r in rs) or None
+        print(f"{labels[p]:32s} {med[p]:9.2f}   {times:20s} {speed:7.2f}x{aim:18s} {mb(hwm)}  {mb(above):>10s}  {mb(worker_peak):>9s}     {result}")
 
     k = run("kernel", args.limit)
     tk = {name: statistics.median(v) for name, v in k["times"].items()}
