@@ -65,7 +65,7 @@ SkipInvalid = Annotated[Optional[bool], typer.Option("--skip-invalid/--no-skip-i
 Rejects = Annotated[Path, typer.Option("--rejects", help="Where --skip-invalid writes rejected records (JSONL).")]
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Config file (default: nearest cleaner.toml or pyproject.toml with [tool.cleaner]).")]
 EngineOpt = Annotated[str, typer.Option("--engine", help="'local' (this machine, --jobs processes) or 'ray' (a Ray cluster; extra cleaner[ray]).")]
-AddressOpt = Annotated[Optional[str], typer.Option("--address", help="With --engine ray: 'auto' or ray://HOST:PORT. [default: start Ray on this machine]")]
+AddressOpt = Annotated[Optional[str], typer.Option("--address", help="With --engine ray: 'auto', HOST:PORT or (clean only) ray://HOST:PORT. [default: start Ray on this machine]")]
 
 
 def _read_options(cfg: FileConfig, text_field: str | None, title_field: str | None, id_field: str | None, paragraph_sep: str | None) -> ReadOptions:
@@ -192,7 +192,7 @@ def dups(
     address: AddressOpt = None,
 ) -> None:
     """Find repeated titles, near-duplicate paragraphs and near-duplicate articles."""
-    from cleaner.engines import find_duplicates_on
+    from cleaner.engines import check_dups_engine, find_duplicates_on
     from cleaner.pipeline import load_corpus, write_without_duplicates
     from cleaner.report import print_table, to_json, to_jsonl
 
@@ -201,7 +201,7 @@ def dups(
             raise typer.BadParameter(f"unknown format '{fmt}'; use table, json or jsonl", param_hint="--format")
         if drop != (output is not None):
             raise typer.BadParameter("--drop and -o/--output go together")
-        check_engine(engine, address)
+        check_dups_engine(engine, address)
         cfg = load_config(config)
         options = _dup_options(
             cfg,

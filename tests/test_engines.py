@@ -121,6 +121,14 @@ def test_jobs_fork_workers_for_signing_and_verifying_with_the_same_clusters(monk
     assert one["clusters"] and len(forked) == 2 and isinstance(forked[1][0], Signed)
 
 
+def test_dups_through_the_ray_client_is_one_line_exit_2():
+    # Ray Data's executor fails inside Ray when the driver is a Ray Client (Ray 2.60): refused
+    # up front, with what to do instead, whether or not Ray is installed.
+    r = CliRunner().invoke(app, ["dups", str(PLANTED), "--engine", "ray", "--address", "ray://127.0.0.1:1"])
+    assert r.exit_code == 2 and "cannot run through the Ray Client" in r.output and "--address auto" in r.output
+    assert "Traceback" not in r.output
+
+
 def test_engine_ray_without_ray_is_one_line_exit_2():
     code = "import sys; sys.modules['ray'] = None; from cleaner.cli import main; main()"
     for args in (["dups", str(PLANTED)], ["clean", str(PLANTED), "--check"]):

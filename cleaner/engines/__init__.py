@@ -42,6 +42,22 @@ def reachable(address: str | None) -> None:
         raise ConfigError(f"--engine ray: cannot reach {address}: {e.strerror or e}") from None
 
 
+# Ray Data's streaming executor needs a worker of the cluster itself (Ray 2.60 fails inside it,
+# "'Worker' object has no attribute 'core_worker'", when the driver is a Ray Client).
+RAY_CLIENT_DUPS = (
+    "dups --engine ray cannot run through the Ray Client (--address ray://...): Ray Data needs the "
+    "driver on a node of the cluster. Run it there with --address auto, or submit it as a Ray job: "
+    "ray job submit --address http://HEAD:8265 -- cleaner dups ... --engine ray --address auto"
+)
+
+
+def check_dups_engine(name: str, address: str | None) -> None:
+    """`check_engine`, and the duplicate finder's own limit: not through the Ray Client."""
+    if name == "ray" and address and address.startswith("ray://"):
+        raise ConfigError(RAY_CLIENT_DUPS)
+    check_engine(name, address)
+
+
 def find_duplicates_on(engine: str, address: str | None, docs, options):  # type: ignore[no-untyped-def]
     """`find_duplicates` with the named engine (`check_engine` first)."""
     from cleaner.dedup import find_duplicates
