@@ -125,10 +125,10 @@ def key_pair_codes(keys: np.ndarray) -> np.ndarray:
         items = (packed[places] & low).astype(np.int64)
         starts = np.flatnonzero(np.concatenate([[True], high[1:] != high[:-1]]))
         sizes = np.diff(np.concatenate([starts, [len(places)]]))
-        # Runs of equal packed keys, then the full key: a run whose full keys differ is regrouped.
-        full = keys[band][items]
         # A run's items are in item order (the low bits sorted them). Runs whose full keys are
-        # all equal (all but accidents) are paired at once, those of one size together.
+        # all equal (all but accidents) are paired at once, those of one size together; a run
+        # whose full keys differ is regrouped by full key.
+        full = keys[band][items]
         changes = np.cumsum(np.concatenate([[0], full[1:] != full[:-1]]))
         uniform = changes[starts + sizes - 1] == changes[starts]
         for size in sorted(set(sizes[uniform & (sizes > 1)].tolist())):
