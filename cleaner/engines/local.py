@@ -106,7 +106,7 @@ class LocalEngine:
     def close(self) -> None:
         self._signed = None
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(cancel_futures=True)
             self._pool = None
 
     def _fork(self, shared: Any) -> Executor:
@@ -116,5 +116,9 @@ class LocalEngine:
 
     def _forked(self, shared: Any, fn: Callable[..., Any], *args: Sequence[Any]) -> list[Any]:
         """`map(fn, *args)` in `jobs` workers forked with `shared` in place."""
-        with self._fork(shared) as pool:
+        pool = self._fork(shared)
+        try:
             return list(pool.map(fn, *args))
+        finally:
+            # On an error or Ctrl-C, the blocks not started are dropped, not waited for.
+            pool.shutdown(cancel_futures=True)
