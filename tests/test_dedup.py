@@ -427,10 +427,14 @@ def test_segment_keys_are_equal_exactly_for_the_same_words():
     assert len(set(segment_keys(*hash_paragraphs([["a b c", "b a c", "a b c c"]])).tolist())) == 3
 
 
-def test_identical_shingles_are_found_for_all_pairs_at_once():
+@pytest.mark.parametrize("chunk", [1 << 22, 2, 4])  # a few pairs at a time, too
+def test_identical_shingles_are_found_for_all_pairs_at_once(monkeypatch, chunk):
+    from cleaner.dedup import shingle
+
+    monkeypatch.setattr(shingle, "_IDENTICAL_CHUNK", chunk)
     batch = shingle_batch([["a", "b", "c"], ["a", "b", "c"], ["a", "b", "d"], ["a", "b"], [], [], ["c", "b", "a"]], 1)
-    pairs = [(0, 1), (0, 2), (0, 3), (4, 5), (0, 6), (1, 0)]
-    assert batch.identical(pairs).tolist() == [True, False, False, False, False, True]
+    pairs = [(0, 1), (0, 2), (0, 3), (4, 5), (0, 6), (1, 0), (2, 2)]
+    assert batch.identical(pairs).tolist() == [True, False, False, False, False, True, True]
     assert batch.identical([]).tolist() == []
 
 
@@ -452,3 +456,18 @@ def test_judging_pairs_at_once_gives_each_pairs_own_answer():
         fresh = level_of(signed, kind, options)  # nothing known: each pair computed on its own
         assert judged == [fresh.similarity(a, b) if fresh.accept(a, b) else None for a, b in pairs]
         assert any(s == 1.0 for s in judged) and None in judged
+
+
+def test_document_level_alone_finds_a_cut_copy_whatever_the_paragraph_separator():
+    # Its candidates are articles sharing a paragraph of the same words; paragraphs are split as
+    # everywhere else (blank lines, \r\n too), not only on "\n\n".
+    rng = random.Random(3)
+    words = [f"w{rng.randrange(5000)}" for _ in range(600)]
+    paragraphs = [" ".join(words[k : k + 80]) for k in range(0, 560, 80)]
+    whole, cut = "\r\n\r\n".join(paragraphs), paragraphs[0] + "\r\n\r\n" + " ".join(words[590:600])
+    from cleaner.model import Document, Origin
+
+    docs = [Document("a", None, whole, Origin("x", 1)), Document("b", None, cut, Origin("x", 2))]
+    result = find_duplicates(docs, DupOptions(levels=("document",)))
+    assert [[m.doc for m in c.members] for c in result.clusters] == [["a", "b"]]
+    assert result.stats["paragraphs"] == 9  # 7 + 2, each of at least 8 words

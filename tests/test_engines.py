@@ -216,3 +216,9 @@ def test_an_unreachable_address_is_one_line_at_once():
         p = subprocess.run([sys.executable, "-m", "cleaner.cli", *args, "--engine", "ray", "--address", "127.0.0.1:1"], capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert p.returncode == 2 and "cannot reach 127.0.0.1:1" in p.stderr and p.stderr.strip().count("\n") == 0
         assert time.perf_counter() - started < 30
+
+
+def test_dups_through_the_ray_client_by_ray_address_is_refused_too(monkeypatch):
+    monkeypatch.setenv("RAY_ADDRESS", "RAY://head:10001")
+    r = CliRunner().invoke(app, ["dups", str(PLANTED), "--engine", "ray"])
+    assert r.exit_code == 2 and "cannot run through the Ray Client" in r.output

@@ -46,7 +46,8 @@ class DupOptions:
     # LSH runs this far below the threshold, so pairs just above it are not lost to chance (the
     # verification, at the threshold itself, is exact).
     lsh_margin: float = 0.15
-    # Worker processes for tokenizing and hashing; the clusters are the same for any number.
+    # Worker processes for signing and verifying (threads for the LSH candidates); the clusters
+    # are the same for any number.
     jobs: int = 1
 
     @property

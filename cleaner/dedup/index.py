@@ -2,9 +2,11 @@
 
 The banding is datasketch's `MinHashLSH`: the (bands, rows) its `_optimal_param` chooses for a
 threshold and number of permutations (`bands_rows`), and two items are candidates exactly when
-some band of their signatures is identical (a test checks the candidates against `MinHashLSH.query`). It is
-done here with numpy over the whole signature matrix instead of one Python insert per item,
-which is what makes a corpus of tens of thousands of articles take seconds.
+some band of their signatures is identical (`candidate_pairs`; a test checks it against
+`MinHashLSH.query`), or, from 64-bit keys of the bands alone, when some band key is (`key_pairs`:
+the same pairs but for key collisions, which verification rejects). It is done with numpy over
+all the items at once instead of one Python insert per item, which is what makes a corpus of
+tens of thousands of articles take seconds.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def candidate_pairs(signatures: np.ndarray, threshold: float) -> set[tuple[int, 
         return set()
     bands, rows = bands_rows(threshold, num_perm)
     # A band's rows folded into one uint64 key sort fast; a group of equal keys is then checked
-    # row by row, so a 64-bit collision can never make a candidate that MinHashLSH would not.
+    # row by row, so a 64-bit collision can never make a candidate that MinHashLSH would not
+    # (`key_pairs`, from band keys alone, can: the verification rejects it).
     pairs: set[tuple[int, int]] = set()
     for band in range(bands):
         block = signatures[:, band * rows : (band + 1) * rows]

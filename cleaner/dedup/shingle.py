@@ -288,6 +288,9 @@ def _word_hashes(all_tokens: list[str]) -> np.ndarray:
     return np.fromiter(map(word_hash, all_tokens), dtype=np.uint64, count=len(all_tokens))
 
 
+_IDENTICAL_CHUNK = 1 << 22
+
+
 @dataclass
 class ShingleBatch:
     """The shingle hashes of many texts in one array: text i owns `hashes[offsets[i]:offsets[i+1]]`
@@ -313,10 +316,14 @@ class ShingleBatch:
         starts, sizes = self.offsets[ij], self.offsets[ij + 1] - self.offsets[ij]
         same = (sizes[:, 0] == sizes[:, 1]) & (sizes[:, 0] > 0)
         both = np.flatnonzero(same)
-        if len(both):
-            n = sizes[both, 0]
-            differ = self.hashes[_ranges(starts[both, 0], n)] != self.hashes[_ranges(starts[both, 1], n)]
-            same[both] = np.add.reduceat(differ, np.concatenate([[0], np.cumsum(n)[:-1]])) == 0
+        # A few million shingles at a time: copies of long articles make long pairs.
+        ends = np.cumsum(sizes[both, 0])
+        cuts = np.searchsorted(ends, np.arange(_IDENTICAL_CHUNK, int(ends[-1]) if len(ends) else 0, _IDENTICAL_CHUNK))
+        for part in np.split(both, cuts):
+            if len(part):
+                n = sizes[part, 0]
+                differ = self.hashes[_ranges(starts[part, 0], n)] != self.hashes[_ranges(starts[part, 1], n)]
+                same[part] = np.add.reduceat(differ, np.concatenate([[0], np.cumsum(n)[:-1]])) == 0
         return same
 
     def set(self, i: int) -> np.ndarray:

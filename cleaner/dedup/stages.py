@@ -3,9 +3,10 @@ only decides where it runs:
 
 1. `sign_block`: a block of articles -> title keys, shingles and MinHash signatures per level.
 2. `assemble`: the blocks, in input order, -> one `Signed` corpus.
-3. candidates: pairs sharing an LSH band (`index.candidate_pairs` on one machine; `band_rows` +
+3. candidates: pairs sharing an LSH band (on one machine `index.key_pairs` over the blocks' band
+   keys, `with_band_keys`, or `index.candidate_pairs` over signatures; `band_rows` +
    `bucket_pairs` where the bands are shuffled between machines: the same pairs).
-4. `Level.accepts`: verification of candidate pairs (true Jaccard or containment).
+4. `Level.judge` / `Level.accepts`: verification of candidate pairs (true Jaccard or containment).
 5. clusters (`cluster.build_clusters`, in `finder`).
 """
 
@@ -287,8 +288,8 @@ def level_of(signed: Signed, kind: str, options) -> Level:  # type: ignore[no-un
 @dataclass
 class Level:
     """What verifying one level's pairs needs: its shingles, signatures and (titles) match keys.
-    `known` holds the similarity of pairs already verified elsewhere (an engine's workers), so
-    clustering need not make their shingle sets again."""
+    `known` holds the similarity of the pairs accepted so far (here, or by an engine's workers),
+    so clustering need not make their shingle sets again."""
 
     kind: str
     batch: ShingleBatch
@@ -318,11 +319,10 @@ class Level:
         paragraphs) are told apart at once: similarity 1, on every test."""
         out: list[float | None] = []
         for (a, b), same in zip(pairs, self.batch.identical(pairs).tolist()):
-            if same:
-                self.known[(min(a, b), max(a, b))] = 1.0
-                out.append(1.0)
-            else:
-                out.append(self.similarity(a, b) if self.accept(a, b) else None)
+            found = 1.0 if same else self.similarity(a, b) if self.accept(a, b) else None
+            if found is not None:
+                self.known[(min(a, b), max(a, b))] = found
+            out.append(found)
         return out
 
     def similarity(self, a: int, b: int) -> float:

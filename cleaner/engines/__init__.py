@@ -5,6 +5,7 @@ when the Ray engine is asked for."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
 
 from cleaner.errors import ConfigError
@@ -53,13 +54,14 @@ RAY_CLIENT_DUPS = (
 
 def check_dups_engine(name: str, address: str | None) -> None:
     """`check_engine`, and the duplicate finder's own limit: not through the Ray Client."""
-    if name == "ray" and address and address.startswith("ray://"):
+    # Without --address, ray.init connects where RAY_ADDRESS says.
+    if name == "ray" and (address or os.environ.get("RAY_ADDRESS", "")).lower().startswith("ray://"):
         raise ConfigError(RAY_CLIENT_DUPS)
     check_engine(name, address)
 
 
 def find_duplicates_on(engine: str, address: str | None, docs, options):  # type: ignore[no-untyped-def]
-    """`find_duplicates` with the named engine (`check_engine` first)."""
+    """`find_duplicates` with the named engine (call `check_dups_engine` first)."""
     from cleaner.dedup import find_duplicates
 
     if engine == "local":
