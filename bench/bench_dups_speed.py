@@ -25,9 +25,9 @@ The full default run takes about 3 minutes on 2 cores (each part's subprocess lo
 first, ~5 s); --repeat 1 --no-full under 2.
 
 Last measured (AMD EPYC, 2 cores, quiet; `python bench/bench_dups_speed.py --jobs 2`, medians of 3):
-(a) 9.33 s; (b) 2.36 s, 3.95x; (c) 3.20 s, 2.92x (aim 2x: met); with --jobs 2 (the CLI's default
-here), (b) 1.65 s, 5.65x (aim 5x: met) and (c) 2.29 s, 4.07x. Profile of (b): match form + word
-hashes 1.46 s of 2.31, signatures 0.24, paragraph split 0.17, shingling 0.10, evidence 0.09.
+(a) 9.91 s; (b) 2.35 s, 4.22x; (c) 3.55 s, 2.79x (aim 2x: met); with --jobs 2 (the CLI's default
+here), (b) 1.73 s, 5.72x (aim 5x: met) and (c) 2.48 s, 3.99x. Profile of (b): match form + word
+hashes 1.57 s of 2.47, signatures 0.25, paragraph split 0.18, shingling 0.10, evidence 0.10.
 Peak memory is the main process's; "worker MB" is the largest worker's peak (a forked worker's
 pages shared with the main process count in both).
 """
