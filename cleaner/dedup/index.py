@@ -15,6 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from cleaner.dedup.shingle import sorted_distinct
+
 # A bucket holding more items than this is paired as a star (each to the bucket's first item)
 # plus a chain (each to the next), not all-pairs: 400 copies of one footer stay 800 pairs, not
 # 80,000, and union-find still joins them.
@@ -147,12 +149,8 @@ def key_pair_codes(keys: np.ndarray) -> np.ndarray:
 
 
 def merge_codes(parts: list[np.ndarray]) -> np.ndarray:
-    """Pair codes from several parts, sorted and distinct (a sort: numpy 2's `unique` hashes
-    first, several times slower on integers)."""
-    if not parts:
-        return np.zeros(0, dtype=np.int64)
-    codes = np.sort(np.concatenate(parts))
-    return codes[np.concatenate([[True], codes[1:] != codes[:-1]])] if len(codes) else codes
+    """Pair codes from several parts, sorted and distinct."""
+    return sorted_distinct(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 @lru_cache(maxsize=256)
