@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -109,9 +110,9 @@ def test_jobs_fork_workers_for_signing_and_verifying_with_the_same_clusters(monk
     forked: list[object] = []
     original = local.LocalEngine._fork
 
-    def counted(self, shared):
+    def counted(self, shared, workers, queue):
         forked.append(shared)
-        return original(self, shared)
+        return original(self, shared, workers, queue)
 
     monkeypatch.setattr(local, "BLOCK", 40)
     monkeypatch.setattr(local, "PARALLEL_PAIRS", 1)
@@ -119,6 +120,74 @@ def test_jobs_fork_workers_for_signing_and_verifying_with_the_same_clusters(monk
     assert _report(find_duplicates(docs, DupOptions(jobs=2))) == one
     # One pool to sign (given the texts), one to verify (given the signed corpus).
     assert one["clusters"] and len(forked) == 2 and isinstance(forked[1][0], Signed)
+
+
+def _fail(x: int) -> tuple[int, int]:
+    raise ValueError(f"task {x}")
+
+
+def _slow_square(x: int) -> tuple[int, int]:
+    time.sleep(0.05)  # so that neither process can take all the tasks before the other starts
+    return x * x, os.getpid()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the local engine forks workers on Linux only")
+def test_alongside_runs_every_task_once_in_order_in_both_processes():
+    from cleaner.engines.local import LocalEngine
+
+    here: list[int] = []
+
+    def local(x: int) -> tuple[int, int]:
+        here.append(x)
+        time.sleep(0.01)
+        return x * x, os.getpid()
+
+    results = LocalEngine(2)._alongside(None, _slow_square, local, [(x,) for x in range(40)])
+    assert [r for r, _ in results] == [x * x for x in range(40)]
+    pids = [pid for _, pid in results]
+    # This process took tasks from the back, the worker from the front, until they met.
+    assert here == list(range(39, min(here) - 1, -1)) and 0 < min(here) < 39
+    assert os.getpid() not in pids[: min(here)] and set(pids[min(here) :]) == {os.getpid()}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the local engine forks workers on Linux only")
+def test_alongside_raises_what_a_task_raised_and_leaves_no_worker():
+    import multiprocessing
+
+    from cleaner.engines.local import LocalEngine
+
+    for remote, here in ((_fail, _slow_square), (_slow_square, _fail)):
+        with pytest.raises(ValueError, match="task"):
+            LocalEngine(2)._alongside(None, remote, here, [(x,) for x in range(40)])
+        assert not multiprocessing.active_children()
+
+
+def test_parked_blocks_come_back_equal_and_leave_no_file(tmp_path):
+    import pickle
+
+    from cleaner.engines.local import _park, _sign, _unpark
+
+    docs = list(strict(read_documents([PLANTED], ReadOptions())))
+    block = _sign(0, len(docs), [d.title for d in docs], [d.text for d in docs], DupOptions())
+    parked = _park(block, str(tmp_path))
+    assert not isinstance(parked, type(block)) and len(list(tmp_path.iterdir())) == 1
+    back = _unpark(parked)
+    assert pickle.dumps(back) == pickle.dumps(block) and not list(tmp_path.iterdir())
+    # Arrays mapped from the file are this process's to change (copy-on-write), like any other.
+    assert back.p_part is not None and back.p_part.hashes.flags.writeable
+
+
+def test_a_block_that_cannot_be_parked_comes_through_the_pipe(tmp_path, monkeypatch):
+    from cleaner.engines import local
+
+    docs = list(strict(read_documents([PLANTED], ReadOptions())))[:5]
+    block = local._sign(0, len(docs), [d.title for d in docs], [d.text for d in docs], DupOptions())
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(local.os, "fdopen", full)
+    assert local._park(block, str(tmp_path)) is block and not list(tmp_path.iterdir())
 
 
 def test_dups_through_the_ray_client_is_one_line_exit_2():

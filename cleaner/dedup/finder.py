@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -80,7 +80,9 @@ class Engine(Protocol):
 
     def candidates(self, signed: Signed, options: DupOptions) -> dict[str, set[tuple[int, int]]]: ...
 
-    def verify(self, level: Level, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]: ...
+    def verify(self, work: Sequence[tuple[Level, list[tuple[int, int]]]]) -> Iterator[list[tuple[int, int]]]:
+        """Each level's accepted pairs, in the order given. An engine may start on all of them
+        at once: the caller clusters one level while the next ones are verified."""
 
     def close(self) -> None:
         """Release what `candidates` and `verify` kept between calls (worker processes)."""
@@ -146,39 +148,60 @@ def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions()
         engine.close()
 
 
+@dataclass
+class _Work:
+    """One level, ready to verify: its verifier, its items as members, the pairs accepted without
+    verification (titles with the same match key), the pairs to verify, and its stats so far."""
+
+    kind: str
+    level: Level
+    items: Sequence[Member]
+    given: list[tuple[int, int]]
+    pairs: list[tuple[int, int]]
+    stats: dict[str, int]
+
+
 def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupResult:
     started = time.perf_counter()
     stats: dict[str, Any] = {"documents": len(docs)}
     signed = engine.sign(docs, options)
     candidates = engine.candidates(signed, options)
+    work = _plan(docs, signed, candidates, options)
     clusters: list[Cluster] = []
+    # Every level's pairs are known before any is verified, so the engine may verify them all
+    # at once while each level is clustered here as soon as its own are done.
+    for w, accepted in zip(work, engine.verify([(w.level, w.pairs) for w in work])):
+        pairs = w.given + accepted
+        stats.update(w.stats)
+        stats[f"{w.kind}_pairs"] = len(pairs)
+        clusters += build_clusters(w.kind, w.items, pairs, w.level.similarity, w.level.accept, options.keep)  # type: ignore[arg-type]
+    return _result(clusters, stats, options, started)
+
+
+def _plan(docs: Sequence[Document], signed: Signed, candidates: dict[str, set[tuple[int, int]]], options: DupOptions) -> list[_Work]:
+    work: list[_Work] = []
     if signed.t_batch is not None:
-        clusters += _title_clusters(docs, signed, candidates["title"], options, engine, stats)
+        work.append(_title_work(docs, signed, candidates["title"], options))
     if "paragraph" in options.levels or "document" in options.levels:
-        stats["paragraphs"] = len(signed.paragraphs) if signed.p_batch is not None else sum(len(v) for v in signed.evidence.values())
+        counted = {"paragraphs": len(signed.paragraphs) if signed.p_batch is not None else sum(len(v) for v in signed.evidence.values())}
         shared: list[tuple[int, int]] = []
         if signed.p_batch is not None:
             p_items = _Members(len(signed.paragraphs), functools.partial(_paragraph_member, docs, signed.paragraphs))
-            level = level_of(signed, "paragraph", options)
             p_candidates = candidates["paragraph"]
-            pairs = engine.verify(level, sorted(p_candidates))
-            stats.update(paragraph_candidates=len(p_candidates), paragraph_pairs=len(pairs))
-            clusters += build_clusters("paragraph", p_items, pairs, level.similarity, level.accept, options.keep)
+            work.append(_Work("paragraph", level_of(signed, "paragraph", options), p_items, [], sorted(p_candidates), {**counted, "paragraph_candidates": len(p_candidates)}))
+            counted = {}
             # Articles sharing a paragraph's LSH bucket are the document level's evidence.
             owner = [i for i, _, _, _ in signed.paragraphs]
             shared = [(owner[a], owner[b]) for a, b in p_candidates]
         else:
             shared = [pair for group in signed.evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))]
         if signed.d_batch is not None:
-            clusters += _document_clusters(docs, signed, candidates["document"], shared, options, engine, stats)
-    return _result(clusters, stats, options, started)
+            work.append(_document_work(docs, signed, candidates["document"], shared, options, counted))
+    return work
 
 
-def _title_clusters(
-    docs: Sequence[Document], signed: Signed, candidates: set[tuple[int, int]], options: DupOptions, engine: Engine, stats: dict[str, Any]
-) -> list[Cluster]:
+def _title_work(docs: Sequence[Document], signed: Signed, candidates: set[tuple[int, int]], options: DupOptions) -> _Work:
     """The same headline up to case, punctuation and a site suffix, or a near-identical one."""
-    assert signed.t_batch is not None
     owners = [i for i, _ in signed.titles]
     t_items = _Members(len(owners), lambda j: _member(docs[owners[j]], owners[j], None, docs[owners[j]].title or ""))
     level = level_of(signed, "title", options)
@@ -188,32 +211,20 @@ def _title_clusters(
     for i, k in enumerate(keys):
         by_key.setdefault(k, []).append(i)
     exact = {(g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1)}
-    pairs = sorted(exact) + engine.verify(level, sorted(candidates - exact))
-    stats.update(titles=len(t_items), title_candidates=len(candidates | exact), title_pairs=len(pairs))
-    return build_clusters("title", t_items, pairs, level.similarity, level.accept, options.keep)
+    return _Work("title", level, t_items, sorted(exact), sorted(candidates - exact), {"titles": len(t_items), "title_candidates": len(candidates | exact)})
 
 
-def _document_clusters(
-    docs: Sequence[Document],
-    signed: Signed,
-    candidates: set[tuple[int, int]],
-    shared: list[tuple[int, int]],
-    options: DupOptions,
-    engine: Engine,
-    stats: dict[str, Any],
-) -> list[Cluster]:
+def _document_work(
+    docs: Sequence[Document], signed: Signed, candidates: set[tuple[int, int]], shared: list[tuple[int, int]], options: DupOptions, counted: dict[str, int]
+) -> _Work:
     """Near-duplicate articles: Jaccard at the threshold, or one mostly contained in the other.
 
     Articles that share a paragraph (`shared`) are candidates too: that is how a copy cut after a
     few paragraphs, or under a new headline, is found when its overall Jaccard is low."""
-    assert signed.d_batch is not None
     d_items = _Members(len(docs), lambda i: _member(docs[i], i, None, docs[i].text))
     candidates = set(candidates)
     candidates.update((min(a, b), max(a, b)) for a, b in shared if a != b)
-    level = level_of(signed, "document", options)
-    pairs = engine.verify(level, sorted(candidates))
-    stats.update(document_candidates=len(candidates), document_pairs=len(pairs))
-    return build_clusters("document", d_items, pairs, level.similarity, level.accept, options.keep)
+    return _Work("document", level_of(signed, "document", options), d_items, [], sorted(candidates), {**counted, "document_candidates": len(candidates)})
 
 
 def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -205,16 +205,18 @@ class RayEngine:
     def close(self) -> None:
         """Nothing to release: the Ray session is the caller's."""
 
-    def verify(self, level: Level, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        if not pairs:
-            return []
-        ref = ray.put(level)
+    def verify(self, work: Sequence[tuple[Level, list[tuple[int, int]]]]) -> Iterator[list[tuple[int, int]]]:
+        # All levels' tasks are submitted before any result is awaited (see `Engine.verify`).
         task = ray.remote(_verify_chunk)
-        arr = np.array(pairs, dtype=np.int64)
-        chunk = max(1_000, min(VERIFY_CHUNK, -(-len(arr) // (4 * RaySession.cpus()))))
-        futures = [task.remote(ref, arr[s : s + chunk]) for s in range(0, len(arr), chunk)]
-        ok = np.concatenate(ray.get(futures))
-        return [p for p, keep in zip(pairs, ok.tolist()) if keep]
+        futures = []
+        for level, pairs in work:
+            arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+            chunk = max(1_000, min(VERIFY_CHUNK, -(-len(arr) // (4 * RaySession.cpus()))))
+            ref = ray.put(level) if pairs else None
+            futures.append([task.remote(ref, arr[s : s + chunk]) for s in range(0, len(arr), chunk)])
+        for (_, pairs), parts in zip(work, futures):
+            ok = np.concatenate(ray.get(parts)).tolist() if parts else []
+            yield [p for p, keep in zip(pairs, ok) if keep]
 
 
 class RayPool:
