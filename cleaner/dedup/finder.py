@@ -13,12 +13,15 @@ from __future__ import annotations
 import functools
 import gc
 import time
+from operator import itemgetter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from cleaner.dedup.cluster import build_clusters
-from cleaner.dedup.index import pairs_of
+from cleaner.dedup.index import pair_array, pair_list, pairs_of, pairs_without, union_pairs
 from cleaner.dedup.stages import LEVELS, Level, Signed, level_of
 from cleaner.errors import ConfigError
 from cleaner.model import Cluster, Document, Member
@@ -78,7 +81,9 @@ class Engine(Protocol):
 
     def sign(self, docs: Sequence[Document], options: DupOptions) -> Signed: ...
 
-    def candidates(self, signed: Signed, options: DupOptions) -> dict[str, set[tuple[int, int]]]: ...
+    def candidates(self, signed: Signed, options: DupOptions) -> dict[str, np.ndarray]:
+        """Each level's candidate pairs, as `index` passes pairs on: a sorted, distinct k x 2
+        array."""
 
     def verify(self, work: Sequence[tuple[Level, list[tuple[int, int]]]]) -> Iterator[list[tuple[int, int]]]:
         """Each level's accepted pairs, in the order given. An engine may start on all of them
@@ -178,29 +183,28 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupR
     return _result(clusters, stats, options, started)
 
 
-def _plan(docs: Sequence[Document], signed: Signed, candidates: dict[str, set[tuple[int, int]]], options: DupOptions) -> list[_Work]:
+def _plan(docs: Sequence[Document], signed: Signed, candidates: dict[str, np.ndarray], options: DupOptions) -> list[_Work]:
     work: list[_Work] = []
     if signed.t_batch is not None:
         work.append(_title_work(docs, signed, candidates["title"], options))
     if "paragraph" in options.levels or "document" in options.levels:
         counted = {"paragraphs": len(signed.paragraphs) if signed.p_batch is not None else sum(len(v) for v in signed.evidence.values())}
-        shared: list[tuple[int, int]] = []
         if signed.p_batch is not None:
             p_items = _Members(len(signed.paragraphs), functools.partial(_paragraph_member, docs, signed.paragraphs))
             p_candidates = candidates["paragraph"]
-            work.append(_Work("paragraph", level_of(signed, "paragraph", options), p_items, [], sorted(p_candidates), {**counted, "paragraph_candidates": len(p_candidates)}))
+            work.append(_Work("paragraph", level_of(signed, "paragraph", options), p_items, [], pair_list(p_candidates), {**counted, "paragraph_candidates": len(p_candidates)}))
             counted = {}
             # Articles sharing a paragraph's LSH bucket are the document level's evidence.
-            owner = [i for i, _, _, _ in signed.paragraphs]
-            shared = [(owner[a], owner[b]) for a, b in p_candidates]
+            owner = np.fromiter(map(itemgetter(0), signed.paragraphs), dtype=np.int64, count=len(signed.paragraphs))
+            shared = owner[p_candidates]
         else:
-            shared = [pair for group in signed.evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))]
+            shared = np.array([pair for group in signed.evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))], dtype=np.int64).reshape(-1, 2)
         if signed.d_batch is not None:
             work.append(_document_work(docs, signed, candidates["document"], shared, options, counted))
     return work
 
 
-def _title_work(docs: Sequence[Document], signed: Signed, candidates: set[tuple[int, int]], options: DupOptions) -> _Work:
+def _title_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray, options: DupOptions) -> _Work:
     """The same headline up to case, punctuation and a site suffix, or a near-identical one."""
     owners = [i for i, _ in signed.titles]
     t_items = _Members(len(owners), lambda j: _member(docs[owners[j]], owners[j], None, docs[owners[j]].title or ""))
@@ -210,21 +214,21 @@ def _title_work(docs: Sequence[Document], signed: Signed, candidates: set[tuple[
     by_key: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
         by_key.setdefault(k, []).append(i)
-    exact = {(g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1)}
-    return _Work("title", level, t_items, sorted(exact), sorted(candidates - exact), {"titles": len(t_items), "title_candidates": len(candidates | exact)})
+    exact = pair_array((g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1))
+    n = len(owners)
+    return _Work("title", level, t_items, pair_list(exact), pair_list(pairs_without(n, candidates, exact)), {"titles": n, "title_candidates": len(union_pairs(n, candidates, exact))})
 
 
-def _document_work(
-    docs: Sequence[Document], signed: Signed, candidates: set[tuple[int, int]], shared: list[tuple[int, int]], options: DupOptions, counted: dict[str, int]
-) -> _Work:
+def _document_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray, shared: np.ndarray, options: DupOptions, counted: dict[str, int]) -> _Work:
     """Near-duplicate articles: Jaccard at the threshold, or one mostly contained in the other.
 
-    Articles that share a paragraph (`shared`) are candidates too: that is how a copy cut after a
-    few paragraphs, or under a new headline, is found when its overall Jaccard is low."""
+    Articles that share a paragraph (`shared`, pairs of articles in any order) are candidates
+    too: that is how a copy cut after a few paragraphs, or under a new headline, is found when
+    its overall Jaccard is low."""
     d_items = _Members(len(docs), lambda i: _member(docs[i], i, None, docs[i].text))
-    candidates = set(candidates)
-    candidates.update((min(a, b), max(a, b)) for a, b in shared if a != b)
-    return _Work("document", level_of(signed, "document", options), d_items, [], sorted(candidates), {**counted, "document_candidates": len(candidates)})
+    shared = np.sort(shared[shared[:, 0] != shared[:, 1]], axis=1)
+    pairs = union_pairs(len(docs), candidates, shared)
+    return _Work("document", level_of(signed, "document", options), d_items, [], pair_list(pairs), {**counted, "document_candidates": len(pairs)})
 
 
 def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:

@@ -11,6 +11,7 @@ tens of thousands of articles take seconds.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -90,12 +91,40 @@ def key_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
     """`candidate_pairs` from band keys (`band_keys`, transposed: one row per band): items
     sharing a band share its key. Two items that share a key without sharing the band (a 64-bit
     accident, about n^2 / 2^65 a band) are a candidate the verification rejects."""
-    return decode_pairs(key_pair_codes(keys), keys.shape[1])
+    return set(map(tuple, decode_pairs(key_pair_codes(keys), keys.shape[1]).tolist()))
 
 
-def decode_pairs(codes: np.ndarray, n: int) -> set[tuple[int, int]]:
-    """Pairs from their codes `a * n + b` (as `key_pair_codes` gives them)."""
-    return set(zip((codes // n).tolist(), (codes % n).tolist()))
+# Pairs of items (i, j), i < j, travel between the stages as a k x 2 int64 array, sorted and
+# distinct; as codes `i * n + j` (n items) they are one sortable number each.
+
+
+def decode_pairs(codes: np.ndarray, n: int) -> np.ndarray:
+    """Pairs from their codes (sorted codes give sorted pairs)."""
+    return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.zeros((0, 2), dtype=np.int64)
+
+
+def pair_array(pairs: Iterable[tuple[int, int]]) -> np.ndarray:
+    """Pairs (i < j, any order, repeats allowed) as a sorted, distinct array."""
+    return np.array(sorted(set(pairs)), dtype=np.int64).reshape(-1, 2)
+
+
+def union_pairs(n: int, *parts: np.ndarray) -> np.ndarray:
+    """The sorted, distinct pairs of all the parts (pairs of items 0 .. n - 1, i < j)."""
+    codes = [p[:, 0] * n + p[:, 1] for p in parts if len(p)]
+    return decode_pairs(sorted_distinct(np.concatenate(codes)), n) if codes else np.zeros((0, 2), dtype=np.int64)
+
+
+def pairs_without(n: int, pairs: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """The pairs (sorted, distinct) that are not among `removed` (sorted, distinct)."""
+    if not len(pairs) or not len(removed):
+        return pairs
+    codes, gone = pairs[:, 0] * n + pairs[:, 1], removed[:, 0] * n + removed[:, 1]
+    at = np.minimum(np.searchsorted(gone, codes), len(gone) - 1)
+    return pairs[gone[at] != codes]
+
+
+def pair_list(pairs: np.ndarray) -> list[tuple[int, int]]:
+    return list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist()))
 
 
 def key_pair_codes(keys: np.ndarray) -> np.ndarray:

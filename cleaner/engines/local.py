@@ -18,7 +18,9 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from cleaner.dedup.index import bands_rows, candidate_pairs, decode_pairs, key_pair_codes, merge_codes
+import numpy as np
+
+from cleaner.dedup.index import bands_rows, candidate_pairs, decode_pairs, key_pair_codes, merge_codes, pair_array
 from cleaner.dedup.minhash import permutations
 from cleaner.dedup.stages import Block, Level, Signed, assemble, level_of, sign_block, with_band_keys
 from cleaner.model import Document
@@ -171,8 +173,8 @@ class LocalEngine:
                 blocks = list(pool.map(_sign, starts, counts, *parts, [options] * len(starts)))
         return assemble(blocks, len(docs), options)
 
-    def candidates(self, signed: Signed, options) -> dict[str, set[tuple[int, int]]]:  # type: ignore[no-untyped-def]
-        out: dict[str, set[tuple[int, int]]] = {}
+    def candidates(self, signed: Signed, options) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+        out: dict[str, np.ndarray] = {}
         levels = [(name, keys) for name, keys in (("title", signed.t_keys), ("paragraph", signed.p_keys), ("document", signed.d_keys)) if keys is not None]
         # Threads, not processes: the time is in numpy's sorts, which let go of the GIL, and a
         # forked worker pays a page copy for every page it allocates from the parent's heap.
@@ -183,7 +185,7 @@ class LocalEngine:
             out[name] = decode_pairs(merge_codes([c for (task, _), c in zip(tasks, codes) if task == name]), k.shape[1])
         for name, sigs in (("title", signed.t_sigs), ("paragraph", signed.p_sigs), ("document", signed.d_sigs)):
             if name not in out and sigs is not None:
-                out[name] = candidate_pairs(sigs, options.lsh_threshold)
+                out[name] = pair_array(candidate_pairs(sigs, options.lsh_threshold))
         self._signed = (signed, options)
         return out
 

@@ -29,6 +29,7 @@ import pyarrow as pa
 import ray
 import ray.data
 
+from cleaner.dedup.index import union_pairs
 from cleaner.dedup.stages import LEVEL_CODES, Block, Level, Signed, assemble, band_rows, bucket_pairs, sign_block
 from cleaner.engines import reachable
 from cleaner.errors import ConfigError
@@ -183,13 +184,14 @@ class RayEngine:
             t, p = t + len(b.titles), p + len(b.paragraphs)
         return assemble(blocks, len(docs), options)
 
-    def candidates(self, signed: Signed, options: Any) -> dict[str, set[tuple[int, int]]]:
+    def candidates(self, signed: Signed, options: Any) -> dict[str, np.ndarray]:
         """A hash-partitioned shuffle in Ray tasks: each signed block's band rows are cut into
         `partitions` parts by a hash of the band key, and part p of every block goes to the p-th
         `bucket_pairs`. (Ray Data's `groupby(...).map_groups` does the same in 3x the time.)"""
-        out = {name: set() for name, batch in (("title", signed.t_batch), ("paragraph", signed.p_batch), ("document", signed.d_batch)) if batch is not None}
-        if self._signed is None or not out:
-            return out
+        sizes = {name: len(batch) for name, batch in (("title", signed.t_batch), ("paragraph", signed.p_batch), ("document", signed.d_batch)) if batch is not None}
+        found: dict[str, list[np.ndarray]] = {name: [] for name in sizes}
+        if self._signed is None or not sizes:
+            return {name: union_pairs(n) for name, n in sizes.items()}
         partitions = 2 * RaySession.cpus()
         split = ray.remote(_split_bands).options(num_returns=partitions)
         reduce = ray.remote(_reduce_bands)
@@ -197,10 +199,12 @@ class RayEngine:
         if partitions == 1:
             parts = [[p] for p in parts]
         names = {code: name for name, code in LEVEL_CODES.items()}
-        for found in ray.get([reduce.remote(*[blocks[p] for blocks in parts]) for p in range(partitions)]):
-            for code, a, b in zip(found["level"].tolist(), found["a"].tolist(), found["b"].tolist()):
-                out[names[code]].add((a, b))
-        return out
+        for part in ray.get([reduce.remote(*[blocks[p] for blocks in parts]) for p in range(partitions)]):
+            for code, name in names.items():
+                mine = part["level"] == code
+                if name in found and mine.any():
+                    found[name].append(np.stack([part["a"][mine], part["b"][mine]], axis=1))
+        return {name: union_pairs(sizes[name], *found[name]) for name in sizes}
 
     def close(self) -> None:
         """Nothing to release: the Ray session is the caller's."""
