@@ -471,3 +471,42 @@ def test_document_level_alone_finds_a_cut_copy_whatever_the_paragraph_separator(
     result = find_duplicates(docs, DupOptions(levels=("document",)))
     assert [[m.doc for m in c.members] for c in result.clusters] == [["a", "b"]]
     assert result.stats["paragraphs"] == 9  # 7 + 2, each of at least 8 words
+
+
+def _reference_components(pairs: list[tuple[int, int]]) -> list[list[int]]:
+    """Components by a breadth-first walk: the definition `cluster.components` must meet."""
+    neighbours: dict[int, set[int]] = {}
+    for a, b in pairs:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    seen: set[int] = set()
+    out = []
+    for start in sorted(neighbours):
+        if start in seen:
+            continue
+        group, frontier = {start}, [start]
+        while frontier:
+            frontier = [n for x in frontier for n in neighbours[x] if n not in group]
+            group.update(frontier)
+        seen |= group
+        out.append(sorted(group))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)).filter(lambda p: p[0] != p[1]).map(lambda p: (min(p), max(p))), max_size=80))
+def test_components_are_those_of_the_graph(pairs):
+    from cleaner.dedup.cluster import components
+
+    assert components(np.array(pairs, dtype=np.int64).reshape(-1, 2)) == _reference_components(pairs)
+
+
+def test_components_of_a_long_chain_and_a_star_in_any_order():
+    from cleaner.dedup.cluster import components
+
+    chain = [(k, k + 1) for k in range(0, 3000, 3)] + [(k + 1, k + 3) for k in range(0, 2997, 3)]
+    star = [(5000, 5000 + k) for k in range(1, 500)]
+    pairs = chain + star
+    random.Random(3).shuffle(pairs)
+    assert components(np.array(pairs, dtype=np.int64)) == _reference_components(pairs)
+    assert len(components(np.array(pairs, dtype=np.int64))) == 2
