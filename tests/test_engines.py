@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 
+from concurrent.futures import ProcessPoolExecutor
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -162,32 +164,50 @@ def test_alongside_raises_what_a_task_raised_and_leaves_no_worker():
         assert not multiprocessing.active_children()
 
 
-def test_parked_blocks_come_back_equal_and_leave_no_file(tmp_path):
+def _open_memory_files() -> int:
+    return sum(1 for fd in os.listdir("/proc/self/fd") if "memfd:" in os.path.realpath(f"/proc/self/fd/{fd}"))
+
+
+def _planted_block(n: int | None = None):
+    from cleaner.engines.local import _sign
+
+    docs = list(strict(read_documents([PLANTED], ReadOptions())))[:n]
+    return _sign(0, len(docs), [d.title for d in docs], [d.text for d in docs], DupOptions())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="memory files are Linux's")
+def test_a_parked_block_comes_back_equal_from_a_forked_worker_and_leaves_no_memory_file():
+    import multiprocessing
     import pickle
 
-    from cleaner.engines.local import _park, _sign, _unpark
+    from cleaner.engines.parking import Mailbox, Parked, park
 
-    docs = list(strict(read_documents([PLANTED], ReadOptions())))
-    block = _sign(0, len(docs), [d.title for d in docs], [d.text for d in docs], DupOptions())
-    parked = _park(block, str(tmp_path))
-    assert not isinstance(parked, type(block)) and len(list(tmp_path.iterdir())) == 1
-    back = _unpark(parked)
-    assert pickle.dumps(back) == pickle.dumps(block) and not list(tmp_path.iterdir())
-    # Arrays mapped from the file are this process's to change (copy-on-write), like any other.
-    assert back.p_part is not None and back.p_part.hashes.flags.writeable
+    block = _planted_block()
+    before = _open_memory_files()
+    with Mailbox() as mailbox:
+        with ProcessPoolExecutor(1, multiprocessing.get_context("fork")) as pool:
+            parked = pool.submit(park, block, 7, mailbox.sender).result()
+        assert isinstance(parked, Parked) and len(pickle.dumps(parked)) < len(pickle.dumps(block)) // 10
+        back = mailbox.unpark(parked)
+        assert pickle.dumps(back) == pickle.dumps(block)
+        # The arrays are this process's to change (copy-on-write), as any other array would be.
+        assert back.p_part is not None and back.p_part.hashes.flags.writeable
+        del back
+    assert _open_memory_files() == before
 
 
-def test_a_block_that_cannot_be_parked_comes_through_the_pipe(tmp_path, monkeypatch):
-    from cleaner.engines import local
+def test_a_block_that_cannot_be_parked_comes_through_the_pipe(monkeypatch):
+    from cleaner.engines import parking
 
-    docs = list(strict(read_documents([PLANTED], ReadOptions())))[:5]
-    block = local._sign(0, len(docs), [d.title for d in docs], [d.text for d in docs], DupOptions())
+    block = _planted_block(5)
 
-    def full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+    def no_memory_file(*args, **kwargs):
+        raise OSError(38, "Function not implemented")
 
-    monkeypatch.setattr(local.os, "fdopen", full)
-    assert local._park(block, str(tmp_path)) is block and not list(tmp_path.iterdir())
+    monkeypatch.setattr(parking.os, "memfd_create", no_memory_file)
+    with parking.Mailbox() as mailbox:
+        assert parking.park(block, 0, mailbox.sender) is block
+        assert mailbox.unpark(block) is block
 
 
 def test_dups_through_the_ray_client_is_one_line_exit_2():

@@ -1,21 +1,20 @@
-"""The local engine: the finder's stages on this machine, in worker processes where it pays.
+"""The local engine: the finder's stages on this machine, in `jobs` processes: this one and, where
+it pays, `jobs - 1` workers beside it.
 
 On Linux the workers are forked once the work exists, so they inherit it: first the corpus to
-sign, then (a second pool, for the candidate pairs of all levels at once) the signed corpus. A
-task is then a few numbers or a list of pairs, never pickled texts or shingles. Elsewhere
-signing gets its texts pickled and verification runs in this process."""
+sign, then (forked again, for the candidate pairs of all levels at once) the signed corpus. A task
+is then a few numbers or a list of pairs, never pickled texts or shingles; the workers take their
+tasks themselves, this process works through the same list from its other end (`_alongside`), and
+the blocks the workers sign come back as memory files, not through a pipe (`parking`). Elsewhere
+the workers are given the texts pickled, and verification runs in this process.
+"""
 
 from __future__ import annotations
 
-import mmap
 import multiprocessing
-import os
-import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ import numpy as np
 from cleaner.dedup.index import bands_rows, candidate_pairs, decode_pairs, key_pair_codes, merge_codes, pair_array
 from cleaner.dedup.minhash import permutations
 from cleaner.dedup.stages import Block, Level, Signed, assemble, level_of, sign_block, with_band_keys
+from cleaner.engines.parking import Mailbox, Parked, park
 from cleaner.model import Document
 from cleaner.workers import worker_init
 
@@ -33,7 +33,8 @@ BLOCK = 2000
 PARALLEL_PAIRS = 4000
 FORK = sys.platform == "linux"  # fork is safe and cheap there; macOS's system libraries object
 
-# What a forked worker was given (`_adopt`): (titles, texts, options) to sign, or (signed, options).
+# What a forked worker was given (`_adopt`): (titles, texts, options, mailbox sender) to sign, or
+# (signed, options) to verify.
 _SHARED: Any = None
 _QUEUE: Any = None  # (ends, tasks): see `_alongside`
 _LEVELS: dict[str, Level] = {}  # a worker's levels, made once from the signed corpus it inherited
@@ -76,56 +77,8 @@ def _sign(first: int, count: int, titles: Sequence[str | None] | None = None, te
     return with_band_keys(sign_block(first, titles, texts, options), options)
 
 
-@dataclass(frozen=True)
-class _Parked:
-    """A block whose arrays wait in a file (`_park`): the file, the rest of the block pickled,
-    and the arrays' places in the file."""
-
-    path: str
-    head: bytes
-    spans: tuple[tuple[int, int], ...]
-
-
-def _sign_parked(first: int, count: int) -> Block | _Parked:
-    return _park(_sign(first, count), _SHARED[3])
-
-
-def _park(block: Block, folder: str) -> Block | _Parked:
-    """The block's arrays written to a file in `folder`, for the main process to map. A signed
-    block is ~11 KB an article, and returned through the pool's pipe it keeps its worker waiting
-    until the main process has read all of it, which, busy signing blocks of its own, it does a
-    slice at a time (measured: 60-200 ms a block, ~10% of a worker's time at jobs=2)."""
-    buffers: list[pickle.PickleBuffer] = []
-    head = pickle.dumps(block, protocol=5, buffer_callback=buffers.append)
-    spans, at = [], 0
-    fd, path = tempfile.mkstemp(dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for b in buffers:
-                f.write(bytes(-at % 64))  # each array aligned, as numpy prefers
-                at += -at % 64
-                data = b.raw()
-                f.write(data)
-                spans.append((at, at + data.nbytes))
-                at += data.nbytes
-    except OSError:
-        # No room (a small /dev/shm, say): through the pipe after all.
-        os.unlink(path)
-        return block
-    return _Parked(path, head, tuple(spans))
-
-
-def _unpark(result: Block | _Parked) -> Block:
-    """The block, its arrays mapped from the file (copy-on-write: nothing is read twice), the
-    file gone."""
-    if not isinstance(result, _Parked):
-        return result
-    try:
-        with open(result.path, "rb") as f:
-            mapped = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)) if result.spans else None
-    finally:
-        os.unlink(result.path)
-    return pickle.loads(result.head, buffers=[mapped[a:b] for a, b in result.spans] if mapped is not None else [])
+def _sign_parked(first: int, count: int) -> Block | Parked:
+    return park(_sign(first, count), first, _SHARED[3])
 
 
 def _judge(kind: str, pairs: list[tuple[int, int]]) -> list[float | None]:
@@ -136,16 +89,6 @@ def _judge(kind: str, pairs: list[tuple[int, int]]) -> list[float | None]:
 
 def _accepted(level: Level, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [p for p, ok in zip(pairs, level.accepts(pairs)) if ok]
-
-
-def _parking() -> str | None:
-    """Where workers park signed blocks: in memory (/dev/shm) where there is room to spare,
-    else the temporary directory."""
-    try:
-        room = os.statvfs("/dev/shm")
-        return "/dev/shm" if room.f_bavail * room.f_frsize > 2**30 and os.access("/dev/shm", os.W_OK) else None
-    except OSError:
-        return None
 
 
 class LocalEngine:
@@ -164,9 +107,16 @@ class LocalEngine:
             # Made once here, so that the workers inherit them instead of each making them.
             permutations(options.num_perm, options.seed)
             bands_rows(options.lsh_threshold, options.num_perm)
-            with tempfile.TemporaryDirectory(prefix="cleaner-", dir=_parking()) as folder:
-                found = self._alongside((titles, texts, options, folder), _sign_parked, lambda s, c: _sign(s, c, titles[s : s + c], texts[s : s + c], options), list(zip(starts, counts)))
-                blocks = [_unpark(b) for b in found]
+            # The workers' blocks come back parked in memory (`parking`).
+            with Mailbox() as mailbox:
+                found = self._alongside(
+                    (titles, texts, options, mailbox.sender),
+                    _sign_parked,
+                    lambda s, c: _sign(s, c, titles[s : s + c], texts[s : s + c], options),
+                    list(zip(starts, counts)),
+                    between=mailbox.collect,
+                )
+                blocks = [mailbox.unpark(b) for b in found]
         else:
             with ProcessPoolExecutor(self.jobs, initializer=worker_init) as pool:
                 parts = [titles[s : s + c] for s, c in zip(starts, counts)], [texts[s : s + c] for s, c in zip(starts, counts)]
@@ -211,13 +161,14 @@ class LocalEngine:
     def close(self) -> None:
         self._signed = None
 
-    def _alongside(self, shared: Any, remote: Callable[..., Any], here: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
+    def _alongside(self, shared: Any, remote: Callable[..., Any], here: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], between: Callable[[], None] = lambda: None) -> list[Any]:
         """`[here(*t) for t in tasks]`, with `jobs - 1` workers forked with `shared` in place
         running `remote(*t)` on the tasks from the front while this process runs `here(*t)` on
         them from the back, until they meet: every process busy to the end, and what this
         process does is not sent through a pipe. The workers take their tasks themselves (a
         counter in shared memory): handed out from here, the next one waited for this process,
-        busy with its own, to notice (measured: 45 ms a task)."""
+        busy with its own, to notice (measured: 45 ms a task). `between` runs here after each
+        task."""
         context = multiprocessing.get_context("fork")
         ends = context.Array("q", [0, len(tasks)])
         results: list[Any] = [None] * len(tasks)
@@ -226,6 +177,7 @@ class LocalEngine:
             drains = [pool.submit(_drain, remote) for _ in range(self.jobs - 1)]
             while (k := _take(ends, front=False)) is not None:
                 results[k] = here(*tasks[k])
+                between()
                 if any(d.done() and d.exception() is not None for d in drains):
                     break
             for d in drains:
