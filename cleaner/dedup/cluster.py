@@ -34,8 +34,9 @@ def components(pairs: np.ndarray) -> list[list[int]]:
             break
         label = lowered
     order = np.argsort(label, kind="stable")  # items ascending within each component
-    cuts = np.flatnonzero(np.diff(label[order])) + 1
-    return [g.tolist() for g in np.split(items[order], cuts)]
+    ordered = items[order].tolist()
+    bounds = [0, *(np.flatnonzero(np.diff(label[order])) + 1).tolist(), len(ordered)]
+    return [ordered[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 def build_clusters(
