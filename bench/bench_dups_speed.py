@@ -215,7 +215,7 @@ STAGE_FUNCS = {
     "containment": "verify (jaccard/containment)",
     "overlap": "verify (jaccard/containment)",
     "estimate_jaccard": "verify (jaccard/containment)",
-    "build_clusters": "clustering (union-find, rep check)",
+    "build_clusters": "clustering (components, rep check)",
     "_member": "Member objects",
 }
 
