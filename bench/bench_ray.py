@@ -1,7 +1,7 @@
 """The local engine's speed-up from 1 to N processes and the Ray engine's overhead against it,
 on the same articles, in one run, with identical results checked.
 
-    python bench/bench_ray.py [--limit 20000] [--clean-limit 2000] [--jobs 2] [--repeat 3]
+    python bench/bench_ray.py [--limit 20000] [--clean-limit 2000] [--jobs 2] [--repeat 3] [--no-ray]
 
 Duplicate finder (all levels) on the first --limit AllSides articles: local --jobs 1 against
 local --jobs N with no Ray running; then local --jobs N against the Ray engine as a driver
@@ -67,7 +67,7 @@ def in_turns(configs: dict, repeat: int) -> dict:  # type: ignore[type-arg]
             if p.returncode != 0:
                 raise SystemExit(f"{name} failed: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
             runs[name].append(json.loads(p.stdout.strip().splitlines()[-1]))
-    return {name: (statistics.median(r["seconds"] for r in rs), {r["digest"] for r in rs}) for name, rs in runs.items()}
+    return {name: (statistics.median(r["seconds"] for r in rs), {r["digest"] for r in rs}, sorted(r["seconds"] for r in rs)) for name, rs in runs.items()}
 
 
 def main() -> int:
@@ -76,6 +76,7 @@ def main() -> int:
     ap.add_argument("--clean-limit", type=int, default=2000)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-ray", action="store_true", help="the local speed-up only (Ray need not be installed)")
     ap.add_argument("--_run", nargs=5, metavar=("KIND", "ENGINE", "JOBS", "LIMIT", "ADDRESS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._run:
@@ -83,30 +84,34 @@ def main() -> int:
         print(json.dumps(run_one(kind, engine, int(jobs), int(limit), None if address == "-" else address)))
         return 0
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    import ray
-
     n = args.jobs
-    print(f"machine: {cpu_model()}, {usable_cores()} usable cores, load average {os.getloadavg()[0]:.2f}; {code_version()}; ray {ray.__version__}")
+    print(f"machine: {cpu_model()}, {usable_cores()} usable cores, load average {os.getloadavg()[0]:.2f}; {code_version()}")
     lim = str(args.limit)
     # The local speed-up before Ray starts: an idle Ray instance still wakes up (GCS, raylet)
     # and takes a few percent of the cores, more of a run that uses both.
     print(f"duplicate finder, all levels, {args.limit:,} AllSides articles; median of {args.repeat}, each run a fresh process, in turns")
     m = in_turns({"local1": ["dups", "local", "1", lim, "-"], "localn": ["dups", "local", str(n), lim, "-"]}, args.repeat)
-    (t1, d1), (tn, dn) = m["local1"], m["localn"]
+    (t1, d1, r1), (tn, dn, rn) = m["local1"], m["localn"]
     print(f"  no Ray running:  local jobs=1 {t1:6.2f} s   local jobs={n} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters and stats: {len(d1 | dn) == 1}")
+    print(f"    runs: jobs=1 {', '.join(f'{x:.2f}' for x in r1)}; jobs={n} {', '.join(f'{x:.2f}' for x in rn)}; speed-up of the slowest jobs=1 over the slowest jobs={n}: {r1[-1] / rn[-1]:.2f}x, fastest over fastest {r1[0] / rn[0]:.2f}x")
+    if args.no_ray:
+        return 0
+    import ray
+
+    print(f"ray {ray.__version__}")
     started = time.perf_counter()
     context = ray.init(num_cpus=n, include_dashboard=False, log_to_driver=False)
     startup = time.perf_counter() - started
     address = context.address_info["gcs_address"]
     try:
         m = in_turns({"localn": ["dups", "local", str(n), lim, "-"], "ray": ["dups", "ray", str(n), lim, address]}, args.repeat)
-        (tn, dn2), (tr, dr) = m["localn"], m["ray"]
+        (tn, dn2, _), (tr, dr, _) = m["localn"], m["ray"]
         print(f"  Ray running:     local jobs={n} {tn:6.2f} s   ray ({n} CPUs) {tr:6.2f} s = {tr / tn:.2f}x the time of local jobs={n}   identical clusters and stats: {len(dr | dn | dn2) == 1}")
         print(f"  ray start-up (ray.init, {n} CPUs): {startup:.2f} s, paid once per command without --address")
         write_allsides_head(TMP, args.clean_limit)
         print(f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} articles; median of {args.repeat}, fresh processes, in turns")
         m = in_turns({"local": ["clean", "local", str(n), "0", "-"], "ray": ["clean", "ray", str(n), "0", address]}, args.repeat)
-        (tl, el), (tc, ec) = m["local"], m["ray"]
+        (tl, el, _), (tc, ec, _) = m["local"], m["ray"]
         print(f"  local jobs={n} {tl:6.2f} s   ray ({n} CPUs) {tc:6.2f} s   = {tc / tl:.2f}x   identical edits: {len(el | ec) == 1}")
         TMP.unlink()
         print(f"load average at the end: {os.getloadavg()[0]:.2f} (this benchmark alone keeps it near {n}; more means other processes shared the cores)")
