@@ -510,3 +510,14 @@ def test_components_of_a_long_chain_and_a_star_in_any_order():
     random.Random(3).shuffle(pairs)
     assert components(np.array(pairs, dtype=np.int64)) == _reference_components(pairs)
     assert len(components(np.array(pairs, dtype=np.int64))) == 2
+
+
+def test_components_of_a_long_path_numbered_at_random_and_two_apart():
+    # Labels lowered only across edges need a round per few items of such a path (7,000 rounds
+    # here); hooking roots needs about log2(n).
+    from cleaner.dedup.cluster import components
+
+    order = np.random.default_rng(5).permutation(40_000)
+    first, second = order[:25_000], order[25_000:]
+    pairs = np.sort(np.concatenate([np.stack([p[:-1], p[1:]], axis=1) for p in (first, second)]), axis=1)
+    assert components(pairs) == sorted([sorted(first.tolist()), sorted(second.tolist())])
