@@ -521,3 +521,28 @@ def test_components_of_a_long_path_numbered_at_random_and_two_apart():
     first, second = order[:25_000], order[25_000:]
     pairs = np.sort(np.concatenate([np.stack([p[:-1], p[1:]], axis=1) for p in (first, second)]), axis=1)
     assert components(pairs) == sorted([sorted(first.tolist()), sorted(second.tolist())])
+
+
+def test_components_carry_their_own_edges():
+    from cleaner.dedup.cluster import _components_with_edges
+
+    rng = np.random.default_rng(11)
+    pairs = np.unique(np.sort(rng.integers(0, 300, size=(400, 2)), axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    found = _components_with_edges(pairs)
+    assert [g for g, _ in found] == _reference_components([tuple(p) for p in pairs.tolist()])
+    assert sum(len(e) for _, e in found) == len(pairs)
+    for group, edges in found:
+        assert set(edges.ravel().tolist()) == set(group)
+
+
+def test_members_unlike_the_representative_are_clustered_again_among_themselves():
+    from cleaner.dedup.cluster import build_clusters
+    from cleaner.model import Member
+
+    items = [Member(f"d{i}", "p", i, None, None, "x" * (i + 1), i) for i in range(7)]
+    # 0-1-2-3-4 chained, 5-6 apart; 2, 3 and 4 fail the test against 0, and 4 against 2.
+    pairs = [(0, 1), (1, 2), (2, 3), (3, 4), (5, 6)]
+    unlike = {(0, 2), (0, 3), (0, 4), (2, 4)}
+    clusters = build_clusters("document", items, pairs, lambda a, b: 0.9, lambda a, b: (a, b) not in unlike)
+    assert sorted([m.index for m in c.members] for c in clusters) == [[0, 1], [2, 3], [5, 6]]

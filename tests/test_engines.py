@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -141,7 +140,7 @@ def test_alongside_runs_every_task_once_in_order_in_both_processes():
 
     def local(x: int) -> tuple[int, int]:
         here.append(x)
-        time.sleep(0.01)
+        time.sleep(0.05)
         return x * x, os.getpid()
 
     results = LocalEngine(2)._alongside(None, _slow_square, local, [(x,) for x in range(40)])
@@ -158,9 +157,9 @@ def test_alongside_raises_what_a_task_raised_and_leaves_no_worker():
 
     from cleaner.engines.local import LocalEngine
 
-    for remote, here in ((_fail, _slow_square), (_slow_square, _fail)):
+    for jobs, remote, here in ((2, _fail, _slow_square), (2, _slow_square, _fail), (3, _fail, _slow_square)):
         with pytest.raises(ValueError, match="task"):
-            LocalEngine(2)._alongside(None, remote, here, [(x,) for x in range(40)])
+            LocalEngine(jobs)._alongside(None, remote, here, [(x,) for x in range(40)])
         assert not multiprocessing.active_children()
 
 
@@ -186,7 +185,7 @@ def test_a_parked_block_comes_back_equal_from_a_forked_worker_and_leaves_no_memo
     before = _open_memory_files()
     with Mailbox() as mailbox:
         with ProcessPoolExecutor(1, multiprocessing.get_context("fork")) as pool:
-            parked = pool.submit(park, block, 7, mailbox.sender).result()
+            parked = pool.submit(park, block, mailbox.sender).result()
         assert isinstance(parked, Parked) and len(pickle.dumps(parked)) < len(pickle.dumps(block)) // 10
         back = mailbox.unpark(parked)
         assert pickle.dumps(back) == pickle.dumps(block)
@@ -194,6 +193,28 @@ def test_a_parked_block_comes_back_equal_from_a_forked_worker_and_leaves_no_memo
         assert back.p_part is not None and back.p_part.hashes.flags.writeable
         del back
     assert _open_memory_files() == before
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the local engine forks workers on Linux only")
+def test_many_parked_blocks_need_one_descriptor_per_worker(tmp_path):
+    # Every block a worker signs is mapped until the blocks are put together; a descriptor per
+    # block ran out of them (EMFILE) on big corpora. Here: ~150 blocks of 2 articles under a
+    # limit of 48 descriptors.
+    docs = [json.loads(line) for line in PLANTED.read_text().splitlines()] * 5
+    corpus = tmp_path / "many.jsonl"
+    corpus.write_text("".join(json.dumps({**d, "id": f"{d['id']}-{k}"}) + "\n" for k, d in enumerate(docs)))
+    code = (
+        "import json, resource, sys; from cleaner.engines import local; local.BLOCK = 2;"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48));"
+        "from cleaner.dedup import DupOptions, find_duplicates; from cleaner.io import ReadOptions, read_documents, strict;"
+        f"docs = list(strict(read_documents([{str(corpus)!r}], ReadOptions())));"
+        "r = [find_duplicates(docs, DupOptions(jobs=j)) for j in (1, 2)];"
+        "print(json.dumps([[c.to_dict() for c in x.clusters] for x in r]))"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, p.stderr[-2000:]
+    one, two = json.loads(p.stdout)
+    assert one and one == two
 
 
 def test_a_block_that_cannot_be_parked_comes_through_the_pipe(monkeypatch):
@@ -206,7 +227,7 @@ def test_a_block_that_cannot_be_parked_comes_through_the_pipe(monkeypatch):
 
     monkeypatch.setattr(parking.os, "memfd_create", no_memory_file)
     with parking.Mailbox() as mailbox:
-        assert parking.park(block, 0, mailbox.sender) is block
+        assert parking.park(block, mailbox.sender) is block
         assert mailbox.unpark(block) is block
 
 

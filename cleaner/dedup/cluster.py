@@ -13,7 +13,12 @@ from cleaner.model import Cluster, Kind, Member
 
 def components(pairs: np.ndarray) -> list[list[int]]:
     """The connected components of the graph whose edges are `pairs` (k x 2), each sorted, in
-    the order of their smallest items.
+    the order of their smallest items."""
+    return [group for group, _ in _components_with_edges(pairs)]
+
+
+def _components_with_edges(pairs: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
+    """`components`, each with its own edges.
 
     A forest of pointers to smaller items, in numpy: in each round, the root of each edge's larger
     end is hooked under its other end's root, then every item is pointed straight at its root (a
@@ -25,22 +30,28 @@ def components(pairs: np.ndarray) -> list[list[int]]:
     items = sorted_distinct(pairs.ravel())
     a, b = np.searchsorted(items, pairs[:, 0]), np.searchsorted(items, pairs[:, 1])
     root = np.arange(len(items))
+    ea, eb = a, b
     while True:
-        ra, rb = root[a], root[b]
+        ra, rb = root[ea], root[eb]
         apart = ra != rb
         if not apart.any():
             break
-        a, b, ra, rb = a[apart], b[apart], ra[apart], rb[apart]
+        ea, eb, ra, rb = ea[apart], eb[apart], ra[apart], rb[apart]
         np.minimum.at(root, np.maximum(ra, rb), np.minimum(ra, rb))
         while True:
             up = root[root]
             if np.array_equal(up, root):
                 break
             root = up
+    # Items and edges sorted by their component's root, which is its smallest item.
     order = np.argsort(root, kind="stable")  # items ascending within each component
     ordered = items[order].tolist()
     bounds = [0, *(np.flatnonzero(np.diff(root[order])) + 1).tolist(), len(ordered)]
-    return [ordered[a:b] for a, b in zip(bounds, bounds[1:])]
+    edge_root = root[a]
+    edge_order = np.argsort(edge_root, kind="stable")
+    edge_bounds = np.searchsorted(edge_root[edge_order], root[order][bounds[:-1]])
+    edge_bounds = [*edge_bounds.tolist(), len(pairs)]
+    return [(ordered[s:e], pairs[edge_order[es:ee]]) for s, e, es, ee in zip(bounds, bounds[1:], edge_bounds, edge_bounds[1:])]
 
 
 def build_clusters(
@@ -63,14 +74,14 @@ def build_clusters(
     clusters: list[Cluster] = []
     pending = [edges]
     while pending:
-        for group in components(pending.pop()):  # each in item order, which is input order
+        for group, own in _components_with_edges(pending.pop()):  # each in item order, which is input order
             rep = group[0] if keep == "first" else group[max(range(len(group)), key=lambda k: (len(items[group[k]].text), -k))]
             members = [i for i in group if i == rep or accept(rep, i)]
-            if len(members) < len(group):
+            if len(group) - len(members) > 1:
                 joined = set(members)
                 rest = np.array([i for i in group if i not in joined], dtype=np.int64)
                 # The pairs among those left out, clustered again among themselves.
-                pending.append(edges[np.isin(edges[:, 0], rest) & np.isin(edges[:, 1], rest)])
+                pending.append(own[np.isin(own[:, 0], rest) & np.isin(own[:, 1], rest)])
             if len(members) > 1:
                 sims = [similarity(rep, i) for i in members if i != rep]
                 clusters.append(Cluster(0, kind, tuple(items[i] for i in members), members.index(rep), min(sims)))

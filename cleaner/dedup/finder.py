@@ -13,9 +13,9 @@ from __future__ import annotations
 import functools
 import gc
 import time
-from operator import itemgetter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 import numpy as np
@@ -85,9 +85,10 @@ class Engine(Protocol):
         """Each level's candidate pairs, as `index` passes pairs on: a sorted, distinct k x 2
         array."""
 
-    def verify(self, work: Sequence[tuple[Level, list[tuple[int, int]]]]) -> Iterator[list[tuple[int, int]]]:
-        """Each level's accepted pairs, in the order given. An engine may start on all of them
-        at once: the caller clusters one level while the next ones are verified."""
+    def verify(self, work: Sequence[tuple[Level, np.ndarray]]) -> Iterator[list[tuple[int, int]]]:
+        """Each level's accepted pairs, in the order given. An engine may verify all levels at
+        once (the local engine does, then yields); one that yields each level as soon as it is
+        done lets the caller cluster it while the next ones are verified (the Ray engine)."""
 
     def close(self) -> None:
         """Release what `candidates` and `verify` kept between calls (worker processes)."""
@@ -161,8 +162,8 @@ class _Work:
     kind: str
     level: Level
     items: Sequence[Member]
-    given: list[tuple[int, int]]
-    pairs: list[tuple[int, int]]
+    given: np.ndarray  # pairs, as `index` passes them on (k x 2, sorted)
+    pairs: np.ndarray
     stats: dict[str, int]
 
 
@@ -176,7 +177,7 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupR
     # Every level's pairs are known before any is verified, so the engine may verify them all
     # at once while each level is clustered here as soon as its own are done.
     for w, accepted in zip(work, engine.verify([(w.level, w.pairs) for w in work])):
-        pairs = w.given + accepted
+        pairs = pair_list(w.given) + accepted
         stats.update(w.stats)
         stats[f"{w.kind}_pairs"] = len(pairs)
         clusters += build_clusters(w.kind, w.items, pairs, w.level.similarity, w.level.accept, options.keep)  # type: ignore[arg-type]
@@ -192,7 +193,7 @@ def _plan(docs: Sequence[Document], signed: Signed, candidates: dict[str, np.nda
         if signed.p_batch is not None:
             p_items = _Members(len(signed.paragraphs), functools.partial(_paragraph_member, docs, signed.paragraphs))
             p_candidates = candidates["paragraph"]
-            work.append(_Work("paragraph", level_of(signed, "paragraph", options), p_items, [], pair_list(p_candidates), {**counted, "paragraph_candidates": len(p_candidates)}))
+            work.append(_Work("paragraph", level_of(signed, "paragraph", options), p_items, union_pairs(0), p_candidates, {**counted, "paragraph_candidates": len(p_candidates)}))
             counted = {}
             # Articles sharing a paragraph's LSH bucket are the document level's evidence.
             owner = np.fromiter(map(itemgetter(0), signed.paragraphs), dtype=np.int64, count=len(signed.paragraphs))
@@ -216,7 +217,7 @@ def _title_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray
         by_key.setdefault(k, []).append(i)
     exact = pair_array((g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1))
     n = len(owners)
-    return _Work("title", level, t_items, pair_list(exact), pair_list(pairs_without(n, candidates, exact)), {"titles": n, "title_candidates": len(union_pairs(n, candidates, exact))})
+    return _Work("title", level, t_items, exact, pairs_without(n, candidates, exact), {"titles": n, "title_candidates": len(union_pairs(n, candidates, exact))})
 
 
 def _document_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray, shared: np.ndarray, options: DupOptions, counted: dict[str, int]) -> _Work:
@@ -228,7 +229,7 @@ def _document_work(docs: Sequence[Document], signed: Signed, candidates: np.ndar
     d_items = _Members(len(docs), lambda i: _member(docs[i], i, None, docs[i].text))
     shared = np.sort(shared[shared[:, 0] != shared[:, 1]], axis=1)
     pairs = union_pairs(len(docs), candidates, shared)
-    return _Work("document", level_of(signed, "document", options), d_items, [], pair_list(pairs), {**counted, "document_candidates": len(pairs)})
+    return _Work("document", level_of(signed, "document", options), d_items, union_pairs(0), pairs, {**counted, "document_candidates": len(pairs)})
 
 
 def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from cleaner.dedup.index import bands_rows, candidate_pairs, decode_pairs, key_pair_codes, merge_codes, pair_array
+from cleaner.dedup.index import bands_rows, candidate_pairs, decode_pairs, key_pair_codes, merge_codes, pair_array, pair_list
 from cleaner.dedup.minhash import permutations
 from cleaner.dedup.stages import Block, Level, Signed, assemble, level_of, sign_block, with_band_keys
 from cleaner.engines.parking import Mailbox, Parked, park
@@ -56,6 +56,12 @@ def _drain(remote: Callable[..., Any]) -> list[tuple[int, Any]]:
     return done
 
 
+def _close(ends: Any) -> None:
+    """No task is taken any more."""
+    with ends.get_lock():
+        ends[1] = ends[0]
+
+
 def _take(ends: Any, front: bool) -> int | None:
     """The next task from the front or the back of a queue whose untaken tasks are
     ends[0] .. ends[1] - 1, or None when they have met."""
@@ -78,17 +84,18 @@ def _sign(first: int, count: int, titles: Sequence[str | None] | None = None, te
 
 
 def _sign_parked(first: int, count: int) -> Block | Parked:
-    return park(_sign(first, count), first, _SHARED[3])
+    return park(_sign(first, count), _SHARED[3])
 
 
-def _judge(kind: str, pairs: list[tuple[int, int]]) -> list[float | None]:
+def _judge(kind: str, pairs: np.ndarray) -> list[float | None]:
     if kind not in _LEVELS:
         _LEVELS[kind] = level_of(_SHARED[0], kind, _SHARED[1])
-    return _LEVELS[kind].judge(pairs)
+    return _LEVELS[kind].judge(pair_list(pairs))
 
 
-def _accepted(level: Level, pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    return [p for p, ok in zip(pairs, level.accepts(pairs)) if ok]
+def _accepted(level: Level, pairs: np.ndarray) -> list[tuple[int, int]]:
+    listed = pair_list(pairs)
+    return [p for p, ok in zip(listed, level.accepts(listed)) if ok]
 
 
 class LocalEngine:
@@ -114,7 +121,6 @@ class LocalEngine:
                     _sign_parked,
                     lambda s, c: _sign(s, c, titles[s : s + c], texts[s : s + c], options),
                     list(zip(starts, counts)),
-                    between=mailbox.collect,
                 )
                 blocks = [mailbox.unpark(b) for b in found]
         else:
@@ -139,7 +145,7 @@ class LocalEngine:
         self._signed = (signed, options)
         return out
 
-    def verify(self, work: Sequence[tuple[Level, list[tuple[int, int]]]]) -> Iterator[list[tuple[int, int]]]:
+    def verify(self, work: Sequence[tuple[Level, np.ndarray]]) -> Iterator[list[tuple[int, int]]]:
         big = [k for k, (_, pairs) in enumerate(work) if len(pairs) >= PARALLEL_PAIRS]
         if self.jobs <= 1 or not FORK or self._signed is None or not big:
             for level, pairs in work:
@@ -150,10 +156,10 @@ class LocalEngine:
         # sets it made); the small ones whole, last: this process starts there.
         tasks = [(level.kind, pairs[i : i + n]) for level, pairs in (work[k] for k in big) for n in [-(-len(pairs) // (4 * self.jobs))] for i in range(0, len(pairs), n)]
         tasks += [(level.kind, pairs) for k, (level, pairs) in enumerate(work) if k not in big]
-        judged = self._alongside(self._signed, _judge, lambda kind, pairs: levels[kind].judge(pairs), tasks)
+        judged = self._alongside(self._signed, _judge, lambda kind, pairs: levels[kind].judge(pair_list(pairs)), tasks)
         found: dict[str, list[tuple[int, int]]] = {kind: [] for kind in levels}
         for (kind, pairs), similarities in zip(tasks, judged):
-            accepted = [(p, s) for p, s in zip(pairs, similarities) if s is not None]
+            accepted = [(p, s) for p, s in zip(pair_list(pairs), similarities) if s is not None]
             levels[kind].known.update(accepted)
             found[kind] += [p for p, _ in accepted]
         yield from (found[level.kind] for level, _ in work)
@@ -161,14 +167,13 @@ class LocalEngine:
     def close(self) -> None:
         self._signed = None
 
-    def _alongside(self, shared: Any, remote: Callable[..., Any], here: Callable[..., Any], tasks: Sequence[tuple[Any, ...]], between: Callable[[], None] = lambda: None) -> list[Any]:
+    def _alongside(self, shared: Any, remote: Callable[..., Any], here: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
         """`[here(*t) for t in tasks]`, with `jobs - 1` workers forked with `shared` in place
         running `remote(*t)` on the tasks from the front while this process runs `here(*t)` on
         them from the back, until they meet: every process busy to the end, and what this
         process does is not sent through a pipe. The workers take their tasks themselves (a
         counter in shared memory): handed out from here, the next one waited for this process,
-        busy with its own, to notice (measured: 45 ms a task). `between` runs here after each
-        task."""
+        busy with its own, to notice (measured: 45 ms a task)."""
         context = multiprocessing.get_context("fork")
         ends = context.Array("q", [0, len(tasks)])
         results: list[Any] = [None] * len(tasks)
@@ -177,16 +182,15 @@ class LocalEngine:
             drains = [pool.submit(_drain, remote) for _ in range(self.jobs - 1)]
             while (k := _take(ends, front=False)) is not None:
                 results[k] = here(*tasks[k])
-                between()
                 if any(d.done() and d.exception() is not None for d in drains):
                     break
+            _close(ends)  # (where a worker failed, the others are not to finish the list first)
             for d in drains:
                 for k, result in d.result():
                     results[k] = result
             return results
         finally:
-            with ends.get_lock():
-                ends[1] = ends[0]  # on an error or Ctrl-C, no worker starts another task
+            _close(ends)  # on an error or Ctrl-C here, no worker starts another task
             # The workers are gone before the caller goes on: while forked workers live, each
             # page of this process that they share costs a copy the first time this process
             # writes to it (a reference count will do), which made clustering beside them 1.5x

@@ -1,12 +1,13 @@
 """Big results from forked workers to the main process through memory, not a pipe (Linux).
 
-A worker writes a result's numpy arrays into an anonymous memory file (`memfd_create`) and sends
-the main process the file itself (its descriptor, over a Unix socket); the rest of the result is
-pickled as usual, small. The main process maps the file, and the arrays become views of the
-mapping. Nothing is copied on the way, and no worker sits waiting, result in hand, for a busy main
-process to read it through the pool's pipe (measured: that cost ~10% of a worker's time). The
-kernel frees the memory once no process holds the file: a run that is interrupted, or killed,
-leaves nothing behind (a file in /dev/shm would stay until the machine restarts).
+Each worker appends its results' numpy arrays to an anonymous memory file of its own
+(`memfd_create`), sent once to the main process (its descriptor, over a Unix socket); the rest of
+a result is pickled as usual, small. Once the workers are done, the main process maps each file
+and the arrays become views of the mapping. Nothing is copied on the way, and no worker sits
+waiting, result in hand, for a busy main process to read it through the pool's pipe (measured:
+that cost ~10% of a worker's time). The kernel frees the memory once no process holds the file:
+a run that is interrupted, or killed, leaves nothing behind (a file in /dev/shm would stay until
+the machine restarts). One file, and so one descriptor, per worker however many results.
 """
 
 from __future__ import annotations
@@ -18,60 +19,75 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-_HEADER = 64  # the key, then padding: the arrays start aligned
+_HEADER = 64  # the file's key, then padding: the arrays start aligned
 
 
 @dataclass(frozen=True)
 class Parked:
-    """A result whose arrays wait in a memory file: its key, the rest of it pickled, and where
-    each array lies in the file."""
+    """A result whose arrays wait in a worker's memory file: the file's key, the rest of the
+    result pickled, and where each array lies in the file."""
 
     key: int
     head: bytes
     spans: tuple[tuple[int, int], ...]
 
 
-def park(result: Any, key: int, sender: socket.socket) -> Any:
-    """`result` as a `Parked` whose file has gone to the main process through `sender`; or
-    `result` itself where no memory file can be made or filled (it then goes through the pipe).
-    Raises once the main process is gone, which stops the worker."""
+@dataclass
+class _File:
+    fd: int
+    key: int
+    end: int
+
+
+_FILE: _File | None = None  # this worker's memory file, made at its first result
+
+
+def park(result: Any, sender: socket.socket) -> Any:
+    """`result` as a `Parked`, its arrays in this worker's memory file (sent to the main process
+    through `sender` when made); or `result` itself where no memory file can be made or filled
+    (it then goes through the pipe). Raises once the main process is gone, which stops the
+    worker."""
+    global _FILE
     buffers: list[pickle.PickleBuffer] = []
     head = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
-    try:
-        fd = os.memfd_create("cleaner-parked", os.MFD_CLOEXEC)
-    except (AttributeError, OSError):
-        return result
-    try:
+    if _FILE is None or _FILE.key != os.getpid():  # (a fork of a process that parked: a file of its own)
         try:
-            spans = _write(fd, key, buffers)
+            fd = os.memfd_create("cleaner-parked", os.MFD_CLOEXEC)
+        except (AttributeError, OSError):
+            return result
+        key = os.getpid()
+        try:
+            _write_all(fd, key.to_bytes(8, "little").ljust(_HEADER, b"\0"), 0)
         except OSError:
+            os.close(fd)
             return result
         socket.send_fds(sender, [b"p"], [fd])
-    finally:
-        os.close(fd)
-    return Parked(key, head, spans)
-
-
-def _write(fd: int, key: int, buffers: list[pickle.PickleBuffer]) -> tuple[tuple[int, int], ...]:
+        _FILE = _File(fd, key, _HEADER)
     spans = []
-    at = _HEADER
-    with open(fd, "wb", closefd=False) as f:
-        f.write(key.to_bytes(8, "little").ljust(_HEADER, b"\0"))
+    at = _FILE.end
+    try:
         for b in buffers:
             data = b.raw()
-            f.write(bytes(-at % 64))  # each array aligned, as numpy prefers
-            at += -at % 64
-            f.write(data)
+            at += -at % 64  # each array aligned, as numpy prefers
+            _write_all(_FILE.fd, data, at)
             spans.append((at, at + data.nbytes))
             at += data.nbytes
-    return tuple(spans)
+    except OSError:
+        return result  # no memory to spare: through the pipe, and the next result tries again
+    _FILE.end = at
+    return Parked(_FILE.key, head, tuple(spans))
+
+
+def _write_all(fd: int, data: memoryview | bytes, at: int) -> None:
+    view = memoryview(data).cast("B")
+    while view:
+        written = os.pwrite(fd, view, at)
+        view, at = view[written:], at + written
 
 
 class Mailbox:
-    """The main process's end: `sender` is for the workers (forked after this is made); the files
-    they send are mapped by `collect`, which must run now and then while they work (a Unix
-    socket holds about two hundred unread files, then a worker's send waits), and `unpark` turns
-    a worker's `Parked` back into its result."""
+    """The main process's end: `sender` is for the workers (forked after this is made). Once they
+    are done, `unpark` turns each worker's `Parked` back into its result."""
 
     def __init__(self) -> None:
         self._receiver, self.sender = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -84,13 +100,12 @@ class Mailbox:
     def __exit__(self, *exc: object) -> None:
         self._receiver.close()
         self.sender.close()
-        self._mapped.clear()
+        self._mapped.clear()  # the results' arrays keep what they need of the mappings
 
-    def collect(self) -> None:
-        """Map every file received so far."""
+    def _collect(self) -> None:
+        """Map every file received so far (a few: one per worker)."""
         while True:
             try:
-                # One message, one file: Linux ends a read at the first message that carries one.
                 data, fds, _, _ = socket.recv_fds(self._receiver, 64, 64)
             except BlockingIOError:
                 return
@@ -105,12 +120,13 @@ class Mailbox:
 
     def unpark(self, result: Any) -> Any:
         """The worker's result, its arrays views of the mapped file (copy-on-write: this
-        process's to change, like any array)."""
+        process's to change, like any array). Only once the worker is done with its file: the
+        mapping is as long as the file was then."""
         if not isinstance(result, Parked):
             return result
         if result.key not in self._mapped:
-            self.collect()
-        mapped = self._mapped.pop(result.key, None)
+            self._collect()
+        mapped = self._mapped.get(result.key)
         if mapped is None:
-            raise RuntimeError(f"the arrays of parked result {result.key} never arrived")
+            raise RuntimeError(f"the memory file of worker {result.key} never arrived")
         return pickle.loads(result.head, buffers=[mapped[a:b] for a, b in result.spans])

@@ -29,7 +29,7 @@ import pyarrow as pa
 import ray
 import ray.data
 
-from cleaner.dedup.index import union_pairs
+from cleaner.dedup.index import pair_list, union_pairs
 from cleaner.dedup.stages import LEVEL_CODES, Block, Level, Signed, assemble, band_rows, bucket_pairs, sign_block
 from cleaner.engines import reachable
 from cleaner.errors import ConfigError
@@ -209,18 +209,17 @@ class RayEngine:
     def close(self) -> None:
         """Nothing to release: the Ray session is the caller's."""
 
-    def verify(self, work: Sequence[tuple[Level, list[tuple[int, int]]]]) -> Iterator[list[tuple[int, int]]]:
+    def verify(self, work: Sequence[tuple[Level, np.ndarray]]) -> Iterator[list[tuple[int, int]]]:
         # All levels' tasks are submitted before any result is awaited (see `Engine.verify`).
         task = ray.remote(_verify_chunk)
         futures = []
         for level, pairs in work:
-            arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-            chunk = max(1_000, min(VERIFY_CHUNK, -(-len(arr) // (4 * RaySession.cpus()))))
-            ref = ray.put(level) if pairs else None
-            futures.append([task.remote(ref, arr[s : s + chunk]) for s in range(0, len(arr), chunk)])
+            chunk = max(1_000, min(VERIFY_CHUNK, -(-len(pairs) // (4 * RaySession.cpus()))))
+            ref = ray.put(level) if len(pairs) else None
+            futures.append([task.remote(ref, pairs[s : s + chunk]) for s in range(0, len(pairs), chunk)])
         for (_, pairs), parts in zip(work, futures):
-            ok = np.concatenate(ray.get(parts)).tolist() if parts else []
-            yield [p for p, keep in zip(pairs, ok) if keep]
+            ok = np.concatenate(ray.get(parts)) if parts else np.zeros(0, dtype=bool)
+            yield pair_list(pairs[ok])
 
 
 class RayPool:
