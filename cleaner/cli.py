@@ -533,6 +533,11 @@ class _errors:
         if isinstance(exc, CleanerError):
             err.print(Text.assemble(("error: ", "red"), str(exc)))
             raise typer.Exit(exc.exit_code)
+        from concurrent.futures.process import BrokenProcessPool
+
+        if isinstance(exc, BrokenProcessPool):  # a worker killed: by the system for memory, say
+            err.print(Text.assemble(("error: ", "red"), "a worker process died before it was done (killed, perhaps for want of memory); nothing half-written was left behind; --jobs 1 runs without workers"))
+            raise typer.Exit(2)
         import sqlite3
 
         if isinstance(exc, sqlite3.Error):  # the index: locked by another run, read-only, full disk
