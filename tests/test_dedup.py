@@ -524,16 +524,16 @@ def test_components_of_a_long_path_numbered_at_random_and_two_apart():
 
 
 def test_components_carry_their_own_edges():
-    from cleaner.dedup.cluster import _components_with_edges
+    from cleaner.dedup.cluster import _components
 
     rng = np.random.default_rng(11)
     pairs = np.unique(np.sort(rng.integers(0, 300, size=(400, 2)), axis=1), axis=0)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    found = _components_with_edges(pairs)
-    assert [g for g, _ in found] == _reference_components([tuple(p) for p in pairs.tolist()])
-    assert sum(len(e) for _, e in found) == len(pairs)
-    for group, edges in found:
-        assert set(edges.ravel().tolist()) == set(group)
+    groups, by_group, at = _components(pairs)
+    assert groups == _reference_components([tuple(p) for p in pairs.tolist()])
+    assert sorted(map(tuple, by_group.tolist())) == sorted(map(tuple, pairs.tolist())) and at[-1] == len(pairs)
+    for g, group in enumerate(groups):
+        assert set(by_group[at[g] : at[g + 1]].ravel().tolist()) == set(group)
 
 
 def test_members_unlike_the_representative_are_clustered_again_among_themselves():

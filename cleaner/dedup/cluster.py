@@ -14,11 +14,12 @@ from cleaner.model import Cluster, Kind, Member
 def components(pairs: np.ndarray) -> list[list[int]]:
     """The connected components of the graph whose edges are `pairs` (k x 2), each sorted, in
     the order of their smallest items."""
-    return [group for group, _ in _components_with_edges(pairs)]
+    return _components(pairs)[0]
 
 
-def _components_with_edges(pairs: np.ndarray) -> list[tuple[list[int], np.ndarray]]:
-    """`components`, each with its own edges.
+def _components(pairs: np.ndarray) -> tuple[list[list[int]], np.ndarray, list[int]]:
+    """`components`, and the pairs ordered by component: component g's own pairs are
+    `ordered[at[g] : at[g + 1]]`.
 
     A forest of pointers to smaller items, in numpy: in each round, the root of each edge's larger
     end is hooked under its other end's root, then every item is pointed straight at its root (a
@@ -26,7 +27,7 @@ def _components_with_edges(pairs: np.ndarray) -> list[tuple[list[int], np.ndarra
     takes about log2(n) rounds, whatever the shape and numbering of the graph (labels merely
     lowered across edges take a round per few items of a long path in random order)."""
     if not len(pairs):
-        return []
+        return [], pairs, [0]
     items = sorted_distinct(pairs.ravel())
     a, b = np.searchsorted(items, pairs[:, 0]), np.searchsorted(items, pairs[:, 1])
     root = np.arange(len(items))
@@ -43,15 +44,14 @@ def _components_with_edges(pairs: np.ndarray) -> list[tuple[list[int], np.ndarra
             if np.array_equal(up, root):
                 break
             root = up
-    # Items and edges sorted by their component's root, which is its smallest item.
+    # Items and pairs ordered by their component's root, which is its smallest item.
     order = np.argsort(root, kind="stable")  # items ascending within each component
     ordered = items[order].tolist()
     bounds = [0, *(np.flatnonzero(np.diff(root[order])) + 1).tolist(), len(ordered)]
-    edge_root = root[a]
-    edge_order = np.argsort(edge_root, kind="stable")
-    edge_bounds = np.searchsorted(edge_root[edge_order], root[order][bounds[:-1]])
-    edge_bounds = [*edge_bounds.tolist(), len(pairs)]
-    return [(ordered[s:e], pairs[edge_order[es:ee]]) for s, e, es, ee in zip(bounds, bounds[1:], edge_bounds, edge_bounds[1:])]
+    pair_root = root[a]
+    pair_order = np.argsort(pair_root, kind="stable")
+    at = [*np.searchsorted(pair_root[pair_order], root[order][bounds[:-1]]).tolist(), len(pairs)]
+    return [ordered[s:e] for s, e in zip(bounds, bounds[1:])], pairs[pair_order], at
 
 
 def build_clusters(
@@ -74,13 +74,15 @@ def build_clusters(
     clusters: list[Cluster] = []
     pending = [edges]
     while pending:
-        for group, own in _components_with_edges(pending.pop()):  # each in item order, which is input order
+        groups, by_group, at = _components(pending.pop())
+        for g, group in enumerate(groups):  # each in item order, which is input order
             rep = group[0] if keep == "first" else group[max(range(len(group)), key=lambda k: (len(items[group[k]].text), -k))]
             members = [i for i in group if i == rep or accept(rep, i)]
             if len(group) - len(members) > 1:
                 joined = set(members)
                 rest = np.array([i for i in group if i not in joined], dtype=np.int64)
                 # The pairs among those left out, clustered again among themselves.
+                own = by_group[at[g] : at[g + 1]]
                 pending.append(own[np.isin(own[:, 0], rest) & np.isin(own[:, 1], rest)])
             if len(members) > 1:
                 sims = [similarity(rep, i) for i in members if i != rep]
