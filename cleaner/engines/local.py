@@ -12,6 +12,7 @@ the workers are given the texts pickled, and verification runs in this process.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -50,8 +51,10 @@ def _drain(remote: Callable[..., Any]) -> list[tuple[int, Any]]:
     """`remote(*task)` for each task that this worker takes from the front of `_alongside`'s
     queue, until none is left."""
     ends, tasks = _QUEUE
+    parent = os.getppid()
     done = []
-    while (k := _take(ends, front=True)) is not None:
+    # A main process killed (SIGKILL: no clean-up) must not leave its workers to finish the list.
+    while os.getppid() == parent and (k := _take(ends, front=True)) is not None:
         done.append((k, remote(*tasks[k])))
     return done
 
