@@ -20,7 +20,7 @@ from cleaner.dedup.shingle import sorted_distinct
 
 # A bucket holding more items than this is paired as a star (each to the bucket's first item)
 # plus a chain (each to the next), not all-pairs: 400 copies of one footer stay 800 pairs, not
-# 80,000, and union-find still joins them.
+# 80,000, and their connected component is still all of them.
 MAX_ALL_PAIRS = 40
 
 

@@ -10,7 +10,7 @@ The finder's job:
    `bucket_pairs`, so equal band keys meet; candidate pairs come back to the driver.
 3. verification of the candidate pairs in Ray tasks, each given the level's shingles through the
    object store.
-4. clusters (union-find, representatives) on the driver.
+4. clusters (connected components, representatives) on the driver.
 
 Imported only for `--engine ray`: Ray is an optional extra.
 """
