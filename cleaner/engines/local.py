@@ -130,7 +130,7 @@ class LocalEngine:
             with ProcessPoolExecutor(self.jobs, initializer=worker_init) as pool:
                 parts = [titles[s : s + c] for s, c in zip(starts, counts)], [texts[s : s + c] for s, c in zip(starts, counts)]
                 blocks = list(pool.map(_sign, starts, counts, *parts, [options] * len(starts)))
-        return assemble(blocks, len(docs), options)
+        return assemble(blocks, len(docs), options, threads=self.jobs)
 
     def candidates(self, signed: Signed, options) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
         out: dict[str, np.ndarray] = {}
