@@ -536,7 +536,8 @@ class _errors:
         from concurrent.futures.process import BrokenProcessPool
 
         if isinstance(exc, BrokenProcessPool):  # a worker killed: by the system for memory, say
-            err.print(Text.assemble(("error: ", "red"), "a worker process died before it was done (killed, perhaps for want of memory); nothing half-written was left behind; --jobs 1 runs without workers"))
+            why = "a worker process died before it was done (killed, perhaps for want of memory)"
+            err.print(Text.assemble(("error: ", "red"), f"{why}; nothing half-written was left behind; --jobs 1 runs without workers"))
             raise typer.Exit(2)
         import sqlite3
 

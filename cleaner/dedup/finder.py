@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from cleaner.dedup.cluster import build_clusters
-from cleaner.dedup.index import pair_array, pair_list, pairs_of, pairs_without, union_pairs
+from cleaner.dedup.index import no_pairs, pair_array, pair_list, pairs_of, pairs_without, union_pairs
 from cleaner.dedup.stages import LEVELS, Level, Signed, level_of
 from cleaner.errors import ConfigError
 from cleaner.model import Cluster, Document, Member
@@ -193,7 +193,7 @@ def _plan(docs: Sequence[Document], signed: Signed, candidates: dict[str, np.nda
         if signed.p_batch is not None:
             p_items = _Members(len(signed.paragraphs), functools.partial(_paragraph_member, docs, signed.paragraphs))
             p_candidates = candidates["paragraph"]
-            work.append(_Work("paragraph", level_of(signed, "paragraph", options), p_items, union_pairs(0), p_candidates, {**counted, "paragraph_candidates": len(p_candidates)}))
+            work.append(_Work("paragraph", level_of(signed, "paragraph", options), p_items, no_pairs(), p_candidates, {**counted, "paragraph_candidates": len(p_candidates)}))
             counted = {}
             # Articles sharing a paragraph's LSH bucket are the document level's evidence.
             owner = np.fromiter(map(itemgetter(0), signed.paragraphs), dtype=np.int64, count=len(signed.paragraphs))
@@ -229,7 +229,7 @@ def _document_work(docs: Sequence[Document], signed: Signed, candidates: np.ndar
     d_items = _Members(len(docs), lambda i: _member(docs[i], i, None, docs[i].text))
     shared = np.sort(shared[shared[:, 0] != shared[:, 1]], axis=1)
     pairs = union_pairs(len(docs), candidates, shared)
-    return _Work("document", level_of(signed, "document", options), d_items, union_pairs(0), pairs, {**counted, "document_candidates": len(pairs)})
+    return _Work("document", level_of(signed, "document", options), d_items, no_pairs(), pairs, {**counted, "document_candidates": len(pairs)})
 
 
 def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:

@@ -98,9 +98,17 @@ def key_pairs(keys: np.ndarray) -> set[tuple[int, int]]:
 # distinct; as codes `i * n + j` (n items) they are one sortable number each.
 
 
+def no_pairs() -> np.ndarray:
+    return np.zeros((0, 2), dtype=np.int64)
+
+
+def _codes(pairs: np.ndarray, n: int) -> np.ndarray:
+    return pairs[:, 0] * n + pairs[:, 1]
+
+
 def decode_pairs(codes: np.ndarray, n: int) -> np.ndarray:
     """Pairs from their codes (sorted codes give sorted pairs)."""
-    return np.stack([codes // n, codes % n], axis=1) if len(codes) else np.zeros((0, 2), dtype=np.int64)
+    return np.stack([codes // n, codes % n], axis=1) if len(codes) else no_pairs()
 
 
 def pair_array(pairs: Iterable[tuple[int, int]]) -> np.ndarray:
@@ -110,15 +118,15 @@ def pair_array(pairs: Iterable[tuple[int, int]]) -> np.ndarray:
 
 def union_pairs(n: int, *parts: np.ndarray) -> np.ndarray:
     """The sorted, distinct pairs of all the parts (pairs of items 0 .. n - 1, i < j)."""
-    codes = [p[:, 0] * n + p[:, 1] for p in parts if len(p)]
-    return decode_pairs(sorted_distinct(np.concatenate(codes)), n) if codes else np.zeros((0, 2), dtype=np.int64)
+    codes = [_codes(p, n) for p in parts if len(p)]
+    return decode_pairs(sorted_distinct(np.concatenate(codes)), n) if codes else no_pairs()
 
 
 def pairs_without(n: int, pairs: np.ndarray, removed: np.ndarray) -> np.ndarray:
     """The pairs (sorted, distinct) that are not among `removed` (sorted, distinct)."""
     if not len(pairs) or not len(removed):
         return pairs
-    codes, gone = pairs[:, 0] * n + pairs[:, 1], removed[:, 0] * n + removed[:, 1]
+    codes, gone = _codes(pairs, n), _codes(removed, n)
     at = np.minimum(np.searchsorted(gone, codes), len(gone) - 1)
     return pairs[gone[at] != codes]
 

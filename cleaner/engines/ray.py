@@ -29,7 +29,7 @@ import pyarrow as pa
 import ray
 import ray.data
 
-from cleaner.dedup.index import pair_list, union_pairs
+from cleaner.dedup.index import no_pairs, pair_list, union_pairs
 from cleaner.dedup.stages import LEVEL_CODES, Block, Level, Signed, assemble, band_rows, bucket_pairs, sign_block
 from cleaner.engines import reachable
 from cleaner.errors import ConfigError
@@ -191,7 +191,7 @@ class RayEngine:
         sizes = {name: len(batch) for name, batch in (("title", signed.t_batch), ("paragraph", signed.p_batch), ("document", signed.d_batch)) if batch is not None}
         found: dict[str, list[np.ndarray]] = {name: [] for name in sizes}
         if self._signed is None or not sizes:
-            return {name: union_pairs(n) for name, n in sizes.items()}
+            return {name: no_pairs() for name in sizes}
         partitions = 2 * RaySession.cpus()
         split = ray.remote(_split_bands).options(num_returns=partitions)
         reduce = ray.remote(_reduce_bands)
