@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import regex
 
-from cleaner.normalize.registry import Change, merge_removals, rule
+from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, sentence_spans, split_paragraphs
 
 _SPACE = regex.compile(r"\s+")
@@ -17,7 +17,7 @@ def _key(s: str) -> str:
 
 
 @rule("repeated-paragraph", "repeats")
-def repeated_paragraph(text: str, title: str | None) -> list[Change]:
+def repeated_paragraph(text: str, ctx: RuleContext) -> list[Change]:
     """A paragraph that repeats an earlier paragraph of the same article, word for word.
 
     Fixes: the second copy of a paragraph of 8 or more words; an article repeated whole.
@@ -54,7 +54,7 @@ def _structured(later: list[int]) -> bool:
 
 
 @rule("repeated-sentence", "repeats")
-def repeated_sentence(text: str, title: str | None) -> list[Change]:
+def repeated_sentence(text: str, ctx: RuleContext) -> list[Change]:
     """A sentence of 8 or more words that repeats an earlier sentence of the same article.
 
     Fixes: `He resigned on Monday after the vote in parliament. ... He resigned on Monday after
@@ -68,7 +68,7 @@ def repeated_sentence(text: str, title: str | None) -> list[Change]:
     paragraphs = split_paragraphs(text)
     whole: set[int] = set()
     for i, (start, _, p) in enumerate(paragraphs):
-        spans = sentence_spans(p)
+        spans = sentence_spans(p, ctx.language)
         for j, (a, b) in enumerate(spans):
             k = _key(p[a:b])
             if len(k.split()) < MIN_SENTENCE_WORDS:

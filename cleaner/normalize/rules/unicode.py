@@ -13,7 +13,7 @@ import ftfy
 import regex
 from ftfy import fixes
 
-from cleaner.normalize.registry import Change, rule
+from cleaner.normalize.registry import Change, RuleContext, rule
 
 _MOJIBAKE = ftfy.TextFixerConfig(
     unescape_html=False,
@@ -56,7 +56,7 @@ def _fix_encoding(s: str) -> str:
 
 
 @rule("mojibake", "unicode", fields=("title", "text"))
-def mojibake(text: str, title: str | None) -> list[Change]:
+def mojibake(text: str, ctx: RuleContext) -> list[Change]:
     """Text decoded with the wrong codec: `Ã©` for `é`, `â€™` for `’`.
 
     Fixes: `cafÃ©` -> `café`; `donâ€™t` -> `don’t`; `ÄŒeÅ¡tina` -> `Čeština`.
@@ -69,7 +69,7 @@ def mojibake(text: str, title: str | None) -> list[Change]:
 
 
 @rule("html-entities", "unicode", fields=("title", "text"))
-def html_entities(text: str, title: str | None) -> list[Change]:
+def html_entities(text: str, ctx: RuleContext) -> list[Change]:
     """HTML character references left in plain text: `&amp;`, `&#8217;`, `&quot;`.
 
     Fixes: `AT&amp;T` -> `AT&T`; `it&#8217;s` -> `it’s`; an entity escaped again and again by a
@@ -94,7 +94,7 @@ def _unescape_all(line: str) -> str:
 
 
 @rule("control-chars", "unicode", fields=("title", "text"))
-def control_chars(text: str, title: str | None) -> list[Change]:
+def control_chars(text: str, ctx: RuleContext) -> list[Change]:
     """Invisible control characters: C0 controls other than tab and line breaks, DEL, a BOM
     inside the text, deprecated format characters.
 
