@@ -14,8 +14,9 @@ Every corpus is cleaned the way `cleaner clean` does it: an evidence pass over t
 rules, each document in its language (the record's `lang`, else the corpus's).
 
 "Real content lost": an article loses a word when an edit removes a word and is neither a repeat
-kept once (headline-repeat, repeated-paragraph, repeated-sentence) nor boilerplate by corpus
-evidence (boilerplate-lines, `recurs in ...`). Aim: at most 0.5% of the articles of any language.
+kept once (headline-repeat, repeated-paragraph, repeated-sentence, doubled-word) nor boilerplate by
+corpus evidence (boilerplate-lines, `recurs in ...`); the unicode and whitespace rules fix
+characters and are not counted. Pattern-only boilerplate removals are counted. Aim: at most 0.5% of the articles of any language.
 Planted: one artifact in an article the cleaner leaves unchanged; fixed exactly when cleaning
 gives the article back byte for byte. Aims on the report split: English kinds >= 0.95,
 language-neutral kinds >= 0.95 in every language.
@@ -61,7 +62,7 @@ ML = CORPORA / "multilingual"
 RULES = select_rules()
 AIM_KIND = 0.95
 AIM_LOSS = 0.005
-EXEMPT = {"headline-repeat", "repeated-paragraph", "repeated-sentence"}
+EXEMPT = {"headline-repeat", "repeated-paragraph", "repeated-sentence", "doubled-word"}  # repeats kept once
 LAYOUT = {r.name for r in RULES if r.family in ("unicode", "whitespace")}
 
 
@@ -129,7 +130,7 @@ def loses_words(edits) -> set[str]:
     boilerplate."""
     rules = set()
     for e in edits:
-        if e.action == "flagged" or e.rule in EXEMPT or e.field != "text":
+        if e.action == "flagged" or e.rule in EXEMPT or e.rule in LAYOUT or e.field != "text":
             continue
         if e.rule == "boilerplate-lines" and (e.evidence or "").startswith("recurs in"):
             continue

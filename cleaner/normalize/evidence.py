@@ -262,9 +262,10 @@ class Evidence:
             inside, ends, label = c.numbers, c.number_ends, "a number"
         else:
             inside, ends, label = c.words[word], c.ends[word], f"`{word}`"
-        vocab = len(c.words) + 1
-        p_inside = (inside + 1) / (c.tokens + vocab)
-        p_end = (ends + 1) / (c.sentences + vocab)
+        # Half a count for what was never seen; no vocabulary-sized smoothing, which would shrink
+        # the share of sentence ends (far fewer than words) and make every ending look cut.
+        p_inside = (inside + 0.5) / (c.tokens + 0.5)
+        p_end = (ends + 0.5) / (c.sentences + 0.5)
         by_length = c.cut_length_ratio(words)
         ratio = p_inside / p_end * by_length
         share = ends / c.sentences

@@ -110,9 +110,14 @@ def _recurring(line: str, ctx: RuleContext) -> Figure | None:
 
 
 def _line_figure(line: str, near_top: bool, ctx: RuleContext) -> Figure | None:
+    """The corpus's evidence where it has enough (it is what says the line is not content), else
+    the pattern's."""
+    recurring = _recurring(line, ctx)
+    if recurring is not None and recurring.confidence >= ctx.min_confidence:
+        return recurring
     if is_boilerplate(line, near_top):
         return Figure(1.0, "a site line (anchored pattern)")
-    return _recurring(line, ctx)
+    return recurring
 
 
 @rule("boilerplate-lines", "boilerplate")

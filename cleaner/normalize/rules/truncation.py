@@ -22,9 +22,10 @@ _LIST_MARKER = regex.compile(r"(?:[ivxlc]+|[a-z])[.)]")
 # A label before a dash or colon (`klok - Een parlementaire commissie`, `illustrazione: Gli`).
 _LABEL = regex.compile(r"\S+(?:\s+\S+){0,2}\s*(?:[-–—|:]\s)")
 # Scrapers cut at any point of a sentence, so the fragment before the first sentence end is short
-# more often than not; a long lowercase first sentence is a whole sentence that lost its capital
-# (`s doleiros acusados ...` for `Os doleiros`), a tag run into the text, or a styled name.
-MAX_LEAD_FRAGMENT_WORDS = 15
+# more often than not; a longer lowercase first sentence is as often a sentence that lost its
+# subject (BBC's dropped linked names: `was on record-breaking form as she stormed to ...`) or its
+# capital (`s doleiros acusados ...` for `Os doleiros`): flagged, not removed.
+MAX_LEAD_FRAGMENT_WORDS = 8
 
 
 def _starts_mid_sentence(p: str, lang: Language | None) -> bool:
@@ -72,9 +73,12 @@ def _lead(p: str, lang: Language | None) -> tuple[list[tuple[int, int]], Figure]
     spans = sentence_spans(p, lang)
     if not ends_sentence(p[: spans[0][1]]):
         return None  # no sentence end: a list item or heading, not a cut sentence
-    words = len(p[: spans[0][1]].split())
+    fragment = p[: spans[0][1]].split()
+    words = len(fragment)
+    if len(fragment) > 1 and fragment[1][:1].isupper():
+        return spans, Figure(0.5, f"a lowercase word before a capitalised one (`{fragment[0]} {fragment[1]}`): a label or a name")
     if words > MAX_LEAD_FRAGMENT_WORDS:
-        return spans, Figure(0.5, f"opens in lowercase, but its first sentence has {words} words: more likely a whole sentence")
+        return spans, Figure(0.6, f"opens in lowercase, but its first sentence has {words} words: as likely a sentence that lost its subject")
     return spans, Figure(0.95, f"opens mid-sentence: a {words}-word fragment before the first sentence end")
 
 
@@ -90,7 +94,7 @@ def truncated_start(text: str, ctx: RuleContext) -> list[Change]:
     `bell hooks wrote`, `e-mail`, paragraphs that start with a digit, quote, bullet or capital,
     lowercase lines without a sentence end (list items, headings), items after a colon, stanzas,
     a label before a dash (`klok - Een ...`), Dutch `'s Avonds`; the only paragraph of a body and
-    a first sentence over 15 words (flagged instead); caseless scripts.
+    a first sentence over 8 words, a lowercase word before a capitalised one (`voetbal Lucas`: a label) (flagged instead); caseless scripts.
     """
     paragraphs = split_paragraphs(text)
     whole: set[int] = set()
