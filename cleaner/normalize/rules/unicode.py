@@ -18,6 +18,7 @@ Two things go beyond calling ftfy on every line:
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import re
 import unicodedata
@@ -267,42 +268,39 @@ def _ambiguous(segment: str) -> bool:
 
 def _segments(line: str) -> list[tuple[int, int]]:
     """Spans of `line` to decode on their own: the words around each badness match, grown word
-    by word (across ASCII spaces only) while the next word reads as UTF-8 too; overlapping
-    spans joined."""
+    by word (across ASCII spaces only) while the next word reads as UTF-8 too; spans sharing a
+    word joined. Linear in the line (a page-long line of mojibake has thousands of matches): no
+    span grows back into the one before it."""
     words = [m.span() for m in _WORD.finditer(line)]
+    starts, ends = [w[0] for w in words], [w[1] for w in words]
     fits: dict[int, bool] = {}
 
     def fit(i: int) -> bool:
         if i not in fits:
-            fits[i] = _reads_as_utf8(line[words[i][0] : words[i][1]])
+            fits[i] = _reads_as_utf8(line[starts[i] : ends[i]])
         return fits[i]
 
     def joined(i: int) -> bool:  # word i and word i + 1 are separated by ASCII spaces only
-        return _ASCII_SPACE.fullmatch(line, words[i][1], words[i + 1][0]) is not None
+        return _ASCII_SPACE.fullmatch(line, ends[i], starts[i + 1]) is not None
 
-    spans: list[tuple[int, int]] = []
+    spans: list[list[int]] = []  # [first word, last word]
     for m in BADNESS_RE.finditer(line):
-        inside = [i for i, (start, end) in enumerate(words) if start < m.end() and end > m.start()]
-        if not inside:
-            continue
-        first, last = inside[0], inside[-1]
-        if all(fit(i) for i in inside):
-            while first > 0 and joined(first - 1) and fit(first - 1):
-                first -= 1
+        first, last = bisect.bisect_right(ends, m.start()), bisect.bisect_left(starts, m.end()) - 1
+        if first > last or (spans and last <= spans[-1][1]):
+            continue  # a match in spaces only, or inside the span before
+        floor = spans[-1][1] + 1 if spans else 0
+        lo = max(first, floor)
+        grown = all(fit(i) for i in range(lo, last + 1))
+        if grown:
+            while lo > floor and joined(lo - 1) and fit(lo - 1):
+                lo -= 1
             while last < len(words) - 1 and joined(last) and fit(last + 1):
                 last += 1
-        spans.append((words[first][0], words[last][1]))
-    return _merged(spans)
-
-
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if out and start <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
+        if spans and (first < floor or (grown and lo == floor and joined(floor - 1) and fit(floor - 1))):
+            spans[-1][1] = last
         else:
-            out.append((start, end))
-    return out
+            spans.append([lo, last])
+    return [(starts[a], ends[b]) for a, b in spans]
 
 
 def _fix_segments(line: str) -> str:
@@ -337,8 +335,8 @@ def _fix_mojibake_line(line: str) -> str:
     if not may_need_ftfy(line):
         return line
     whole = _fix_encoding(line)
-    if not BADNESS_RE.search(line):
-        return whole
+    if not BADNESS_RE.search(line) or not (BADNESS_RE.search(whole) or chardata.UTF8_DETECTOR_RE.search(whole)):
+        return whole  # nothing to segment, or ftfy left nothing that looks like UTF-8 read wrong
     by_segment = _fix_encoding(_fix_segments(line))
     return by_segment if (badness(by_segment), len(by_segment)) < (badness(whole), len(whole)) else whole
 
