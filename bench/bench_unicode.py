@@ -19,6 +19,7 @@ import re
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,19 +181,22 @@ def untouched() -> int:
     for path in [*MULTILINGUAL, BBC]:
         n = before = after = 0
         diff: list[str] = []
+        by_rule: Counter[str] = Counter()
         for r in records(path):
             n += 1
             fields = [f for f in (r.get("title"), r["text"]) if f]
             b = any(_before(f) != f for f in fields)
-            title, text, _ = clean_fields(r.get("title"), r["text"], rules)
+            title, text, edits = clean_fields(r.get("title"), r["text"], rules)
             a = title != r.get("title") or text != r["text"]
+            by_rule.update({e.rule for e in edits if e.action != "flagged"})
             before += b
             after += a
             if a != b:
                 diff.append(r["id"])
+        seen = ", ".join(f"{rule} {by_rule[rule]}" for rule in ("mojibake", "html-entities", "control-chars"))
         print(
-            f"  {path.name:32s} {n:5,} articles: before {before:4}, after {after:4}"
-            + (f"  (differ: {', '.join(diff[:6])})" if diff else "")
+            f"  {path.name:28s} {n:5,} articles: before {before:3}, after {after:3} (after, by rule: {seen})"
+            + (f"  differ: {', '.join(diff[:6])}" if diff else "")
         )
     return 0
 
