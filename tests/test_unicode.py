@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner.normalize import clean_fields, select_rules
+from cleaner.normalize.registry import RuleContext
 from cleaner.normalize.rules import unicode as uni
 from tests.conftest import FIXTURES, shared_corpus
 
@@ -73,7 +74,7 @@ def text_with_mojibake(draw):
 def test_gate_never_skips_what_ftfy_would_change(text):
     if not uni.may_need_ftfy(text):
         assert ftfy.fix_text(text, uni._MOJIBAKE) == text
-        assert uni.mojibake(text, None) == []
+        assert uni.mojibake(text, RuleContext(None)) == []
 
 
 @settings(max_examples=600, deadline=None)
