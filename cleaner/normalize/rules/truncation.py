@@ -204,6 +204,8 @@ def _stops_mid_sentence(s: str) -> bool:
 def cut_figure(tail: str, ctx: RuleContext) -> Figure:
     """How sure that `tail`, a sentence without its final punctuation, was cut."""
     last = tail.rstrip()
+    if last.endswith(("-", "–", "—")) and ends_sentence(last[:-1]):
+        return Figure(0.0, "a dash after a finished sentence: a separator")
     if last.endswith((",", "-", "–", "—", ";")):
         return Figure(0.99, f"stops on `{last[-1]}`")
     m = _LAST_WORD.search(last)
