@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from cleaner.dedup.finder import DupOptions
-from cleaner.dedup.index import MAX_ALL_PAIRS, jaccard
 from cleaner.dedup.items import LevelItems, items_of
+from cleaner.dedup.options import DupOptions
+from cleaner.dedup.pairs import pairs_of
 from cleaner.dedup.store import IndexStore, salted
-from cleaner.dedup.verify import document_similarity, same_document, same_paragraph, same_title
+from cleaner.dedup.verify import document_similarity, jaccard, same_document, same_paragraph, same_title
 from cleaner.errors import InputError
 from cleaner.indexer import (
     DEFAULT_FILES,
@@ -239,10 +239,10 @@ class _Matcher:
                     buckets.setdefault(key, []).append(k)
             earlier: list[set[int]] = [set() for _ in range(len(li))]
             for members in buckets.values():
-                for pos, k in enumerate(members):
-                    # A big bucket (a footer in every article) gives its first and previous
-                    # member, as the finder's star-and-chain pairing does: not all earlier ones.
-                    earlier[k].update(members[:pos] if len(members) <= MAX_ALL_PAIRS else members[: min(pos, 1)] + members[max(0, pos - 1) : pos])
+                # Paired as the finder pairs a bucket: a big one (a footer in every article)
+                # gives each member its first and previous one, not all earlier ones.
+                for a, b in pairs_of(members):
+                    earlier[b].add(a)
             self._new[level] = [sorted(e) for e in earlier]
         return self._new[level]
 

@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 
 from cleaner.cli import app
 from cleaner.dedup import DupOptions, find_duplicates
-from cleaner.dedup.index import bands_rows, candidate_pairs
+from cleaner.dedup.lsh import bands_rows, candidate_pairs
 from cleaner.dedup.minhash import permutations, signatures, to_lean
-from cleaner.dedup.shingle import match_form, shingle_batch, shingle_hash, shingle_tokens, shingles_for, tokens
+from cleaner.dedup.matchform import match_form, tokens
+from cleaner.dedup.reference import reference_tokens, shingle_hash, shingle_tokens, shingles_for
+from cleaner.dedup.shingle import shingle_batch
 from cleaner.io import ReadOptions, read_documents, strict
 from tests.conftest import FIXTURES, planted_copies, shared_corpus
 
@@ -74,11 +76,11 @@ def test_permutations_are_datasketchs():
 def test_bands_and_rows_are_datasketchs_choice():
     from datasketch.lsh import _optimal_param
 
-    from cleaner.dedup import index
+    from cleaner.dedup import lsh
 
     for num_perm in (2, 16, 64, 128, 256):
         for threshold in [round(0.05 * k, 2) for k in range(1, 21)] + [0.55, 0.85, 0.33]:
-            index._BANDS.pop((threshold, num_perm), None)
+            lsh._BANDS.pop((threshold, num_perm), None)
             assert bands_rows(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5), (threshold, num_perm)
 
 
@@ -342,16 +344,14 @@ _AWKWARD = "aAßẞİıΣσς ﬁ\u00a0\u2019\u201c—–-.,!?\x00\t\n\r\x1c\x85
 @settings(max_examples=300, deadline=None)
 @given(text=st.text(alphabet=st.sampled_from(_AWKWARD), max_size=80) | st.text(max_size=80))
 def test_tokens_equal_their_definition(text):
-    from cleaner.dedup.shingle import _reference_tokens
-
-    assert tokens(text) == _reference_tokens(text)
+    assert tokens(text) == reference_tokens(text)
 
 
 def test_tokens_of_many_distinct_characters_take_the_str_path():
-    from cleaner.dedup.shingle import _MAX_REPLACED, _reference_tokens
+    from cleaner.dedup.matchform import MAX_REPLACED
 
-    text = " ".join(chr(0x410 + k) + "’" for k in range(_MAX_REPLACED + 10))  # Cyrillic
-    assert tokens(text) == _reference_tokens(text)
+    text = " ".join(chr(0x410 + k) + "’" for k in range(MAX_REPLACED + 10))  # Cyrillic
+    assert tokens(text) == reference_tokens(text)
 
 
 def test_word_hashes_and_text_runs_equal_one_word_at_a_time(monkeypatch):

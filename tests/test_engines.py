@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from cleaner.cli import app
 from cleaner.dedup import DupOptions, find_duplicates
-from cleaner.dedup.index import MAX_ALL_PAIRS, candidate_pairs
-from cleaner.dedup.stages import Signed, band_rows, bucket_pairs
+from cleaner.dedup.lsh import band_rows, bucket_pairs, candidate_pairs
+from cleaner.dedup.pairs import MAX_ALL_PAIRS
+from cleaner.dedup.stages import Signed
 from cleaner.io import ReadOptions, read_documents, strict
 from tests.conftest import FIXTURES, ROOT, planted_copies, shared_corpus
 
@@ -86,7 +87,7 @@ def test_a_hash_collision_never_makes_a_pair():
 
 
 def test_band_keys_give_the_candidate_pairs():
-    from cleaner.dedup.index import band_keys, key_pairs
+    from cleaner.dedup.lsh import band_keys, key_pairs
 
     rng = np.random.default_rng(11)
     sigs = rng.integers(0, 50, size=(400, 32), dtype=np.uint32)  # small values: many equal bands
@@ -96,7 +97,7 @@ def test_band_keys_give_the_candidate_pairs():
 
 
 def test_band_keys_equal_only_in_their_packed_bits_make_no_pair():
-    from cleaner.dedup.index import key_pairs
+    from cleaner.dedup.lsh import key_pairs
 
     # Four items need two bits for their number, so keys differing below bit 2 sort as equal.
     keys = np.array([[8, 9, 8, 13], [4, 5, 6, 7], [4, 5, 16, 20]], dtype=np.uint64)
@@ -190,7 +191,7 @@ def test_a_parked_block_comes_back_equal_from_a_forked_worker_and_leaves_no_memo
         back = mailbox.unpark(parked)
         assert pickle.dumps(back) == pickle.dumps(block)
         # The arrays are this process's to change (copy-on-write), as any other array would be.
-        assert back.p_part is not None and back.p_part.hashes.flags.writeable
+        assert back.parts["paragraph"].batch.hashes.flags.writeable
         del back
     assert _open_memory_files() == before
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from cleaner.dedup.shingle import sorted_distinct
+from cleaner.dedup.arrays import sorted_distinct
 from cleaner.model import Cluster, Kind, Member
 
 

@@ -34,18 +34,17 @@ from pathlib import Path
 import numpy as np
 
 from cleaner import __version__
-from cleaner.dedup.finder import DupOptions
-from cleaner.dedup.index import bands_rows, remember_bands_rows
-from cleaner.dedup.items import LEVEL_CODES, LevelItems
+from cleaner.dedup.items import LevelItems
+from cleaner.dedup.lsh import bands_rows, level_keys, remember_bands_rows
+from cleaner.dedup.matchform import MATCH_FORM_VERSION
 from cleaner.dedup.minhash import SCHEME, Permutations, permutations, remember_permutations
-from cleaner.dedup.shingle import MATCH_FORM_VERSION
+from cleaner.dedup.options import LEVEL_CODES, DupOptions
 from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import ReadOptions
 
 SCHEMA = 2
 COMPACT_AT = 0.25  # share of band rows new or dangling at which an update compacts
 _KEY_BITS = 48  # band keys are stored in 6 bytes (SQLite's integer sizes); collisions are verified away
-_LEVEL_SALT = np.uint64(0x632BE59BD9B4E019)
 _SCHEMA_SQL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, records INTEGER NOT NULL);
@@ -133,11 +132,10 @@ class NewRecord:
 
 
 def salted(level: str, keys: np.ndarray) -> np.ndarray:
-    """Band keys with the level folded in, cut to 48 bits (6-byte SQLite integers: a quarter
-    smaller than 64-bit ones; a chance collision is a candidate that verification rejects)."""
-    with np.errstate(over="ignore"):
-        mixed = (keys + np.uint64(LEVEL_CODES[level] + 1) * _LEVEL_SALT) >> np.uint64(64 - _KEY_BITS)
-    return mixed.astype(np.int64)
+    """Band keys as the index stores them: with the level folded in (`lsh.level_keys`), cut to
+    48 bits (6-byte SQLite integers: a quarter smaller than 64-bit ones; a chance collision is a
+    candidate that verification rejects)."""
+    return (level_keys(level, keys) >> np.uint64(64 - _KEY_BITS)).astype(np.int64)
 
 
 class IndexStore:

@@ -20,9 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from cleaner.dedup.index import bands_rows, candidate_pairs, decode_pairs, key_pair_codes, merge_codes, pair_array, pair_list
+from cleaner.dedup.lsh import bands_rows, candidate_codes, key_pair_codes
 from cleaner.dedup.minhash import permutations
-from cleaner.dedup.stages import Block, Level, Signed, assemble, level_of, sign_block, with_band_keys
+from cleaner.dedup.options import DupOptions
+from cleaner.dedup.pairs import decode_pairs, merge_codes, pair_list
+from cleaner.dedup.stages import Block, Signed, assemble, level_of, sign_block, with_band_keys
+from cleaner.dedup.verify import Level
 from cleaner.engines.parking import Mailbox, Parked, park
 from cleaner.model import Document
 from cleaner.workers import worker_init
@@ -78,11 +81,17 @@ def _take(ends: Any, front: bool) -> int | None:
         return int(ends[1])
 
 
-def _sign(first: int, count: int, titles: Sequence[str | None] | None = None, texts: Sequence[str] | None = None, options=None) -> Block:  # type: ignore[no-untyped-def]
+def _sign(
+    first: int,
+    count: int,
+    titles: Sequence[str | None] | None = None,
+    texts: Sequence[str] | None = None,
+    options: DupOptions | None = None,
+) -> Block:
     if texts is None:
         all_titles, all_texts, options, _ = _SHARED
         titles, texts = all_titles[first : first + count], all_texts[first : first + count]
-    assert titles is not None
+    assert titles is not None and options is not None
     return with_band_keys(sign_block(first, titles, texts, options), options)
 
 
@@ -106,7 +115,7 @@ class LocalEngine:
         self.jobs = jobs
         self._signed: tuple[Signed, Any] | None = None  # for workers forked to verify
 
-    def sign(self, docs: Sequence[Document], options) -> Signed:  # type: ignore[no-untyped-def]
+    def sign(self, docs: Sequence[Document], options: DupOptions) -> Signed:
         titles = [d.title for d in docs]
         texts = [d.text for d in docs]
         starts = list(range(0, len(docs), BLOCK))
@@ -132,9 +141,9 @@ class LocalEngine:
                 blocks = list(pool.map(_sign, starts, counts, *parts, [options] * len(starts)))
         return assemble(blocks, len(docs), options, threads=self.jobs)
 
-    def candidates(self, signed: Signed, options) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    def candidates(self, signed: Signed, options: DupOptions) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        levels = [(name, keys) for name, keys in (("title", signed.t_keys), ("paragraph", signed.p_keys), ("document", signed.d_keys)) if keys is not None]
+        levels = [(name, part.keys) for name, part in signed.levels() if part.keys is not None]
         # Threads, not processes: the time is in numpy's sorts, which let go of the GIL, and a
         # forked worker pays a page copy for every page it allocates from the parent's heap.
         tasks = [(name, k[lo : lo + 3]) for name, k in levels for lo in range(0, len(k), 3)]
@@ -142,9 +151,9 @@ class LocalEngine:
             codes = list(threads.map(key_pair_codes, [k for _, k in tasks]))
         for name, k in levels:
             out[name] = decode_pairs(merge_codes([c for (task, _), c in zip(tasks, codes) if task == name]), k.shape[1])
-        for name, sigs in (("title", signed.t_sigs), ("paragraph", signed.p_sigs), ("document", signed.d_sigs)):
-            if name not in out and sigs is not None:
-                out[name] = pair_array(candidate_pairs(sigs, options.lsh_threshold))
+        for name, part in signed.levels():
+            if name not in out and part.sigs is not None:
+                out[name] = decode_pairs(candidate_codes(part.sigs, options.lsh_threshold), len(part.sigs))
         self._signed = (signed, options)
         return out
 
