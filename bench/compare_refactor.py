@@ -35,7 +35,9 @@ VARIANTS = {"all": [], "document": ["--levels", "document"], "noisy": ["--noisy"
 def cleaner(checkout: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     env.pop("RAY_ADDRESS", None)
-    return subprocess.run([sys.executable, "-m", "cleaner.cli", *args], cwd=cwd, env=env, capture_output=True, timeout=3600)
+    return subprocess.run(
+        [sys.executable, "-m", "cleaner.cli", *args], cwd=cwd, env=env, capture_output=True, timeout=3600
+    )
 
 
 def dups_json(checkout: Path, corpus: Path, extra: list[str], cwd: Path) -> bytes:
@@ -65,7 +67,12 @@ def dump_index(path: Path) -> bytes:
 
 def git(repo: Path, *args: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org")
+    env.update(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.org",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.org",
+    )
     subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
 
 
@@ -84,14 +91,23 @@ def check_scenario(checkout: Path, fixtures: Path, work: Path) -> dict[str, byte
     out = {"index build": _result(cleaner(checkout, ["index", "build"], repo))}
     # Planted copies, made from the texts only (split on blank lines, as the txt reader does).
     first, second, third = (t.read_text(encoding="utf-8").strip().split("\n\n") for t in txt[:3])
-    (repo / "copy.txt").write_text("An entirely different headline about it\n\n" + "\n\n".join(first[1:]) + "\n", encoding="utf-8")
-    (repo / "cut.txt").write_text("Wire copy\n\n" + "\n\n".join(second[1 : max(2, len(second) * 2 // 3)]) + "\n", encoding="utf-8")
-    (repo / "new.txt").write_text(f"{third[0]} | Reuters\n\nA new opening paragraph written for this test only, long enough to count.\n\n{third[2] if len(third) > 2 else third[-1]}\n", encoding="utf-8")
+    (repo / "copy.txt").write_text(
+        "An entirely different headline about it\n\n" + "\n\n".join(first[1:]) + "\n", encoding="utf-8"
+    )
+    (repo / "cut.txt").write_text(
+        "Wire copy\n\n" + "\n\n".join(second[1 : max(2, len(second) * 2 // 3)]) + "\n", encoding="utf-8"
+    )
+    (repo / "new.txt").write_text(
+        f"{third[0]} | Reuters\n\nA new opening paragraph written for this test only, long enough to count.\n\n{third[2] if len(third) > 2 else third[-1]}\n",
+        encoding="utf-8",
+    )
     shutil.copy(txt[0], repo / "again.txt")
     rows = (repo / "allsides_sample.jsonl").read_text(encoding="utf-8").splitlines()
     copy = json.loads(rows[0])
     copy.update(id="copy-of-1", title="Completely new headline for old news")
-    (repo / "allsides_sample.jsonl").write_text("\n".join([*rows, json.dumps(copy, ensure_ascii=False)]) + "\n", encoding="utf-8")
+    (repo / "allsides_sample.jsonl").write_text(
+        "\n".join([*rows, json.dumps(copy, ensure_ascii=False)]) + "\n", encoding="utf-8"
+    )
     checked = ["copy.txt", "cut.txt", "new.txt", "again.txt", "allsides_sample.jsonl"]
     out["check --format json"] = _result(cleaner(checkout, ["check", "--format", "json", *checked], repo))
     out["check (text)"] = _result(cleaner(checkout, ["check", *checked], repo))
@@ -111,11 +127,18 @@ def _result(done: subprocess.CompletedProcess[bytes]) -> bytes:
 
 
 def cases(fixtures: Path, allsides: Path | None, only: str) -> list[tuple[str, Path, list[str]]]:
-    corpora = [fixtures / "corpora" / n for n in ("allsides_sample.jsonl", "basil_sample.jsonl", "bbc_sample.csv", "syndication_sample.jsonl", "txt")]
+    corpora = [
+        fixtures / "corpora" / n
+        for n in ("allsides_sample.jsonl", "basil_sample.jsonl", "bbc_sample.csv", "syndication_sample.jsonl", "txt")
+    ]
     corpora.append(fixtures / "dups" / "planted.jsonl")
     found = [(f"{c.name} {v}", c, args) for c in corpora for v, args in VARIANTS.items()]
     if allsides is not None:
-        found += [(f"{allsides.name} {v} jobs {j}", allsides, [*args, "--jobs", str(j)]) for v, args in VARIANTS.items() for j in (1, 2)]
+        found += [
+            (f"{allsides.name} {v} jobs {j}", allsides, [*args, "--jobs", str(j)])
+            for v, args in VARIANTS.items()
+            for j in (1, 2)
+        ]
     return [c for c in found if only in c[0]]
 
 
@@ -156,8 +179,10 @@ def _report(name: str, a: bytes, b: bytes) -> int:
     if a == b:
         print(f"same    {name:<48} {len(a):>9} bytes  sha256 {digest}")
         return 0
-    at = next((k for k, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-    print(f"DIFFER  {name:<48} {len(a)} vs {len(b)} bytes; first at byte {at}: {a[max(0, at - 60) : at + 60]!r} vs {b[max(0, at - 60) : at + 60]!r}")
+    at = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    print(
+        f"DIFFER  {name:<48} {len(a)} vs {len(b)} bytes; first at byte {at}: {a[max(0, at - 60) : at + 60]!r} vs {b[max(0, at - 60) : at + 60]!r}"
+    )
     return 1
 
 

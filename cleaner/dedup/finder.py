@@ -32,6 +32,7 @@ from cleaner.model import Cluster, Document, Member
 __all__ = ["LEVELS", "DupOptions", "DupResult", "Engine", "find_duplicates", "find_duplicates_on"]
 
 KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
+_DEFAULTS = DupOptions()  # frozen: one instance serves every call
 
 
 @dataclass
@@ -106,7 +107,9 @@ def _gc_paused(fn: Callable[..., DupResult]) -> Callable[..., DupResult]:
 
 
 @_gc_paused
-def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions(), engine: Engine | None = None) -> DupResult:
+def find_duplicates(
+    docs: Sequence[Document], options: DupOptions = _DEFAULTS, engine: Engine | None = None
+) -> DupResult:
     """Clusters of duplicate titles, paragraphs and articles. `engine` decides where the work
     runs (default: this machine, in `options.jobs` processes); the clusters do not depend on it."""
     if engine is None:
@@ -150,7 +153,7 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupR
     clusters: list[Cluster] = []
     # Every level's pairs are known before any is verified, so the engine may verify them all
     # at once while each level is clustered here as soon as its own are done.
-    for w, accepted in zip(work, engine.verify([(w.level, w.pairs) for w in work])):
+    for w, accepted in zip(work, engine.verify([(w.level, w.pairs) for w in work]), strict=False):
         pairs = pair_list(w.given) + accepted
         stats.update(w.stats)
         stats[f"{w.kind}_pairs"] = len(pairs)
@@ -158,7 +161,9 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupR
     return _result(clusters, stats, options, started)
 
 
-def _plan(docs: Sequence[Document], signed: Signed, candidates: dict[str, np.ndarray], options: DupOptions) -> list[_Work]:
+def _plan(
+    docs: Sequence[Document], signed: Signed, candidates: dict[str, np.ndarray], options: DupOptions
+) -> list[_Work]:
     work: list[_Work] = []
     if "title" in signed.parts:
         work.append(_title_work(docs, signed, candidates["title"], options))
@@ -169,7 +174,9 @@ def _plan(docs: Sequence[Document], signed: Signed, candidates: dict[str, np.nda
         p_candidates = candidates["paragraph"]
         p_items = _Members(len(signed.paragraphs), functools.partial(_paragraph_member, docs, signed.paragraphs))
         p_stats = {"paragraphs": len(signed.paragraphs), "paragraph_candidates": len(p_candidates)}
-        work.append(_Work("paragraph", level_of(signed, "paragraph", options), p_items, no_pairs(), p_candidates, p_stats))
+        work.append(
+            _Work("paragraph", level_of(signed, "paragraph", options), p_items, no_pairs(), p_candidates, p_stats)
+        )
         # Articles sharing a paragraph's LSH bucket are the document level's evidence.
         owner = np.fromiter(map(itemgetter(0), signed.paragraphs), dtype=np.int64, count=len(signed.paragraphs))
         shared = owner[p_candidates]
@@ -194,10 +201,24 @@ def _title_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray
         by_key.setdefault(k, []).append(i)
     exact = pair_array((g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1))
     n = len(owners)
-    return _Work("title", level, t_items, exact, pairs_without(n, candidates, exact), {"titles": n, "title_candidates": len(union_pairs(n, candidates, exact))})
+    return _Work(
+        "title",
+        level,
+        t_items,
+        exact,
+        pairs_without(n, candidates, exact),
+        {"titles": n, "title_candidates": len(union_pairs(n, candidates, exact))},
+    )
 
 
-def _document_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray, shared: np.ndarray, options: DupOptions, counted: dict[str, int]) -> _Work:
+def _document_work(
+    docs: Sequence[Document],
+    signed: Signed,
+    candidates: np.ndarray,
+    shared: np.ndarray,
+    options: DupOptions,
+    counted: dict[str, int],
+) -> _Work:
     """Near-duplicate articles: Jaccard at the threshold, or one mostly contained in the other.
 
     Articles that share a paragraph (`shared`, pairs of articles in any order) are candidates
@@ -206,7 +227,14 @@ def _document_work(docs: Sequence[Document], signed: Signed, candidates: np.ndar
     d_items = _Members(len(docs), lambda i: _member(docs[i], i, None, docs[i].text))
     shared = np.sort(shared[shared[:, 0] != shared[:, 1]], axis=1)
     pairs = union_pairs(len(docs), candidates, shared)
-    return _Work("document", level_of(signed, "document", options), d_items, no_pairs(), pairs, {**counted, "document_candidates": len(pairs)})
+    return _Work(
+        "document",
+        level_of(signed, "document", options),
+        d_items,
+        no_pairs(),
+        pairs,
+        {**counted, "document_candidates": len(pairs)},
+    )
 
 
 def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:

@@ -44,11 +44,22 @@ def items_of(docs: Sequence[Document], options: DupOptions) -> dict[str, LevelIt
     for name, part in block.levels():
         if part.sigs is not None:
             owners, paragraphs, spans, keys = _places(name, block, docs)
-            out[name] = LevelItems(name, owners, part.batch, part.sigs, band_keys(part.sigs, options.lsh_threshold), paragraphs, spans, keys)
+            out[name] = LevelItems(
+                name,
+                owners,
+                part.batch,
+                part.sigs,
+                band_keys(part.sigs, options.lsh_threshold),
+                paragraphs,
+                spans,
+                keys,
+            )
     return out
 
 
-def _places(level: str, block: Block, docs: Sequence[Document]) -> tuple[list[int], list[int | None], list[tuple[int, int]], list[str]]:
+def _places(
+    level: str, block: Block, docs: Sequence[Document]
+) -> tuple[list[int], list[int | None], list[tuple[int, int]], list[str]]:
     """Where a level's items are: their documents, paragraph numbers, spans and (titles) keys."""
     if level == "title":
         n = len(block.titles)

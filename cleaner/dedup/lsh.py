@@ -170,11 +170,13 @@ def buckets(keys: np.ndarray, exact: np.ndarray | None = None) -> Buckets:
     )
 
 
-def _regroup(members: np.ndarray, full: np.ndarray, rows: np.ndarray | None, starts: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+def _regroup(
+    members: np.ndarray, full: np.ndarray, rows: np.ndarray | None, starts: np.ndarray, sizes: np.ndarray
+) -> list[np.ndarray]:
     """Runs whose keys only agree in their high bits, or whose rows differ, split by full key and
     row (members kept ascending); groups of one dropped."""
     out: list[np.ndarray] = []
-    for start, size in zip(starts.tolist(), sizes.tolist()):
+    for start, size in zip(starts.tolist(), sizes.tolist(), strict=False):
         groups: dict[tuple[int, bytes], list[int]] = {}
         for k in range(start, start + size):
             row = b"" if rows is None else rows[k].tobytes()
@@ -224,7 +226,9 @@ def candidate_pairs(signatures: np.ndarray, threshold: float) -> set[tuple[int, 
 # --- where the bands are shuffled between machines: one row per (item, band) ---------------------
 
 
-def band_rows(level: str, sigs: np.ndarray, first_item: int, threshold: float, partitions: int) -> dict[str, np.ndarray]:
+def band_rows(
+    level: str, sigs: np.ndarray, first_item: int, threshold: float, partitions: int
+) -> dict[str, np.ndarray]:
     """The LSH bands of one level's items first_item .. first_item + len(sigs) - 1, one row per
     item and band: its key (`level_keys` of `band_keys`), the partition it is shuffled to (so
     equal keys meet), the level, the band, the item, and the band's values (columns v0, v1, ...:

@@ -23,6 +23,7 @@ from functools import partial
 # Stored in the persistent index: a change to the match form makes its shingles stale.
 MATCH_FORM_VERSION = 2
 
+
 class _Separators(dict):  # type: ignore[type-arg]
     """A `str.translate` table, filled lazily: punctuation, symbols, separators and whitespace map
     to a space, everything else to itself. (Measured 1.5x faster than a regex substitution.)"""

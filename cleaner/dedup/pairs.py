@@ -26,7 +26,7 @@ def pairs_of(members: list[int]) -> list[tuple[int, int]]:
     if len(members) <= MAX_ALL_PAIRS:
         return [(a, b) for k, a in enumerate(members) for b in members[k + 1 :]]
     first = members[0]
-    return [(first, b) for b in members[1:]] + list(zip(members[1:], members[2:]))
+    return [(first, b) for b in members[1:]] + list(zip(members[1:], members[2:], strict=False))
 
 
 @lru_cache(maxsize=256)
@@ -81,4 +81,4 @@ def pairs_without(n: int, pairs: np.ndarray, removed: np.ndarray) -> np.ndarray:
 
 
 def pair_list(pairs: np.ndarray) -> list[tuple[int, int]]:
-    return list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist()))
+    return list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=False))

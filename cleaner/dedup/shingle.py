@@ -145,14 +145,15 @@ def _hash_words(buf: bytes, marker: bool = False) -> tuple[np.ndarray, np.ndarra
         lo_sorted, hi_sorted = lo[order], hi[order]
         new_group[1:] |= (lo_sorted[1:] != lo_sorted[:-1]) | (hi_sorted[1:] != hi_sorted[:-1])
         first = order[new_group]
-        words = [buf[b : b + k] for b, k in zip(s_starts[first].tolist(), s_lengths[first].tolist())]
+        words = [buf[b : b + k] for b, k in zip(s_starts[first].tolist(), s_lengths[first].tolist(), strict=False)]
         group_hashes = np.array(_cached_hashes(words), dtype=np.uint64)
         h_short = np.empty(n, dtype=np.uint64)
         h_short[order] = group_hashes[np.cumsum(new_group) - 1]
         h[short] = h_short
     long = ~short
     if long.any():
-        h[long] = _cached_hashes([buf[b : b + k] for b, k in zip(starts[long].tolist(), lengths[long].tolist())])
+        spans = zip(starts[long].tolist(), lengths[long].tolist(), strict=True)
+        h[long] = _cached_hashes([buf[b : b + k] for b, k in spans])
     return h, starts
 
 
@@ -220,12 +221,16 @@ def shingle_batch(token_lists: Sequence[Sequence[str]], n: int) -> ShingleBatch:
     return shingle_runs(wh, lengths, n)
 
 
-def shingle_runs(word_hashes: np.ndarray, lengths: np.ndarray, n: int, select: np.ndarray | None = None) -> ShingleBatch:
+def shingle_runs(
+    word_hashes: np.ndarray, lengths: np.ndarray, n: int, select: np.ndarray | None = None
+) -> ShingleBatch:
     """`shingle_batch` over words already hashed: text i is the next `lengths[i]` words of
     `word_hashes`; with `select` (a boolean per text) only the selected texts are in the batch,
     so a paragraph's and its article's shingles come from the same hashed words."""
     lengths = np.asarray(lengths, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else np.zeros(0, dtype=np.int64)
+    starts = (
+        np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else np.zeros(0, dtype=np.int64)
+    )
     if select is not None:
         starts, lengths = starts[select], lengths[select]
     wh = word_hashes
@@ -288,7 +293,7 @@ def hash_paragraphs(paragraphs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np
     its characters, NFKC), and an article has twenty-odd paragraphs. (The marker cannot join
     or split anything in the folding: NUL is a character of its own for NFKC and casefold.)"""
     joined = ["\0".join(ps) for ps in paragraphs if ps]
-    if any(j.count("\0") != len(ps) - 1 for j, ps in zip(joined, (ps for ps in paragraphs if ps))):
+    if any(j.count("\0") != len(ps) - 1 for j, ps in zip(joined, (ps for ps in paragraphs if ps), strict=False)):
         # A NUL of the text itself would read as a marker: fold paragraph by paragraph.
         return hash_texts([p for ps in paragraphs for p in ps])
     return _hash_segments([folded(j) for j in joined])

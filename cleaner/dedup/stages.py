@@ -84,7 +84,9 @@ def sign_block(first: int, titles: Sequence[str | None], texts: Sequence[str], o
     return block
 
 
-def _word_parts(block: Block, texts: Sequence[str], options: DupOptions) -> tuple[ShingleBatch | None, ShingleBatch | None]:
+def _word_parts(
+    block: Block, texts: Sequence[str], options: DupOptions
+) -> tuple[ShingleBatch | None, ShingleBatch | None]:
     """Word n-gram shingles of the block's paragraphs and articles. Every paragraph's words are
     hashed once, in one pass: a paragraph's shingles and its article's (the article's words are
     its paragraphs' words, in order) both come from them, and so, without the paragraph level,
@@ -106,7 +108,9 @@ def _word_parts(block: Block, texts: Sequence[str], options: DupOptions) -> tupl
     return shingle_runs(words, counts, min(options.ngram, options.paragraph_ngram), selected), d_part
 
 
-def _noisy_parts(block: Block, texts: Sequence[str], options: DupOptions) -> tuple[ShingleBatch | None, ShingleBatch | None]:
+def _noisy_parts(
+    block: Block, texts: Sequence[str], options: DupOptions
+) -> tuple[ShingleBatch | None, ShingleBatch | None]:
     """Character 5-grams of the match form without spaces (`--noisy`), from token lists."""
     with_paragraphs = "paragraph" in options.levels
     p_tokens: list[list[str]] = []
@@ -130,14 +134,16 @@ def _noisy_parts(block: Block, texts: Sequence[str], options: DupOptions) -> tup
     return p_part, d_part
 
 
-def _evidence(first: int, per_article: np.ndarray, words: np.ndarray, counts: np.ndarray, min_words: int) -> list[tuple[int, int]]:
+def _evidence(
+    first: int, per_article: np.ndarray, words: np.ndarray, counts: np.ndarray, min_words: int
+) -> list[tuple[int, int]]:
     """The article level's evidence without the paragraph level: (key, article) for every
     paragraph of at least `min_words` words, the key equal for paragraphs with the same words
     (in the match form: case, punctuation and spacing aside). A key only proposes a candidate
     pair of articles, which is verified on their shingles."""
     selected = counts >= min_words
     owners = np.repeat(np.arange(first, first + len(per_article)), per_article)
-    return list(zip(segment_keys(words, counts)[selected].tolist(), owners[selected].tolist()))
+    return list(zip(segment_keys(words, counts)[selected].tolist(), owners[selected].tolist(), strict=False))
 
 
 def with_band_keys(block: Block, options: DupOptions) -> Block:
@@ -190,7 +196,7 @@ def assemble(blocks: Sequence[Block], documents: int, options: DupOptions, threa
         found = [pool.submit(_join_level, [b.parts[name] for b in blocks], options.num_perm) for name in names]
         titles = [t for b in blocks for t in b.titles]
         paragraphs = [p for b in blocks for p in b.paragraphs]
-        parts = {name: f.result() for name, f in zip(names, found)}
+        parts = {name: f.result() for name, f in zip(names, found, strict=False)}
     return Signed(titles, paragraphs, evidence, parts)
 
 

@@ -15,7 +15,23 @@ import numpy as np
 from cleaner.dedup.minhash import estimate_jaccard
 from cleaner.dedup.shingle import ShingleBatch
 
-ORDINALS = frozenset(["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "final", "next"])
+ORDINALS = frozenset(
+    [
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "last",
+        "final",
+        "next",
+    ]
+)
 # A copy must be this long (in shingles, about as many words) for containment to count: shorter
 # texts (a footer, a one-line body) are contained in too much to say they were copied.
 MIN_CONTAINED_SHINGLES = 50
@@ -116,7 +132,7 @@ class Level:
         Pairs of texts with the same shingles (most candidates: boilerplate, repeated
         paragraphs) are told apart at once: similarity 1, on every test."""
         out: list[float | None] = []
-        for (a, b), same in zip(pairs, self.batch.identical(pairs).tolist()):
+        for (a, b), same in zip(pairs, self.batch.identical(pairs).tolist(), strict=False):
             found = 1.0 if same else self.similarity(a, b) if self.accept(a, b) else None
             if found is not None:
                 self.known[(min(a, b), max(a, b))] = found

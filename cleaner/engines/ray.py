@@ -65,7 +65,13 @@ class RaySession:
             where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
             reachable(self.address)  # before ray.init, which retries an unreachable GCS for minutes
             try:
-                ray.init(address=self.address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, runtime_env=runtime_env)
+                ray.init(
+                    address=self.address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level=logging.WARNING,
+                    runtime_env=runtime_env,
+                )
             except (ConnectionError, RuntimeError, ValueError) as e:
                 reason = " ".join(str(e).split())[:300]
                 raise ConfigError(f"--engine ray: cannot start or reach {where}: {reason}") from None
@@ -105,19 +111,24 @@ def _sign_batch(batch: pa.Table, options: DupOptions) -> dict[str, np.ndarray]:
     titles = [_decode(t) for t in batch.column("title").to_pylist()]
     texts = [_decode(t) or "" for t in batch.column("text").to_pylist()]
     cuts = [0, *(np.flatnonzero(np.diff(index) != 1) + 1).tolist(), len(index)]
-    blocks = [sign_block(int(index[a]), titles[a:b], texts[a:b], options) for a, b in zip(cuts, cuts[1:]) if b > a]
+    runs = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+    blocks = [sign_block(int(index[a]), titles[a:b], texts[a:b], options) for a, b in runs]
     return {
         "first": np.array([b.first for b in blocks], dtype=np.int64),
         "block": np.array([pickle.dumps(b.without_signatures(), protocol=5) for b in blocks], dtype=object),
-        "sigs": np.array([pickle.dumps({name: p.sigs for name, p in b.levels()}, protocol=5) for b in blocks], dtype=object),
+        "sigs": np.array(
+            [pickle.dumps({name: p.sigs for name, p in b.levels()}, protocol=5) for b in blocks], dtype=object
+        ),
     }
 
 
-def _split_bands(batch: dict[str, np.ndarray], offsets: dict[int, tuple[int, int]], threshold: float, partitions: int) -> tuple[dict[str, np.ndarray], ...]:
+def _split_bands(
+    batch: dict[str, np.ndarray], offsets: dict[int, tuple[int, int]], threshold: float, partitions: int
+) -> tuple[dict[str, np.ndarray], ...]:
     """Signed blocks -> their band rows, items numbered as in the assembled corpus (`offsets`:
     a block's first title and first paragraph number), cut into `partitions` parts."""
     rows: list[dict[str, np.ndarray]] = []
-    for first, payload in zip(batch["first"], batch["sigs"]):
+    for first, payload in zip(batch["first"], batch["sigs"], strict=False):
         t_first, p_first = offsets[int(first)]
         starts = {"title": t_first, "paragraph": p_first, "document": int(first)}
         for level, sigs in pickle.loads(payload).items():
@@ -168,7 +179,9 @@ class RayEngine:
         if not tables:
             self._signed = None
             return assemble([], 0, options)
-        ds = ray.data.from_arrow(tables).map_batches(_sign_batch, batch_size=None, batch_format="pyarrow", fn_kwargs={"options": options})
+        ds = ray.data.from_arrow(tables).map_batches(
+            _sign_batch, batch_size=None, batch_format="pyarrow", fn_kwargs={"options": options}
+        )
         self._signed = ds.materialize()
         # The signatures (over half of what signing returns) stay on the cluster for the LSH
         # stage; the driver fetches them only for `--no-verify`, which compares them.
@@ -199,7 +212,10 @@ class RayEngine:
         partitions = 2 * RaySession.cpus()
         split = ray.remote(_split_bands).options(num_returns=partitions)
         reduce = ray.remote(_reduce_bands)
-        parts = [split.remote(ref, self._offsets, options.lsh_threshold, partitions) for ref in self._signed.select_columns(["first", "sigs"]).to_numpy_refs()]
+        parts = [
+            split.remote(ref, self._offsets, options.lsh_threshold, partitions)
+            for ref in self._signed.select_columns(["first", "sigs"]).to_numpy_refs()
+        ]
         if partitions == 1:
             parts = [[p] for p in parts]
         names = {code: name for name, code in LEVEL_CODES.items()}
@@ -221,7 +237,7 @@ class RayEngine:
             chunk = max(1_000, min(VERIFY_CHUNK, -(-len(pairs) // (4 * RaySession.cpus()))))
             ref = ray.put(level) if len(pairs) else None
             futures.append([task.remote(ref, pairs[s : s + chunk]) for s in range(0, len(pairs), chunk)])
-        for (_, pairs), parts in zip(work, futures):
+        for (_, pairs), parts in zip(work, futures, strict=False):
             ok = np.concatenate(ray.get(parts)) if parts else np.zeros(0, dtype=bool)
             yield pair_list(pairs[ok])
 
@@ -250,4 +266,3 @@ class _RayFuture:
 
     def result(self) -> Any:
         return ray.get(self.ref)
-
