@@ -211,6 +211,7 @@ STAGE_FUNCS = {
     "with_band_keys": "LSH band keys",
     "signatures": "minhash signatures",
     "candidate_pairs": "LSH candidates",
+    "candidate_codes": "LSH candidates",
     "key_pair_codes": "LSH candidates",
     "jaccard": "verify (jaccard/containment)",
     "containment": "verify (jaccard/containment)",
