@@ -97,10 +97,9 @@ def check_scenario(checkout: Path, fixtures: Path, work: Path) -> dict[str, byte
     (repo / "cut.txt").write_text(
         "Wire copy\n\n" + "\n\n".join(second[1 : max(2, len(second) * 2 // 3)]) + "\n", encoding="utf-8"
     )
-    (repo / "new.txt").write_text(
-        f"{third[0]} | Reuters\n\nA new opening paragraph written for this test only, long enough to count.\n\n{third[2] if len(third) > 2 else third[-1]}\n",
-        encoding="utf-8",
-    )
+    lifted = third[2] if len(third) > 2 else third[-1]
+    opening = "A new opening paragraph written for this test only, long enough to count."
+    (repo / "new.txt").write_text(f"{third[0]} | Reuters\n\n{opening}\n\n{lifted}\n", encoding="utf-8")
     shutil.copy(txt[0], repo / "again.txt")
     rows = (repo / "allsides_sample.jsonl").read_text(encoding="utf-8").splitlines()
     copy = json.loads(rows[0])
@@ -165,9 +164,10 @@ def main() -> int:
             a, b = dups_json(ref, corpus, extra, scratch), dups_json(new, corpus, extra, scratch)
             differ += _report(f"dups {name}", a, b)
         if not args.only or args.only in "check index":
-            (work / "ref").mkdir()
-            (work / "new").mkdir()
-            a_out, b_out = check_scenario(ref, fixtures, work / "ref"), check_scenario(new, fixtures, work / "new")
+            # The same folder for both: the index stores its root.
+            a_out = check_scenario(ref, fixtures, work)
+            shutil.rmtree(work / "corpus")
+            b_out = check_scenario(new, fixtures, work)
             for key in a_out:
                 differ += _report(key, a_out[key], b_out[key])
     print(f"{'ALL SAME' if not differ else f'{differ} DIFFER'} ({ref} vs {new})")
@@ -180,9 +180,8 @@ def _report(name: str, a: bytes, b: bytes) -> int:
         print(f"same    {name:<48} {len(a):>9} bytes  sha256 {digest}")
         return 0
     at = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-    print(
-        f"DIFFER  {name:<48} {len(a)} vs {len(b)} bytes; first at byte {at}: {a[max(0, at - 60) : at + 60]!r} vs {b[max(0, at - 60) : at + 60]!r}"
-    )
+    around = slice(max(0, at - 60), at + 60)
+    print(f"DIFFER  {name:<48} {len(a)} vs {len(b)} bytes; first at byte {at}: {a[around]!r} vs {b[around]!r}")
     return 1
 
 
