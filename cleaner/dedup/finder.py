@@ -48,7 +48,7 @@ class Engine(Protocol):
     def sign(self, docs: Sequence[Document], options: DupOptions) -> Signed: ...
 
     def candidates(self, signed: Signed, options: DupOptions) -> dict[str, np.ndarray]:
-        """Each level's candidate pairs, as `index` passes pairs on: a sorted, distinct k x 2
+        """Each level's candidate pairs, as `pairs` passes pairs on: a sorted, distinct k x 2
         array."""
 
     def verify(self, work: Sequence[tuple[Level, np.ndarray]]) -> Iterator[list[tuple[int, int]]]:
@@ -139,7 +139,7 @@ class _Work:
     kind: str
     level: Level
     items: Sequence[Member]
-    given: np.ndarray  # pairs, as `index` passes them on (k x 2, sorted)
+    given: np.ndarray  # pairs, as `pairs` passes them on (k x 2, sorted)
     pairs: np.ndarray
     stats: dict[str, int]
 
