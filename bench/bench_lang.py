@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import code_version, cpu_model  # noqa: E402
+from _common import code_version, cpu_model
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 MULTI = CORPORA / "multilingual"
@@ -248,7 +248,7 @@ def probe(name: str, texts_path: str) -> None:
     """Run in a fresh interpreter: import time, first-call (model load) time, peak RSS."""
     d = next(x for x in DETECTORS if x.name == name)
     texts = json.loads(Path(texts_path).read_text(encoding="utf-8"))
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = _rss_kb("VmRSS")
     t0 = time.perf_counter()
     __import__(d.module)
     t1 = time.perf_counter()
@@ -257,13 +257,26 @@ def probe(name: str, texts_path: str) -> None:
     t2 = time.perf_counter()
     for t in texts:
         run(t)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _rss_kb("VmHWM")
     print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "rss_mb": (peak - base) / 1024}))
+
+
+def _rss_kb(field: str) -> int:
+    """Resident memory now (VmRSS) or at its peak (VmHWM), from /proc; ru_maxrss where there is none."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def run_probe(name: str, texts_path: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, __file__, "--probe", name, "--probe-texts", str(texts_path)], capture_output=True, text=True, env=env)
+    out = subprocess.run(
+        [sys.executable, __file__, "--probe", name, "--probe-texts", str(texts_path)], check=False, capture_output=True, text=True, env=env
+    )
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -287,6 +300,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated detector names")
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--no-accuracy", action="store_true")
     ap.add_argument("--probe", default="", help=argparse.SUPPRESS)
     ap.add_argument("--probe-texts", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -308,7 +322,18 @@ def main() -> None:
         print(f"# not installed, skipped: {', '.join(missing)}")
 
     runs = {d.name: d.make() for d in dets}
-    print("\n## accuracy (share of texts whose top guess is the file's language; cleaner: und counts as not right, [wrong] = confident wrong code)\n")
+    if not args.no_accuracy:
+        accuracy_table(dets, runs, s, langs)
+    if not args.no_speed:
+        speed_table(dets, runs, s, langs, args.head, args.repeat)
+
+
+def accuracy_table(
+    dets: list[Detector], runs: dict[str, Callable[[str], Guess]], s: dict[str, dict[str, list[str]]], langs: list[str]
+) -> None:
+    print(
+        "\n## accuracy (share of texts whose top guess is the file's language; cleaner: und counts as not right, [wrong] = confident wrong code)\n"
+    )
     print("| detector | unit | " + " | ".join(langs) + " | all |")
     print("|---|---|" + "---:|" * (len(langs) + 1))
     for d in dets:
@@ -327,8 +352,15 @@ def main() -> None:
             total = f"{rights / n:.3f}" + (f" [{wrongs / n:.3f}]" if d.name == "cleaner" else "")
             print(f"| {d.name} | {u} | " + " | ".join(cells) + f" | {total} |")
 
-    if args.no_speed:
-        return
+
+def speed_table(
+    dets: list[Detector],
+    runs: dict[str, Callable[[str], Guess]],
+    s: dict[str, dict[str, list[str]]],
+    langs: list[str],
+    head: int,
+    repeat: int,
+) -> None:
     import tempfile
 
     articles = [t for lang in langs for t in s["article"][lang]]
@@ -336,14 +368,16 @@ def main() -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as fh:
         json.dump(articles[:: max(1, len(articles) // 300)], fh)
         probe_texts = Path(fh.name)
-    print(f"\n## speed and cost ({len(articles)} articles, {mb:.1f} MB; one process; head = first {args.head} chars; MB/s counts whole articles covered)\n")
-    print("| detector | whole art/s | whole MB/s | head art/s | head MB/s | import s | model load s | peak RSS MB | installed MB |")
+    print(
+        f"\n## speed and cost ({len(articles)} articles, {mb:.1f} MB; one process; head = first {head} chars; MB/s counts whole articles covered)\n"
+    )
+    print("| detector | whole art/s | whole MB/s | head art/s | head MB/s | import s | model load s | peak RSS added MB | installed MB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for d in dets:
         run = runs[d.name]
-        whole = timed(run, articles, args.repeat)
-        heads = [t[: args.head] for t in articles]
-        headt = timed(run, heads, args.repeat)
+        whole = timed(run, articles, repeat)
+        heads = [t[:head] for t in articles]
+        headt = timed(run, heads, repeat)
         p = run_probe(d.name, probe_texts)
         cost = "error: " + p["error"] if "error" in p else f"{p['import_s']:.3f} | {p['load_s']:.3f} | {p['rss_mb']:.0f}"
         print(
