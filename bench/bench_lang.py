@@ -20,7 +20,7 @@ median of `--repeat`. Import time, model load and peak memory come from a fresh 
 detector (`--probe NAME`); installed size sums the files pip recorded for the package and the
 dependencies it adds to this project.
 
-    python bench/bench_lang.py                    # defaults: --seed 0 --per-lang 300 --head 1000 --repeat 3
+    python bench/bench_lang.py                    # defaults: --seed 0 --per-lang 300 --head 500 --repeat 3
     python bench/bench_lang.py --per-lang 100 --repeat 1 --only py3langid,fasttext
     python bench/bench_lang.py --no-speed         # accuracy only (deterministic)
     python bench/bench_lang.py --sentences        # sentence splitters: cleaner.text, pysbd, syntok
@@ -297,7 +297,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-lang", type=int, default=300)
-    ap.add_argument("--head", type=int, default=1000)
+    ap.add_argument("--head", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated detector names")
     ap.add_argument("--no-speed", action="store_true")

@@ -54,11 +54,21 @@ def test_too_short_or_only_names_is_und(text: str) -> None:
     assert detect_language(text).code == "und"
 
 
+def _lead(text: str, chars: int) -> str:
+    return text[: text.rfind(" ", 0, chars)]
+
+
 def test_text_half_in_one_language_half_in_another_is_und() -> None:
-    de, en = _sample("de"), _sample("en")
+    # Both halves inside the part that is read (HEAD_CHARS), each long enough to be judged.
+    de, en = _lead(_sample("de"), HEAD_CHARS // 2), _lead(_sample("en"), HEAD_CHARS // 2)
     assert detect_language(de).code == "de" and detect_language(en).code == "en"
     assert detect_language(f"{de}\n\n{en}").code == "und"
     assert detect_language(f"{en}\n\n{de}").code == "und"
+
+
+def test_only_the_lead_decides_a_long_text() -> None:
+    de = _sample("de")
+    assert detect_language(de + " " + _sample("en") * 3).code == "de"
 
 
 def test_a_short_quote_in_another_language_keeps_the_language() -> None:
@@ -85,7 +95,7 @@ def test_only_the_first_head_chars_are_read() -> None:
 
 
 def test_detection_is_deterministic_within_and_across_processes() -> None:
-    texts = [s["text"] for s in SAMPLES] + ["Angela Merkel", f"{_sample('de')}\n\n{_sample('en')}"]
+    texts = [s["text"] for s in SAMPLES] + ["Angela Merkel", f"{_lead(_sample('de'), 250)}\n\n{_lead(_sample('en'), 250)}"]
     here = [repr(detect_language(t)) for t in texts]
     assert here == [repr(detect_language(t)) for t in texts]
     code = "import json,sys\nfrom cleaner.lang import detect_language\nprint(json.dumps([repr(detect_language(t)) for t in json.load(sys.stdin)]))"
