@@ -400,7 +400,8 @@ def speed_table(
 #   after-abbrev  a split right after an abbreviation of the language's list below (a sentence can
 #                 end on one, so some hits are right; the list leaves out `etc.`, which mostly does);
 #   after-number  a split right after a number of 1-3 digits and a period followed by a word in
-#                 lower case or a month (German and Dutch ordinals `am 3. Oktober`), or between digits;
+#                 lower case or a German or Dutch month name (ordinals: `am 3. Oktober`), or between
+#                 digits (`2.5`);
 #   clear-ends    recall: of the places where a lower-case word of 4+ letters ends in . ! ? and a
 #                 capital follows (Latin script), or a 。！？ is not followed by a closing mark (CJK),
 #                 the share split there.
@@ -415,8 +416,10 @@ ABBREV = {
     "pt": "sr sra dr dra prof av nº pág eng dep",
     "zh": "",
 }
-MONTHS = regex.compile(
-    r"(?i)(jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec|janv|févr|avr|juil|août|déc|ene|abr|ago|dic|gen|mag|giu|lug|set|ott|maart|mei|juni|juli|okt|fev|out|dez)"
+# Month names after which `3.` is an ordinal in languages that write dates so (German, Dutch).
+MONTHS = frozenset(
+    """januar jänner februar märz april mai juni juli august september oktober november dezember
+    januari februari maart april mei juni juli augustus september oktober november december""".split()  # noqa: SIM905
 )
 _TOKEN_BEFORE = regex.compile(r"(\S+)\s*$")
 _CLEAR_END = regex.compile(r"\p{Ll}{4,}[.!?][\"”’»)]*\s+[\"“‘«(]?(?=\p{Lu})")
@@ -448,7 +451,8 @@ def _kind(p: str, at: int, lang: str) -> str | None:
     core = token.strip('"“‘«(').rstrip(".").casefold()
     if token.endswith(".") and core in set(ABBREV[lang].replace(".", " ").split()) | set(ABBREV[lang].split()):
         return "after-abbrev"
-    if regex.fullmatch(r"\d{1,3}\.", token) and word_after and (word_after[0].islower() or MONTHS.match(word_after)):
+    month = word_after.rstrip(",.;:").casefold() in MONTHS
+    if regex.fullmatch(r"\d{1,3}\.", token) and word_after and (word_after[0].islower() or month):
         return "after-number"
     if before[-1:].isdigit() and after[:1].isdigit() and at > 0 and not p[at - 1].isspace():
         return "after-number"

