@@ -56,10 +56,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cleaner.dedup import DupOptions, find_duplicates  # noqa: E402
-from cleaner.dedup.index import bands_rows, candidate_pairs, containment, jaccard  # noqa: E402
+from cleaner.dedup.lsh import bands_rows, candidate_pairs  # noqa: E402
+from cleaner.dedup.matchform import match_form  # noqa: E402
+from cleaner.dedup.matchform import tokens as words  # noqa: E402
 from cleaner.dedup.minhash import permutations, signatures  # noqa: E402
-from cleaner.dedup.shingle import ShingleBatch, match_form, shingle_batch, shingles_for  # noqa: E402
-from cleaner.dedup.shingle import tokens as words  # noqa: E402
+from cleaner.dedup.reference import shingles_for  # noqa: E402
+from cleaner.dedup.shingle import ShingleBatch, shingle_batch  # noqa: E402
+from cleaner.dedup.verify import containment, jaccard  # noqa: E402
 
 
 def shingle_hashes(toks: list[str], n: int):

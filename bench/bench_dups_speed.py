@@ -162,8 +162,9 @@ def kernel(docs, res: dict, rss_loaded: int) -> dict:
     from datasketch import MinHash
 
     from cleaner.dedup.minhash import permutations, signatures
-    from cleaner.dedup.shingle import shingle_batch, shingle_hash, shingle_tokens
-    from cleaner.dedup.shingle import tokens as words
+    from cleaner.dedup.matchform import tokens as words
+    from cleaner.dedup.reference import shingle_hash, shingle_tokens
+    from cleaner.dedup.shingle import shingle_batch
 
     batch = shingle_batch([words(d.text) for d in docs], 5)
     tokens = [shingle_tokens(d.text, 5) for d in docs]
@@ -210,6 +211,7 @@ STAGE_FUNCS = {
     "with_band_keys": "LSH band keys",
     "signatures": "minhash signatures",
     "candidate_pairs": "LSH candidates",
+    "candidate_codes": "LSH candidates",
     "key_pair_codes": "LSH candidates",
     "jaccard": "verify (jaccard/containment)",
     "containment": "verify (jaccard/containment)",

@@ -37,7 +37,7 @@ def run_one(kind: str, engine: str, jobs: int, limit: int, address: str | None) 
     """One timed run in this (fresh) process: its seconds and a digest of its result."""
     if kind == "dups":
         from cleaner.dedup import DupOptions
-        from cleaner.engines import find_duplicates_on
+        from cleaner.dedup.finder import find_duplicates_on
 
         docs = allsides_documents(limit)
         t = time.perf_counter()

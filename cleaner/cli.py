@@ -192,7 +192,8 @@ def dups(
     address: AddressOpt = None,
 ) -> None:
     """Find repeated titles, near-duplicate paragraphs and near-duplicate articles."""
-    from cleaner.engines import check_dups_engine, find_duplicates_on
+    from cleaner.dedup.finder import find_duplicates_on
+    from cleaner.engines import check_dups_engine
     from cleaner.pipeline import load_corpus, write_without_duplicates
     from cleaner.report import print_table, to_json, to_jsonl
 

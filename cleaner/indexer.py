@@ -17,8 +17,8 @@ from pathlib import Path
 
 import regex
 
-from cleaner.dedup.finder import DupOptions
 from cleaner.dedup.items import LevelItems, items_of
+from cleaner.dedup.options import DupOptions
 from cleaner.dedup.store import FileRow, IndexStore, NewRecord, stored_value
 from cleaner.errors import ConfigError, InputError
 from cleaner.io.readers import InputFile, ReadOptions, detect_format, parse_txt, read_file

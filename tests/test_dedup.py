@@ -1,23 +1,17 @@
-"""The duplicate finder: datasketch-identical signatures, LSH candidates, planted and natural
-duplicates, and the `dups` command."""
+"""The duplicate finder: planted and natural duplicates, and the `dups` command."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
 
-import numpy as np
 import pytest
-from datasketch import MinHash, MinHashLSH
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cleaner.cli import app
 from cleaner.dedup import DupOptions, find_duplicates
-from cleaner.dedup.index import bands_rows, candidate_pairs
-from cleaner.dedup.minhash import permutations, signatures, to_lean
-from cleaner.dedup.shingle import match_form, shingle_batch, shingle_hash, shingle_tokens, shingles_for, tokens
+from cleaner.dedup.matchform import match_form
 from cleaner.io import ReadOptions, read_documents, strict
 from tests.conftest import FIXTURES, planted_copies, shared_corpus
 
@@ -26,75 +20,6 @@ PLANTED = FIXTURES / "dups" / "planted.jsonl"
 
 def _docs(path, **options):
     return list(strict(read_documents([path], ReadOptions(**options))))
-
-
-# --- match form, shingles, signatures ---------------------------------------------------------
-
-
-def test_match_form_folds_case_quotes_dashes_and_keeps_digits():
-    assert match_form("“Trump’s  Plan” — ROSE 3%!") == "trump s plan rose 3"
-    assert match_form("rose 3%") != match_form("rose 5%")
-    assert match_form("Ｔｅｓｔ") == "test"  # NFKC
-
-
-def test_short_texts_fall_back_to_one_shingle():
-    assert shingle_tokens("Breaking news", 5) == [("breaking", "news")]
-    assert len(shingles_for("Breaking news", 5)) == 1
-    assert len(shingles_for("", 5)) == 0
-
-
-@settings(max_examples=60, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from("abcde fgh ,.'’ 123\n"), max_size=400), seed=st.integers(0, 2**31 - 1), num_perm=st.sampled_from([16, 64, 128]))
-def test_signatures_equal_datasketch(text, seed, num_perm):
-    ours = signatures(shingle_batch([tokens(text)], 5), permutations(num_perm, seed))[0]
-    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
-    m.update_batch(shingle_tokens(text, 5))
-    assert np.array_equal(ours, m.hashvalues)
-
-
-def test_batched_signatures_equal_one_at_a_time():
-    docs = _docs(PLANTED)
-    token_lists = [tokens(d.text) for d in docs] + [[]]
-    perms = permutations(128, 7)
-    together = signatures(shingle_batch(token_lists, 5), perms)
-    for i, t in enumerate(token_lists):
-        assert np.array_equal(together[i], signatures(shingle_batch([t], 5), perms)[0])
-    assert (together[-1] == np.uint32(0xFFFFFFFF)).all()  # empty text: datasketch's empty MinHash
-    lean = to_lean(together[0], 7)
-    assert lean.jaccard(to_lean(together[0], 7)) == 1.0
-
-
-def test_permutations_are_datasketchs():
-    for num_perm, seed in ((128, 1), (16, 7), (256, 12345)):
-        a, b = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-        perms = permutations(num_perm, seed)
-        assert perms.a.tolist() == a.tolist() and perms.b.tolist() == b.tolist()
-
-
-def test_bands_and_rows_are_datasketchs_choice():
-    from datasketch.lsh import _optimal_param
-
-    from cleaner.dedup import index
-
-    for num_perm in (2, 16, 64, 128, 256):
-        for threshold in [round(0.05 * k, 2) for k in range(1, 21)] + [0.55, 0.85, 0.33]:
-            index._BANDS.pop((threshold, num_perm), None)
-            assert bands_rows(threshold, num_perm) == _optimal_param(threshold, num_perm, 0.5, 0.5), (threshold, num_perm)
-
-
-def test_lsh_candidates_equal_datasketch_minhashlsh():
-    docs = _docs(PLANTED)
-    perms = permutations(128, 1)
-    sigs = signatures(shingle_batch([tokens(d.text) for d in docs], 5), perms)
-    ours = candidate_pairs(sigs, 0.5)
-    b, r = bands_rows(0.5, 128)
-    lsh = MinHashLSH(threshold=0.5, num_perm=128)
-    assert (lsh.b, lsh.r) == (b, r)
-    leans = [to_lean(s, 1) for s in sigs]
-    for i, m in enumerate(leans):
-        lsh.insert(i, m)
-    theirs = {(min(i, j), max(i, j)) for i, m in enumerate(leans) for j in lsh.query(m) if j != i}
-    assert ours == theirs and ours
 
 
 # --- planted duplicates -----------------------------------------------------------------------
@@ -123,7 +48,11 @@ def test_every_planted_duplicate_is_found(planted):
 def test_document_clusters_are_only_the_planted_ones_and_never_basil_rewrites(planted):
     docs, result = planted
     found = {frozenset(_ids(c)) for c in result.clusters if c.kind == "document"}
-    expected = {frozenset({d.id, d.record["planted"]["of"]}) for d in docs if d.record.get("planted", {}).get("kind") == "document"}
+    expected = {
+        frozenset({d.id, d.record["planted"]["of"]})
+        for d in docs
+        if d.record.get("planted", {}).get("kind") == "document"
+    }
     assert found == expected
     assert not any(m.doc.startswith("basil-") for c in result.clusters if c.kind == "document" for m in c.members)
 
@@ -259,9 +188,10 @@ def test_dups_table_fits_80_columns():
     from cleaner.report import cluster_table
 
     docs = _docs(PLANTED)
-    console = Console(width=80, record=True, file=open("/dev/null", "w"))
-    console.print(cluster_table(find_duplicates(docs).clusters))
-    lines = console.export_text().splitlines()
+    with open(os.devnull, "w") as sink:
+        console = Console(width=80, record=True, file=sink)
+        console.print(cluster_table(find_duplicates(docs).clusters))
+        lines = console.export_text().splitlines()
     assert lines and max(len(line) for line in lines) <= 80
 
 
@@ -286,13 +216,22 @@ def test_output_is_byte_identical_across_hash_seeds(tmp_path):
     outputs = []
     for seed in ("0", "12345"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        p = subprocess.run([sys.executable, "-m", "cleaner.cli", "dups", str(PLANTED), "--format", "json"], capture_output=True, env=env)
+        p = subprocess.run(
+            [sys.executable, "-m", "cleaner.cli", "dups", str(PLANTED), "--format", "json"],
+            capture_output=True,
+            env=env,
+        )
         assert p.returncode == 1
         report = json.loads(p.stdout)
         report["stats"].pop("seconds")
         outputs.append(json.dumps(report, sort_keys=True))
         clean = tmp_path / f"clean-{seed}.jsonl"
-        subprocess.run([sys.executable, "-m", "cleaner.cli", "clean", str(PLANTED), "-o", str(clean)], check=True, capture_output=True, env=env)
+        subprocess.run(
+            [sys.executable, "-m", "cleaner.cli", "clean", str(PLANTED), "-o", str(clean)],
+            check=True,
+            capture_output=True,
+            env=env,
+        )
     assert outputs[0] == outputs[1]
     assert (tmp_path / "clean-0.jsonl").read_bytes() == (tmp_path / "clean-12345.jsonl").read_bytes()
 
@@ -303,7 +242,10 @@ def test_drop_keeps_a_paragraph_whose_representative_article_was_dropped(tmp_pat
     rows = [
         {"id": "d0", "text": "\n\n".join(paras)},
         {"id": "d1", "text": "\n\n".join(paras + [unique])},
-        {"id": "d2", "text": "A different opening paragraph about something else entirely happened today.\n\n" + unique},
+        {
+            "id": "d2",
+            "text": "A different opening paragraph about something else entirely happened today.\n\n" + unique,
+        },
     ]
     src = tmp_path / "c.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -334,110 +276,6 @@ def test_jobs_give_identical_clusters(tmp_path):
     assert reports[0] == reports[1] and reports[0]["clusters"]
 
 
-# --- fast paths equal their definitions -----------------------------------------------------------
-
-_AWKWARD = "aAßẞİıΣσς ﬁ\u00a0\u2019\u201c—–-.,!?\x00\t\n\r\x1c\x85\u3000日本語\u0301eé Ｔ½\ud800😀KkÅ"
-
-
-@settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from(_AWKWARD), max_size=80) | st.text(max_size=80))
-def test_tokens_equal_their_definition(text):
-    from cleaner.dedup.shingle import _reference_tokens
-
-    assert tokens(text) == _reference_tokens(text)
-
-
-def test_tokens_of_many_distinct_characters_take_the_str_path():
-    from cleaner.dedup.shingle import _MAX_REPLACED, _reference_tokens
-
-    text = " ".join(chr(0x410 + k) + "’" for k in range(_MAX_REPLACED + 10))  # Cyrillic
-    assert tokens(text) == _reference_tokens(text)
-
-
-def test_word_hashes_and_text_runs_equal_one_word_at_a_time(monkeypatch):
-    from cleaner.dedup import shingle
-    from cleaner.dedup.shingle import hash_texts, word_hash
-
-    texts = [d.text for d in _docs(PLANTED)][:40] + ["", "a\x00b c", "x" * 40 + " y", "“Quoted” — text’s end", "\x00"]
-    expected = [tokens(t) for t in texts]
-    flat = [w for ws in expected for w in ws]
-    for collide in (False, True):
-        if collide:  # every fingerprint equal: words must still be told apart by their bytes
-            monkeypatch.setattr(shingle, "_fingerprint", lambda lo, hi: lo * np.uint64(0))
-        hashes, counts = hash_texts(texts)
-        assert counts.tolist() == [len(ws) for ws in expected]
-        assert hashes.tolist() == [word_hash(w) for w in flat]
-    batch = shingle.shingle_runs(hashes, counts, 5)
-    reference = shingle_batch(expected, 5)
-    assert np.array_equal(batch.hashes, reference.hashes) and np.array_equal(batch.offsets, reference.offsets)
-
-
-def test_shingle_batch_keeps_empty_tokens():
-    batch = shingle_batch([[""], ["a", ""], []], 1)
-    assert batch.hashes.tolist() == [shingle_hash([""]), shingle_hash(["a"]), shingle_hash([""])]
-
-
-@settings(max_examples=1000, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from(" \t\r\nab\x0b\u00a0"), max_size=60))
-def test_paragraphs_are_the_text_between_paragraph_breaks(text):
-    from cleaner.text import PARAGRAPH_BREAK, split_paragraphs
-
-    bounds = [0] + [x for m in PARAGRAPH_BREAK.finditer(text) for x in m.span()] + [len(text)]
-    expected = [(a, b, text[a:b]) for a, b in zip(bounds[::2], bounds[1::2]) if text[a:b].strip()]
-    assert split_paragraphs.__wrapped__(text) == expected
-
-
-def _paragraph_lists(texts):
-    from cleaner.text import split_paragraphs
-
-    return [[p for _, _, p in split_paragraphs(t)] for t in texts]
-
-
-EDGE_TEXTS = ["", "A  b\n\n\n a B", "ẞtraße\u00a0x\u2028y\n\nSSTRASSE x y", "x" * 30 + " y\n\n" + "X" * 30 + " Y", "\n\n  \n\n—\n\n“Quoted”"]
-EDGE_TEXTS.append(" ".join(chr(0x410 + k) + "\u00a0" for k in range(60)) + "\n\n" + "Б\u2028" * 9)  # the str path
-
-
-def test_hash_paragraphs_is_hash_texts_of_each_paragraph():
-    from cleaner.dedup.shingle import hash_paragraphs, hash_texts
-
-    planted = [d.text for d in _docs(PLANTED)]
-    # With a NUL in a text (a word character, not the marker) too.
-    for texts in (planted + EDGE_TEXTS, planted + EDGE_TEXTS + ["a\x00b c\n\nd"]):
-        paragraphs = _paragraph_lists(texts)
-        got, counts = hash_paragraphs(paragraphs)
-        expected, expected_counts = hash_texts([p for ps in paragraphs for p in ps])
-        assert counts.tolist() == expected_counts.tolist() and len(counts) == sum(map(len, paragraphs))
-        assert got.tolist() == expected.tolist()
-
-
-def test_segment_keys_are_equal_exactly_for_the_same_words():
-    from cleaner.dedup.shingle import hash_paragraphs, segment_keys
-
-    texts = [d.text for d in _docs(PLANTED)] + EDGE_TEXTS
-    flat = [p for ps in _paragraph_lists(texts) for p in ps]
-    keys = segment_keys(*hash_paragraphs([flat])).tolist()
-    words = [tuple(tokens(p)) for p in flat]
-    assert len(keys) == len(flat) and len(set(words)) > 100
-    by_words: dict[tuple[str, ...], set[int]] = {}
-    for w, k in zip(words, keys):
-        by_words.setdefault(w, set()).add(k)
-    assert all(len(ks) == 1 for ks in by_words.values())
-    assert len({k for ks in by_words.values() for k in ks}) == len(by_words)
-    # The same words in another order, or one word more, are another paragraph.
-    assert len(set(segment_keys(*hash_paragraphs([["a b c", "b a c", "a b c c"]])).tolist())) == 3
-
-
-@pytest.mark.parametrize("chunk", [1 << 22, 2, 4])  # a few pairs at a time, too
-def test_identical_shingles_are_found_for_all_pairs_at_once(monkeypatch, chunk):
-    from cleaner.dedup import shingle
-
-    monkeypatch.setattr(shingle, "_IDENTICAL_CHUNK", chunk)
-    batch = shingle_batch([["a", "b", "c"], ["a", "b", "c"], ["a", "b", "d"], ["a", "b"], [], [], ["c", "b", "a"]], 1)
-    pairs = [(0, 1), (0, 2), (0, 3), (4, 5), (0, 6), (1, 0), (2, 2)]
-    assert batch.identical(pairs).tolist() == [True, False, False, False, False, True, True]
-    assert batch.identical([]).tolist() == []
-
-
 def test_judging_pairs_at_once_gives_each_pairs_own_answer():
     from cleaner.dedup.stages import assemble, level_of, sign_block
 
@@ -449,7 +287,9 @@ def test_judging_pairs_at_once_gives_each_pairs_own_answer():
         level = level_of(signed, kind, options)
         by_shingles: dict[bytes, list[int]] = {}
         for i in range(count):
-            by_shingles.setdefault(level.batch.hashes[level.batch.offsets[i] : level.batch.offsets[i + 1]].tobytes(), []).append(i)
+            by_shingles.setdefault(
+                level.batch.hashes[level.batch.offsets[i] : level.batch.offsets[i + 1]].tobytes(), []
+            ).append(i)
         pairs = [(g[0], g[-1]) for g in by_shingles.values() if len(g) > 1][:50]
         pairs += [(rng.randrange(count), rng.randrange(count)) for _ in range(300)]
         judged = level.judge(pairs)
@@ -471,78 +311,3 @@ def test_document_level_alone_finds_a_cut_copy_whatever_the_paragraph_separator(
     result = find_duplicates(docs, DupOptions(levels=("document",)))
     assert [[m.doc for m in c.members] for c in result.clusters] == [["a", "b"]]
     assert result.stats["paragraphs"] == 9  # 7 + 2, each of at least 8 words
-
-
-def _reference_components(pairs: list[tuple[int, int]]) -> list[list[int]]:
-    """Components by a breadth-first walk: the definition `cluster.components` must meet."""
-    neighbours: dict[int, set[int]] = {}
-    for a, b in pairs:
-        neighbours.setdefault(a, set()).add(b)
-        neighbours.setdefault(b, set()).add(a)
-    seen: set[int] = set()
-    out = []
-    for start in sorted(neighbours):
-        if start in seen:
-            continue
-        group, frontier = {start}, [start]
-        while frontier:
-            frontier = [n for x in frontier for n in neighbours[x] if n not in group]
-            group.update(frontier)
-        seen |= group
-        out.append(sorted(group))
-    return out
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)).filter(lambda p: p[0] != p[1]).map(lambda p: (min(p), max(p))), max_size=80))
-def test_components_are_those_of_the_graph(pairs):
-    from cleaner.dedup.cluster import components
-
-    assert components(np.array(pairs, dtype=np.int64).reshape(-1, 2)) == _reference_components(pairs)
-
-
-def test_components_of_a_long_chain_and_a_star_in_any_order():
-    from cleaner.dedup.cluster import components
-
-    chain = [(k, k + 1) for k in range(0, 3000, 3)] + [(k + 1, k + 3) for k in range(0, 2997, 3)]
-    star = [(5000, 5000 + k) for k in range(1, 500)]
-    pairs = chain + star
-    random.Random(3).shuffle(pairs)
-    assert components(np.array(pairs, dtype=np.int64)) == _reference_components(pairs)
-    assert len(components(np.array(pairs, dtype=np.int64))) == 2
-
-
-def test_components_of_a_long_path_numbered_at_random_and_two_apart():
-    # Labels lowered only across edges need a round per few items of such a path (7,000 rounds
-    # here); hooking roots needs about log2(n).
-    from cleaner.dedup.cluster import components
-
-    order = np.random.default_rng(5).permutation(40_000)
-    first, second = order[:25_000], order[25_000:]
-    pairs = np.sort(np.concatenate([np.stack([p[:-1], p[1:]], axis=1) for p in (first, second)]), axis=1)
-    assert components(pairs) == sorted([sorted(first.tolist()), sorted(second.tolist())])
-
-
-def test_components_carry_their_own_edges():
-    from cleaner.dedup.cluster import _components
-
-    rng = np.random.default_rng(11)
-    pairs = np.unique(np.sort(rng.integers(0, 300, size=(400, 2)), axis=1), axis=0)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    groups, by_group, at = _components(pairs)
-    assert groups == _reference_components([tuple(p) for p in pairs.tolist()])
-    assert sorted(map(tuple, by_group.tolist())) == sorted(map(tuple, pairs.tolist())) and at[-1] == len(pairs)
-    for g, group in enumerate(groups):
-        assert set(by_group[at[g] : at[g + 1]].ravel().tolist()) == set(group)
-
-
-def test_members_unlike_the_representative_are_clustered_again_among_themselves():
-    from cleaner.dedup.cluster import build_clusters
-    from cleaner.model import Member
-
-    items = [Member(f"d{i}", "p", i, None, None, "x" * (i + 1), i) for i in range(7)]
-    # 0-1-2-3-4 chained, 5-6 apart; 2, 3 and 4 fail the test against 0, and 4 against 2.
-    pairs = [(0, 1), (1, 2), (2, 3), (3, 4), (5, 6)]
-    unlike = {(0, 2), (0, 3), (0, 4), (2, 4)}
-    clusters = build_clusters("document", items, pairs, lambda a, b: 0.9, lambda a, b: (a, b) not in unlike)
-    assert sorted([m.index for m in c.members] for c in clusters) == [[0, 1], [2, 3], [5, 6]]

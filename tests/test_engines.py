@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from cleaner.cli import app
 from cleaner.dedup import DupOptions, find_duplicates
-from cleaner.dedup.index import MAX_ALL_PAIRS, candidate_pairs
-from cleaner.dedup.stages import Signed, band_rows, bucket_pairs
+from cleaner.dedup.lsh import band_rows, bucket_pairs, candidate_pairs
+from cleaner.dedup.pairs import MAX_ALL_PAIRS
+from cleaner.dedup.stages import Signed
 from cleaner.io import ReadOptions, read_documents, strict
 from tests.conftest import FIXTURES, ROOT, planted_copies, shared_corpus
 
@@ -61,13 +62,16 @@ def test_shuffled_band_groups_give_the_candidate_pairs(partitions):
     sigs[100 : 100 + MAX_ALL_PAIRS + 20] = sigs[99]  # a bucket paired as a star and a chain
     threshold = 0.5
     # Two blocks, as two workers would produce them; each row goes to its partition.
-    rows = [band_rows("paragraph", sigs[:170], 0, threshold, partitions), band_rows("paragraph", sigs[170:], 170, threshold, partitions)]
+    rows = [
+        band_rows("paragraph", sigs[:170], 0, threshold, partitions),
+        band_rows("paragraph", sigs[170:], 170, threshold, partitions),
+    ]
     found: set[tuple[int, int]] = set()
     for p in range(partitions):
         part = {k: np.concatenate([r[k][r["part"] == p] for r in rows]) for k in rows[0]}
         pairs = bucket_pairs(part)
         assert set(pairs["level"].tolist()) <= {1}
-        found.update(zip(pairs["a"].tolist(), pairs["b"].tolist()))
+        found.update(zip(pairs["a"].tolist(), pairs["b"].tolist(), strict=False))
     assert found == candidate_pairs(sigs, threshold) and len(found) > 100
 
 
@@ -75,18 +79,19 @@ def test_levels_never_pair_with_each_other():
     sigs = np.zeros((2, 16), dtype=np.uint32)
     rows = [band_rows("title", sigs, 0, 0.5, 1), band_rows("document", sigs, 0, 0.5, 1)]
     pairs = bucket_pairs({k: np.concatenate([r[k] for r in rows]) for k in rows[0]})
-    assert sorted(zip(pairs["level"].tolist(), pairs["a"].tolist(), pairs["b"].tolist())) == [(0, 0, 1), (2, 0, 1)]
+    found = zip(pairs["level"].tolist(), pairs["a"].tolist(), pairs["b"].tolist(), strict=True)
+    assert sorted(found) == [(0, 0, 1), (2, 0, 1)]
 
 
 def test_a_hash_collision_never_makes_a_pair():
     rows = band_rows("paragraph", np.array([[1] * 16, [2] * 16, [1] * 16], dtype=np.uint32), 0, 0.5, 1)
     rows["key"][:] = 7  # every row's hash collides
     pairs = bucket_pairs(rows)
-    assert sorted(zip(pairs["a"].tolist(), pairs["b"].tolist())) == [(0, 2)]
+    assert sorted(zip(pairs["a"].tolist(), pairs["b"].tolist(), strict=False)) == [(0, 2)]
 
 
 def test_band_keys_give_the_candidate_pairs():
-    from cleaner.dedup.index import band_keys, key_pairs
+    from cleaner.dedup.lsh import band_keys, key_pairs
 
     rng = np.random.default_rng(11)
     sigs = rng.integers(0, 50, size=(400, 32), dtype=np.uint32)  # small values: many equal bands
@@ -96,7 +101,7 @@ def test_band_keys_give_the_candidate_pairs():
 
 
 def test_band_keys_equal_only_in_their_packed_bits_make_no_pair():
-    from cleaner.dedup.index import key_pairs
+    from cleaner.dedup.lsh import key_pairs
 
     # Four items need two bits for their number, so keys differing below bit 2 sort as equal.
     keys = np.array([[8, 9, 8, 13], [4, 5, 6, 7], [4, 5, 16, 20]], dtype=np.uint64)
@@ -190,7 +195,7 @@ def test_a_parked_block_comes_back_equal_from_a_forked_worker_and_leaves_no_memo
         back = mailbox.unpark(parked)
         assert pickle.dumps(back) == pickle.dumps(block)
         # The arrays are this process's to change (copy-on-write), as any other array would be.
-        assert back.p_part is not None and back.p_part.hashes.flags.writeable
+        assert back.parts["paragraph"].batch.hashes.flags.writeable
         del back
     assert _open_memory_files() == before
 
@@ -206,7 +211,8 @@ def test_many_parked_blocks_need_one_descriptor_per_worker(tmp_path):
     code = (
         "import json, resource, sys; from cleaner.engines import local; local.BLOCK = 2;"
         "resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48));"
-        "from cleaner.dedup import DupOptions, find_duplicates; from cleaner.io import ReadOptions, read_documents, strict;"
+        "from cleaner.dedup import DupOptions, find_duplicates;"
+        "from cleaner.io import ReadOptions, read_documents, strict;"
         f"docs = list(strict(read_documents([{str(corpus)!r}], ReadOptions())));"
         "r = [find_duplicates(docs, DupOptions(jobs=j)) for j in (1, 2)];"
         "print(json.dumps([[c.to_dict() for c in x.clusters] for x in r]))"
@@ -260,7 +266,11 @@ def test_engine_ray_without_ray_is_one_line_exit_2():
     for args in (["dups", str(PLANTED)], ["clean", str(PLANTED), "--check"]):
         p = subprocess.run([sys.executable, "-c", code, *args, "--engine", "ray"], capture_output=True, text=True)
         assert p.returncode == 2, p.stderr
-        assert p.stderr.strip().count("\n") == 0 and "pip install 'cleaner[ray]'" in p.stderr and "Traceback" not in p.stderr
+        assert (
+            p.stderr.strip().count("\n") == 0
+            and "pip install 'cleaner[ray]'" in p.stderr
+            and "Traceback" not in p.stderr
+        )
 
 
 # --- the Ray engine against the local engine ---------------------------------------------------
@@ -270,7 +280,12 @@ def test_ray_cli_gives_the_local_json_on_the_planted_fixture(ray_cluster):
     """The real command, as a driver connecting to a running cluster by its address."""
     reports = []
     for extra in ([], ["--engine", "ray", "--address", ray_cluster]):
-        p = subprocess.run([sys.executable, "-m", "cleaner.cli", "dups", str(PLANTED), "--format", "json", *extra], capture_output=True, text=True, cwd=ROOT)
+        p = subprocess.run(
+            [sys.executable, "-m", "cleaner.cli", "dups", str(PLANTED), "--format", "json", *extra],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         assert p.returncode == 1, p.stderr
         reports.append(_without_seconds(json.loads(p.stdout)))
     assert reports[0] == reports[1]
@@ -295,7 +310,9 @@ def test_ray_engine_gives_the_local_clusters_on_allsides(ray_cluster):
     assert empty == _report(find_duplicates([], DupOptions()))
 
 
-@pytest.mark.parametrize("options", [DupOptions(verify=False, keep="longest"), DupOptions(levels=("title", "document"), noisy=True)])
+@pytest.mark.parametrize(
+    "options", [DupOptions(verify=False, keep="longest"), DupOptions(levels=("title", "document"), noisy=True)]
+)
 def test_ray_engine_gives_the_local_clusters_with_other_settings(ray_cluster, options):
     from cleaner.engines.ray import RayEngine, RaySession
 
@@ -314,7 +331,9 @@ def test_ray_clean_gives_the_local_output_and_edits(ray_cluster, tmp_path, monke
     outputs = []
     for engine in ("local", "ray"):
         out, log = tmp_path / f"out-{engine}.jsonl", tmp_path / f"edits-{engine}.jsonl"
-        r = CliRunner().invoke(app, ["clean", str(src), "-o", str(out), "--edits", str(log), "--engine", engine, "--jobs", "1"])
+        r = CliRunner().invoke(
+            app, ["clean", str(src), "-o", str(out), "--edits", str(log), "--engine", engine, "--jobs", "1"]
+        )
         assert r.exit_code == 0, r.output
         outputs.append((out.read_bytes(), log.read_bytes()))
     assert outputs[0] == outputs[1] and outputs[0][1]
@@ -326,7 +345,10 @@ def test_ray_engine_keeps_lone_surrogates_as_the_local_engine_does(ray_cluster, 
 
     docs = list(strict(read_documents([PLANTED], ReadOptions())))
     odd = tmp_path / "odd.jsonl"
-    odd.write_text('{"id": "s1", "title": "Bad \\ud800 title", "text": "A body with a lone \\udc00 surrogate in it, as scraped JSON has."}\n')
+    odd.write_text(
+        '{"id": "s1", "title": "Bad \\ud800 title", '
+        '"text": "A body with a lone \\udc00 surrogate in it, as scraped JSON has."}\n'
+    )
     docs += list(strict(read_documents([odd], ReadOptions())))
     assert "\ud800" in docs[-1].title
     with RaySession():
@@ -339,7 +361,13 @@ def test_an_unreachable_address_is_one_line_at_once():
 
     for args in (["dups", str(PLANTED)], ["clean", str(PLANTED), "--check"]):
         started = time.perf_counter()
-        p = subprocess.run([sys.executable, "-m", "cleaner.cli", *args, "--engine", "ray", "--address", "127.0.0.1:1"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        p = subprocess.run(
+            [sys.executable, "-m", "cleaner.cli", *args, "--engine", "ray", "--address", "127.0.0.1:1"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
         assert p.returncode == 2 and "cannot reach 127.0.0.1:1" in p.stderr and p.stderr.strip().count("\n") == 0
         assert time.perf_counter() - started < 30
 

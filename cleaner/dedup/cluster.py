@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from cleaner.dedup.shingle import sorted_distinct
+from cleaner.dedup.arrays import sorted_distinct
 from cleaner.model import Cluster, Kind, Member
 
 
@@ -51,7 +51,7 @@ def _components(pairs: np.ndarray) -> tuple[list[list[int]], np.ndarray, list[in
     pair_root = root[a]
     pair_order = np.argsort(pair_root, kind="stable")
     at = [*np.searchsorted(pair_root[pair_order], root[order][bounds[:-1]]).tolist(), len(pairs)]
-    return [ordered[s:e] for s, e in zip(bounds, bounds[1:])], pairs[pair_order], at
+    return [ordered[s:e] for s, e in zip(bounds, bounds[1:], strict=False)], pairs[pair_order], at
 
 
 def build_clusters(
@@ -76,7 +76,11 @@ def build_clusters(
     while pending:
         groups, by_group, at = _components(pending.pop())
         for g, group in enumerate(groups):  # each in item order, which is input order
-            rep = group[0] if keep == "first" else group[max(range(len(group)), key=lambda k: (len(items[group[k]].text), -k))]
+            rep = (
+                group[0]
+                if keep == "first"
+                else group[max(range(len(group)), key=lambda k: (len(items[group[k]].text), -k))]
+            )
             members = [i for i in group if i == rep or accept(rep, i)]
             if len(group) - len(members) > 1:
                 joined = set(members)

@@ -21,52 +21,18 @@ from typing import Any, Protocol
 import numpy as np
 
 from cleaner.dedup.cluster import build_clusters
-from cleaner.dedup.index import no_pairs, pair_array, pair_list, pairs_of, pairs_without, union_pairs
-from cleaner.dedup.stages import LEVELS, Level, Signed, level_of
-from cleaner.errors import ConfigError
+from cleaner.dedup.options import LEVELS, DupOptions
+from cleaner.dedup.pairs import no_pairs, pair_array, pair_list, pairs_of, pairs_without, union_pairs
+from cleaner.dedup.stages import Signed, level_of
+from cleaner.dedup.verify import Level
+from cleaner.engines.local import LocalEngine
 from cleaner.model import Cluster, Document, Member
 
+# `DupOptions` and `LEVELS` are read from here by callers written before `options` existed.
+__all__ = ["LEVELS", "DupOptions", "DupResult", "Engine", "find_duplicates", "find_duplicates_on"]
+
 KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
-
-
-@dataclass(frozen=True)
-class DupOptions:
-    levels: tuple[str, ...] = LEVELS
-    threshold: float = 0.7
-    containment: float = 0.8
-    num_perm: int = 128
-    ngram: int = 5
-    seed: int = 1
-    min_words: int = 8
-    keep: str = "first"
-    verify: bool = True
-    noisy: bool = False
-    # Shorter texts need shorter shingles: one changed word in a 20-word paragraph removes 10 of
-    # its 16 word 5-grams (Jaccard 0.46) but only 6 of its 18 trigrams (0.71). Titles compare as
-    # word sets, so `House passes abortion measure` and `House passes abortion again measure` match.
-    paragraph_ngram: int = 3
-    title_ngram: int = 1
-    # LSH runs this far below the threshold, so pairs just above it are not lost to chance (the
-    # verification, at the threshold itself, is exact).
-    lsh_margin: float = 0.15
-    # Worker processes for signing and verifying (threads for the LSH candidates); the clusters
-    # are the same for any number.
-    jobs: int = 1
-
-    @property
-    def lsh_threshold(self) -> float:
-        return max(0.05, self.threshold - self.lsh_margin)
-
-    def __post_init__(self) -> None:
-        unknown = [lv for lv in self.levels if lv not in LEVELS]
-        if unknown:
-            raise ConfigError(f"unknown level '{unknown[0]}'; levels: {', '.join(LEVELS)}")
-        if not 0 < self.threshold <= 1 or not 0 < self.containment <= 1:
-            raise ConfigError("--threshold and --containment must be in (0, 1]")
-        if self.num_perm < 2 or self.ngram < 1 or self.min_words < 1:
-            raise ConfigError("--num-perm must be >= 2, --ngram and --min-words >= 1")
-        if self.keep not in ("first", "longest"):
-            raise ConfigError(f"unknown --keep '{self.keep}'; use 'first' or 'longest'")
+_DEFAULTS = DupOptions()  # frozen: one instance serves every call
 
 
 @dataclass
@@ -82,7 +48,7 @@ class Engine(Protocol):
     def sign(self, docs: Sequence[Document], options: DupOptions) -> Signed: ...
 
     def candidates(self, signed: Signed, options: DupOptions) -> dict[str, np.ndarray]:
-        """Each level's candidate pairs, as `index` passes pairs on: a sorted, distinct k x 2
+        """Each level's candidate pairs, as `pairs` passes pairs on: a sorted, distinct k x 2
         array."""
 
     def verify(self, work: Sequence[tuple[Level, np.ndarray]]) -> Iterator[list[tuple[int, int]]]:
@@ -141,17 +107,28 @@ def _gc_paused(fn: Callable[..., DupResult]) -> Callable[..., DupResult]:
 
 
 @_gc_paused
-def find_duplicates(docs: Sequence[Document], options: DupOptions = DupOptions(), engine: Engine | None = None) -> DupResult:
+def find_duplicates(
+    docs: Sequence[Document], options: DupOptions = _DEFAULTS, engine: Engine | None = None
+) -> DupResult:
     """Clusters of duplicate titles, paragraphs and articles. `engine` decides where the work
     runs (default: this machine, in `options.jobs` processes); the clusters do not depend on it."""
     if engine is None:
-        from cleaner.engines.local import LocalEngine
-
         engine = LocalEngine(options.jobs)
     try:
         return _find(docs, options, engine)
     finally:
         engine.close()
+
+
+def find_duplicates_on(engine: str, address: str | None, docs: Sequence[Document], options: DupOptions) -> DupResult:
+    """`find_duplicates` with the named engine (call `engines.check_dups_engine` first). Ray is
+    imported only when asked for: it is an optional extra."""
+    if engine == "local":
+        return find_duplicates(docs, options)
+    from cleaner.engines.ray import RayEngine, RaySession
+
+    with RaySession(address):
+        return find_duplicates(docs, options, RayEngine())
 
 
 @dataclass
@@ -162,7 +139,7 @@ class _Work:
     kind: str
     level: Level
     items: Sequence[Member]
-    given: np.ndarray  # pairs, as `index` passes them on (k x 2, sorted)
+    given: np.ndarray  # pairs, as `pairs` passes them on (k x 2, sorted)
     pairs: np.ndarray
     stats: dict[str, int]
 
@@ -176,7 +153,7 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupR
     clusters: list[Cluster] = []
     # Every level's pairs are known before any is verified, so the engine may verify them all
     # at once while each level is clustered here as soon as its own are done.
-    for w, accepted in zip(work, engine.verify([(w.level, w.pairs) for w in work])):
+    for w, accepted in zip(work, engine.verify([(w.level, w.pairs) for w in work]), strict=False):
         pairs = pair_list(w.given) + accepted
         stats.update(w.stats)
         stats[f"{w.kind}_pairs"] = len(pairs)
@@ -184,24 +161,31 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupR
     return _result(clusters, stats, options, started)
 
 
-def _plan(docs: Sequence[Document], signed: Signed, candidates: dict[str, np.ndarray], options: DupOptions) -> list[_Work]:
+def _plan(
+    docs: Sequence[Document], signed: Signed, candidates: dict[str, np.ndarray], options: DupOptions
+) -> list[_Work]:
     work: list[_Work] = []
-    if signed.t_batch is not None:
+    if "title" in signed.parts:
         work.append(_title_work(docs, signed, candidates["title"], options))
-    if "paragraph" in options.levels or "document" in options.levels:
-        counted = {"paragraphs": len(signed.paragraphs) if signed.p_batch is not None else sum(len(v) for v in signed.evidence.values())}
-        if signed.p_batch is not None:
-            p_items = _Members(len(signed.paragraphs), functools.partial(_paragraph_member, docs, signed.paragraphs))
-            p_candidates = candidates["paragraph"]
-            work.append(_Work("paragraph", level_of(signed, "paragraph", options), p_items, no_pairs(), p_candidates, {**counted, "paragraph_candidates": len(p_candidates)}))
-            counted = {}
-            # Articles sharing a paragraph's LSH bucket are the document level's evidence.
-            owner = np.fromiter(map(itemgetter(0), signed.paragraphs), dtype=np.int64, count=len(signed.paragraphs))
-            shared = owner[p_candidates]
-        else:
-            shared = np.array([pair for group in signed.evidence.values() if len(group) > 1 for pair in pairs_of(sorted(set(group)))], dtype=np.int64).reshape(-1, 2)
-        if signed.d_batch is not None:
-            work.append(_document_work(docs, signed, candidates["document"], shared, options, counted))
+    if "paragraph" not in options.levels and "document" not in options.levels:
+        return work
+    if "paragraph" in signed.parts:
+        counted: dict[str, int] = {}
+        p_candidates = candidates["paragraph"]
+        p_items = _Members(len(signed.paragraphs), functools.partial(_paragraph_member, docs, signed.paragraphs))
+        p_stats = {"paragraphs": len(signed.paragraphs), "paragraph_candidates": len(p_candidates)}
+        work.append(
+            _Work("paragraph", level_of(signed, "paragraph", options), p_items, no_pairs(), p_candidates, p_stats)
+        )
+        # Articles sharing a paragraph's LSH bucket are the document level's evidence.
+        owner = np.fromiter(map(itemgetter(0), signed.paragraphs), dtype=np.int64, count=len(signed.paragraphs))
+        shared = owner[p_candidates]
+    else:
+        counted = {"paragraphs": sum(len(v) for v in signed.evidence.values())}
+        groups = (sorted(set(group)) for group in signed.evidence.values() if len(group) > 1)
+        shared = np.array([pair for g in groups for pair in pairs_of(g)], dtype=np.int64).reshape(-1, 2)
+    if "document" in signed.parts:
+        work.append(_document_work(docs, signed, candidates["document"], shared, options, counted))
     return work
 
 
@@ -217,10 +201,24 @@ def _title_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray
         by_key.setdefault(k, []).append(i)
     exact = pair_array((g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1))
     n = len(owners)
-    return _Work("title", level, t_items, exact, pairs_without(n, candidates, exact), {"titles": n, "title_candidates": len(union_pairs(n, candidates, exact))})
+    return _Work(
+        "title",
+        level,
+        t_items,
+        exact,
+        pairs_without(n, candidates, exact),
+        {"titles": n, "title_candidates": len(union_pairs(n, candidates, exact))},
+    )
 
 
-def _document_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray, shared: np.ndarray, options: DupOptions, counted: dict[str, int]) -> _Work:
+def _document_work(
+    docs: Sequence[Document],
+    signed: Signed,
+    candidates: np.ndarray,
+    shared: np.ndarray,
+    options: DupOptions,
+    counted: dict[str, int],
+) -> _Work:
     """Near-duplicate articles: Jaccard at the threshold, or one mostly contained in the other.
 
     Articles that share a paragraph (`shared`, pairs of articles in any order) are candidates
@@ -229,7 +227,14 @@ def _document_work(docs: Sequence[Document], signed: Signed, candidates: np.ndar
     d_items = _Members(len(docs), lambda i: _member(docs[i], i, None, docs[i].text))
     shared = np.sort(shared[shared[:, 0] != shared[:, 1]], axis=1)
     pairs = union_pairs(len(docs), candidates, shared)
-    return _Work("document", level_of(signed, "document", options), d_items, no_pairs(), pairs, {**counted, "document_candidates": len(pairs)})
+    return _Work(
+        "document",
+        level_of(signed, "document", options),
+        d_items,
+        no_pairs(),
+        pairs,
+        {**counted, "document_candidates": len(pairs)},
+    )
 
 
 def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:

@@ -10,13 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cleaner.dedup.finder import DupOptions
-from cleaner.dedup.index import band_keys
+from cleaner.dedup.lsh import band_keys
+from cleaner.dedup.options import DupOptions
 from cleaner.dedup.shingle import ShingleBatch
-from cleaner.dedup.stages import sign_block
+from cleaner.dedup.stages import Block, sign_block
 from cleaner.model import Document
-
-LEVEL_CODES = {"title": 0, "paragraph": 1, "document": 2}
 
 
 @dataclass
@@ -43,14 +41,30 @@ def items_of(docs: Sequence[Document], options: DupOptions) -> dict[str, LevelIt
     `sign_block`, plus each item's band keys."""
     block = sign_block(0, [d.title for d in docs], [d.text for d in docs], options)
     out: dict[str, LevelItems] = {}
-
-    def level(name: str, owners: list[int], batch: ShingleBatch | None, sigs: np.ndarray | None, paragraphs: list[int | None], spans: list[tuple[int, int]], keys: list[str]) -> None:
-        if batch is not None and sigs is not None:
-            out[name] = LevelItems(name, owners, batch, sigs, band_keys(sigs, options.lsh_threshold), paragraphs, spans, keys)
-
-    n = len(block.titles)
-    level("title", [i for i, _ in block.titles], block.t_part, block.t_sigs, [None] * n, [(0, 0)] * n, [k for _, k in block.titles])
-    p = block.paragraphs
-    level("paragraph", [i for i, _, _, _ in p], block.p_part, block.p_sigs, [k for _, k, _, _ in p], [(a, b) for _, _, a, b in p], [])
-    level("document", list(range(len(docs))), block.d_part, block.d_sigs, [None] * len(docs), [(0, len(d.text)) for d in docs], [])
+    for name, part in block.levels():
+        if part.sigs is not None:
+            owners, paragraphs, spans, keys = _places(name, block, docs)
+            out[name] = LevelItems(
+                name,
+                owners,
+                part.batch,
+                part.sigs,
+                band_keys(part.sigs, options.lsh_threshold),
+                paragraphs,
+                spans,
+                keys,
+            )
     return out
+
+
+def _places(
+    level: str, block: Block, docs: Sequence[Document]
+) -> tuple[list[int], list[int | None], list[tuple[int, int]], list[str]]:
+    """Where a level's items are: their documents, paragraph numbers, spans and (titles) keys."""
+    if level == "title":
+        n = len(block.titles)
+        return [i for i, _ in block.titles], [None] * n, [(0, 0)] * n, [k for _, k in block.titles]
+    if level == "paragraph":
+        p = block.paragraphs
+        return [i for i, _, _, _ in p], [k for _, k, _, _ in p], [(a, b) for _, _, a, b in p], []
+    return list(range(len(docs))), [None] * len(docs), [(0, len(d.text)) for d in docs], []

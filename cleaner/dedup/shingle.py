@@ -1,8 +1,4 @@
-"""The match form and shingles: what the duplicate finder compares. Used for matching only,
-never written out.
-
-Match form: NFKC, casefold, every punctuation, symbol and separator character (quotes, dashes,
-`%`, `$`) folded to a space, whitespace collapsed, digits kept (`rose 3%` is not `rose 5%`).
+"""Shingles: the word n-grams (or, `--noisy`, character 5-grams) of the match form, hashed.
 
 Shingles are token n-grams hashed to 32 bits with a stable hash (independent of PYTHONHASHSEED).
 Each distinct word gets a 64-bit BLAKE2b hash of its UTF-8 bytes once (cached: a corpus has few
@@ -10,14 +6,8 @@ distinct words), and an n-gram's hash is a polynomial over its words' hashes. Th
 of texts are found and told apart with numpy straight from the folded bytes (`_hash_words`), so
 there is a Python object and a dictionary lookup per distinct word of the batch, not per word.
 The n-grams of a whole batch are hashed at once with numpy (`shingle_batch`, `shingle_runs`);
-`shingle_hash` is the same function for one shingle, so datasketch's
+`reference.shingle_hash` is the same function for one shingle, so datasketch's
 `MinHash(hashfunc=shingle_hash)` gives the same signatures (tested).
-
-The match form is computed on UTF-8 bytes (`_folded`): one `bytes.translate` folds ASCII case
-and separators, and the few distinct non-ASCII characters of a text (curly quotes, dashes, accented
-letters) are replaced one `bytes.replace` each. It equals `casefold().translate()` of the
-NFKC form (tested against that definition, `_reference_tokens`), at a fraction of the cost of a
-`str.translate` through a dict for every character.
 
 The noise-robust form (`noisy`, for OCR'd or badly scraped copies) uses character 5-grams of the
 match form with spaces removed: a confused letter (`rn`/`m`, `e`/`c`) or words run together
@@ -27,120 +17,16 @@ change a few character grams but every word 5-gram they touch.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
-MATCH_FORM_VERSION = 2
+from cleaner.dedup.arrays import ranges, sorted_distinct
+from cleaner.dedup.matchform import UTF8, folded
 
-_MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio): the polynomial base
-_MASK = 0xFFFFFFFFFFFFFFFF
-
-
-class _Separators(dict):  # type: ignore[type-arg]
-    """A `str.translate` table, filled lazily: punctuation, symbols, separators and whitespace map
-    to a space, everything else to itself. (Measured 1.5x faster than a regex substitution.)"""
-
-    def __missing__(self, cp: int) -> int:
-        ch = chr(cp)
-        value = 32 if unicodedata.category(ch)[0] in "PSZ" or ch.isspace() else cp
-        self[cp] = value
-        return value
-
-
-_SEPARATORS = _Separators()
-
-
-def _reference_tokens(text: str) -> list[str]:
-    """The definition of the match form's words (for tests): what `tokens` computes faster."""
-    return unicodedata.normalize("NFKC", text).casefold().translate(_SEPARATORS).split()
-
-
-def _fold_ascii(b: int) -> int:
-    folded = chr(b).casefold().translate(_SEPARATORS)
-    assert len(folded) == 1
-    return ord(folded)
-
-
-# Every ASCII byte to its match form (case folded, separators to a space); bytes 128-255 are the
-# parts of other characters and stay.
-_ASCII_FOLD = bytes(_fold_ascii(b) for b in range(128)) + bytes(range(128, 256))
-_ASCII = bytes(range(128))
-_UTF8 = ("utf-8", "surrogatepass")  # a lone surrogate (from a JSON escape) is still a character
-# More distinct non-ASCII characters than this (a Cyrillic or Chinese text) are folded with one
-# str.translate instead of a bytes.replace each.
-_MAX_REPLACED = 48
-
-
-def _char_fold(cache: dict[str, bytes | None], fold: Callable[[str], str], c: str) -> bytes | None:
-    """What `fold` makes of a non-ASCII character, as UTF-8 (cached), or None when it is itself."""
-    try:
-        return cache[c]
-    except KeyError:
-        pass
-    folded = fold(c)
-    # Replacing one character after another is only the same as folding the whole text when what
-    # a character folds to folds to itself (true of Unicode's case folding; checked, not assumed).
-    if any(fold(ch) != ch for ch in folded):
-        raise ValueError(c)
-    value = None if folded == c else folded.encode(*_UTF8)
-    cache[c] = value
-    return value
-
-
-def _replace_non_ascii(b: bytes, fold_char: Callable[[str], bytes | None]) -> bytes | None:
-    """UTF-8 `b` with each distinct non-ASCII character replaced by what `fold_char` makes of it,
-    one `bytes.replace` each (UTF-8 is self-synchronizing: a match is always a whole character);
-    None when there are too many to replace one by one, or one cannot be."""
-    others = set(b.translate(None, _ASCII).decode(*_UTF8))
-    if len(others) > _MAX_REPLACED:
-        return None
-    try:
-        for c in others:
-            r = fold_char(c)
-            if r is not None:
-                b = b.replace(c.encode(*_UTF8), r)
-    except ValueError:
-        return None
-    return b
-
-
-def _match_char(c: str) -> str:
-    return c.casefold().translate(_SEPARATORS)
-
-
-_MATCH_CHARS: dict[str, bytes | None] = {}
-_fold_char = partial(_char_fold, _MATCH_CHARS, _match_char)
-
-
-def _folded(text: str) -> bytes:
-    """The match form as UTF-8 before splitting: words separated by one or more b' ' (the only
-    whitespace left), equal to `" ".join(_reference_tokens(text))` up to runs of spaces."""
-    if text.isascii():  # NFKC of ASCII is itself
-        return text.encode("ascii").translate(_ASCII_FOLD)
-    text = unicodedata.normalize("NFKC", text)
-    b = _replace_non_ascii(text.encode(*_UTF8), _fold_char)
-    if b is None:
-        return text.casefold().translate(_SEPARATORS).encode(*_UTF8)
-    return b.translate(_ASCII_FOLD)
-
-
-def tokens(text: str) -> list[str]:
-    """The match form's words: `“Trump’s  Plan” — Rose 3%` -> [trump, s, plan, rose, 3]."""
-    return _folded(text).decode(*_UTF8).split()
-
-
-def match_form(text: str) -> str:
-    return " ".join(tokens(text))
-
-
-def char_tokens(text: str) -> list[str]:
-    """The characters of the match form without spaces: the noisy mode's tokens."""
-    return list("".join(tokens(text)))
-
+MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (golden ratio): the polynomial base
+MASK = 0xFFFFFFFFFFFFFFFF
 
 _WORD_HASHES: dict[str, int] = {}
 _BYTES_HASHES: dict[bytes, int] = {}
@@ -155,22 +41,13 @@ def _blake(word: bytes) -> int:
 def word_hash(word: str) -> int:
     h = _WORD_HASHES.get(word)
     if h is None:
-        h = _blake(word.encode(*_UTF8))
+        h = _blake(word.encode(*UTF8))
         if len(_WORD_HASHES) < _MAX_CACHED:
             _WORD_HASHES[word] = h
     return h
 
 
-def shingle_hash(shingle: Sequence[str]) -> int:
-    """The 32-bit hash of one shingle (a sequence of tokens): the reference for `shingle_batch`
-    and the `hashfunc` to give datasketch for identical signatures."""
-    h = 0
-    for w in shingle:
-        h = (h * int(_MULT) + word_hash(w)) & _MASK
-    return h >> 32
-
-
-def _fmix64(x: np.ndarray) -> np.ndarray:
+def fmix64(x: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finalizer (in place): spreads a key's bits for the fingerprint."""
     x ^= x >> np.uint64(33)
     x *= np.uint64(0xFF51AFD7ED558CCD)
@@ -268,19 +145,20 @@ def _hash_words(buf: bytes, marker: bool = False) -> tuple[np.ndarray, np.ndarra
         lo_sorted, hi_sorted = lo[order], hi[order]
         new_group[1:] |= (lo_sorted[1:] != lo_sorted[:-1]) | (hi_sorted[1:] != hi_sorted[:-1])
         first = order[new_group]
-        words = [buf[b : b + k] for b, k in zip(s_starts[first].tolist(), s_lengths[first].tolist())]
+        words = [buf[b : b + k] for b, k in zip(s_starts[first].tolist(), s_lengths[first].tolist(), strict=False)]
         group_hashes = np.array(_cached_hashes(words), dtype=np.uint64)
         h_short = np.empty(n, dtype=np.uint64)
         h_short[order] = group_hashes[np.cumsum(new_group) - 1]
         h[short] = h_short
     long = ~short
     if long.any():
-        h[long] = _cached_hashes([buf[b : b + k] for b, k in zip(starts[long].tolist(), lengths[long].tolist())])
+        spans = zip(starts[long].tolist(), lengths[long].tolist(), strict=True)
+        h[long] = _cached_hashes([buf[b : b + k] for b, k in spans])
     return h, starts
 
 
 def _word_hashes(all_tokens: list[str]) -> np.ndarray:
-    buf = " ".join(all_tokens).encode(*_UTF8)
+    buf = " ".join(all_tokens).encode(*UTF8)
     h, _ = _hash_words(buf)
     if len(h) == len(all_tokens):
         return h
@@ -322,7 +200,7 @@ class ShingleBatch:
         for part in np.split(both, cuts):
             if len(part):
                 n = sizes[part, 0]
-                differ = self.hashes[_ranges(starts[part, 0], n)] != self.hashes[_ranges(starts[part, 1], n)]
+                differ = self.hashes[ranges(starts[part, 0], n)] != self.hashes[ranges(starts[part, 1], n)]
                 same[part] = np.add.reduceat(differ, np.concatenate([[0], np.cumsum(n)[:-1]])) == 0
         return same
 
@@ -335,19 +213,6 @@ class ShingleBatch:
         return s
 
 
-def sorted_distinct(x: np.ndarray) -> np.ndarray:
-    """`np.unique(x)` by a sort and a mask: numpy 2's unique goes through a hash table first
-    (~90 us on a thousand values against ~6 us; several times slower on big integer arrays too),
-    and its first call imports numpy.ma (80 ms)."""
-    s = np.sort(x)
-    if len(s) < 2:
-        return s
-    keep = np.empty(len(s), dtype=bool)
-    keep[0] = True
-    np.not_equal(s[1:], s[:-1], out=keep[1:])
-    return s[keep]
-
-
 def shingle_batch(token_lists: Sequence[Sequence[str]], n: int) -> ShingleBatch:
     """Hash the n-grams of every token list. A list shorter than `n` is one shingle of all its
     tokens (so short titles and paragraphs still compare); an empty list has none."""
@@ -356,12 +221,16 @@ def shingle_batch(token_lists: Sequence[Sequence[str]], n: int) -> ShingleBatch:
     return shingle_runs(wh, lengths, n)
 
 
-def shingle_runs(word_hashes: np.ndarray, lengths: np.ndarray, n: int, select: np.ndarray | None = None) -> ShingleBatch:
+def shingle_runs(
+    word_hashes: np.ndarray, lengths: np.ndarray, n: int, select: np.ndarray | None = None
+) -> ShingleBatch:
     """`shingle_batch` over words already hashed: text i is the next `lengths[i]` words of
     `word_hashes`; with `select` (a boolean per text) only the selected texts are in the batch,
     so a paragraph's and its article's shingles come from the same hashed words."""
     lengths = np.asarray(lengths, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else np.zeros(0, dtype=np.int64)
+    starts = (
+        np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else np.zeros(0, dtype=np.int64)
+    )
     if select is not None:
         starts, lengths = starts[select], lengths[select]
     wh = word_hashes
@@ -376,14 +245,14 @@ def shingle_runs(word_hashes: np.ndarray, lengths: np.ndarray, n: int, select: n
         h = np.zeros(windows, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for j in range(n):
-                h = h * _MULT + wh[j : j + windows]
-        idx = _ranges(starts[full], counts[full])
-        out_idx = _ranges(offsets[:-1][full], counts[full])
+                h = h * MULT + wh[j : j + windows]
+        idx = ranges(starts[full], counts[full])
+        out_idx = ranges(offsets[:-1][full], counts[full])
         out[out_idx] = (h[idx] >> np.uint64(32)).astype(np.uint32)
     for i in np.flatnonzero((lengths < n) & (lengths > 0)):
         h1 = 0
         for w in wh[starts[i] : starts[i] + lengths[i]].tolist():
-            h1 = (h1 * int(_MULT) + w) & _MASK
+            h1 = (h1 * int(MULT) + w) & MASK
         out[offsets[i]] = h1 >> 32
     return ShingleBatch(out, offsets)
 
@@ -393,7 +262,7 @@ def hash_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     words: `shingle_runs` makes shingles of them (of the texts, or of runs of consecutive texts,
     such as an article's paragraphs). One numpy pass over all the texts' folded bytes, which are
     joined by a b'\\0' marker to tell whose word is whose."""
-    parts = [_folded(t) for t in texts]
+    parts = [folded(t) for t in texts]
     hashes: list[np.ndarray] = []
     counts: list[np.ndarray] = []
     i = 0
@@ -424,10 +293,10 @@ def hash_paragraphs(paragraphs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np
     its characters, NFKC), and an article has twenty-odd paragraphs. (The marker cannot join
     or split anything in the folding: NUL is a character of its own for NFKC and casefold.)"""
     joined = ["\0".join(ps) for ps in paragraphs if ps]
-    if any(j.count("\0") != len(ps) - 1 for j, ps in zip(joined, (ps for ps in paragraphs if ps))):
+    if any(j.count("\0") != len(ps) - 1 for j, ps in zip(joined, (ps for ps in paragraphs if ps), strict=False)):
         # A NUL of the text itself would read as a marker: fold paragraph by paragraph.
         return hash_texts([p for ps in paragraphs for p in ps])
-    return _hash_segments([_folded(j) for j in joined])
+    return _hash_segments([folded(j) for j in joined])
 
 
 def _hash_segments(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
@@ -450,56 +319,17 @@ def segment_keys(word_hashes: np.ndarray, counts: np.ndarray) -> np.ndarray:
     starts = ends - counts
     with np.errstate(over="ignore"):
         place = np.arange(len(word_hashes), dtype=np.int64) - np.repeat(starts, counts)
-        mixed = _fmix64(word_hashes + place.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
+        mixed = fmix64(word_hashes + place.astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
         running = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(mixed, dtype=np.uint64)])
-        return _fmix64((running[ends] - running[starts]) ^ counts.astype(np.uint64))
+        return fmix64((running[ends] - running[starts]) ^ counts.astype(np.uint64))
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenated aranges [s, s + c) for each (s, c), vectorized."""
-    counts = counts.astype(np.int64)
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    ends = np.cumsum(counts)
-    base = np.repeat(starts.astype(np.int64) - (ends - counts), counts)
-    return base + np.arange(total, dtype=np.int64)
-
-
-def shingles_for(text: str, n: int, noisy: bool = False) -> np.ndarray:
-    """The distinct shingle hashes of one text: word n-grams, or character 5-grams when `noisy`."""
-    toks = char_tokens(text) if noisy else tokens(text)
-    return shingle_batch([toks], 5 if noisy else n).set(0)
-
-
-def shingle_tokens(text: str, n: int, noisy: bool = False) -> list[tuple[str, ...]]:
-    """The shingles themselves (for tests and for checking against datasketch)."""
-    toks = char_tokens(text) if noisy else tokens(text)
-    k = min(5 if noisy else n, len(toks))
-    if not toks:
-        return []
-    return [tuple(toks[i : i + k]) for i in range(len(toks) - k + 1)]
-
-
-class ShingleBatchBuilder:
-    """Builds one `ShingleBatch` from texts given a few thousand at a time, so their tokens (a
-    Python string per word, ~20x the text in memory) never all exist at once."""
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self._hashes: list[np.ndarray] = []
-        self._offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
-        self._total = 0
-
-    def add(self, token_lists: Sequence[Sequence[str]]) -> None:
-        if token_lists:
-            self.add_batch(shingle_batch(token_lists, self.n))
-
-    def add_batch(self, part: ShingleBatch) -> None:
-        self._hashes.append(part.hashes)
-        self._offsets.append(part.offsets[1:] + self._total)
-        self._total += len(part.hashes)
-
-    def build(self) -> ShingleBatch:
-        hashes = np.concatenate(self._hashes) if self._hashes else np.zeros(0, dtype=np.uint32)
-        return ShingleBatch(hashes, np.concatenate(self._offsets))
+def join_batches(parts: Sequence[ShingleBatch]) -> ShingleBatch:
+    """One batch of the texts of several, in order (the blocks of a corpus, signed apart)."""
+    hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, dtype=np.uint32)
+    offsets = [np.zeros(1, dtype=np.int64)]
+    total = 0
+    for p in parts:
+        offsets.append(p.offsets[1:] + total)
+        total += len(p.hashes)
+    return ShingleBatch(hashes, np.concatenate(offsets))

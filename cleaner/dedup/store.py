@@ -28,116 +28,30 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from cleaner import __version__
-from cleaner.dedup.finder import DupOptions
-from cleaner.dedup.index import bands_rows, remember_bands_rows
-from cleaner.dedup.items import LEVEL_CODES, LevelItems
-from cleaner.dedup.minhash import SCHEME, Permutations, permutations, remember_permutations
-from cleaner.dedup.shingle import MATCH_FORM_VERSION
+from cleaner.dedup.items import LevelItems
+from cleaner.dedup.lsh import remember_bands_rows
+from cleaner.dedup.minhash import Permutations, remember_permutations
+from cleaner.dedup.options import LEVEL_CODES, DupOptions
+from cleaner.dedup.schema import (
+    SCHEMA_SQL,
+    FileRow,
+    NewRecord,
+    RecordRow,
+    StoredItem,
+    derived_settings,
+    read_settings_of,
+    salted,
+    settings_of,
+)
 from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import ReadOptions
 
-SCHEMA = 2
 COMPACT_AT = 0.25  # share of band rows new or dangling at which an update compacts
-_KEY_BITS = 48  # band keys are stored in 6 bytes (SQLite's integer sizes); collisions are verified away
-_LEVEL_SALT = np.uint64(0x632BE59BD9B4E019)
-_SCHEMA_SQL = """
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE files(path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, records INTEGER NOT NULL);
-CREATE TABLE records(rid INTEGER PRIMARY KEY, path TEXT NOT NULL, record INTEGER NOT NULL, line INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL);
-CREATE INDEX records_path ON records(path);
-CREATE TABLE items(iid INTEGER PRIMARY KEY, rid INTEGER NOT NULL, level INTEGER NOT NULL, paragraph INTEGER, line INTEGER, title_key TEXT, shingles BLOB NOT NULL, signature BLOB);
-CREATE INDEX items_rid ON items(rid);
-CREATE INDEX items_title ON items(title_key) WHERE title_key IS NOT NULL;
-CREATE TABLE bands(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
-CREATE TABLE bands_new(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
-"""
-
-
-def read_settings_of(read: ReadOptions) -> dict[str, str]:
-    """How records were read: another text field or paragraph separator makes other items."""
-    return {"text-field": read.text_field, "title-field": read.title_field, "id-field": read.id_field, "paragraph-sep": read.paragraph_sep or ""}
-
-
-def settings_of(options: DupOptions) -> dict[str, str]:
-    """What the stored shingles and band keys depend on. (`threshold` counts through the LSH
-    threshold below it; `containment` is applied at query time and may differ.)"""
-    return {
-        "schema": str(SCHEMA),
-        "scheme": SCHEME,
-        "seed": str(options.seed),
-        "num-perm": str(options.num_perm),
-        "ngram": str(options.ngram),
-        "paragraph-ngram": str(options.paragraph_ngram),
-        "title-ngram": str(options.title_ngram),
-        "noisy": str(options.noisy).lower(),
-        "min-words": str(options.min_words),
-        "lsh-threshold": repr(round(options.lsh_threshold, 6)),
-        "levels": ",".join(options.levels),
-        "match-form": str(MATCH_FORM_VERSION),
-    }
-
-
-def _derived(options: DupOptions) -> dict[str, str]:
-    perms = permutations(options.num_perm, options.seed)
-    bands, rows = bands_rows(options.lsh_threshold, options.num_perm)
-    return {"permutations": base64.b64encode(perms.a.tobytes() + perms.b.tobytes()).decode("ascii"), "bands-rows": f"{bands},{rows}"}
-
-
-@dataclass(frozen=True)
-class FileRow:
-    path: str
-    digest: str
-    size: int
-    mtime_ns: int
-    records: int
-
-
-@dataclass(frozen=True)
-class RecordRow:
-    rid: int
-    path: str
-    record: int
-    line: int | None
-    doc: str
-
-
-@dataclass(frozen=True)
-class StoredItem:
-    """An indexed item as a check needs it: where it is and what to verify against."""
-
-    iid: int
-    rid: int
-    level: str
-    paragraph: int | None
-    line: int | None
-    title_key: str | None
-    shingles: np.ndarray
-
-
-@dataclass
-class NewRecord:
-    """A record to index: where it is, its content digest, and for each of its items the line it
-    starts on (see `cleaner.check.Lines`)."""
-
-    path: str
-    record: int
-    line: int | None
-    doc: str
-    digest: bytes
-
-
-def salted(level: str, keys: np.ndarray) -> np.ndarray:
-    """Band keys with the level folded in, cut to 48 bits (6-byte SQLite integers: a quarter
-    smaller than 64-bit ones; a chance collision is a candidate that verification rejects)."""
-    with np.errstate(over="ignore"):
-        mixed = (keys + np.uint64(LEVEL_CODES[level] + 1) * _LEVEL_SALT) >> np.uint64(64 - _KEY_BITS)
-    return mixed.astype(np.int64)
 
 
 class IndexStore:
@@ -163,10 +77,14 @@ class IndexStore:
             conn.execute("SELECT count(*) FROM meta").fetchone()
         except sqlite3.OperationalError as e:  # locked, unreadable, or not ours
             if "no such table" in str(e):
-                raise ConfigError(f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`") from None
+                raise ConfigError(
+                    f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`"
+                ) from None
             raise OutputError(f"{path}: cannot open the index: {e}") from None
         except sqlite3.DatabaseError as e:
-            raise ConfigError(f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`") from None
+            raise ConfigError(
+                f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`"
+            ) from None
         store = cls(path, conn)
         if options is not None:
             store._check_settings({**settings_of(options), **(read_settings_of(read) if read else {})})
@@ -175,7 +93,9 @@ class IndexStore:
 
     @classmethod
     @contextmanager
-    def build(cls, path: Path, options: DupOptions, read: ReadOptions, meta: dict[str, str] | None = None) -> Iterator[IndexStore]:
+    def build(
+        cls, path: Path, options: DupOptions, read: ReadOptions, meta: dict[str, str] | None = None
+    ) -> Iterator[IndexStore]:
         """A new index at `path`, written to a temporary file beside it and renamed over `path`
         only when the block ends without an error: an interrupted build leaves any previous
         index as it was."""
@@ -194,8 +114,16 @@ class IndexStore:
             # The file is renamed into place only once complete, so the journal buys nothing here.
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")
-            conn.executescript(_SCHEMA_SQL)
-            rows = {**settings_of(options), **read_settings_of(read), **_derived(options), "cleaner": __version__, "next-rid": "1", "next-iid": "1", **(meta or {})}
+            conn.executescript(SCHEMA_SQL)
+            rows = {
+                **settings_of(options),
+                **read_settings_of(read),
+                **derived_settings(options),
+                "cleaner": __version__,
+                "next-rid": "1",
+                "next-iid": "1",
+                **(meta or {}),
+            }
             conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
             store = cls(tmp, conn)
             conn.execute("BEGIN")
@@ -277,7 +205,10 @@ class IndexStore:
         hits: dict[int, list[int]] = {}
         for chunk in _chunks(wanted):
             marks = ",".join("?" * len(chunk))
-            q = f"SELECT key, iid FROM bands WHERE key IN ({marks}) UNION ALL SELECT key, iid FROM bands_new WHERE key IN ({marks})"
+            q = (
+                f"SELECT key, iid FROM bands WHERE key IN ({marks}) "
+                f"UNION ALL SELECT key, iid FROM bands_new WHERE key IN ({marks})"
+            )
             for key, iid in self.conn.execute(q, chunk + chunk):
                 hits.setdefault(key, []).append(iid)
         for members in hits.values():
@@ -308,9 +239,12 @@ class IndexStore:
         names = {v: k for k, v in LEVEL_CODES.items()}
         out: dict[int, StoredItem] = {}
         for chunk in _chunks(sorted(set(iids))):
-            q = f"SELECT iid, rid, level, paragraph, line, title_key, shingles FROM items WHERE iid IN ({','.join('?' * len(chunk))})"
+            marks = ",".join("?" * len(chunk))
+            q = f"SELECT iid, rid, level, paragraph, line, title_key, shingles FROM items WHERE iid IN ({marks})"
             for iid, rid, level, paragraph, line, title_key, shingles in self.conn.execute(q, chunk):
-                out[iid] = StoredItem(iid, rid, names[level], paragraph, line, title_key, np.frombuffer(shingles, dtype=np.uint32))
+                out[iid] = StoredItem(
+                    iid, rid, names[level], paragraph, line, title_key, np.frombuffer(shingles, dtype=np.uint32)
+                )
         return out
 
     def items_of_records(self, level: str, rids: Iterable[int]) -> dict[int, int]:
@@ -322,7 +256,9 @@ class IndexStore:
         return out
 
     def status(self) -> dict[str, object]:
-        count = lambda q: self.conn.execute(q).fetchone()[0]
+        def count(q: str) -> int:
+            return self.conn.execute(q).fetchone()[0]
+
         levels = {name: count(f"SELECT count(*) FROM items WHERE level = {code}") for name, code in LEVEL_CODES.items()}
         return {
             "path": str(self.path),
@@ -369,10 +305,20 @@ class IndexStore:
         """Record a new size or modification time for a file whose content did not change."""
         self.conn.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (row.size, row.mtime_ns, row.path))
 
-    def add(self, files: Sequence[FileRow], records: Sequence[NewRecord], items: dict[str, LevelItems], lines: dict[str, list[int | None]], fresh: bool = False) -> None:
+    def add(
+        self,
+        files: Sequence[FileRow],
+        records: Sequence[NewRecord],
+        items: dict[str, LevelItems],
+        lines: dict[str, list[int | None]],
+        fresh: bool = False,
+    ) -> None:
         """Index files' records and their items (`items` computed over exactly `records`, in
         order; `lines[level][k]` the line item k starts on)."""
-        self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files])
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+            [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files],
+        )
         first_rid = self._take("next-rid", len(records))
         self.conn.executemany(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
@@ -387,13 +333,25 @@ class IndexStore:
             for k in range(len(li)):
                 sig = li.signatures[k].tobytes() if level == "document" else None
                 key = li.keys[k] if level == "title" else None
-                rows.append((iid + k, first_rid + li.owners[k], code, li.paragraphs[k], lines[level][k], key, li.batch.set(k).tobytes(), sig))
+                rows.append(
+                    (
+                        iid + k,
+                        first_rid + li.owners[k],
+                        code,
+                        li.paragraphs[k],
+                        lines[level][k],
+                        key,
+                        li.batch.set(k).tobytes(),
+                        sig,
+                    )
+                )
             self.conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             keys = salted(level, li.bands).ravel()
             ids = np.repeat(np.arange(iid, iid + len(li), dtype=np.int64), li.bands.shape[1])
             order = np.lexsort((ids, keys))  # B-tree inserts in key order touch each page once
             table = "bands" if fresh else "bands_new"
-            self.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", zip(keys[order].tolist(), ids[order].tolist()))
+            rows_in_order = zip(keys[order].tolist(), ids[order].tolist(), strict=True)
+            self.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", rows_in_order)
             iid += len(li)
         if not fresh:
             self._count_changed(sum(len(li) for li in items.values()))
@@ -427,4 +385,3 @@ def _chunks(values: Sequence[int] | Sequence[str] | list, size: int = 900) -> It
     # SQLite builds before 3.32 allow at most 999 parameters in one statement.
     for k in range(0, len(values), size):
         yield list(values[k : k + size])
-

@@ -1,19 +1,61 @@
 """When two candidates really are duplicates: the pair tests shared by the corpus-wide finder and
-the incremental check, so both give the same answer for the same two texts.
+the incremental check, so both give the same answer for the same two texts, and `Level`, which
+applies them to one level's candidate pairs in the finder.
 
 Each test takes the sorted, distinct shingle hashes of the two texts (see `ShingleBatch.set`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
 import numpy as np
 
-from cleaner.dedup.index import jaccard, overlap
+from cleaner.dedup.minhash import estimate_jaccard
+from cleaner.dedup.shingle import ShingleBatch
 
-ORDINALS = frozenset(["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "final", "next"])
+ORDINALS = frozenset(
+    [
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "last",
+        "final",
+        "next",
+    ]
+)
 # A copy must be this long (in shingles, about as many words) for containment to count: shorter
 # texts (a footer, a one-line body) are contained in too much to say they were copied.
 MIN_CONTAINED_SHINGLES = 50
+
+
+def overlap(x: np.ndarray, y: np.ndarray) -> int:
+    """How many values two sorted, distinct hash arrays share."""
+    return len(np.intersect1d(x, y, assume_unique=True))
+
+
+def jaccard(x: np.ndarray, y: np.ndarray) -> float:
+    """True Jaccard of two sorted, distinct hash arrays."""
+    if len(x) == 0 and len(y) == 0:
+        return 1.0
+    inter = overlap(x, y)
+    return inter / (len(x) + len(y) - inter)
+
+
+def containment(x: np.ndarray, y: np.ndarray) -> float:
+    """How much of the smaller set lies in the larger: a cut copy is contained in its original."""
+    small = min(len(x), len(y))
+    if small == 0:
+        return 0.0
+    return overlap(x, y) / small
 
 
 def titles_differ_in_number(words_a: set[str], words_b: set[str]) -> bool:
@@ -55,3 +97,78 @@ def same_document(x: np.ndarray, y: np.ndarray, threshold: float, min_containmen
     if inter / (small + large - inter) >= threshold:
         return True
     return small >= MIN_CONTAINED_SHINGLES and inter / small >= min_containment
+
+
+@dataclass
+class Level:
+    """What verifying one level's pairs needs: its shingles, signatures and (titles) match keys.
+    `known` holds the similarity of the pairs accepted so far (here, or by an engine's workers),
+    so clustering need not make their shingle sets again."""
+
+    kind: str
+    batch: ShingleBatch
+    sigs: np.ndarray | None  # needed only when not `verify`
+    threshold: float
+    containment: float
+    verify: bool
+    keys: list[str] | None = None
+    known: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
+    _words: list[set[str]] | None = field(default=None, repr=False)
+
+    def accept(self, a: int, b: int) -> bool:
+        if (min(a, b), max(a, b)) in self.known:
+            return True
+        if self.kind == "title":
+            return self._accept_title(a, b)
+        if self.kind == "document":
+            return self._accept_document(a, b)
+        return self._near(a, b)
+
+    def accepts(self, pairs: Sequence[tuple[int, int]]) -> list[bool]:
+        return [s is not None for s in self.judge(pairs)]
+
+    def judge(self, pairs: Sequence[tuple[int, int]]) -> list[float | None]:
+        """Each pair's similarity where it is accepted, else None (and `known` learns it).
+        Pairs of texts with the same shingles (most candidates: boilerplate, repeated
+        paragraphs) are told apart at once: similarity 1, on every test."""
+        out: list[float | None] = []
+        for (a, b), same in zip(pairs, self.batch.identical(pairs).tolist(), strict=False):
+            found = 1.0 if same else self.similarity(a, b) if self.accept(a, b) else None
+            if found is not None:
+                self.known[(min(a, b), max(a, b))] = found
+            out.append(found)
+        return out
+
+    def similarity(self, a: int, b: int) -> float:
+        found = self.known.get((min(a, b), max(a, b)))
+        if found is not None:
+            return found
+        if self.kind == "title" and self.keys is not None and self.keys[a] == self.keys[b]:
+            return 1.0
+        x, y = self.batch.set(a), self.batch.set(b)
+        return document_similarity(x, y) if self.kind == "document" else jaccard(x, y)
+
+    def _near(self, a: int, b: int) -> bool:
+        if self.verify:
+            return jaccard(self.batch.set(a), self.batch.set(b)) >= self.threshold
+        return self._estimate(a, b) >= self.threshold
+
+    def _estimate(self, a: int, b: int) -> float:
+        if self.sigs is None:
+            raise RuntimeError("verify=False needs the signatures on this machine")
+        return estimate_jaccard(self.sigs[a], self.sigs[b])
+
+    def _accept_title(self, a: int, b: int) -> bool:
+        assert self.keys is not None
+        if self.keys[a] == self.keys[b]:
+            return True
+        if self._words is None:
+            self._words = [set(k.split(" ")) for k in self.keys]
+        if titles_differ_in_number(self._words[a], self._words[b]):
+            return False
+        return self._near(a, b)
+
+    def _accept_document(self, a: int, b: int) -> bool:
+        if not self.verify:
+            return self._estimate(a, b) >= self.threshold
+        return same_document(self.batch.set(a), self.batch.set(b), self.threshold, self.containment)

@@ -1,6 +1,9 @@
 """Engines decide where the duplicate finder's stages and the normalizer run: `local` (this
 machine, worker processes) or `ray` (a Ray cluster; needs the `ray` extra). Ray is imported only
-when the Ray engine is asked for."""
+when the Ray engine is asked for (`dedup.finder.find_duplicates_on`).
+
+The engines run the stages of `cleaner.dedup` and are run by its finder, which sits above them:
+nothing here imports the finder."""
 
 from __future__ import annotations
 
@@ -58,15 +61,3 @@ def check_dups_engine(name: str, address: str | None) -> None:
     if name == "ray" and (address or os.environ.get("RAY_ADDRESS", "")).lower().startswith("ray://"):
         raise ConfigError(RAY_CLIENT_DUPS)
     check_engine(name, address)
-
-
-def find_duplicates_on(engine: str, address: str | None, docs, options):  # type: ignore[no-untyped-def]
-    """`find_duplicates` with the named engine (call `check_dups_engine` first)."""
-    from cleaner.dedup import find_duplicates
-
-    if engine == "local":
-        return find_duplicates(docs, options)
-    from cleaner.engines.ray import RayEngine, RaySession
-
-    with RaySession(address):
-        return find_duplicates(docs, options, RayEngine())

@@ -20,9 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from cleaner.dedup.index import bands_rows, candidate_pairs, decode_pairs, key_pair_codes, merge_codes, pair_array, pair_list
+from cleaner.dedup.lsh import bands_rows, candidate_codes, key_pair_codes
 from cleaner.dedup.minhash import permutations
-from cleaner.dedup.stages import Block, Level, Signed, assemble, level_of, sign_block, with_band_keys
+from cleaner.dedup.options import DupOptions
+from cleaner.dedup.pairs import decode_pairs, merge_codes, pair_list
+from cleaner.dedup.stages import Block, Signed, assemble, level_of, sign_block, with_band_keys
+from cleaner.dedup.verify import Level
 from cleaner.engines.parking import Mailbox, Parked, park
 from cleaner.model import Document
 from cleaner.workers import worker_init
@@ -78,11 +81,17 @@ def _take(ends: Any, front: bool) -> int | None:
         return int(ends[1])
 
 
-def _sign(first: int, count: int, titles: Sequence[str | None] | None = None, texts: Sequence[str] | None = None, options=None) -> Block:  # type: ignore[no-untyped-def]
+def _sign(
+    first: int,
+    count: int,
+    titles: Sequence[str | None] | None = None,
+    texts: Sequence[str] | None = None,
+    options: DupOptions | None = None,
+) -> Block:
     if texts is None:
         all_titles, all_texts, options, _ = _SHARED
         titles, texts = all_titles[first : first + count], all_texts[first : first + count]
-    assert titles is not None
+    assert titles is not None and options is not None
     return with_band_keys(sign_block(first, titles, texts, options), options)
 
 
@@ -98,7 +107,7 @@ def _judge(kind: str, pairs: np.ndarray) -> list[float | None]:
 
 def _accepted(level: Level, pairs: np.ndarray) -> list[tuple[int, int]]:
     listed = pair_list(pairs)
-    return [p for p, ok in zip(listed, level.accepts(listed)) if ok]
+    return [p for p, ok in zip(listed, level.accepts(listed), strict=False) if ok]
 
 
 class LocalEngine:
@@ -106,13 +115,14 @@ class LocalEngine:
         self.jobs = jobs
         self._signed: tuple[Signed, Any] | None = None  # for workers forked to verify
 
-    def sign(self, docs: Sequence[Document], options) -> Signed:  # type: ignore[no-untyped-def]
+    def sign(self, docs: Sequence[Document], options: DupOptions) -> Signed:
         titles = [d.title for d in docs]
         texts = [d.text for d in docs]
         starts = list(range(0, len(docs), BLOCK))
         counts = [min(BLOCK, len(docs) - s) for s in starts]
         if self.jobs <= 1 or len(starts) <= 1:
-            blocks = [_sign(s, c, titles[s : s + c], texts[s : s + c], options) for s, c in zip(starts, counts)]
+            spans = zip(starts, counts, strict=True)
+            blocks = [_sign(s, c, titles[s : s + c], texts[s : s + c], options) for s, c in spans]
         elif FORK:
             # Made once here, so that the workers inherit them instead of each making them.
             permutations(options.num_perm, options.seed)
@@ -123,28 +133,32 @@ class LocalEngine:
                     (titles, texts, options, mailbox.sender),
                     _sign_parked,
                     lambda s, c: _sign(s, c, titles[s : s + c], texts[s : s + c], options),
-                    list(zip(starts, counts)),
+                    list(zip(starts, counts, strict=False)),
                 )
                 blocks = [mailbox.unpark(b) for b in found]
         else:
             with ProcessPoolExecutor(self.jobs, initializer=worker_init) as pool:
-                parts = [titles[s : s + c] for s, c in zip(starts, counts)], [texts[s : s + c] for s, c in zip(starts, counts)]
+                parts = (
+                    [titles[s : s + c] for s, c in zip(starts, counts, strict=False)],
+                    [texts[s : s + c] for s, c in zip(starts, counts, strict=False)],
+                )
                 blocks = list(pool.map(_sign, starts, counts, *parts, [options] * len(starts)))
         return assemble(blocks, len(docs), options, threads=self.jobs)
 
-    def candidates(self, signed: Signed, options) -> dict[str, np.ndarray]:  # type: ignore[no-untyped-def]
+    def candidates(self, signed: Signed, options: DupOptions) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
-        levels = [(name, keys) for name, keys in (("title", signed.t_keys), ("paragraph", signed.p_keys), ("document", signed.d_keys)) if keys is not None]
+        levels = [(name, part.keys) for name, part in signed.levels() if part.keys is not None]
         # Threads, not processes: the time is in numpy's sorts, which let go of the GIL, and a
         # forked worker pays a page copy for every page it allocates from the parent's heap.
         tasks = [(name, k[lo : lo + 3]) for name, k in levels for lo in range(0, len(k), 3)]
         with ThreadPoolExecutor(max(1, min(self.jobs, len(tasks)))) as threads:
             codes = list(threads.map(key_pair_codes, [k for _, k in tasks]))
         for name, k in levels:
-            out[name] = decode_pairs(merge_codes([c for (task, _), c in zip(tasks, codes) if task == name]), k.shape[1])
-        for name, sigs in (("title", signed.t_sigs), ("paragraph", signed.p_sigs), ("document", signed.d_sigs)):
-            if name not in out and sigs is not None:
-                out[name] = pair_array(candidate_pairs(sigs, options.lsh_threshold))
+            mine = [c for (task, _), c in zip(tasks, codes, strict=True) if task == name]
+            out[name] = decode_pairs(merge_codes(mine), k.shape[1])
+        for name, part in signed.levels():
+            if name not in out and part.sigs is not None:
+                out[name] = decode_pairs(candidate_codes(part.sigs, options.lsh_threshold), len(part.sigs))
         self._signed = (signed, options)
         return out
 
@@ -157,12 +171,17 @@ class LocalEngine:
         levels = {level.kind: level for level, _ in work}
         # The big levels in contiguous runs of their sorted pairs (a worker reuses the shingle
         # sets it made); the small ones whole, last: this process starts there.
-        tasks = [(level.kind, pairs[i : i + n]) for level, pairs in (work[k] for k in big) for n in [-(-len(pairs) // (4 * self.jobs))] for i in range(0, len(pairs), n)]
+        tasks = [
+            (level.kind, pairs[i : i + n])
+            for level, pairs in (work[k] for k in big)
+            for n in [-(-len(pairs) // (4 * self.jobs))]
+            for i in range(0, len(pairs), n)
+        ]
         tasks += [(level.kind, pairs) for k, (level, pairs) in enumerate(work) if k not in big]
         judged = self._alongside(self._signed, _judge, lambda kind, pairs: levels[kind].judge(pair_list(pairs)), tasks)
         found: dict[str, list[tuple[int, int]]] = {kind: [] for kind in levels}
-        for (kind, pairs), similarities in zip(tasks, judged):
-            accepted = [(p, s) for p, s in zip(pair_list(pairs), similarities) if s is not None]
+        for (kind, pairs), similarities in zip(tasks, judged, strict=False):
+            accepted = [(p, s) for p, s in zip(pair_list(pairs), similarities, strict=False) if s is not None]
             levels[kind].known.update(accepted)
             found[kind] += [p for p, _ in accepted]
         yield from (found[level.kind] for level, _ in work)
@@ -170,7 +189,9 @@ class LocalEngine:
     def close(self) -> None:
         self._signed = None
 
-    def _alongside(self, shared: Any, remote: Callable[..., Any], here: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]) -> list[Any]:
+    def _alongside(
+        self, shared: Any, remote: Callable[..., Any], here: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]
+    ) -> list[Any]:
         """`[here(*t) for t in tasks]`, with `jobs - 1` workers forked with `shared` in place
         running `remote(*t)` on the tasks from the front while this process runs `here(*t)` on
         them from the back, until they meet: every process busy to the end, and what this
@@ -203,4 +224,6 @@ class LocalEngine:
     def _fork(self, shared: Any, workers: int, queue: Any) -> Executor:
         """A pool of workers forked with `shared` and `queue` in place: a forked worker gets its
         initializer's arguments as they are in memory, not pickled."""
-        return ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), initializer=_adopt, initargs=(shared, queue))
+        return ProcessPoolExecutor(
+            workers, multiprocessing.get_context("fork"), initializer=_adopt, initargs=(shared, queue)
+        )

@@ -21,7 +21,6 @@ import logging
 import os
 import pickle
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -29,8 +28,11 @@ import pyarrow as pa
 import ray
 import ray.data
 
-from cleaner.dedup.index import no_pairs, pair_list, union_pairs
-from cleaner.dedup.stages import LEVEL_CODES, Block, Level, Signed, assemble, band_rows, bucket_pairs, sign_block
+from cleaner.dedup.lsh import band_rows, bucket_pairs
+from cleaner.dedup.options import LEVEL_CODES, DupOptions
+from cleaner.dedup.pairs import no_pairs, pair_list, union_pairs
+from cleaner.dedup.stages import Block, Signed, assemble, sign_block
+from cleaner.dedup.verify import Level
 from cleaner.engines import reachable
 from cleaner.errors import ConfigError
 from cleaner.model import Document
@@ -63,7 +65,13 @@ class RaySession:
             where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
             reachable(self.address)  # before ray.init, which retries an unreachable GCS for minutes
             try:
-                ray.init(address=self.address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, runtime_env=runtime_env)
+                ray.init(
+                    address=self.address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level=logging.WARNING,
+                    runtime_env=runtime_env,
+                )
             except (ConnectionError, RuntimeError, ValueError) as e:
                 reason = " ".join(str(e).split())[:300]
                 raise ConfigError(f"--engine ray: cannot start or reach {where}: {reason}") from None
@@ -95,7 +103,7 @@ def _decode(data: bytes | None) -> str | None:
     return None if data is None else data.decode("utf-8", "surrogatepass")
 
 
-def _sign_batch(batch: pa.Table, options: Any) -> dict[str, np.ndarray]:
+def _sign_batch(batch: pa.Table, options: DupOptions) -> dict[str, np.ndarray]:
     """One Ray Data batch of articles -> one row per contiguous run of articles: its signed
     `Block` without the signatures, and the signatures apart (pickled: arrays of different
     lengths), so that the driver can leave them on the cluster."""
@@ -103,22 +111,28 @@ def _sign_batch(batch: pa.Table, options: Any) -> dict[str, np.ndarray]:
     titles = [_decode(t) for t in batch.column("title").to_pylist()]
     texts = [_decode(t) or "" for t in batch.column("text").to_pylist()]
     cuts = [0, *(np.flatnonzero(np.diff(index) != 1) + 1).tolist(), len(index)]
-    blocks = [sign_block(int(index[a]), titles[a:b], texts[a:b], options) for a, b in zip(cuts, cuts[1:]) if b > a]
+    runs = [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+    blocks = [sign_block(int(index[a]), titles[a:b], texts[a:b], options) for a, b in runs]
     return {
         "first": np.array([b.first for b in blocks], dtype=np.int64),
-        "block": np.array([pickle.dumps(replace(b, t_sigs=None, p_sigs=None, d_sigs=None), protocol=5) for b in blocks], dtype=object),
-        "sigs": np.array([pickle.dumps((b.t_sigs, b.p_sigs, b.d_sigs), protocol=5) for b in blocks], dtype=object),
+        "block": np.array([pickle.dumps(b.without_signatures(), protocol=5) for b in blocks], dtype=object),
+        "sigs": np.array(
+            [pickle.dumps({name: p.sigs for name, p in b.levels()}, protocol=5) for b in blocks], dtype=object
+        ),
     }
 
 
-def _split_bands(batch: dict[str, np.ndarray], offsets: dict[int, tuple[int, int]], threshold: float, partitions: int) -> tuple[dict[str, np.ndarray], ...]:
+def _split_bands(
+    batch: dict[str, np.ndarray], offsets: dict[int, tuple[int, int]], threshold: float, partitions: int
+) -> tuple[dict[str, np.ndarray], ...]:
     """Signed blocks -> their band rows, items numbered as in the assembled corpus (`offsets`:
     a block's first title and first paragraph number), cut into `partitions` parts."""
     rows: list[dict[str, np.ndarray]] = []
-    for first, payload in zip(batch["first"], batch["sigs"]):
-        t_sigs, p_sigs, d_sigs = pickle.loads(payload)
+    for first, payload in zip(batch["first"], batch["sigs"], strict=False):
         t_first, p_first = offsets[int(first)]
-        for level, sigs, start in (("title", t_sigs, t_first), ("paragraph", p_sigs, p_first), ("document", d_sigs, int(first))):
+        starts = {"title": t_first, "paragraph": p_first, "document": int(first)}
+        for level, sigs in pickle.loads(payload).items():
+            start = starts[level]
             if sigs is not None and len(sigs):
                 rows.append(band_rows(level, sigs, start, threshold, partitions))
     if not rows:
@@ -149,7 +163,7 @@ class RayEngine:
         self._signed: ray.data.Dataset | None = None
         self._offsets: dict[int, tuple[int, int]] = {}
 
-    def sign(self, docs: Sequence[Document], options: Any) -> Signed:
+    def sign(self, docs: Sequence[Document], options: DupOptions) -> Signed:
         tables = [
             pa.table(
                 {
@@ -165,7 +179,9 @@ class RayEngine:
         if not tables:
             self._signed = None
             return assemble([], 0, options)
-        ds = ray.data.from_arrow(tables).map_batches(_sign_batch, batch_size=None, batch_format="pyarrow", fn_kwargs={"options": options})
+        ds = ray.data.from_arrow(tables).map_batches(
+            _sign_batch, batch_size=None, batch_format="pyarrow", fn_kwargs={"options": options}
+        )
         self._signed = ds.materialize()
         # The signatures (over half of what signing returns) stay on the cluster for the LSH
         # stage; the driver fetches them only for `--no-verify`, which compares them.
@@ -175,7 +191,8 @@ class RayEngine:
             for k, payload in enumerate(batch["block"]):
                 block = pickle.loads(payload)
                 if not options.verify:
-                    block.t_sigs, block.p_sigs, block.d_sigs = pickle.loads(batch["sigs"][k])
+                    for name, sigs in pickle.loads(batch["sigs"][k]).items():
+                        block.parts[name].sigs = sigs
                 blocks.append(block)
         blocks.sort(key=lambda b: b.first)
         self._offsets, t, p = {}, 0, 0
@@ -184,18 +201,21 @@ class RayEngine:
             t, p = t + len(b.titles), p + len(b.paragraphs)
         return assemble(blocks, len(docs), options)
 
-    def candidates(self, signed: Signed, options: Any) -> dict[str, np.ndarray]:
+    def candidates(self, signed: Signed, options: DupOptions) -> dict[str, np.ndarray]:
         """A hash-partitioned shuffle in Ray tasks: each signed block's band rows are cut into
         `partitions` parts by a hash of the band key, and part p of every block goes to the p-th
         `bucket_pairs`. (Ray Data's `groupby(...).map_groups` does the same in 3x the time.)"""
-        sizes = {name: len(batch) for name, batch in (("title", signed.t_batch), ("paragraph", signed.p_batch), ("document", signed.d_batch)) if batch is not None}
+        sizes = {name: len(part.batch) for name, part in signed.levels()}
         found: dict[str, list[np.ndarray]] = {name: [] for name in sizes}
         if self._signed is None or not sizes:
             return {name: no_pairs() for name in sizes}
         partitions = 2 * RaySession.cpus()
         split = ray.remote(_split_bands).options(num_returns=partitions)
         reduce = ray.remote(_reduce_bands)
-        parts = [split.remote(ref, self._offsets, options.lsh_threshold, partitions) for ref in self._signed.select_columns(["first", "sigs"]).to_numpy_refs()]
+        parts = [
+            split.remote(ref, self._offsets, options.lsh_threshold, partitions)
+            for ref in self._signed.select_columns(["first", "sigs"]).to_numpy_refs()
+        ]
         if partitions == 1:
             parts = [[p] for p in parts]
         names = {code: name for name, code in LEVEL_CODES.items()}
@@ -217,7 +237,7 @@ class RayEngine:
             chunk = max(1_000, min(VERIFY_CHUNK, -(-len(pairs) // (4 * RaySession.cpus()))))
             ref = ray.put(level) if len(pairs) else None
             futures.append([task.remote(ref, pairs[s : s + chunk]) for s in range(0, len(pairs), chunk)])
-        for (_, pairs), parts in zip(work, futures):
+        for (_, pairs), parts in zip(work, futures, strict=False):
             ok = np.concatenate(ray.get(parts)) if parts else np.zeros(0, dtype=bool)
             yield pair_list(pairs[ok])
 
@@ -246,4 +266,3 @@ class _RayFuture:
 
     def result(self) -> Any:
         return ray.get(self.ref)
-

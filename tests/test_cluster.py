@@ -1,0 +1,92 @@
+"""From verified pairs to clusters: connected components against a breadth-first walk, and
+members unlike their representative."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def _reference_components(pairs: list[tuple[int, int]]) -> list[list[int]]:
+    """Components by a breadth-first walk: the definition `cluster.components` must meet."""
+    neighbours: dict[int, set[int]] = {}
+    for a, b in pairs:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    seen: set[int] = set()
+    out = []
+    for start in sorted(neighbours):
+        if start in seen:
+            continue
+        group, frontier = {start}, [start]
+        while frontier:
+            frontier = [n for x in frontier for n in neighbours[x] if n not in group]
+            group.update(frontier)
+        seen |= group
+        out.append(sorted(group))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 60), st.integers(0, 60))
+        .filter(lambda p: p[0] != p[1])
+        .map(lambda p: (min(p), max(p))),
+        max_size=80,
+    )
+)
+def test_components_are_those_of_the_graph(pairs):
+    from cleaner.dedup.cluster import components
+
+    assert components(np.array(pairs, dtype=np.int64).reshape(-1, 2)) == _reference_components(pairs)
+
+
+def test_components_of_a_long_chain_and_a_star_in_any_order():
+    from cleaner.dedup.cluster import components
+
+    chain = [(k, k + 1) for k in range(0, 3000, 3)] + [(k + 1, k + 3) for k in range(0, 2997, 3)]
+    star = [(5000, 5000 + k) for k in range(1, 500)]
+    pairs = chain + star
+    random.Random(3).shuffle(pairs)
+    assert components(np.array(pairs, dtype=np.int64)) == _reference_components(pairs)
+    assert len(components(np.array(pairs, dtype=np.int64))) == 2
+
+
+def test_components_of_a_long_path_numbered_at_random_and_two_apart():
+    # Labels lowered only across edges need a round per few items of such a path (7,000 rounds
+    # here); hooking roots needs about log2(n).
+    from cleaner.dedup.cluster import components
+
+    order = np.random.default_rng(5).permutation(40_000)
+    first, second = order[:25_000], order[25_000:]
+    pairs = np.sort(np.concatenate([np.stack([p[:-1], p[1:]], axis=1) for p in (first, second)]), axis=1)
+    assert components(pairs) == sorted([sorted(first.tolist()), sorted(second.tolist())])
+
+
+def test_components_carry_their_own_edges():
+    from cleaner.dedup.cluster import _components
+
+    rng = np.random.default_rng(11)
+    pairs = np.unique(np.sort(rng.integers(0, 300, size=(400, 2)), axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    groups, by_group, at = _components(pairs)
+    assert groups == _reference_components([tuple(p) for p in pairs.tolist()])
+    assert sorted(map(tuple, by_group.tolist())) == sorted(map(tuple, pairs.tolist())) and at[-1] == len(pairs)
+    for g, group in enumerate(groups):
+        assert set(by_group[at[g] : at[g + 1]].ravel().tolist()) == set(group)
+
+
+def test_members_unlike_the_representative_are_clustered_again_among_themselves():
+    from cleaner.dedup.cluster import build_clusters
+    from cleaner.model import Member
+
+    items = [Member(f"d{i}", "p", i, None, None, "x" * (i + 1), i) for i in range(7)]
+    # 0-1-2-3-4 chained, 5-6 apart; 2, 3 and 4 fail the test against 0, and 4 against 2.
+    pairs = [(0, 1), (1, 2), (2, 3), (3, 4), (5, 6)]
+    unlike = {(0, 2), (0, 3), (0, 4), (2, 4)}
+    clusters = build_clusters("document", items, pairs, lambda a, b: 0.9, lambda a, b: (a, b) not in unlike)
+    assert sorted([m.index for m in c.members] for c in clusters) == [[0, 1], [2, 3], [5, 6]]
