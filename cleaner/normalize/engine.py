@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from cleaner.errors import CleanerError
+from cleaner.lang.detect import UND, detect_language
 from cleaner.lang.languages import known_language
 from cleaner.model import CleanResult, Document, Edit, Field
 from cleaner.normalize.evidence import Evidence
@@ -54,7 +55,7 @@ def _guarded(rule: Rule, ctx: RuleContext, text: str, c: Change) -> Change:
     if c.action == "flagged":
         return c
     if rule.languages and ctx.language is None:
-        why = f"language '{ctx.code}' unknown to this rule" if ctx.code else "language undetermined"
+        why = f"language '{ctx.code}' unknown to this rule" if ctx.code and ctx.code != UND else "language undetermined"
         return replace(c, after=text[c.start : c.end], action="flagged", evidence="; ".join(filter(None, [c.evidence, why])))
     if c.confidence < ctx.min_confidence:
         why = f"confidence {c.confidence:.2f} < {ctx.min_confidence:.2f}"
@@ -127,10 +128,11 @@ def clean_document(
     evidence: Evidence | None = None,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> CleanResult:
-    """Clean one document in its language (`doc.language`; None: undetermined, so only the
-    language-neutral rules edit)."""
+    """Clean one document in its language: `doc.language`, detected from the text where it is None
+    (where detection is unsure, `und`, only the language-neutral rules edit)."""
     rules = select_rules() if rules is None else rules
-    title, text, edits = clean_fields(doc.title, doc.text, rules, doc.language, evidence, min_confidence)
+    language = doc.language if doc.language is not None else detect_language(doc.text, doc.title).code
+    title, text, edits = clean_fields(doc.title, doc.text, rules, language, evidence, min_confidence)
     return CleanResult(original=doc, document=doc.with_content(title, text), edits=edits)
 
 
@@ -141,8 +143,11 @@ def clean_text(
     language: str | None = None,
     evidence: Evidence | None = None,
 ) -> tuple[str, tuple[Edit, ...]]:
-    """Clean a bare body text (the title, if given, is context and is cleaned too)."""
+    """Clean a bare body text (the title, if given, is context and is cleaned too), in `language`,
+    detected where it is None."""
     rules = select_rules() if rules is None else rules
+    if language is None:
+        language = detect_language(text, title).code
     _, new_text, edits = clean_fields(title, text, rules, language, evidence)
     return new_text, edits
 
