@@ -25,23 +25,65 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-import regex
-
 from cleaner.text import split_paragraphs
 
-# A word: letters and marks, inner apostrophes and hyphens. Case is kept: `Bill` and `bill` end
-# sentences at different rates.
-WORD = regex.compile(r"[\p{L}\p{M}](?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?")
-NUMBER = regex.compile(r"\p{N}[\p{N}.,]*%?")
-# The word before sentence-final punctuation, and a number there (`1.3%.`).
-END_WORD = regex.compile(r"([\p{L}\p{M}](?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?)[.!?…]+[\"”’»)\]]*(?=\s|$)")
-END_NUMBER = regex.compile(r"\p{N}[\p{N}.,]*%?[.!?…]+[\"”’»)\]]*(?=\s|$)")
-# The same word twice on one line (case-insensitive): what the doubled-word rule looks at.
-# The standard library's `re` runs this backreference search twice as fast as `regex`.
-DOUBLE = re.compile(r"(?<![\w'’&-])([^\W\d_]+)(?:[ \t]+\1)+(?![\w'’&-])", re.IGNORECASE)
-_SPACE = regex.compile(r"\s+")
-SENTENCE_END = regex.compile(r"(?<=[.!?…])[\"”’»)\]]*\s+")
+# A word: letters, inner apostrophes and hyphens (`re`, scanned in C). Case is kept: `Bill` and
+# `bill` end sentences at different rates.
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+NUMBER = re.compile(r"\d[\d.,]*%?")
+# Where one sentence ends and the next begins: after its terminator and closing quotes.
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’»)\]]*\s+")
+_TERMINATORS = ".!?…"
+_CLOSERS = "\"”’»)]"
+_OPENERS = "\"“‘'(«[„¿¡"
 MAX_LENGTH = 80
+# The same word twice on one line, found on the lowercased text where lowering keeps every offset
+# (nearly always) with a plain `\b(\w+) \1` that `re` scans fast; the candidates are then held
+# to the rule's stricter edges in Python (letters only; no apostrophe, ampersand or hyphen
+# joined on either side), which is far cheaper than the same edges in the pattern.
+_DOUBLE_FAST = re.compile(r"\b(\w+)(?:[ \t]+\1)+\b")
+_DOUBLE_ANY_CASE = re.compile(r"\b(\w+)(?:[ \t]+\1)+\b", re.IGNORECASE)
+_JOINERS = "'’&-"
+
+
+def doubles(text: str) -> list[tuple[int, int, int]]:
+    """(start, end of the first copy, end of the last copy) of each run of a word repeated on one
+    line, in any case: `the the`, `The the`; not numbers (`10 10`), not `rock-and-roll roll`."""
+    lowered = text.lower()
+    rx, scanned = (_DOUBLE_FAST, lowered) if len(lowered) == len(text) else (_DOUBLE_ANY_CASE, text)  # `İ` lowers to two
+    out = []
+    pos = 0
+    while m := rx.search(scanned, pos):
+        a, first_end, b = m.start(), m.end(1), m.end()
+        joined = (a and text[a - 1] in _JOINERS) or (b < len(text) and text[b] in _JOINERS)
+        if not m.group(1).isalpha() or joined:
+            pos = first_end  # the next copy may still start a double of its own
+            continue
+        out.append((a, first_end, b))
+        pos = b
+    return out
+
+
+def _sentence_ends(text: str) -> tuple[list[str], int, list[int]]:
+    """The words that end sentences, the count of numbers that do, and each sentence's length."""
+    words: list[str] = []
+    numbers = 0
+    lengths: list[int] = []
+    for piece in SENTENCE_END.split(text):
+        if not piece or piece.isspace():
+            continue
+        lengths.append(min(piece.count(" ") + 1, MAX_LENGTH))
+        core = piece.rstrip(_CLOSERS)
+        if not core.endswith(tuple(_TERMINATORS)):
+            continue
+        last = core.rstrip(_TERMINATORS).rsplit(None, 1)[-1:] or [""]
+        token = last[0].lstrip(_OPENERS)
+        if token[:1].isdigit():
+            numbers += 1
+        elif WORD.fullmatch(token):
+            words.append(token)
+    return words, numbers, lengths
+
 
 # A line counts as a candidate site line up to this length; longer lines are prose.
 MAX_LINE_CHARS = 100
@@ -53,7 +95,7 @@ _CONTEXT_CHARS = 200
 
 
 def line_key(line: str) -> str:
-    return _SPACE.sub(" ", line).strip().casefold()
+    return " ".join(line.split()).casefold()
 
 
 def is_candidate_line(line: str) -> bool:
@@ -78,15 +120,13 @@ class LanguageCounts:
         words = WORD.findall(text)
         self.tokens += len(words)
         self.words.update(words)
-        ends = END_WORD.findall(text)
+        ends, n_end, lengths = _sentence_ends(text)
         self.ends.update(ends)
-        n_end = len(END_NUMBER.findall(text))
         self.number_ends += n_end
         self.sentences += len(ends) + n_end
+        self.lengths.update(lengths)
         self.numbers += len(NUMBER.findall(text))
-        for m in DOUBLE.finditer(text):
-            self.doubled[m.group(1).casefold()] += 1
-        self.lengths.update(min(len(s.split()), MAX_LENGTH) for s in SENTENCE_END.split(text) if s.strip())
+        self.doubled.update(text[a:b].casefold() for a, b, _ in doubles(text))
 
     def add(self, other: LanguageCounts) -> None:
         self.tokens += other.tokens

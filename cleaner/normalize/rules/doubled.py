@@ -9,7 +9,7 @@ stands doubled no more often than a slip rate explains (`evidence.Evidence.doubl
 from __future__ import annotations
 
 from cleaner.lang.languages import Language
-from cleaner.normalize.evidence import DOUBLE, Figure
+from cleaner.normalize.evidence import Figure, doubles
 from cleaner.normalize.registry import Change, RuleContext, rule
 
 # The share of a word's occurrences that a slip or a scraper doubles: up to about 1 in 5,000 (in
@@ -99,9 +99,9 @@ def doubled_word(text: str, ctx: RuleContext) -> list[Change]:
     (Turkish `sık sık`, Indonesian `pelan pelan`).
     """
     changes = []
-    for m in DOUBLE.finditer(text):
-        copies = m.group().split()
-        figure = judge(copies[0], copies[1], text[m.end() : m.end() + 40], text[max(0, m.start() - 40) : m.start()], ctx)
+    for start, first_end, end in doubles(text):
+        copies = text[start:end].split()
+        figure = judge(copies[0], copies[1], text[end : end + 40], text[max(0, start - 40) : start], ctx)
         if figure is not None:
-            changes.append(Change(m.end(1), m.end(), evidence=figure.reason, confidence=figure.confidence))
+            changes.append(Change(first_end, end, evidence=figure.reason, confidence=figure.confidence))
     return changes

@@ -7,13 +7,12 @@ import regex
 from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, sentence_spans, split_paragraphs
 
-_SPACE = regex.compile(r"\s+")
 MIN_PARAGRAPH_WORDS = 8
 MIN_SENTENCE_WORDS = 8
 
 
 def _key(s: str) -> str:
-    return _SPACE.sub(" ", s).strip()
+    return " ".join(s.split())
 
 
 @rule("repeated-paragraph", "repeats")

@@ -4,9 +4,17 @@ layout (hard-wrapped wire copy) and are kept."""
 
 from __future__ import annotations
 
+import re
+
 import regex
 
 from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
+
+# Cheap exact gates, scanned in C by `re`: each is a necessary condition of its rule's pattern, so
+# the text that cannot match (most of it) never meets the lookbehinds.
+_TWO_SPACES = re.compile(r"[ \t][ \t]")
+_SPACE_THEN_MARK = re.compile(r"[ \t][,.]")
+_SPACE_AT_EOL = re.compile(r"[ \t]\r?\n")
 
 # No-break, en/em/thin/hair and other fixed-width spaces. U+3000 is left: it is the normal space
 # of CJK typography.
@@ -50,6 +58,8 @@ def space_runs(text: str, ctx: RuleContext) -> list[Change]:
     Leaves alone: indentation at the start of a line, single tabs, runs that align columns of
     figures (`Revs    12.3    11.1`).
     """
+    if not _TWO_SPACES.search(text):
+        return []
     return [Change(m.start(), m.end(), " ", "fixed") for m in _SPACE_RUN.finditer(text)]
 
 
@@ -69,6 +79,8 @@ def space_before_punct(text: str, ctx: RuleContext) -> list[Change]:
     Leaves alone: `example .com`, `.5 percent`, `word ...`, `word . . .`, and `said . the`
     (stray-period's case); `?`, `!`, `:`, `;` (French typography spaces them).
     """
+    if not _SPACE_THEN_MARK.search(text):
+        return []
     return [Change(m.start(), m.end(), "", "removed") for m in _SPACE_BEFORE_PUNCT.finditer(text)]
 
 
@@ -83,6 +95,8 @@ def trailing_spaces(text: str, ctx: RuleContext) -> list[Change]:
     Fixes: `said. \\nThe` -> `said.\\nThe`; `end.  ` -> `end.`
     Leaves alone: indentation at the start of a line.
     """
+    if not _SPACE_AT_EOL.search(text) and not text.endswith((" ", "\t")):
+        return []
     return [Change(m.start(), m.end(), "", "removed") for m in _TRAILING.finditer(text)]
 
 
