@@ -225,7 +225,7 @@ def test_an_error_in_a_worker_process_is_one_line_exit_2(tmp_path, monkeypatch):
     # pickling back to this process and print as `path:line: reason`, not a traceback.
     import pickle
 
-    import cleaner.pipeline as pipeline
+    import cleaner.jobs.clean as pipeline
     from cleaner.errors import InputError
     from cleaner.normalize.engine import NotConverging
     from tests.conftest import planted_copies

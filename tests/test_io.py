@@ -14,7 +14,7 @@ from cleaner.errors import InputError, OutputError
 from cleaner.io import ReadOptions, check_output, iter_input_files, read_documents, strict
 from cleaner.model import Document, Rejected
 from cleaner.normalize import select_rules
-from cleaner.pipeline import CleanJob, run_clean
+from cleaner.jobs.clean import CleanJob, run_clean
 from tests.conftest import FIXTURES, SEEDS
 
 CORPORA = FIXTURES / "corpora"
@@ -250,7 +250,7 @@ def test_in_place_never_rewrites_a_file_with_a_rejected_record(tmp_path):
 def test_rejects_file_keeps_invalid_bytes_exactly(tmp_path):
     import base64
 
-    from cleaner.pipeline import write_rejects
+    from cleaner.report.rejects import write_rejects
 
     raw = b'{"text": "caf\xe9"}'
     src = tmp_path / "bad.jsonl"

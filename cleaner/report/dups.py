@@ -1,16 +1,19 @@
-"""Rendering duplicate clusters: a rich table for people, versioned JSON / JSONL for programs.
-Rendering only: nothing here decides what is a duplicate."""
+"""Rendering duplicate clusters: a rich table for people, versioned JSON / JSONL for programs, the
+clusters file, and the lines `cleaner dups` says on stderr. Rendering only: nothing here decides
+what is a duplicate."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from cleaner.io.writers import atomic_output
 from cleaner.model import Cluster, Member
 
 REPORT_VERSION = 1
@@ -86,3 +89,14 @@ def print_table(console: Console, clusters: Sequence[Cluster], stats: dict[str, 
     if clusters:
         console.print(cluster_table(clusters))
     console.print(summary_line(stats))
+
+
+def write_clusters(path: Path, clusters: Sequence[Cluster]) -> None:
+    """The clusters as JSONL (as `--format jsonl`), written atomically."""
+    with atomic_output(path) as fh:
+        fh.write(to_jsonl(clusters).encode("utf-8"))
+
+
+def drop_line(stats: dict[str, Any], output: Path, removals: Sequence[dict[str, Any]]) -> str:
+    paragraphs = sum(1 for r in removals if r["paragraph"] is not None)
+    return f"--drop: {stats['written']} records written to {output}, {stats['dropped']} articles dropped, {paragraphs} paragraphs removed"
