@@ -26,7 +26,12 @@ from pathlib import Path
 SCRATCH = Path("/tmp/compare_cli")
 ALLSIDES = Path("/work/shared/corpora/allsides_news_37k.jsonl.gz")
 TXT = "fixtures/corpora/txt"
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.org",
+}
 
 
 @dataclass(frozen=True)
@@ -55,31 +60,120 @@ BAD_CONFIG = 'printf "[tool.cleaner]\\nselekt = [1]\\n" > pyproject.toml'
 BAD_DUPS = 'printf "[tool.cleaner.dups]\\nthreshhold = 0.5\\n" > pyproject.toml'
 BAD_DUPS_TYPE = 'printf "[tool.cleaner.dups]\\nnum-perm = true\\n" > pyproject.toml'
 BAD_CHECK = 'printf "[tool.cleaner.check]\\nindex = 3\\n" > pyproject.toml'
-GOOD_CONFIG = 'printf "[tool.cleaner]\\nselect = [\\"doubled\\"]\\n[tool.cleaner.dups]\\nlevels = [\\"document\\"]\\nthreshold = 0.6\\n" > pyproject.toml'
+GOOD_CONFIG = (
+    'printf "[tool.cleaner]\\nselect = [\\"doubled\\"]\\n'
+    '[tool.cleaner.dups]\\nlevels = [\\"document\\"]\\nthreshold = 0.6\\n" > pyproject.toml'
+)
 
 
 def cases() -> list[Case]:
+    return [*help_cases(), *clean_cases(), *dups_cases(), *errors(), check_scenario()]
+
+
+def help_cases() -> list[Case]:
     out: list[Case] = []
-    helps = [[], ["clean"], ["dups"], ["check"], ["rules"], ["index"], ["index", "build"], ["index", "update"], ["index", "status"]]
+    helps = [
+        [],
+        ["clean"],
+        ["dups"],
+        ["check"],
+        ["rules"],
+        ["index"],
+        ["index", "build"],
+        ["index", "update"],
+        ["index", "status"],
+    ]
     for h in helps:
         out.append(Case("help " + " ".join(h), (c(*h, "--help"),)))
-    out += [Case("version", (c("--version"),)), Case("no arguments", (c(),)), Case("rules", (c("rules"),))]
-    for name, src, setup in [("fixtures", "fixtures", "fixtures"), ("seeds", "seeds", "seeds"), ("allsides 2000", "allsides.jsonl", "allsides")]:
-        out.append(Case(f"clean {name}", (c("clean", src, "-o", "out", "--edits", "edits.jsonl"),), (setup,), ("out", "edits.jsonl")))
+    return [*out, Case("version", (c("--version"),)), Case("no arguments", (c(),)), Case("rules", (c("rules"),))]
+
+
+def clean_cases() -> list[Case]:
+    out: list[Case] = []
+    for name, src, setup in [
+        ("fixtures", "fixtures", "fixtures"),
+        ("seeds", "seeds", "seeds"),
+        ("allsides 2000", "allsides.jsonl", "allsides"),
+    ]:
+        out.append(
+            Case(
+                f"clean {name}",
+                (c("clean", src, "-o", "out", "--edits", "edits.jsonl"),),
+                (setup,),
+                ("out", "edits.jsonl"),
+            )
+        )
         out.append(Case(f"clean {name} --format json", (c("clean", src, "--format", "json"),), (setup,)))
         out.append(Case(f"clean {name} --diff", (c("clean", src, "--diff"),), (setup,)))
         out.append(Case(f"clean {name} --check", (c("clean", src, "--check"),), (setup,)))
-    out.append(Case("clean allsides --jobs 2", (c("clean", "allsides.jsonl", "-o", "o.jsonl", "--edits", "e.jsonl", "--jobs", "2"),), ("allsides",), ("o.jsonl", "e.jsonl")))
+    out.append(
+        Case(
+            "clean allsides --jobs 2",
+            (c("clean", "allsides.jsonl", "-o", "o.jsonl", "--edits", "e.jsonl", "--jobs", "2"),),
+            ("allsides",),
+            ("o.jsonl", "e.jsonl"),
+        )
+    )
     out.append(Case("clean --in-place", (c("clean", TXT, "--in-place"),), ("fixtures",), (TXT,)))
-    out.append(Case("clean config file", (sh(GOOD_CONFIG), c("clean", "seeds", "--format", "json"), c("clean", "seeds", "--format", "json", "--select", "stray-period")), ("seeds",)))
-    for name, extra in [("json", ("--format", "json")), ("table", ()), ("jsonl", ("--format", "jsonl")), ("document", ("--format", "json", "--levels", "document")), ("noisy", ("--format", "json", "--noisy")), ("jobs 1", ("--format", "json", "--jobs", "1")), ("jobs 2", ("--format", "json", "--jobs", "2"))]:
+    out.append(
+        Case(
+            "clean config file",
+            (
+                sh(GOOD_CONFIG),
+                c("clean", "seeds", "--format", "json"),
+                c("clean", "seeds", "--format", "json", "--select", "stray-period"),
+            ),
+            ("seeds",),
+        )
+    )
+    return out
+
+
+def dups_cases() -> list[Case]:
+    out: list[Case] = []
+    for name, extra in [
+        ("json", ("--format", "json")),
+        ("table", ()),
+        ("jsonl", ("--format", "jsonl")),
+        ("document", ("--format", "json", "--levels", "document")),
+        ("noisy", ("--format", "json", "--noisy")),
+        ("jobs 1", ("--format", "json", "--jobs", "1")),
+        ("jobs 2", ("--format", "json", "--jobs", "2")),
+    ]:
         out.append(Case(f"dups fixtures {name}", (c("dups", "fixtures/corpora", *extra),), ("fixtures",)))
     out.append(Case("dups planted json", (c("dups", "planted.jsonl", "--format", "json"),), ("planted",)))
-    out.append(Case("dups planted drop clusters", (c("dups", "planted.jsonl", "--format", "json", "--drop", "-o", "kept.jsonl", "--clusters", "clusters.jsonl"),), ("planted",), ("kept.jsonl", "clusters.jsonl")))
-    out.append(Case("dups config file", (sh(GOOD_CONFIG), c("dups", "fixtures/corpora", "--format", "json"), c("dups", "fixtures/corpora", "--format", "json", "--threshold", "0.8")), ("fixtures",)))
+    out.append(
+        Case(
+            "dups planted drop clusters",
+            (
+                c(
+                    "dups",
+                    "planted.jsonl",
+                    "--format",
+                    "json",
+                    "--drop",
+                    "-o",
+                    "kept.jsonl",
+                    "--clusters",
+                    "clusters.jsonl",
+                ),
+            ),
+            ("planted",),
+            ("kept.jsonl", "clusters.jsonl"),
+        )
+    )
+    out.append(
+        Case(
+            "dups config file",
+            (
+                sh(GOOD_CONFIG),
+                c("dups", "fixtures/corpora", "--format", "json"),
+                c("dups", "fixtures/corpora", "--format", "json", "--threshold", "0.8"),
+            ),
+            ("fixtures",),
+        )
+    )
     out.append(Case("dups allsides table", (c("dups", "allsides.jsonl", "--exit-zero"),), ("allsides",)))
-    out += errors()
-    out.append(check_scenario())
     return out
 
 
@@ -87,11 +181,11 @@ def errors() -> list[Case]:
     seed = "seeds/000_3735258bbc1f2f22.txt"
     bad_inputs = [
         ("invalid json", 'printf "{oops\\n" > bad.jsonl', "bad.jsonl"),
-        ("no text field", "printf '{\"text\": \"ok\"}\\n{\"body\": \"x\"}\\n' > bad.jsonl", "bad.jsonl"),
+        ("no text field", 'printf \'{"text": "ok"}\\n{"body": "x"}\\n\' > bad.jsonl', "bad.jsonl"),
         ("text null", "printf '{\"text\": null}\\n' > bad.jsonl", "bad.jsonl"),
         ("not an object", "printf '[1, 2]\\n' > bad.jsonl", "bad.jsonl"),
         ("nul bytes", "printf 'Title\\n\\nBody\\000' > bad.txt", "bad.txt"),
-        ("latin-1", "printf '{\"text\": \"caf\\351\"}\\n' > bad.jsonl", "bad.jsonl"),
+        ("latin-1", 'printf \'{"text": "caf\\351"}\\n\' > bad.jsonl', "bad.jsonl"),
         ("broken csv", "printf 'id,text\\n1,\"never closed\\n' > bad.csv", "bad.csv"),
         ("missing path", "true", "missing.jsonl"),
     ]
@@ -99,9 +193,21 @@ def errors() -> list[Case]:
     for name, make, path in bad_inputs:
         out.append(Case(f"error clean {name}", (sh(make), c("clean", path, "--check"))))
         out.append(Case(f"error dups {name}", (sh(make), c("dups", path))))
-    skip = "printf '{\"text\": \"ok\"}\\n{bad\\n{\"text\": null}\\n{\"text\": \"fine\"}\\n' > mixed.jsonl"
-    out.append(Case("clean --skip-invalid", (sh(skip), c("clean", "mixed.jsonl", "-o", "o.jsonl", "--skip-invalid", "--rejects", "r.jsonl")), files=("o.jsonl", "r.jsonl")))
-    out.append(Case("dups --skip-invalid", (sh(skip), c("dups", "mixed.jsonl", "--skip-invalid", "--rejects", "r.jsonl", "--format", "json")), files=("r.jsonl",)))
+    skip = 'printf \'{"text": "ok"}\\n{bad\\n{"text": null}\\n{"text": "fine"}\\n\' > mixed.jsonl'
+    out.append(
+        Case(
+            "clean --skip-invalid",
+            (sh(skip), c("clean", "mixed.jsonl", "-o", "o.jsonl", "--skip-invalid", "--rejects", "r.jsonl")),
+            files=("o.jsonl", "r.jsonl"),
+        )
+    )
+    out.append(
+        Case(
+            "dups --skip-invalid",
+            (sh(skip), c("dups", "mixed.jsonl", "--skip-invalid", "--rejects", "r.jsonl", "--format", "json")),
+            files=("r.jsonl",),
+        )
+    )
     usage = [
         ("nowhere to write", ("clean", seed)),
         ("output and in-place", ("clean", seed, "-o", "x", "--in-place")),
@@ -146,7 +252,10 @@ def check_scenario() -> Case:
     hook = ("check",)
     fixer = ("check", "--fix", "--no-duplicates")
     steps = [
-        sh(f"git init -q && cp {TXT}/fnc-9659.txt {TXT}/basil-97566c74-e000-49fb-b091-e6ec6e179de0_3.txt . && printf '.cleaner/\\nfixtures/\\n' > .gitignore && git add . && git commit -qm corpus"),
+        sh(
+            f"git init -q && cp {TXT}/fnc-9659.txt {TXT}/basil-97566c74-e000-49fb-b091-e6ec6e179de0_3.txt . && "
+            "printf '.cleaner/\\nfixtures/\\n' > .gitignore && git add . && git commit -qm corpus"
+        ),
         sh(f"cp {TXT}/{clean} . && git add {clean}"),
         c(*hook, clean),
         c(*fixer, clean),
@@ -159,7 +268,10 @@ def check_scenario() -> Case:
         c(*fixer, "repeated.txt"),
         c(*hook, "repeated.txt"),
         sh("git add repeated.txt && git commit -qm fixed"),
-        sh(f"(sed -n 1,2p {clean}; echo 'Iowa race heats up over farm remarks'; sed -n '4,$p' {clean}) > copy.txt && git add copy.txt"),
+        sh(
+            f"(sed -n 1,2p {clean}; echo 'Iowa race heats up over farm remarks'; sed -n '4,$p' {clean}) > copy.txt"
+            " && git add copy.txt"
+        ),
         c(*hook, "copy.txt"),
         c(*hook, "copy.txt", "--format", "json"),
         c(*hook, "copy.txt", "--no-index"),
@@ -181,7 +293,10 @@ def prepare(case: Case, inputs: Path, work: Path) -> None:
         elif what == "planted":
             shutil.copy(inputs / "fixtures" / "dups" / "planted.jsonl", work / "planted.jsonl")
         elif what == "allsides":
-            with gzip.open(ALLSIDES, "rt", encoding="utf-8") as src, open(work / "allsides.jsonl", "w", encoding="utf-8") as dst:
+            with (
+                gzip.open(ALLSIDES, "rt", encoding="utf-8") as src,
+                open(work / "allsides.jsonl", "w", encoding="utf-8") as dst,
+            ):
                 for i, line in enumerate(src):
                     if i == 2000:
                         break
@@ -214,9 +329,20 @@ def run_case(case: Case, checkout: Path, inputs: Path) -> list[tuple[str, bytes]
         if step.argv[:1] == ("!",):
             subprocess.run(step.argv[1], shell=True, cwd=work, env=env, check=True, capture_output=True)
             continue
-        p = subprocess.run([sys.executable, "-m", "cleaner.cli", *step.argv], cwd=work, env=env, capture_output=True, text=True, timeout=600)
+        p = subprocess.run(
+            [sys.executable, "-m", "cleaner.cli", *step.argv],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         label = f"[{k}] cleaner {' '.join(step.argv)}"
-        got += [(f"{label}: exit", str(p.returncode).encode()), (f"{label}: stdout", untimed(p.stdout).encode()), (f"{label}: stderr", SECONDS.sub(" in N s", p.stderr).encode())]
+        got += [
+            (f"{label}: exit", str(p.returncode).encode()),
+            (f"{label}: stdout", untimed(p.stdout).encode()),
+            (f"{label}: stderr", SECONDS.sub(" in N s", p.stderr).encode()),
+        ]
     for name in case.files:
         target = work / name
         paths = sorted(q for q in target.rglob("*") if q.is_file()) if target.is_dir() else [target]
@@ -242,7 +368,9 @@ def main() -> int:
     ap.add_argument("before", type=Path)
     ap.add_argument("after", type=Path)
     ap.add_argument("--only", default="", help="run the cases whose name contains this")
-    ap.add_argument("--cache", type=Path, help="keep the first checkout's results here and reuse them (it must not change)")
+    ap.add_argument(
+        "--cache", type=Path, help="keep the first checkout's results here and reuse them (it must not change)"
+    )
     args = ap.parse_args()
     differ = 0
     chosen = [k for k in cases() if args.only in k.name]
@@ -251,12 +379,21 @@ def main() -> int:
         a = before(case, args.before.resolve(), args.cache)
         b = run_case(case, args.after.resolve(), args.before.resolve())
         compared += len(a)
-        bad = [(ka, va, vb) for (ka, va), (_, vb) in zip(a, b) if va != vb] + ([("outputs", b"", b"")] if len(a) != len(b) else [])
+        bad = [(ka, va, vb) for (ka, va), (_, vb) in zip(a, b, strict=False) if va != vb] + (
+            [("outputs", b"", b"")] if len(a) != len(b) else []
+        )
         print(f"{'same' if not bad else 'DIFFERENT'}: {case.name} ({len(a)} outputs)")
         for key, va, vb in bad:
             differ += 1
             print(f"  {key}:")
-            lines = difflib.unified_diff(va.decode("utf-8", "replace").splitlines(), vb.decode("utf-8", "replace").splitlines(), "before", "after", lineterm="", n=1)
+            lines = difflib.unified_diff(
+                va.decode("utf-8", "replace").splitlines(),
+                vb.decode("utf-8", "replace").splitlines(),
+                "before",
+                "after",
+                lineterm="",
+                n=1,
+            )
             for line in list(lines)[:20]:
                 print("    " + line)
     print(f"{len(chosen)} cases, {compared} outputs compared (stdout, stderr, exit code, files): {differ} differ")

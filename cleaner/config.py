@@ -134,7 +134,9 @@ def check_table(cfg: FileConfig) -> dict[str, Any]:
     for key, value in table.items():
         if key not in CHECK_KEYS or not isinstance(value, CHECK_KEYS[key]):
             known = ", ".join(CHECK_KEYS)
-            raise ConfigError(f"{cfg.path}: unknown key or wrong type '{key}' in [tool.cleaner.check]; known: {known} (strings)")
+            raise ConfigError(
+                f"{cfg.path}: unknown key or wrong type '{key}' in [tool.cleaner.check]; known: {known} (strings)"
+            )
     return table
 
 
@@ -167,7 +169,9 @@ def read_options(cfg: FileConfig, cli: Mapping[str, Any]) -> ReadOptions:
 def rules(cfg: FileConfig, select: Sequence[str] | None, ignore: Sequence[str] | None) -> list[Rule]:
     from cleaner.normalize import select_rules
 
-    return select_rules(split_names(select) or cfg.values.get("select"), split_names(ignore) or cfg.values.get("ignore"))
+    return select_rules(
+        split_names(select) or cfg.values.get("select"), split_names(ignore) or cfg.values.get("ignore")
+    )
 
 
 def dup_options(cfg: FileConfig, cli: Mapping[str, Any] | None = None, jobs: int | None = None) -> DupOptions:

@@ -38,7 +38,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
     _state["debug"] = debug
@@ -88,7 +90,12 @@ class progress:
     def __enter__(self):  # type: ignore[no-untyped-def]
         self.bar = None
         if err.is_terminal:
-            columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed} files"), TimeElapsedColumn())
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed} files"),
+                TimeElapsedColumn(),
+            )
             self.bar = Progress(*columns, console=err, transient=True)
             self.bar.start()
             self.task = self.bar.add_task(self.verb, total=None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,14 +14,26 @@ from cleaner.cli.options import ConfigOpt, IndexOpt, PathsArg, ReadArgs, check_f
 @command()
 def check(
     paths: PathsArg,
-    fix: Annotated[bool, typer.Option("--fix", help="Rewrite files that have artifacts with the normalizer (exit 1 when one changed).")] = False,
-    update_index: Annotated[bool, typer.Option("--update-index", help="After a pass with no findings, add the checked files to the index.")] = False,
-    no_index: Annotated[bool, typer.Option("--no-index", help="Compare the files with each other only, not with the index.")] = False,
-    duplicates: Annotated[bool, typer.Option("--duplicates/--no-duplicates", help="Look for duplicates (--no-duplicates: artifacts only).")] = True,
+    fix: Annotated[
+        bool,
+        typer.Option("--fix", help="Rewrite files that have artifacts with the normalizer (exit 1 when one changed)."),
+    ] = False,
+    update_index: Annotated[
+        bool, typer.Option("--update-index", help="After a pass with no findings, add the checked files to the index.")
+    ] = False,
+    no_index: Annotated[
+        bool, typer.Option("--no-index", help="Compare the files with each other only, not with the index.")
+    ] = False,
+    duplicates: Annotated[
+        bool,
+        typer.Option("--duplicates/--no-duplicates", help="Look for duplicates (--no-duplicates: artifacts only)."),
+    ] = True,
     index: IndexOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="'text' (a finding a line) or 'json'.")] = "text",
-    select: Annotated[Optional[list[str]], typer.Option("--select", help="Rules or rule families to run. [default: all]")] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Rules or rule families not to run.")] = None,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", help="Rules or rule families to run. [default: all]")
+    ] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rules or rule families not to run.")] = None,
     read: ReadArgs = ReadArgs(),
     config_file: ConfigOpt = None,
 ) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,7 +27,25 @@ def _check_usage(output: Path | None, in_place: bool, check: bool, diff: bool, l
     if (output is not None or in_place) and check:
         raise typer.BadParameter("--check writes nothing; drop -o/--in-place or --check")
     if output is None and not in_place and not looking:
-        raise typer.BadParameter("say where to write: -o OUT or --in-place (or --check, --diff, --edits, --format json to only look)")
+        raise typer.BadParameter(
+            "say where to write: -o OUT or --in-place (or --check, --diff, --edits, --format json to only look)"
+        )
+
+
+def _reporter(
+    diff: bool, log: Callable[[CleanResult], None] | None, documents: list[dict[str, object]] | None
+) -> Callable[[CleanResult], None]:
+    """What is shown of each result as it comes: its diff, its edits in the log and the report."""
+
+    def on_result(r: CleanResult) -> None:
+        if diff and r.changed:
+            report.print_diff(r, sys.stdout)
+        if log:
+            log(r)
+        if documents is not None and r.edits:
+            documents.append(report.result_json(r))
+
+    return on_result
 
 
 @command()
@@ -36,15 +55,23 @@ def clean(
     in_place: Annotated[bool, typer.Option("--in-place", help="Rewrite the input files.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of what would change.")] = False,
-    edits: Annotated[Optional[Path], typer.Option("--edits", help="Write the edit log (JSONL, one edit a line).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="Report format on stdout: 'text' (nothing on stdout) or 'json'.")] = "text",
+    edits: Annotated[Path | None, typer.Option("--edits", help="Write the edit log (JSONL, one edit a line).")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Report format on stdout: 'text' (nothing on stdout) or 'json'.")
+    ] = "text",
     jobs: Annotated[
-        Optional[int], typer.Option("--jobs", "-j", help="Worker processes for cleaning; output is the same for any number. [default: all cores]")
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes for cleaning; output is the same for any number. [default: all cores]",
+        ),
     ] = None,
     select: Annotated[
-        Optional[list[str]], typer.Option("--select", help="Rules or rule families to run (repeat or comma-separate). [default: all]")
+        list[str] | None,
+        typer.Option("--select", help="Rules or rule families to run (repeat or comma-separate). [default: all]"),
     ] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="Rules or rule families not to run.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rules or rule families not to run.")] = None,
     read: ReadArgs = ReadArgs(),
     bad: RejectArgs = RejectArgs(),
     config_file: ConfigOpt = None,
@@ -69,22 +96,15 @@ def clean(
     )
     rejected: list[Rejected] = []
     documents: list[dict[str, object]] = []
-    with report.edit_log(edits) as log:
-
-        def on_result(r: CleanResult) -> None:
-            if diff and r.changed:
-                report.print_diff(r, sys.stdout)
-            if log:
-                log(r)
-            if fmt == "json" and r.edits:
-                documents.append(report.result_json(r))
-
-        with progress() as on_file:
-            stats = run_clean(job, on_result=on_result, on_reject=rejected.append, on_file=on_file)
+    with report.edit_log(edits) as log, progress() as on_file:
+        on_result = _reporter(diff, log, documents if fmt == "json" else None)
+        stats = run_clean(job, on_result=on_result, on_reject=rejected.append, on_file=on_file)
     if rejected:
         write_rejects(bad.rejects, rejected)
     if fmt == "json":
         report.print_json(out, documents, stats)
-    report.print_summary(err, stats, rules, wrote=output is not None or in_place, rejects=bad.rejects if rejected else None)
+    report.print_summary(
+        err, stats, rules, wrote=output is not None or in_place, rejects=bad.rejects if rejected else None
+    )
     if check and stats.changed:
         raise typer.Exit(1)

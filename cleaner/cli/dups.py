@@ -5,13 +5,22 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from cleaner import config
 from cleaner.cli.app import err, out
-from cleaner.cli.options import ConfigOpt, EngineArgs, PathsArg, ReadArgs, RejectArgs, check_format, command, option_group
+from cleaner.cli.options import (
+    ConfigOpt,
+    EngineArgs,
+    PathsArg,
+    ReadArgs,
+    RejectArgs,
+    check_format,
+    command,
+    option_group,
+)
 
 
 @option_group
@@ -19,28 +28,50 @@ from cleaner.cli.options import ConfigOpt, EngineArgs, PathsArg, ReadArgs, Rejec
 class DupArgs:
     """The finder's settings on the command line (`cleaner.config.dup_options` merges them)."""
 
-    levels: Annotated[Optional[str], typer.Option("--levels", help="Comma-separated: title,paragraph,document. [default: all]")] = None
+    levels: Annotated[
+        str | None, typer.Option("--levels", help="Comma-separated: title,paragraph,document. [default: all]")
+    ] = None
     threshold: Annotated[
-        Optional[float], typer.Option("--threshold", help="Jaccard similarity of shingle sets that counts as a duplicate. [default: 0.7]")
-    ] = None
-    containment: Annotated[
-        Optional[float], typer.Option("--containment", help="Share of a shorter article found in a longer one that makes it a copy. [default: 0.8]")
-    ] = None
-    num_perm: Annotated[Optional[int], typer.Option("--num-perm", help="MinHash permutations. [default: 128]")] = None
-    ngram: Annotated[Optional[int], typer.Option("--ngram", help="Words per shingle. [default: 5]")] = None
-    seed: Annotated[Optional[int], typer.Option("--seed", help="MinHash seed (datasketch's meaning). [default: 1]")] = None
-    min_words: Annotated[Optional[int], typer.Option("--min-words", help="Shortest paragraph compared, in words. [default: 8]")] = None
-    keep: Annotated[Optional[str], typer.Option("--keep", help="Representative: 'first' in input order or 'longest'. [default: first]")] = None
-    verify: Annotated[
-        Optional[bool], typer.Option("--verify/--no-verify", help="Check candidates with the true Jaccard of their shingles. [default: verify]")
-    ] = None
-    jobs: Annotated[
-        Optional[int],
+        float | None,
         typer.Option(
-            "--jobs", "-j", help="Worker processes for tokenizing and hashing; clusters are the same for any number. [default: all cores]"
+            "--threshold", help="Jaccard similarity of shingle sets that counts as a duplicate. [default: 0.7]"
         ),
     ] = None
-    noisy: Annotated[Optional[bool], typer.Option("--noisy/--no-noisy", help="Character 5-grams, for OCR'd or badly scraped copies. [default: off]")] = None
+    containment: Annotated[
+        float | None,
+        typer.Option(
+            "--containment",
+            help="Share of a shorter article found in a longer one that makes it a copy. [default: 0.8]",
+        ),
+    ] = None
+    num_perm: Annotated[int | None, typer.Option("--num-perm", help="MinHash permutations. [default: 128]")] = None
+    ngram: Annotated[int | None, typer.Option("--ngram", help="Words per shingle. [default: 5]")] = None
+    seed: Annotated[int | None, typer.Option("--seed", help="MinHash seed (datasketch's meaning). [default: 1]")] = None
+    min_words: Annotated[
+        int | None, typer.Option("--min-words", help="Shortest paragraph compared, in words. [default: 8]")
+    ] = None
+    keep: Annotated[
+        str | None, typer.Option("--keep", help="Representative: 'first' in input order or 'longest'. [default: first]")
+    ] = None
+    verify: Annotated[
+        bool | None,
+        typer.Option(
+            "--verify/--no-verify", help="Check candidates with the true Jaccard of their shingles. [default: verify]"
+        ),
+    ] = None
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes for tokenizing and hashing; clusters are the same for any number."
+            " [default: all cores]",
+        ),
+    ] = None
+    noisy: Annotated[
+        bool | None,
+        typer.Option("--noisy/--no-noisy", help="Character 5-grams, for OCR'd or badly scraped copies. [default: off]"),
+    ] = None
 
     def values(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,9 +82,13 @@ def dups(
     paths: PathsArg,
     match: DupArgs = DupArgs(),
     fmt: Annotated[str, typer.Option("--format", help="'table', 'json' or 'jsonl' on stdout.")] = "table",
-    clusters_file: Annotated[Optional[Path], typer.Option("--clusters", help="Also write the clusters as JSONL to this file.")] = None,
-    drop: Annotated[bool, typer.Option("--drop", help="Write the corpus without duplicates to -o (representatives kept).")] = False,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Where --drop writes.")] = None,
+    clusters_file: Annotated[
+        Path | None, typer.Option("--clusters", help="Also write the clusters as JSONL to this file.")
+    ] = None,
+    drop: Annotated[
+        bool, typer.Option("--drop", help="Write the corpus without duplicates to -o (representatives kept).")
+    ] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where --drop writes.")] = None,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when duplicates were found.")] = False,
     read: ReadArgs = ReadArgs(),
     bad: RejectArgs = RejectArgs(),
@@ -74,7 +109,9 @@ def dups(
     options = config.dup_options(cfg, match.values(), match.jobs)
     read_options = config.read_options(cfg, read.values())
     skip_invalid = cfg.get("skip-invalid", bad.skip_invalid, False)
-    run = run_dups(DupsJob(paths, options, read_options, skip_invalid, run_on.engine, run_on.address, output if drop else None))
+    run = run_dups(
+        DupsJob(paths, options, read_options, skip_invalid, run_on.engine, run_on.address, output if drop else None)
+    )
     if run.rejected:
         write_rejects(bad.rejects, run.rejected)
     if clusters_file:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,7 +11,9 @@ from cleaner import config
 from cleaner.cli.app import app, err, out, progress
 from cleaner.cli.options import ConfigOpt, IndexOpt, ReadArgs, command, register
 
-index_app = typer.Typer(help="The persistent index that `cleaner check` compares new articles with.", no_args_is_help=True)
+index_app = typer.Typer(
+    help="The persistent index that `cleaner check` compares new articles with.", no_args_is_help=True
+)
 app.add_typer(index_app, name="index")
 
 
@@ -35,7 +37,10 @@ def _setup(cfg: config.FileConfig, paths: list[Path] | None, index: Path | None)
 @command("build")
 def index_build(
     paths: Annotated[
-        Optional[list[Path]], typer.Argument(help="Corpus files or folders. [default: the files git tracks that the hooks look at]", show_default=False)
+        list[Path] | None,
+        typer.Argument(
+            help="Corpus files or folders. [default: the files git tracks that the hooks look at]", show_default=False
+        ),
     ] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Replace an existing index.")] = False,
     index: IndexOpt = None,
@@ -52,16 +57,23 @@ def index_build(
     if scope is None:
         raise ConfigError("not in a git work tree: name the corpus files or folders to index")
     if path.exists() and not rebuild:
-        raise ConfigError(f"{path}: an index is already there; `cleaner index update` brings it up to date, --rebuild replaces it")
+        raise ConfigError(
+            f"{path}: an index is already there; `cleaner index update` brings it up to date, --rebuild replaces it"
+        )
     with progress("indexing") as on_file:
-        stats = build_index(path, scope, config.read_options(cfg, read.values()), config.dup_options(cfg, jobs=1), on_file=on_file)
+        stats = build_index(
+            path, scope, config.read_options(cfg, read.values()), config.dup_options(cfg, jobs=1), on_file=on_file
+        )
     print_stats(err, "built", path, stats)
 
 
 @command("update")
 def index_update(
     paths: Annotated[
-        Optional[list[Path]], typer.Argument(help="Files or folders to bring up to date. [default: what the index was built from]", show_default=False)
+        list[Path] | None,
+        typer.Argument(
+            help="Files or folders to bring up to date. [default: what the index was built from]", show_default=False
+        ),
     ] = None,
     index: IndexOpt = None,
     read: ReadArgs = ReadArgs(),

@@ -9,7 +9,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, is_dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
 
@@ -38,7 +38,10 @@ def command(name: str | None = None) -> Callable[[F], F]:
             if kind in _GROUPS and is_dataclass(kind):
                 own = get_type_hints(kind, include_extras=True)
                 groups[p.name] = (kind, [f.name for f in fields(kind)])
-                params += [inspect.Parameter(f.name, p.POSITIONAL_OR_KEYWORD, default=f.default, annotation=own[f.name]) for f in fields(kind)]
+                params += [
+                    inspect.Parameter(f.name, p.POSITIONAL_OR_KEYWORD, default=f.default, annotation=own[f.name])
+                    for f in fields(kind)
+                ]
             else:
                 params.append(p.replace(annotation=kind))
 
@@ -65,10 +68,19 @@ def register(app: typer.Typer, *commands: Callable[..., Any]) -> None:
 
 # --- options several commands share ---------------------------------------------------------------
 
-PathsArg = Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .jsonl, .jsonl.gz, .csv, .parquet).", show_default=False)]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="Config file (default: nearest cleaner.toml or pyproject.toml with [tool.cleaner]).")]
-IndexOpt = Annotated[Optional[Path], typer.Option("--index", help="The index file. [default: .cleaner/index at the git work tree's top, or here]")]
-OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="Output file, or folder for several inputs.")]
+PathsArg = Annotated[
+    list[Path],
+    typer.Argument(help="Article files or folders (.txt, .jsonl, .jsonl.gz, .csv, .parquet).", show_default=False),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Config file (default: nearest cleaner.toml or pyproject.toml with [tool.cleaner])."),
+]
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option("--index", help="The index file. [default: .cleaner/index at the git work tree's top, or here]"),
+]
+OutputOpt = Annotated[Path | None, typer.Option("-o", "--output", help="Output file, or folder for several inputs.")]
 
 
 @option_group
@@ -76,13 +88,24 @@ OutputOpt = Annotated[Optional[Path], typer.Option("-o", "--output", help="Outpu
 class ReadArgs:
     """How records are read (`cleaner.config.read_options` merges them with the config file)."""
 
-    text_field: Annotated[Optional[str], typer.Option("--text-field", help="Field holding the body (dotted path for nested JSON). [default: text]")] = None
-    title_field: Annotated[Optional[str], typer.Option("--title-field", help="Field holding the title. [default: title]")] = None
+    text_field: Annotated[
+        str | None,
+        typer.Option("--text-field", help="Field holding the body (dotted path for nested JSON). [default: text]"),
+    ] = None
+    title_field: Annotated[
+        str | None, typer.Option("--title-field", help="Field holding the title. [default: title]")
+    ] = None
     id_field: Annotated[
-        Optional[str], typer.Option("--id-field", help="Field holding the record id; without one the id is path:record. [default: id]")
+        str | None,
+        typer.Option(
+            "--id-field", help="Field holding the record id; without one the id is path:record. [default: id]"
+        ),
     ] = None
     paragraph_sep: Annotated[
-        Optional[str], typer.Option("--paragraph-sep", help="Marker that joins paragraphs in the text (e.g. ' ### '). [default: blank line]")
+        str | None,
+        typer.Option(
+            "--paragraph-sep", help="Marker that joins paragraphs in the text (e.g. ' ### '). [default: blank line]"
+        ),
     ] = None
 
     def values(self) -> dict[str, Any]:
@@ -92,17 +115,33 @@ class ReadArgs:
 @option_group
 @dataclass(frozen=True)
 class RejectArgs:
-    skip_invalid: Annotated[Optional[bool], typer.Option("--skip-invalid/--no-skip-invalid", help="Go on past bad records, writing each to the rejects file.")] = None
-    rejects: Annotated[Path, typer.Option("--rejects", help="Where --skip-invalid writes rejected records (JSONL).")] = Path("cleaner-rejects.jsonl")
+    skip_invalid: Annotated[
+        bool | None,
+        typer.Option(
+            "--skip-invalid/--no-skip-invalid", help="Go on past bad records, writing each to the rejects file."
+        ),
+    ] = None
+    rejects: Annotated[
+        Path, typer.Option("--rejects", help="Where --skip-invalid writes rejected records (JSONL).")
+    ] = Path("cleaner-rejects.jsonl")
 
 
 @option_group
 @dataclass(frozen=True)
 class EngineArgs:
-    engine: Annotated[str, typer.Option("--engine", help="'local' (this machine, --jobs processes) or 'ray' (a Ray cluster; extra cleaner[ray]).")] = "local"
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine", help="'local' (this machine, --jobs processes) or 'ray' (a Ray cluster; extra cleaner[ray])."
+        ),
+    ] = "local"
     address: Annotated[
-        Optional[str],
-        typer.Option("--address", help="With --engine ray: 'auto', HOST:PORT or (clean only) ray://HOST:PORT. [default: start Ray on this machine]"),
+        str | None,
+        typer.Option(
+            "--address",
+            help="With --engine ray: 'auto', HOST:PORT or (clean only) ray://HOST:PORT."
+            " [default: start Ray on this machine]",
+        ),
     ] = None
 
 

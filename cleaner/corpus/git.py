@@ -13,7 +13,9 @@ from cleaner.errors import ConfigError, InputError
 
 def git_root(start: Path) -> Path | None:
     try:
-        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, check=False
+        )
     except OSError:
         return None
     return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
@@ -28,7 +30,12 @@ def git_files(root: Path, pattern: str) -> tuple[list[str], set[str]]:
         wanted = regex.compile(pattern)
     except regex.error as e:
         raise ConfigError(f"invalid files pattern {pattern!r}: {e}") from None
-    if subprocess.run(["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=root, capture_output=True, check=False).returncode != 0:
+    if (
+        subprocess.run(
+            ["git", "rev-parse", "-q", "--verify", "HEAD"], cwd=root, capture_output=True, check=False
+        ).returncode
+        != 0
+    ):
         return [], {n for n in _git_names(root, "ls-files", "-z") if wanted.search(n)}  # no commit yet
     committed = _git_names(root, "ls-tree", "-r", "-z", "--name-only", "HEAD")
     flux = {n for n in _git_names(root, "diff", "-z", "--name-only", "--no-renames", "HEAD") if wanted.search(n)}

@@ -45,7 +45,12 @@ class Scope:
             for p in self.paths:
                 full = self.root / p
                 if full.is_dir():
-                    names += [relative(Path(d) / n, self.root) for d, _, fs in os.walk(full) for n in fs if detect_format(Path(n)) and not n.startswith(".")]
+                    names += [
+                        relative(Path(d) / n, self.root)
+                        for d, _, fs in os.walk(full)
+                        for n in fs
+                        if detect_format(Path(n)) and not n.startswith(".")
+                    ]
                 elif full.exists():
                     names.append(relative(full, self.root))
         return sorted(n for n in set(names) if n not in skip), flux
@@ -55,11 +60,21 @@ class Scope:
         return self.git or any(name == p or name.startswith(p.rstrip("/") + "/") or p in ("", ".") for p in self.paths)
 
     def meta(self) -> dict[str, str]:
-        return {"source": "git" if self.git else "paths", "files-pattern": self.pattern, "paths": json.dumps(list(self.paths)), "root": str(self.root)}
+        return {
+            "source": "git" if self.git else "paths",
+            "files-pattern": self.pattern,
+            "paths": json.dumps(list(self.paths)),
+            "root": str(self.root),
+        }
 
     @classmethod
     def from_meta(cls, root: Path, meta: dict[str, str]) -> Scope:
-        return cls(root, meta.get("source") == "git", meta.get("files-pattern", DEFAULT_FILES), tuple(json.loads(meta.get("paths", "[]"))))
+        return cls(
+            root,
+            meta.get("source") == "git",
+            meta.get("files-pattern", DEFAULT_FILES),
+            tuple(json.loads(meta.get("paths", "[]"))),
+        )
 
 
 def corpus_root(index: Path | None = None) -> tuple[Path, bool]:

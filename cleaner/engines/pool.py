@@ -59,7 +59,9 @@ class OrderedPool:
         while pending:
             yield from pending.popleft().result()
 
-    def _submit(self, pending: deque[Future[list[R]]], chunk_fn: Callable[..., list[R]], chunk: list[T], *args: Any) -> Iterator[R]:
+    def _submit(
+        self, pending: deque[Future[list[R]]], chunk_fn: Callable[..., list[R]], chunk: list[T], *args: Any
+    ) -> Iterator[R]:
         if self.pool is None:
             if self.engine == "ray":
                 from cleaner.engines.ray import RayPool, RaySession

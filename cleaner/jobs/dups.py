@@ -15,7 +15,7 @@ from typing import Any
 from cleaner.dedup.options import DupOptions
 from cleaner.io.readers import InputFile, ReadCount, ReadOptions, accepted, iter_input_files, read_file
 from cleaner.io.writers import open_writer, plan_outputs
-from cleaner.model import Cluster, Document, Rejected
+from cleaner.model import Cluster, Document, Member, Rejected
 from cleaner.normalize.engine import apply_changes
 from cleaner.normalize.registry import Change
 from cleaner.text import remove_paragraphs_spans, split_paragraphs
@@ -41,7 +41,7 @@ class DupsRun:
 
 
 def run_dups(job: DupsJob) -> DupsRun:
-    from cleaner.dedup.finder import find_duplicates_on
+    from cleaner.engines import find_duplicates_on
 
     rejected: list[Rejected] = []
     corpus = load_corpus(job.paths, job.read_options, job.skip_invalid, rejected.append)
@@ -80,7 +80,9 @@ def load_corpus(
     return corpus
 
 
-def plan_drops(docs: Sequence[Document], clusters: Sequence[Cluster]) -> tuple[set[int], dict[int, set[int]], list[dict[str, object]]]:
+def plan_drops(
+    docs: Sequence[Document], clusters: Sequence[Cluster]
+) -> tuple[set[int], dict[int, set[int]], list[dict[str, object]]]:
     """What `--drop` removes: every non-representative article of a document cluster, and every
     non-representative copy of a repeated paragraph (from the articles that stay). Returns the
     dropped record positions, the paragraphs to remove per position, and the list of removals."""
@@ -89,20 +91,10 @@ def plan_drops(docs: Sequence[Document], clusters: Sequence[Cluster]) -> tuple[s
     for c in clusters:
         if c.kind != "document":
             continue
-        rep = c.members[c.representative]
         for i, m in enumerate(c.members):
             if i != c.representative and m.index not in dropped:
                 dropped.add(m.index)
-                removals.append(
-                    {
-                        "doc": m.doc,
-                        "path": m.path,
-                        "record": m.record,
-                        "paragraph": None,
-                        "cluster": c.id,
-                        "duplicate_of": {"doc": rep.doc, "path": rep.path, "record": rep.record},
-                    }
-                )
+                removals.append(_removal(c, m, c.members[c.representative], paragraph=False))
     paragraphs: dict[int, set[int]] = {}
     for c in clusters:
         if c.kind != "paragraph":
@@ -113,37 +105,32 @@ def plan_drops(docs: Sequence[Document], clusters: Sequence[Cluster]) -> tuple[s
         if not kept:
             continue
         keep = c.representative if c.representative in kept else kept[0]
-        rep = c.members[keep]
         for i, m in enumerate(c.members):
             if i == keep or m.index in dropped or m.paragraph is None:
                 continue
             paragraphs.setdefault(m.index, set()).add(m.paragraph)
-            removals.append(
-                {
-                    "doc": m.doc,
-                    "path": m.path,
-                    "record": m.record,
-                    "paragraph": m.paragraph,
-                    "cluster": c.id,
-                    "duplicate_of": {"doc": rep.doc, "path": rep.path, "record": rep.record, "paragraph": rep.paragraph},
-                }
-            )
+            removals.append(_removal(c, m, c.members[keep], paragraph=True))
     # Never empty an article: when every paragraph of one is a repeat, its first one stays.
     for index, remove in paragraphs.items():
         if len(remove) >= len(split_paragraphs(docs[index].text)):
-            kept = min(remove)
-            remove.discard(kept)
+            first = min(remove)
+            remove.discard(first)
+            o = docs[index].origin
             removals = [
                 r
                 for r in removals
-                if not (
-                    r["paragraph"] == kept
-                    and r["doc"] == docs[index].id
-                    and r["record"] == docs[index].origin.record
-                    and r["path"] == docs[index].origin.path
-                )
+                if (r["paragraph"], r["doc"], r["record"], r["path"]) != (first, docs[index].id, o.record, o.path)
             ]
     return dropped, paragraphs, removals
+
+
+def _removal(c: Cluster, m: Member, rep: Member, paragraph: bool) -> dict[str, object]:
+    """One entry of the report's `removals`: what went, from which cluster, a copy of what."""
+    of: dict[str, object] = {"doc": rep.doc, "path": rep.path, "record": rep.record}
+    if paragraph:
+        of["paragraph"] = rep.paragraph
+    where = {"doc": m.doc, "path": m.path, "record": m.record, "paragraph": m.paragraph if paragraph else None}
+    return {**where, "cluster": c.id, "duplicate_of": of}
 
 
 def write_without_duplicates(

@@ -8,15 +8,17 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from cleaner.io.writers import atomic_output
-from cleaner.jobs.clean import CleanStats
 from cleaner.model import CleanResult
 from cleaner.normalize.registry import Rule
+
+if TYPE_CHECKING:
+    from cleaner.jobs.clean import CleanStats
 
 
 @contextmanager
@@ -30,7 +32,12 @@ def edit_log(path: Path | None) -> Iterator[Callable[[CleanResult], None] | None
 
         def add(r: CleanResult) -> None:
             for e in r.edits:
-                row = {"doc": r.original.id, "path": r.original.origin.path, "record": r.original.origin.record, **e.to_dict()}
+                row = {
+                    "doc": r.original.id,
+                    "path": r.original.origin.path,
+                    "record": r.original.origin.record,
+                    **e.to_dict(),
+                }
                 fh.write(json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n")
 
         yield add
@@ -38,11 +45,20 @@ def edit_log(path: Path | None) -> Iterator[Callable[[CleanResult], None] | None
 
 def result_json(r: CleanResult) -> dict[str, object]:
     o = r.original.origin
-    return {"doc": r.original.id, "path": o.path, "record": o.record, "line": o.line, "changed": r.changed, "edits": [e.to_dict() for e in r.edits]}
+    return {
+        "doc": r.original.id,
+        "path": o.path,
+        "record": o.record,
+        "line": o.line,
+        "changed": r.changed,
+        "edits": [e.to_dict() for e in r.edits],
+    }
 
 
 def print_json(out: Console, documents: list[dict[str, object]], stats: CleanStats) -> None:
-    out.print_json(json.dumps({"version": 1, "documents": documents, "stats": stats.to_dict()}, ensure_ascii=False), indent=None)
+    out.print_json(
+        json.dumps({"version": 1, "documents": documents, "stats": stats.to_dict()}, ensure_ascii=False), indent=None
+    )
 
 
 def print_diff(r: CleanResult, stream: IO[str]) -> None:
@@ -62,9 +78,11 @@ def print_summary(err: Console, stats: CleanStats, rules: Sequence[Rule], wrote:
             table.add_row(name, str(stats.edits[name]))
         err.print(table)
     verb = "written" if wrote else "checked"
-    line = f"{stats.files} files: {stats.read} records read, {stats.written} {verb}, {stats.rejected} rejected; {stats.changed} changed"
+    line = f"{stats.files} files: {stats.read} records read, {stats.written} {verb}, {stats.rejected} rejected"
+    line += f"; {stats.changed} changed"
     if stats.flagged:
-        line += f"; {sum(stats.flagged.values())} places flagged for review ({', '.join(sorted(stats.flagged))}; see --edits)"
+        kinds = ", ".join(sorted(stats.flagged))
+        line += f"; {sum(stats.flagged.values())} places flagged for review ({kinds}; see --edits)"
     if rejects:
         line += f"; rejects in {rejects}"
     err.print(line)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from cleaner.jobs.index import IndexStats
+if TYPE_CHECKING:
+    from cleaner.jobs.index import IndexStats
 
 
 def print_stats(err: Console, verb: str, path: Path, stats: IndexStats) -> None:
@@ -31,7 +32,8 @@ def print_status(out: Console, path: Path, status: dict[str, Any], fmt: str) -> 
     table.add_column("what", style="bold")
     table.add_column("value", overflow="fold")
     items = status["items"]
-    holds = f"{status['files']} files, {status['records']} records; {items['title']} titles, {items['paragraph']} paragraphs, {items['document']} articles"
+    records = f"{status['files']} files, {status['records']} records"
+    holds = f"{records}; {items['title']} titles, {items['paragraph']} paragraphs, {items['document']} articles"
     table.add_row("holds", holds)
     table.add_row("size", f"{status['bytes'] / 2**20:.1f} MiB, {status['band_rows']} band rows")
     since = f"{status['new_files']} new, {status['changed_files']} changed, {status['missing_files']} deleted files"
