@@ -17,6 +17,7 @@ import json
 import os
 import pickle
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -56,6 +57,7 @@ def sh(*argv: str) -> Step:
     return Step(("!", *argv), compared=False)
 
 
+# Config files written by a shell step of the cases below.
 BAD_CONFIG = 'printf "[tool.cleaner]\\nselekt = [1]\\n" > pyproject.toml'
 BAD_DUPS = 'printf "[tool.cleaner.dups]\\nthreshhold = 0.5\\n" > pyproject.toml'
 BAD_DUPS_TYPE = 'printf "[tool.cleaner.dups]\\nnum-perm = true\\n" > pyproject.toml'
@@ -67,21 +69,14 @@ GOOD_CONFIG = (
 
 
 def cases() -> list[Case]:
-    return [*help_cases(), *clean_cases(), *dups_cases(), *errors(), check_scenario()]
+    return [*help_cases(), *clean_cases(), *dups_cases(), *errors(), *usage_errors(), check_scenario()]
 
 
 def help_cases() -> list[Case]:
     out: list[Case] = []
     helps = [
-        [],
-        ["clean"],
-        ["dups"],
-        ["check"],
-        ["rules"],
-        ["index"],
-        ["index", "build"],
-        ["index", "update"],
-        ["index", "status"],
+        h.split()
+        for h in ("", "clean", "dups", "check", "rules", "index", "index build", "index update", "index status")
     ]
     for h in helps:
         out.append(Case("help " + " ".join(h), (c(*h, "--help"),)))
@@ -145,19 +140,7 @@ def dups_cases() -> list[Case]:
     out.append(
         Case(
             "dups planted drop clusters",
-            (
-                c(
-                    "dups",
-                    "planted.jsonl",
-                    "--format",
-                    "json",
-                    "--drop",
-                    "-o",
-                    "kept.jsonl",
-                    "--clusters",
-                    "clusters.jsonl",
-                ),
-            ),
+            (c(*shlex.split("dups planted.jsonl --format json --drop -o kept.jsonl --clusters clusters.jsonl")),),
             ("planted",),
             ("kept.jsonl", "clusters.jsonl"),
         )
@@ -178,7 +161,7 @@ def dups_cases() -> list[Case]:
 
 
 def errors() -> list[Case]:
-    seed = "seeds/000_3735258bbc1f2f22.txt"
+    """Unreadable inputs and rejected records, for both commands that read a corpus."""
     bad_inputs = [
         ("invalid json", 'printf "{oops\\n" > bad.jsonl', "bad.jsonl"),
         ("no text field", 'printf \'{"text": "ok"}\\n{"body": "x"}\\n\' > bad.jsonl', "bad.jsonl"),
@@ -208,6 +191,16 @@ def errors() -> list[Case]:
             files=("r.jsonl",),
         )
     )
+    return out
+
+
+SEED = "seeds/000_3735258bbc1f2f22.txt"
+
+
+def usage_errors() -> list[Case]:
+    """Bad options and bad config files: exit 2 with one line."""
+    seed = SEED
+    out = []
     usage = [
         ("nowhere to write", ("clean", seed)),
         ("output and in-place", ("clean", seed, "-o", "x", "--in-place")),

@@ -274,21 +274,21 @@ def test_an_error_in_a_worker_process_is_one_line_exit_2(tmp_path, monkeypatch):
     # pickling back to this process and print as `path:line: reason`, not a traceback.
     import pickle
 
-    import cleaner.jobs.clean as pipeline
+    import cleaner.jobs.clean as clean_job
     from cleaner.errors import InputError
     from cleaner.normalize.engine import NotConverging
     from tests.conftest import planted_copies
 
     assert str(pickle.loads(pickle.dumps(InputError("a.jsonl:3", "why")))) == "a.jsonl:3: why"
     src = planted_copies(tmp_path / "in.jsonl", 6)
-    real = pipeline.clean_document
+    real = clean_job.clean_document
 
     def flaky(doc, rules):
         if doc.origin.record == 300:
             raise NotConverging("rules did not reach a fixed point in 10 passes")
         return real(doc, rules)
 
-    monkeypatch.setattr(pipeline, "clean_document", flaky)
+    monkeypatch.setattr(clean_job, "clean_document", flaky)
     r = run("clean", str(src), "-o", str(tmp_path / "out.jsonl"), "--jobs", "2")
     assert r.exit_code == 2, r.output
     assert r.stderr.strip() == f"error: {src}:300: rules did not reach a fixed point in 10 passes"
