@@ -29,7 +29,7 @@ def option_group(cls: type) -> type:
 def command(name: str | None = None) -> Callable[[F], F]:
     """A command for `register`: its option groups spread out, its body run under `errors()`."""
 
-    def register(func: F) -> F:
+    def spread(func: F) -> F:
         hints = get_type_hints(func, include_extras=True)
         params: list[inspect.Parameter] = []
         groups: dict[str, tuple[type, list[str]]] = {}
@@ -57,7 +57,7 @@ def command(name: str | None = None) -> Callable[[F], F]:
         run.command_name = name  # type: ignore[attr-defined]
         return run  # type: ignore[return-value]
 
-    return register
+    return spread
 
 
 def register(app: typer.Typer, *commands: Callable[..., Any]) -> None:
