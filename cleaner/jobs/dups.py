@@ -41,7 +41,7 @@ class DupsRun:
 
 
 def run_dups(job: DupsJob) -> DupsRun:
-    from cleaner.engines import find_duplicates_on
+    from cleaner.dedup.finder import find_duplicates_on
 
     rejected: list[Rejected] = []
     corpus = load_corpus(job.paths, job.read_options, job.skip_invalid, rejected.append)
