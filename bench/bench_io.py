@@ -1,6 +1,6 @@
 """Round-trip benchmark for the readers and writers.
 
-Runs `cleaner.pipeline.run_clean` with no rules over a JSONL.gz corpus (and over CSV and Parquet
+Runs `cleaner.jobs.clean.run_clean` with no rules over a JSONL.gz corpus (and over CSV and Parquet
 copies of its first 5000 records), checks that what comes out parses to the same records in the
 same order, and times it against a plain `json.loads`/`json.dumps` loop measured in the same run.
 Every measured part runs in its own subprocess, so its peak RSS (VmHWM, or wait4's ru_maxrss without /proc) is its own; the
@@ -40,7 +40,7 @@ csv.field_size_limit(2**31 - 1)
 
 
 def _work_ours(src: str, dst: str) -> dict:
-    from cleaner.pipeline import CleanJob, run_clean
+    from cleaner.jobs.clean import CleanJob, run_clean
 
     t0 = time.perf_counter()
     stats = run_clean(CleanJob(paths=[src], rules=[], output=Path(dst)))
@@ -88,7 +88,7 @@ def _work_baseline_parquet(src: str, dst: str) -> dict:
 
 
 def _work_idle(src: str, dst: str) -> dict:
-    import cleaner.pipeline  # noqa: F401  (the interpreter plus cleaner's imports, doing nothing)
+    import cleaner.jobs.clean  # noqa: F401  (the interpreter plus cleaner's imports, doing nothing)
 
     return {"elapsed": 0.0, "records": 0}
 
@@ -96,7 +96,7 @@ def _work_idle(src: str, dst: str) -> dict:
 def _work_idle_parquet(src: str, dst: str) -> dict:
     import pyarrow.parquet  # noqa: F401
 
-    import cleaner.pipeline  # noqa: F401
+    import cleaner.jobs.clean  # noqa: F401
 
     return {"elapsed": 0.0, "records": 0}
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from cleaner.dedup import DupOptions, find_duplicates  # noqa: E402
 from cleaner.normalize import select_rules  # noqa: E402
-from cleaner.pipeline import CleanJob, run_clean  # noqa: E402
+from cleaner.jobs.clean import CleanJob, run_clean  # noqa: E402
 
 
 def main() -> int:

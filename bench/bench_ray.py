@@ -47,7 +47,7 @@ def run_one(kind: str, engine: str, jobs: int, limit: int, address: str | None) 
         payload = json.dumps([[c.to_dict() for c in result.clusters], stats], sort_keys=True)
     else:
         from cleaner.normalize import select_rules
-        from cleaner.pipeline import CleanJob, run_clean
+        from cleaner.jobs.clean import CleanJob, run_clean
 
         edits: list = []  # type: ignore[type-arg]
         t = time.perf_counter()

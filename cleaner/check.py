@@ -19,24 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cleaner.check_duplicates import duplicate_findings, snippet
+from cleaner.corpus.digests import file_digest, record_digest
+from cleaner.corpus.scope import DEFAULT_FILES, Scope, corpus_root, read_corpus_file, relative
 from cleaner.dedup.options import DupOptions
 from cleaner.dedup.store import IndexStore
 from cleaner.errors import InputError
-from cleaner.indexer import (
-    DEFAULT_FILES,
-    IndexStats,
-    Lines,
-    Scope,
-    build_index,
-    corpus_root,
-    file_digest,
-    read_corpus_file,
-    record_digest,
-    reindex,
-    relative,
-    update_index,
-)
+from cleaner.io.lines import Lines
 from cleaner.io.readers import ReadOptions, iter_input_files
+from cleaner.jobs.index import IndexStats, build_index, reindex, update_index
 from cleaner.model import Document, Edit, Finding
 from cleaner.normalize import clean_document
 from cleaner.normalize.engine import NotConverging
@@ -214,7 +204,7 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
 def fix_files(root: Path, names: Sequence[str], rules: Sequence[Rule], read_options: ReadOptions) -> list[str]:
     """Rewrite the files in place with the normalizer (as `cleaner clean --in-place`); return
     those that changed."""
-    from cleaner.pipeline import CleanJob, run_clean
+    from cleaner.jobs.clean import CleanJob, run_clean
 
     changed: list[str] = []
     for name in names:

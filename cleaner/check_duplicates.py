@@ -15,8 +15,8 @@ from cleaner.dedup.options import DupOptions
 from cleaner.dedup.pairs import pairs_of
 from cleaner.dedup.store import IndexStore, salted
 from cleaner.dedup.verify import document_similarity, jaccard, same_document, same_paragraph, same_title
-from cleaner.indexer import Lines
-from cleaner.model import Document, Finding
+from cleaner.io.lines import Lines, item_line
+from cleaner.model import Document, Finding, Origin
 
 # An indexed bucket holding more items than this is boilerplate: its first MAX_CANDIDATES items
 # are verified (the first that passes is the one named), and a paragraph in such a bucket is no
@@ -202,7 +202,7 @@ class _Matcher:
                 if accept(x, item.shingles, key, item.title_key):
                     rec = records[item.rid]
                     line = item.line if item.line is not None else rec.line
-                    place = _Place(f"{rec.path}:{line if line is not None else rec.record}", item.shingles)
+                    place = _Place(str(Origin(rec.path, rec.record, line)), item.shingles)
                     break
             if place is None:
                 for j in new[k]:
@@ -214,17 +214,10 @@ class _Matcher:
 
     def item_line(self, level: str, k: int) -> int | None:
         """The line new item k starts on: its title's, its paragraph's, or its record's."""
-        li = self.items[level]
-        lines = self.lines[li.owners[k]]
-        if level == "title":
-            return lines.at("title", 0)
-        if level == "paragraph":
-            return lines.at("text", li.spans[k][0])
-        return lines.doc.origin.line
+        return item_line(self.lines, level, self.items[level], k)
 
     def _new_place(self, level: str, j: int) -> _Place:
         li = self.items[level]
         doc = self.docs[li.owners[j]]
         line = self.item_line(level, j)
-        where = f"{doc.origin.path}:{line if line is not None else doc.origin.record}"
-        return _Place(where, li.batch.set(j))
+        return _Place(str(Origin(doc.origin.path, doc.origin.record, line)), li.batch.set(j))

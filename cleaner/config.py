@@ -7,13 +7,19 @@ from the working folder upwards (as ruff and black do), or the one named with `-
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cleaner.errors import ConfigError
+from cleaner.io.readers import ReadOptions
+
+if TYPE_CHECKING:
+    from cleaner.dedup.options import DupOptions
+    from cleaner.normalize.registry import Rule
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,7 +36,7 @@ KNOWN_KEYS: dict[str, type | tuple[type, ...]] = {
     "paragraph-sep": str,
     "skip-invalid": bool,
 }
-# Tables that belong to later subcommands; their keys are checked by those commands.
+# The commands' own tables; their keys are checked below, when the command reads them.
 KNOWN_TABLES = ("dups", "check")
 
 
@@ -92,3 +98,99 @@ def load_config(explicit: Path | None = None) -> FileConfig:
             raise ConfigError(f"{path}: '{key}' must be {kind}, got {value!r}")
         values[key] = value
     return FileConfig(path, values, tables)
+
+
+# --- the tables of the commands, and the settings built from them ---------------------------------
+
+# [tool.cleaner.dups]: key -> expected type (a bool is no number here).
+DUPS_KEYS: dict[str, type | tuple[type, ...]] = {
+    "levels": list,
+    "threshold": (int, float),
+    "containment": (int, float),
+    "num-perm": int,
+    "ngram": int,
+    "seed": int,
+    "min-words": int,
+    "keep": str,
+    "verify": bool,
+    "noisy": bool,
+}
+CHECK_KEYS = {"index": str, "files": str}
+_DUP_SETTINGS = ("threshold", "containment", "num_perm", "ngram", "seed", "min_words", "keep", "verify", "noisy")
+
+
+def dups_table(cfg: FileConfig) -> dict[str, Any]:
+    table = dict(cfg.tables.get("dups", {}))
+    for key, value in table.items():
+        if key not in DUPS_KEYS:
+            raise ConfigError(f"{cfg.path}: unknown key '{key}' in [tool.cleaner.dups]; known: {', '.join(DUPS_KEYS)}")
+        if not isinstance(value, DUPS_KEYS[key]) or isinstance(value, bool) and DUPS_KEYS[key] is not bool:
+            raise ConfigError(f"{cfg.path}: '{key}' in [tool.cleaner.dups] has the wrong type: {value!r}")
+    return table
+
+
+def check_table(cfg: FileConfig) -> dict[str, Any]:
+    table = dict(cfg.tables.get("check", {}))
+    for key, value in table.items():
+        if key not in CHECK_KEYS or not isinstance(value, CHECK_KEYS[key]):
+            known = ", ".join(CHECK_KEYS)
+            raise ConfigError(
+                f"{cfg.path}: unknown key or wrong type '{key}' in [tool.cleaner.check]; known: {known} (strings)"
+            )
+    return table
+
+
+def pick(cli_value: Any, table: Mapping[str, Any], key: str, default: Any) -> Any:
+    """The command line's value if given, else the table's, else the default."""
+    return cli_value if cli_value is not None else table.get(key, default)
+
+
+def all_cores(jobs: int | None) -> int:
+    return max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+
+
+def split_names(values: Sequence[str] | None) -> list[str] | None:
+    """`--select a,b --select c` -> [a, b, c]."""
+    if values is None:
+        return None
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+
+
+def read_options(cfg: FileConfig, cli: Mapping[str, Any]) -> ReadOptions:
+    """How records are read: `cli` maps the read options' names (text_field, ...) to values or None."""
+    return ReadOptions(
+        text_field=cfg.get("text-field", cli.get("text_field"), "text"),
+        title_field=cfg.get("title-field", cli.get("title_field"), "title"),
+        id_field=cfg.get("id-field", cli.get("id_field"), "id"),
+        paragraph_sep=cfg.get("paragraph-sep", cli.get("paragraph_sep"), None),
+    )
+
+
+def rules(cfg: FileConfig, select: Sequence[str] | None, ignore: Sequence[str] | None) -> list[Rule]:
+    from cleaner.normalize import select_rules
+
+    return select_rules(
+        split_names(select) or cfg.values.get("select"), split_names(ignore) or cfg.values.get("ignore")
+    )
+
+
+def dup_options(cfg: FileConfig, cli: Mapping[str, Any] | None = None, jobs: int | None = None) -> DupOptions:
+    """The duplicate finder's settings: command line (`cli`: DupOptions' field names, levels as
+    a comma-separated string) > [tool.cleaner.dups] > defaults."""
+    from cleaner.dedup.options import DupOptions
+
+    cli = cli or {}
+    table = dups_table(cfg)
+    defaults = DupOptions()
+    levels = split_names([cli["levels"]]) if cli.get("levels") else None
+    return DupOptions(
+        levels=tuple(pick(levels, table, "levels", list(defaults.levels))),
+        **{name: pick(cli.get(name), table, name.replace("_", "-"), getattr(defaults, name)) for name in _DUP_SETTINGS},
+        jobs=all_cores(jobs),
+    )
+
+
+def index_path(cfg: FileConfig, cli_index: Path | None) -> Path | None:
+    """The index file named on the command line or in [tool.cleaner.check] (None: the default place)."""
+    table = check_table(cfg)
+    return cli_index or (Path(table["index"]) if "index" in table else None)

@@ -177,7 +177,7 @@ class Finding:
     duplicate_of: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line if self.line is not None else self.record}"
+        where = str(Origin(self.path, self.record, self.line))
         tail = f" (duplicate of {self.duplicate_of})" if self.duplicate_of else ""
         return f"{where}: {self.kind}: {self.message}{tail}"
 

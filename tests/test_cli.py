@@ -61,7 +61,12 @@ def test_diff_and_json_report():
     r = run("clean", str(SEED), "--format", "json")
     report = json.loads(r.stdout)
     assert report["version"] == 1 and report["stats"]["read"] == 1
-    assert sorted(e["rule"] for e in report["documents"][0]["edits"]) == ["dangling-tail", "doubled-word", "headline-repeat", "stray-period"]
+    assert sorted(e["rule"] for e in report["documents"][0]["edits"]) == [
+        "dangling-tail",
+        "doubled-word",
+        "headline-repeat",
+        "stray-period",
+    ]
 
 
 def test_edit_log_file(tmp_path):
@@ -147,7 +152,9 @@ def test_rules_command_lists_every_rule():
 def test_console_script_has_no_traceback(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{oops\n")
-    p = subprocess.run([sys.executable, "-m", "cleaner.cli", "clean", str(bad), "--check"], capture_output=True, text=True)
+    p = subprocess.run(
+        [sys.executable, "-m", "cleaner.cli", "clean", str(bad), "--check"], capture_output=True, text=True
+    )
     assert p.returncode == 2
     assert "Traceback" not in p.stderr and f"{bad}:1: invalid JSON" in p.stderr
 
@@ -174,11 +181,25 @@ def _bad_files(tmp: Path) -> dict[str, Path]:
 
     files = {}
     data = gz.compress(b"".join(json.dumps({"text": f"record {i} " * 40}).encode() + b"\n" for i in range(300)))
-    (files.__setitem__("truncated gzip", tmp / "cut.jsonl.gz"), files["truncated gzip"].write_bytes(data[: len(data) // 2]))
-    (files.__setitem__("invalid utf-8", tmp / "latin1.jsonl"), files["invalid utf-8"].write_bytes('{"text": "café"}\n'.encode("latin-1")))
-    (files.__setitem__("mixed encodings", tmp / "mixed.txt"), files["mixed encodings"].write_bytes("Title\n\nCafé ".encode() + "crème".encode("cp1252")))
+    (
+        files.__setitem__("truncated gzip", tmp / "cut.jsonl.gz"),
+        files["truncated gzip"].write_bytes(data[: len(data) // 2]),
+    )
+    (
+        files.__setitem__("invalid utf-8", tmp / "latin1.jsonl"),
+        files["invalid utf-8"].write_bytes('{"text": "café"}\n'.encode("latin-1")),
+    )
+    (
+        files.__setitem__("mixed encodings", tmp / "mixed.txt"),
+        files["mixed encodings"].write_bytes("Title\n\nCafé ".encode() + "crème".encode("cp1252")),
+    )
     (files.__setitem__("nul bytes", tmp / "nul.txt"), files["nul bytes"].write_bytes(b"Title\n\nBody\x00"))
-    for name, line in [("not an object", "[1, 2]"), ("text null", '{"text": null}'), ("text number", '{"text": 3}'), ("text list", '{"text": ["a"]}')]:
+    for name, line in [
+        ("not an object", "[1, 2]"),
+        ("text null", '{"text": null}'),
+        ("text number", '{"text": 3}'),
+        ("text list", '{"text": ["a"]}'),
+    ]:
         files[name] = tmp / f"{name.replace(' ', '_')}.jsonl"
         files[name].write_text(line + "\n")
     files["broken csv quote"] = tmp / "quote.csv"
@@ -191,7 +212,19 @@ def _bad_files(tmp: Path) -> dict[str, Path]:
 
 @pytest.mark.parametrize(
     "kind",
-    ["truncated gzip", "invalid utf-8", "mixed encodings", "nul bytes", "not an object", "text null", "text number", "text list", "broken csv quote", "parquet without text", "missing path"],
+    [
+        "truncated gzip",
+        "invalid utf-8",
+        "mixed encodings",
+        "nul bytes",
+        "not an object",
+        "text null",
+        "text number",
+        "text list",
+        "broken csv quote",
+        "parquet without text",
+        "missing path",
+    ],
 )
 @pytest.mark.parametrize("command", ["clean", "dups"])
 def test_bad_files_exit_2_with_one_line_naming_the_file(tmp_path, kind, command):
@@ -214,7 +247,23 @@ def test_jobs_give_byte_identical_output(tmp_path):
     for jobs in ("1", "2"):
         out = tmp_path / f"out-{jobs}.jsonl"
         log = tmp_path / f"edits-{jobs}.jsonl"
-        p = subprocess.run([sys.executable, "-m", "cleaner.cli", "clean", str(src), "-o", str(out), "--edits", str(log), "--jobs", jobs], capture_output=True, text=True)
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cleaner.cli",
+                "clean",
+                str(src),
+                "-o",
+                str(out),
+                "--edits",
+                str(log),
+                "--jobs",
+                jobs,
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert p.returncode == 0, p.stderr
         outs.append((out.read_bytes(), log.read_bytes()))
     assert outs[0] == outs[1]
@@ -225,21 +274,21 @@ def test_an_error_in_a_worker_process_is_one_line_exit_2(tmp_path, monkeypatch):
     # pickling back to this process and print as `path:line: reason`, not a traceback.
     import pickle
 
-    import cleaner.pipeline as pipeline
+    import cleaner.jobs.clean as clean_job
     from cleaner.errors import InputError
     from cleaner.normalize.engine import NotConverging
     from tests.conftest import planted_copies
 
     assert str(pickle.loads(pickle.dumps(InputError("a.jsonl:3", "why")))) == "a.jsonl:3: why"
     src = planted_copies(tmp_path / "in.jsonl", 6)
-    real = pipeline.clean_document
+    real = clean_job.clean_document
 
     def flaky(doc, rules):
         if doc.origin.record == 300:
             raise NotConverging("rules did not reach a fixed point in 10 passes")
         return real(doc, rules)
 
-    monkeypatch.setattr(pipeline, "clean_document", flaky)
+    monkeypatch.setattr(clean_job, "clean_document", flaky)
     r = run("clean", str(src), "-o", str(tmp_path / "out.jsonl"), "--jobs", "2")
     assert r.exit_code == 2, r.output
     assert r.stderr.strip() == f"error: {src}:300: rules did not reach a fixed point in 10 passes"

@@ -14,7 +14,8 @@ from cleaner.check import CheckJob, run_check
 from cleaner.dedup import DupOptions, find_duplicates
 from cleaner.dedup.store import IndexStore
 from cleaner.errors import ConfigError
-from cleaner.indexer import Scope, build_index, update_index
+from cleaner.corpus.scope import Scope
+from cleaner.jobs.index import build_index, update_index
 from cleaner.io.readers import ReadOptions, read_documents, strict
 from cleaner.normalize import select_rules
 from tests.conftest import FIXTURES
@@ -158,7 +159,7 @@ def test_interrupted_update_leaves_the_previous_index(tmp_path, monkeypatch):
         shutil.copy(p, repo / p.name)
         git(repo, "add", p.name)
     git(repo, "commit", "-qm", "more")
-    import cleaner.indexer as indexer
+    import cleaner.jobs.index as indexer
 
     calls = []
 

@@ -12,9 +12,9 @@ import pytest
 
 from cleaner.errors import InputError, OutputError
 from cleaner.io import ReadOptions, check_output, iter_input_files, read_documents, strict
+from cleaner.jobs.clean import CleanJob, run_clean
 from cleaner.model import Document, Rejected
 from cleaner.normalize import select_rules
-from cleaner.pipeline import CleanJob, run_clean
 from tests.conftest import FIXTURES, SEEDS
 
 CORPORA = FIXTURES / "corpora"
@@ -68,11 +68,19 @@ def test_seed_roundtrip_is_byte_identical(tmp_path):
 def test_changed_records_keep_every_other_field(tmp_path, write_jsonl):
     from cleaner.normalize import select_rules
 
-    src = write_jsonl([{"id": "a", "title": "T", "text": "the the cat", "meta": {"k": [1, 2]}, "n": 3}, {"id": "b", "title": "U", "text": "Clean."}])
+    src = write_jsonl(
+        [
+            {"id": "a", "title": "T", "text": "the the cat", "meta": {"k": [1, 2]}, "n": 3},
+            {"id": "b", "title": "U", "text": "Clean."},
+        ]
+    )
     out = tmp_path / "out.jsonl"
     run_clean(CleanJob(paths=[src], rules=select_rules(["doubled-word"]), output=out))
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert rows == [{"id": "a", "title": "T", "text": "the cat", "meta": {"k": [1, 2]}, "n": 3}, {"id": "b", "title": "U", "text": "Clean."}]
+    assert rows == [
+        {"id": "a", "title": "T", "text": "the cat", "meta": {"k": [1, 2]}, "n": 3},
+        {"id": "b", "title": "U", "text": "Clean."},
+    ]
 
 
 def test_fields_nested_paths_and_default_id(write_jsonl):
@@ -88,7 +96,14 @@ def test_paragraph_sep_is_translated_both_ways(tmp_path, write_jsonl):
     doc = next(strict(read_documents([src], ReadOptions(paragraph_sep=" ### "))))
     assert doc.paragraphs() == ["Big news", "The vote passed.", "The mayor left."]
     out = tmp_path / "out.jsonl"
-    run_clean(CleanJob(paths=[src], rules=select_rules(["headline-repeat"]), read_options=ReadOptions(paragraph_sep=" ### "), output=out))
+    run_clean(
+        CleanJob(
+            paths=[src],
+            rules=select_rules(["headline-repeat"]),
+            read_options=ReadOptions(paragraph_sep=" ### "),
+            output=out,
+        )
+    )
     assert json.loads(out.read_text())["text"] == "The vote passed. ### The mayor left."
 
 
@@ -97,7 +112,11 @@ def test_folders_are_read_recursively_in_sorted_order_skipping_hidden(tmp_path):
     (tmp_path / ".git").mkdir()
     for rel in ["b/2.txt", "a.txt", "c.txt", ".git/x.txt", "notes.md"]:
         (tmp_path / rel).write_text("Title\n\nBody.\n")
-    assert [f.path.relative_to(tmp_path).as_posix() for f in iter_input_files([tmp_path])] == ["a.txt", "b/2.txt", "c.txt"]
+    assert [f.path.relative_to(tmp_path).as_posix() for f in iter_input_files([tmp_path])] == [
+        "a.txt",
+        "b/2.txt",
+        "c.txt",
+    ]
 
 
 # --- bad input -----------------------------------------------------------------------------
@@ -108,9 +127,27 @@ def _rejections(path: Path, **options) -> list[Rejected]:
 
 
 def test_bad_jsonl_lines_are_rejected_with_line_and_reason(write_jsonl):
-    src = write_jsonl(['{"text": "ok"}', "{not json", "[1, 2]", '{"text": null}', '{"text": 5}', '{"body": "x", "id": 1}', '{"text": "fine"}'])
+    src = write_jsonl(
+        [
+            '{"text": "ok"}',
+            "{not json",
+            "[1, 2]",
+            '{"text": null}',
+            '{"text": 5}',
+            '{"body": "x", "id": 1}',
+            '{"text": "fine"}',
+        ]
+    )
     items = list(read_documents([src]))
-    assert [type(i).__name__ for i in items] == ["Document", "Rejected", "Rejected", "Rejected", "Rejected", "Rejected", "Document"]
+    assert [type(i).__name__ for i in items] == [
+        "Document",
+        "Rejected",
+        "Rejected",
+        "Rejected",
+        "Rejected",
+        "Rejected",
+        "Document",
+    ]
     reasons = [(str(i.origin), i.reason) for i in items if isinstance(i, Rejected)]
     assert reasons[0][0] == f"{src}:2" and reasons[0][1].startswith("invalid JSON")
     assert reasons[1][1] == "expected a JSON object, got list"
@@ -185,7 +222,9 @@ def test_empty_files_are_empty_corpora(tmp_path):
 def test_skip_invalid_accounts_for_every_record(tmp_path, write_jsonl):
     src = write_jsonl(['{"text": "a"}', "{bad", '{"text": "b"}', "[]"])
     seen = []
-    stats = run_clean(CleanJob(paths=[src], rules=[], output=tmp_path / "o.jsonl", skip_invalid=True), on_reject=seen.append)
+    stats = run_clean(
+        CleanJob(paths=[src], rules=[], output=tmp_path / "o.jsonl", skip_invalid=True), on_reject=seen.append
+    )
     assert (stats.read, stats.written, stats.rejected) == (4, 2, 2)
     assert [r.origin.line for r in seen] == [2, 4]
 
@@ -241,7 +280,9 @@ def test_in_place_never_rewrites_a_file_with_a_rejected_record(tmp_path):
     jsonl.write_bytes(b'{"text": "the the cat"}\n{oops\n')
     before = {p: p.read_bytes() for p in (bad_txt, jsonl)}
     rejected = []
-    stats = run_clean(CleanJob(paths=[tmp_path], rules=select_rules(), in_place=True, skip_invalid=True), on_reject=rejected.append)
+    stats = run_clean(
+        CleanJob(paths=[tmp_path], rules=select_rules(), in_place=True, skip_invalid=True), on_reject=rejected.append
+    )
     assert {p: p.read_bytes() for p in before} == before
     assert sorted(stats.kept_unchanged) == sorted([str(bad_txt), str(jsonl)])
     assert isinstance(rejected[-1].raw, str) and rejected[0].raw == bad_txt.read_bytes()
@@ -250,7 +291,7 @@ def test_in_place_never_rewrites_a_file_with_a_rejected_record(tmp_path):
 def test_rejects_file_keeps_invalid_bytes_exactly(tmp_path):
     import base64
 
-    from cleaner.pipeline import write_rejects
+    from cleaner.report.rejects import write_rejects
 
     raw = b'{"text": "caf\xe9"}'
     src = tmp_path / "bad.jsonl"
@@ -272,7 +313,11 @@ def test_output_that_would_overwrite_an_input_or_collide_is_refused(tmp_path):
         (tmp_path / name).mkdir()
         (tmp_path / name / "x.jsonl").write_text('{"text": "a"}\n')
     with pytest.raises(OutputError, match="would be written here"):
-        run_clean(CleanJob(paths=[tmp_path / "f1" / "x.jsonl", tmp_path / "f2" / "x.jsonl"], rules=[], output=tmp_path / "out"))
+        run_clean(
+            CleanJob(
+                paths=[tmp_path / "f1" / "x.jsonl", tmp_path / "f2" / "x.jsonl"], rules=[], output=tmp_path / "out"
+            )
+        )
     assert not (tmp_path / "out").exists()
 
 
@@ -291,4 +336,3 @@ def test_unreadable_parquet_is_a_rejection_not_a_crash(tmp_path):
     stats = run_clean(CleanJob(paths=[bad], rules=[], output=out / "bad.parquet", skip_invalid=True))
     assert (stats.read, stats.rejected) == (1, 1)
     assert not out.exists() or list(out.iterdir()) == []
-

@@ -27,8 +27,8 @@ from cleaner.dedup.pairs import decode_pairs, merge_codes, pair_list
 from cleaner.dedup.stages import Block, Signed, assemble, level_of, sign_block, with_band_keys
 from cleaner.dedup.verify import Level
 from cleaner.engines.parking import Mailbox, Parked, park
+from cleaner.engines.workers import worker_init
 from cleaner.model import Document
-from cleaner.workers import worker_init
 
 # Articles per block: their tokens (a Python string per word, ~20x the text) exist only while
 # the block is signed, so memory follows the block, not the corpus.

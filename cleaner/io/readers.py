@@ -14,7 +14,7 @@ import io
 import json
 import os
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +99,34 @@ def strict(items: Iterable[Document | Rejected]) -> Iterator[Document]:
     for item in items:
         if isinstance(item, Rejected):
             raise InputError(str(item.origin), item.reason)
+        yield item
+
+
+@dataclass
+class ReadCount:
+    """Records read and rejected so far (read = accepted + rejected)."""
+
+    read: int = 0
+    rejected: int = 0
+
+
+def accepted(
+    items: Iterable[Document | Rejected],
+    skip_invalid: bool,
+    count: ReadCount,
+    on_reject: Callable[[Rejected], None] | None = None,
+) -> Iterator[Document]:
+    """The documents of `items`, counted. A rejected record stops the read with an `InputError`,
+    or with `skip_invalid` is counted and handed to `on_reject`."""
+    for item in items:
+        count.read += 1
+        if isinstance(item, Rejected):
+            if not skip_invalid:
+                raise InputError(str(item.origin), item.reason)
+            count.rejected += 1
+            if on_reject:
+                on_reject(item)
+            continue
         yield item
 
 

@@ -15,7 +15,8 @@ import json
 import os
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,6 +48,18 @@ class AtomicFile:
         if not self.fh.closed:
             self.fh.close()
         self.tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_output(target: Path) -> Iterator[IO[bytes]]:
+    """A binary file that appears at `target` when the block ends normally, and never otherwise
+    (its temporary file is removed on every exit path)."""
+    out = AtomicFile(target)
+    try:
+        yield out.fh
+        out.commit()
+    finally:
+        out.abort()
 
 
 def set_field(record: Mapping[str, Any], path: str, value: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Worker processes for the local engine: how every pool's workers start."""
+"""How every local pool's worker processes start (the finder's and the normalizer's)."""
 
 from __future__ import annotations
 

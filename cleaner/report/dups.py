@@ -1,16 +1,19 @@
-"""Rendering duplicate clusters: a rich table for people, versioned JSON / JSONL for programs.
-Rendering only: nothing here decides what is a duplicate."""
+"""Rendering duplicate clusters: a rich table for people, versioned JSON / JSONL for programs, the
+clusters file, and the lines `cleaner dups` says on stderr. Rendering only: nothing here decides
+what is a duplicate."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from cleaner.io.writers import atomic_output
 from cleaner.model import Cluster, Member
 
 REPORT_VERSION = 1
@@ -18,14 +21,18 @@ MAX_MEMBERS_SHOWN = 3
 SNIPPET_CHARS = 120
 
 
-def report_dict(clusters: Sequence[Cluster], stats: dict[str, Any], removals: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+def report_dict(
+    clusters: Sequence[Cluster], stats: dict[str, Any], removals: Sequence[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {"version": REPORT_VERSION, "clusters": [c.to_dict() for c in clusters], "stats": stats}
     if removals is not None:
         out["removals"] = list(removals)
     return out
 
 
-def to_json(clusters: Sequence[Cluster], stats: dict[str, Any], removals: Sequence[dict[str, Any]] | None = None) -> str:
+def to_json(
+    clusters: Sequence[Cluster], stats: dict[str, Any], removals: Sequence[dict[str, Any]] | None = None
+) -> str:
     return json.dumps(report_dict(clusters, stats, removals), ensure_ascii=False, indent=2) + "\n"
 
 
@@ -68,7 +75,14 @@ def cluster_table(clusters: Sequence[Cluster], title: str | None = None) -> Tabl
         shown = places[:MAX_MEMBERS_SHOWN]
         if len(places) > MAX_MEMBERS_SHOWN:
             shown.append(f"+{len(places) - MAX_MEMBERS_SHOWN} more")
-        table.add_row(str(c.id), c.kind, str(c.size), f"{c.similarity:.2f}", "\n".join(shown), _snippet(c.members[c.representative].text))
+        table.add_row(
+            str(c.id),
+            c.kind,
+            str(c.size),
+            f"{c.similarity:.2f}",
+            "\n".join(shown),
+            _snippet(c.members[c.representative].text),
+        )
     return table
 
 
@@ -86,3 +100,15 @@ def print_table(console: Console, clusters: Sequence[Cluster], stats: dict[str, 
     if clusters:
         console.print(cluster_table(clusters))
     console.print(summary_line(stats))
+
+
+def write_clusters(path: Path, clusters: Sequence[Cluster]) -> None:
+    """The clusters as JSONL (as `--format jsonl`), written atomically."""
+    with atomic_output(path) as fh:
+        fh.write(to_jsonl(clusters).encode("utf-8"))
+
+
+def drop_line(stats: dict[str, Any], output: Path, removals: Sequence[dict[str, Any]]) -> str:
+    paragraphs = sum(1 for r in removals if r["paragraph"] is not None)
+    written = f"{stats['written']} records written to {output}"
+    return f"--drop: {written}, {stats['dropped']} articles dropped, {paragraphs} paragraphs removed"

@@ -1,0 +1,132 @@
+"""`cleaner dups`: options -> `run_dups` -> the clusters report."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cleaner import config
+from cleaner.cli.app import err, out
+from cleaner.cli.options import (
+    ConfigOpt,
+    EngineArgs,
+    PathsArg,
+    ReadArgs,
+    RejectArgs,
+    check_format,
+    command,
+    option_group,
+)
+
+
+@option_group
+@dataclass(frozen=True)
+class DupArgs:
+    """The finder's settings on the command line (`cleaner.config.dup_options` merges them)."""
+
+    levels: Annotated[
+        str | None, typer.Option("--levels", help="Comma-separated: title,paragraph,document. [default: all]")
+    ] = None
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold", help="Jaccard similarity of shingle sets that counts as a duplicate. [default: 0.7]"
+        ),
+    ] = None
+    containment: Annotated[
+        float | None,
+        typer.Option(
+            "--containment",
+            help="Share of a shorter article found in a longer one that makes it a copy. [default: 0.8]",
+        ),
+    ] = None
+    num_perm: Annotated[int | None, typer.Option("--num-perm", help="MinHash permutations. [default: 128]")] = None
+    ngram: Annotated[int | None, typer.Option("--ngram", help="Words per shingle. [default: 5]")] = None
+    seed: Annotated[int | None, typer.Option("--seed", help="MinHash seed (datasketch's meaning). [default: 1]")] = None
+    min_words: Annotated[
+        int | None, typer.Option("--min-words", help="Shortest paragraph compared, in words. [default: 8]")
+    ] = None
+    keep: Annotated[
+        str | None, typer.Option("--keep", help="Representative: 'first' in input order or 'longest'. [default: first]")
+    ] = None
+    verify: Annotated[
+        bool | None,
+        typer.Option(
+            "--verify/--no-verify", help="Check candidates with the true Jaccard of their shingles. [default: verify]"
+        ),
+    ] = None
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Worker processes for tokenizing and hashing; clusters are the same for any number."
+            " [default: all cores]",
+        ),
+    ] = None
+    noisy: Annotated[
+        bool | None,
+        typer.Option("--noisy/--no-noisy", help="Character 5-grams, for OCR'd or badly scraped copies. [default: off]"),
+    ] = None
+
+    def values(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@command()
+def dups(
+    paths: PathsArg,
+    match: DupArgs = DupArgs(),
+    fmt: Annotated[str, typer.Option("--format", help="'table', 'json' or 'jsonl' on stdout.")] = "table",
+    clusters_file: Annotated[
+        Path | None, typer.Option("--clusters", help="Also write the clusters as JSONL to this file.")
+    ] = None,
+    drop: Annotated[
+        bool, typer.Option("--drop", help="Write the corpus without duplicates to -o (representatives kept).")
+    ] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Where --drop writes.")] = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when duplicates were found.")] = False,
+    read: ReadArgs = ReadArgs(),
+    bad: RejectArgs = RejectArgs(),
+    config_file: ConfigOpt = None,
+    run_on: EngineArgs = EngineArgs(),
+) -> None:
+    """Find repeated titles, near-duplicate paragraphs and near-duplicate articles."""
+    from cleaner.engines import check_dups_engine
+    from cleaner.jobs.dups import DupsJob, run_dups
+    from cleaner.report import dups as report
+    from cleaner.report.rejects import write_rejects
+
+    check_format(fmt, ("table", "json", "jsonl"), "table, json or jsonl")
+    if drop != (output is not None):
+        raise typer.BadParameter("--drop and -o/--output go together")
+    check_dups_engine(run_on.engine, run_on.address)
+    cfg = config.load_config(config_file)
+    options = config.dup_options(cfg, match.values(), match.jobs)
+    read_options = config.read_options(cfg, read.values())
+    skip_invalid = cfg.get("skip-invalid", bad.skip_invalid, False)
+    run = run_dups(
+        DupsJob(paths, options, read_options, skip_invalid, run_on.engine, run_on.address, output if drop else None)
+    )
+    if run.rejected:
+        write_rejects(bad.rejects, run.rejected)
+    if clusters_file:
+        report.write_clusters(clusters_file, run.clusters)
+    if fmt == "json":
+        sys.stdout.write(report.to_json(run.clusters, run.stats, run.removals))
+    elif fmt == "jsonl":
+        sys.stdout.write(report.to_jsonl(run.clusters))
+    else:
+        report.print_table(out, run.clusters, run.stats)
+    if fmt != "table":
+        err.print(report.summary_line(run.stats))
+    if run.removals is not None and output is not None:
+        err.print(report.drop_line(run.stats, output, run.removals))
+    if run.rejected:
+        err.print(f"{run.stats['rejected']} records rejected; see {bad.rejects}")
+    if run.clusters and not exit_zero:
+        raise typer.Exit(1)
