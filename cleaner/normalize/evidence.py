@@ -21,10 +21,12 @@ import json
 import re
 import zlib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from cleaner.model import Document
 from cleaner.text import split_paragraphs
 
 # A word: letters, inner apostrophes and hyphens (`re`, scanned in C). Case is kept: `Bill` and
@@ -203,6 +205,12 @@ class CorpusEvidence:
                 have.sort()
                 del have[MAX_CONTEXTS:]
 
+    def pruned(self) -> CorpusEvidence:
+        """Without the lines seen in one context only, which decide nothing (most of them): what
+        is kept for the cleaning pass and sent to its workers."""
+        lines = {k: v for k, v in self.lines.items() if len(v) > 1}
+        return CorpusEvidence(self.documents, self.languages, lines)
+
     def add(self, other: CorpusEvidence) -> None:
         self.documents += other.documents
         for code, counts in other.languages.items():
@@ -210,6 +218,14 @@ class CorpusEvidence:
         for key, hashes in other.lines.items():
             for h in hashes:
                 self._add_context(key, h)
+
+
+def gather(documents: Iterable[Document]) -> CorpusEvidence:
+    """The evidence of `documents`, each in its `language`."""
+    corpus = CorpusEvidence()
+    for doc in documents:
+        corpus.observe(doc.text, doc.language)
+    return corpus
 
 
 def _context(paragraphs: list[str], i: int) -> int:

@@ -72,4 +72,5 @@ def headline_repeat(text: str, ctx: RuleContext) -> list[Change]:
     if len(repeated) == len(paragraphs):
         start, end, _ = paragraphs[max(repeated)]
         return [Change(start, end, text[start:end], "flagged")]
-    return [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, repeated).values()]
+    why = "the title repeated as the body's first paragraph" + ("s" if len(repeated) > 1 else "")
+    return [Change(a, b, evidence=why) for a, b in remove_paragraphs_spans(paragraphs, repeated).values()]

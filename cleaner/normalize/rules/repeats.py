@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import regex
+from dataclasses import replace
 
 from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, sentence_spans, split_paragraphs
@@ -37,7 +37,8 @@ def repeated_paragraph(text: str, ctx: RuleContext) -> list[Change]:
         seen.add(k)
     if _structured(sorted(later)):
         return [Change(paragraphs[i][0], paragraphs[i][1], paragraphs[i][2], "flagged") for i in sorted(later)]
-    return [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, later).values()]
+    why = "a word-for-word copy of an earlier paragraph"
+    return [Change(a, b, evidence=why) for a, b in remove_paragraphs_spans(paragraphs, later).values()]
 
 
 # A scraper repeats one block (a caption, a pull quote) or the whole article once more. Many
@@ -83,4 +84,5 @@ def repeated_sentence(text: str, ctx: RuleContext) -> list[Change]:
     changes += [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, whole).values()]
     if len(changes) > MAX_SCATTERED_REPEATS:
         return []  # many repeated sentences: the article's structure (see `_structured`)
-    return merge_removals(changes)
+    why = "a word-for-word copy of an earlier sentence"
+    return [replace(c, evidence=why) for c in merge_removals(changes)]
