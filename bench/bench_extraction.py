@@ -40,7 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_normalize import code_version, machine_line, show  # noqa: E402  (same machine line as the other benchmark)
 
 from cleaner.model import Edit  # noqa: E402
+from cleaner.lang import known_language  # noqa: E402
 from cleaner.normalize import all_rules, clean_fields, replay  # noqa: E402
+from cleaner.normalize.evidence import CorpusEvidence, Evidence  # noqa: E402
+from cleaner.text import sentence_spans  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT / ".." / "shared" / "corpora"
@@ -54,6 +57,7 @@ NGRAM, WINDOW, CONFIRM = 5, 2, 0.5  # gold_coverage: n-gram size, context words,
 SELF_NGRAM = 8  # self_repetition: a gold word sequence this long seen twice is a repeat
 DUPLICATED = 0.25  # longest_repeat at least this: the gold body holds a long block twice (the page was duplicated)
 MAX_EDITS = 6  # distinct edits shown per lost case
+SENTENCE_LOSS, AIM_SENTENCE_OUTPUTS = 0.02, 0.01  # issue 14: <= 1% of outputs lose > 2% of their gold sentences
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -111,8 +115,53 @@ def has_output(s: str | None) -> bool:
 RULES = all_rules()
 
 
-def clean(title: str, text: str) -> tuple[str | None, str, tuple[Edit, ...]]:
-    return clean_fields(title, text, RULES)
+EVIDENCE: dict[str, Evidence] = {}  # the corpus evidence of the outputs being cleaned, per extractor
+
+
+def clean(title: str, text: str, evidence: Evidence | None = None) -> tuple[str | None, str, tuple[Edit, ...]]:
+    return clean_fields(title, text, RULES, "en", evidence)
+
+
+def gather(texts: list[str]) -> Evidence:
+    """The evidence pass `cleaner clean` makes over the corpus it cleans (here: one extractor's
+    outputs, or the gold bodies)."""
+    corpus = CorpusEvidence()
+    for t in texts:
+        corpus.observe(t, "en")
+    return Evidence(corpus)
+
+
+def _norm(s: str) -> str:
+    """Words only, lowercased, a word repeated in a row counted once: a sentence is the same
+    sentence after `Yobe North , Ahmad` -> `Yobe North, Ahmad` or `on the the sentencing` -> `on the
+    sentencing` (the gold holds such slips too)."""
+    out: list[str] = []
+    for w in WORD.findall(s.lower()):
+        if not out or out[-1] != w:
+            out.append(w)
+    return " " + " ".join(out) + " "
+
+
+def gold_sentences(gold: str) -> list[str]:
+    """The gold body's sentences of 4+ words, whitespace normalized."""
+    out = []
+    for para in gold.split("\n"):
+        for a, b in sentence_spans(para.strip(), known_language("en")):
+            sent = _norm(para.strip()[a:b])
+            if len(sent.split()) >= 4:
+                out.append(sent)
+    return out
+
+
+def sentence_loss(gold: str, before: str, after: str, edits: tuple[Edit, ...]) -> tuple[int, int, int]:
+    """(gold sentences the output had before cleaning, of them gone after, of those the ones a
+    boilerplate-lines edit took: site lines that the human gold kept)."""
+    nb, na = _norm(before), _norm(after)  # sentences match as whole words: " a b " in " x a b y "
+    had = [s for s in gold_sentences(gold) if s in nb]
+    gone = [s for s in had if s not in na]
+    site = [_norm(e.before) for e in edits if e.rule == "boilerplate-lines" and e.action != "flagged"]
+    by_site = sum(1 for s in gone if any(s.strip() in b or b.strip() in s for b in site if b.strip()))
+    return len(had), len(gone), by_site
 
 
 def text_edits(edits: tuple[Edit, ...]) -> list[Edit]:
@@ -172,9 +221,10 @@ def run_controls(pages: list[Page], corpus: str, variant: str, newline_paragraph
     with `cleaner clean --paragraph-sep '\\n'` (replaced by a blank line before cleaning, put back after)."""
     res = ControlResult(corpus, variant)
     shown_layout: Counter = Counter()
-    for p in pages:
-        text = p.gold.replace("\n", "\n\n") if newline_paragraphs else p.gold
-        title, out, edits = clean(p.title, text)
+    texts = [p.gold.replace("\n", "\n\n") if newline_paragraphs else p.gold for p in pages]
+    evidence = gather(texts)
+    for p, text in zip(pages, texts):
+        title, out, edits = clean(p.title, text, evidence)
         if newline_paragraphs:
             out = out.replace("\n\n", "\n")
         res.n += 1
@@ -324,7 +374,7 @@ def longest_repeat(gold: str) -> float:
 
 def compare(p: Page, gold: GoldIndex, extractor: str, before: str) -> Case:
     g = words(p.gold)
-    _, after, edits = clean(p.title, before)
+    _, after, edits = clean(p.title, before, EVIDENCE.get(f"{p.corpus}:{extractor}"))
     b, a = words(before), words(after)
     present, present_after = g & b, g & a
     lost = present - present_after
@@ -460,7 +510,10 @@ def main() -> int:
     dup_share: dict[tuple[str, str], float] = {}  # longest_repeat of the gold of the articles with loss
     for name, pages in corpora:
         extractors = sorted({k for p in pages for k in p.outputs if k != RAW}) + [RAW]
+        for k in extractors:
+            EVIDENCE[f"{name}:{k}"] = gather([p.outputs[k] for p in pages if has_output(p.outputs.get(k))])
         rows = {k: Row() for k in extractors}
+        sentence_cases = sentence_over = content_over = 0
         rule_lost: Counter = Counter()
         rule_confirmed: Counter = Counter()
         rule_articles: dict[str, set[str]] = defaultdict(set)
@@ -474,6 +527,11 @@ def main() -> int:
                     continue
                 c = compare(p, gold, k, out)
                 add(rows[k], c, gw)
+                had, gone, by_site = sentence_loss(p.gold, out, c.after, c.edits)
+                if had:
+                    sentence_cases += 1
+                    sentence_over += gone / had > SENTENCE_LOSS
+                    content_over += (gone - by_site) / had > SENTENCE_LOSS
                 rule_lost.update(c.by_rule)
                 for r in c.by_rule:
                     rule_articles[r].add(p.id)
@@ -493,6 +551,11 @@ def main() -> int:
                 for f in ("n", "empty", "gold", "present", "junk_before", "junk_after", "lost", "confirmed", "recovered", "changed", "with_loss"):
                     setattr(tot, f, getattr(tot, f) + getattr(r, f))
             print_table(f"{name}: the {len(extractors) - 1} extractors together (without {RAW})", {"all extractors": tot})
+        share = sentence_over / sentence_cases if sentence_cases else 0.0
+        content = content_over / sentence_cases if sentence_cases else 0.0
+        print(f"    {name}: outputs that lose over {SENTENCE_LOSS:.0%} of the gold sentences they had: {sentence_over} of {sentence_cases}"
+              f" = {share:.2%} (aim <= {AIM_SENTENCE_OUTPUTS:.0%}) {'ok' if share <= AIM_SENTENCE_OUTPUTS else 'ABOVE AIM'};"
+              f" not counting site lines the gold kept (copyright, `Click here ...`): {content_over} = {content:.2%}")
         rec = sum(r.recovered for r in rows.values())
         print(f"    (info) gold words gained by cleaning (e.g. a fixed mojibake word now matching gold): {rec}")
         print(

@@ -38,7 +38,12 @@ import regex
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252)
 from cleaner.model import Document, Origin
+from cleaner.lang import known_language
 from cleaner.normalize import all_rules, clean_document, clean_text, replay
+from cleaner.normalize.evidence import CorpusEvidence, Evidence
+from cleaner.normalize.registry import RuleContext
+
+EVIDENCE: dict[str, Evidence] = {}  # the corpus evidence the planted articles are cleaned with
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT / ".." / "shared" / "corpora"
@@ -90,7 +95,7 @@ def well_formed(a: Article) -> bool:
 
 
 def unchanged_by_cleaning(a: Article) -> bool:
-    out, _ = clean_text(a.text, a.title)
+    out, _ = clean_text(a.text, a.title, language="en", evidence=EVIDENCE.get("now"))
     return out == a.text
 
 
@@ -493,7 +498,7 @@ def run_kind(kind: Kind, pool: list[Article], n: int, seed: int) -> KindResult:
         if plant is None or plant.text == a.text:
             res.skipped += 1
             continue
-        got, edits = clean_text(plant.text, plant.title)
+        got, edits = clean_text(plant.text, plant.title, language="en", evidence=EVIDENCE.get("now"))
         ok = got == a.text
         res.n += 1
         res.fixed += ok
@@ -535,6 +540,11 @@ def main() -> int:
     report: list[str] = []
 
     bbc_all = to_articles(load_jsonl(BBC))
+    # The evidence pass `cleaner clean` makes over the corpus it cleans: here BBC's.
+    corpus = CorpusEvidence()
+    for a in bbc_all:
+        corpus.observe(a.text, "en")
+    EVIDENCE["now"] = Evidence(corpus)
     allsides = to_articles(load_jsonl(ALLSIDES, args.limit))
 
     # --- controls: clean BBC articles as they are --------------------------------------------------
@@ -547,7 +557,7 @@ def main() -> int:
     examples: dict[str, list[tuple[Article, object]]] = defaultdict(list)
     cleaned = {}
     for a in bbc_all:
-        cleaned[a.id] = clean_text(a.text, a.title)
+        cleaned[a.id] = clean_text(a.text, a.title, language="en", evidence=EVIDENCE.get("now"))
     bbc_clean_ids = {a.id for a in bbc_all if cleaned[a.id][0] == a.text}
     layout_rules = {r.name for r in all_rules() if r.family in ("whitespace", "unicode")}
     for idx in sample:
@@ -681,7 +691,7 @@ def main() -> int:
     print(f"  failure examples and control edits: {os.path.relpath(args.failures, Path.cwd())}")
 
     # --- speed ---------------------------------------------------------------------------------------
-    docs = [Document(id=a.id, title=a.title, text=a.text, origin=Origin("allsides", i + 1)) for i, a in enumerate(allsides)]
+    docs = [Document(id=a.id, title=a.title, text=a.text, origin=Origin("allsides", i + 1), language="en") for i, a in enumerate(allsides)]
     mb = sum(len(a.text.encode("utf-8")) for a in allsides) / 1e6
     rules = all_rules()
     ours_t, ftfy_t = [], []
@@ -689,7 +699,11 @@ def main() -> int:
     fired: Counter = Counter()
     for rep in range(args.repeat):
         t0 = time.perf_counter()
-        results_docs = [clean_document(d, rules) for d in docs]
+        corpus = CorpusEvidence()  # both passes, as `cleaner clean` runs them: evidence, then rules
+        for d in docs:
+            corpus.observe(d.text, d.language)
+        evidence = Evidence(corpus)
+        results_docs = [clean_document(d, rules, evidence) for d in docs]
         ours_t.append(time.perf_counter() - t0)
         if rep == 0:
             changed = sum(r.changed for r in results_docs)
@@ -713,10 +727,11 @@ def main() -> int:
         for r in rules:
             t0 = time.perf_counter()
             for a in allsides:
+                ctx = RuleContext(a.title, "en", known_language("en"))
                 if "text" in r.fields:
-                    r.fn(a.text, a.title)
+                    r.fn(a.text, ctx)
                 if "title" in r.fields and a.title:
-                    r.fn(a.title, a.title)
+                    r.fn(a.title, ctx)
             per_rule.append((time.perf_counter() - t0, r.name))
         total = sum(t for t, _ in per_rule)
         for t, name in sorted(per_rule, reverse=True):

@@ -19,6 +19,7 @@ from cleaner.io.readers import ReadOptions
 
 if TYPE_CHECKING:
     from cleaner.dedup.options import DupOptions
+    from cleaner.normalize.options import NormalizeOptions
     from cleaner.normalize.registry import Rule
 
 if sys.version_info >= (3, 11):
@@ -35,6 +36,10 @@ KNOWN_KEYS: dict[str, type | tuple[type, ...]] = {
     "id-field": str,
     "paragraph-sep": str,
     "skip-invalid": bool,
+    "lang": str,
+    "lang-field": str,
+    "min-confidence": (float, int),
+    "evidence": str,
 }
 # The commands' own tables; their keys are checked below, when the command reads them.
 KNOWN_TABLES = ("dups", "check")
@@ -166,6 +171,21 @@ def read_options(cfg: FileConfig, cli: Mapping[str, Any]) -> ReadOptions:
     )
 
 
+def normalize_options(
+    cfg: FileConfig, lang: str | None, lang_field: str | None, min_confidence: float | None, evidence: str | None
+) -> NormalizeOptions:
+    """The normalizer's settings: command line > [tool.cleaner] > defaults."""
+    from cleaner.normalize.options import NormalizeOptions
+    from cleaner.normalize.registry import DEFAULT_MIN_CONFIDENCE
+
+    return NormalizeOptions(
+        lang=cfg.get("lang", lang, None),
+        lang_field=cfg.get("lang-field", lang_field, None),
+        min_confidence=float(cfg.get("min-confidence", min_confidence, DEFAULT_MIN_CONFIDENCE)),
+        evidence=cfg.get("evidence", evidence, "corpus"),
+    )
+
+
 def rules(cfg: FileConfig, select: Sequence[str] | None, ignore: Sequence[str] | None) -> list[Rule]:
     from cleaner.normalize import select_rules
 
@@ -178,6 +198,7 @@ def dup_options(cfg: FileConfig, cli: Mapping[str, Any] | None = None, jobs: int
     """The duplicate finder's settings: command line (`cli`: DupOptions' field names, levels as
     a comma-separated string) > [tool.cleaner.dups] > defaults."""
     from cleaner.dedup.options import DupOptions
+    from cleaner.normalize.options import NormalizeOptions
 
     cli = cli or {}
     table = dups_table(cfg)

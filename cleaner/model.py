@@ -41,6 +41,7 @@ class Document:
     origin: Origin
     record: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     raw: str | bytes | None = field(default=None, repr=False, compare=False)
+    language: str | None = None  # ISO 639-1, from a field, a setting or detection; None: undetermined
 
     def paragraphs(self) -> list[str]:
         from cleaner.text import split_paragraphs
@@ -85,6 +86,7 @@ class Edit:
     after: str
     field: Field = "text"
     step: int = 0
+    evidence: str | None = None  # why the rule was sure (or, for a flag, why it was not)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +98,7 @@ class Edit:
             "end": self.end,
             "before": self.before,
             "after": self.after,
+            "evidence": self.evidence,
         }
 
 

@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import regex
 
+from cleaner.lang.languages import Language, known_language
+
 # A blank line may hold stray spaces or tabs; a run of several blank lines is still one separator.
 # Starts only where a run of spaces starts (else a long run before a newline is scanned once per space).
 PARAGRAPH_BREAK = regex.compile(r"(?<![ \t])[ \t]*+\r?\n(?:[ \t]*+\r?\n)+")
@@ -88,48 +90,49 @@ def remove_paragraphs_spans(paragraphs: list[tuple[int, int, str]], indices: set
 
 # --- sentences ---------------------------------------------------------------------------------
 
-# Words that end in a period without ending a sentence. Lowercase, without the final period.
-# Not `Sun.`, `Sat.`, `Wed.`: far more often a name or a word at the end of a sentence.
-ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof gen sen rep gov lt col sgt capt cmdr adm maj st jr sr rev hon pres supt
-    inc ltd co corp bros llc plc no nos vs etc approx dept est fig jan feb mar apr jun jul aug sep
-    sept oct nov dec tues thur thurs ft mt ave blvd rd hwy rt hon""".split()
-)
-
-# A terminator run, closing quotes/brackets, whitespace, then something that can start a sentence.
-# The lookbehind makes a match start only at the start of a run of terminators, so a run of
-# 200,000 dots is scanned once, not once per dot.
-_BOUNDARY = regex.compile(r"(?<![.!?…])[.!?…]+[\"”’')\]]*(\s+)(?=[\"“‘'(\[]?[\p{Lu}\p{N}])")
+# A terminator run, closing quotes/brackets, whitespace, then something that can start a sentence
+# (after an opening quote, bracket or the Spanish `¿ ¡`). The lookbehind makes a match start only
+# at the start of a run of terminators, so a run of 200,000 dots is scanned once, not once per dot.
+_BOUNDARY = regex.compile(r"(?<![.!?…])[.!?…]+[\"”’'»)\]]*(\s+)(?=[\"“‘'(\[¿¡«„]?[\p{Lu}\p{N}])")
 _DOTTED = regex.compile(r"\p{L}(?:\.\p{L})+")  # U.S, e.g, p.m, a.m (the last dot is the boundary's)
 
 
-def _is_abbreviation(p: str, dot: int) -> bool:
-    """Whether the period at `dot` ends an abbreviation (`Mr.`, `U.S.`, an initial) rather than
-    a sentence."""
+def _is_abbreviation(p: str, dot: int, abbreviations: frozenset[str], ordinal_dot: bool) -> bool:
+    """Whether the period at `dot` ends an abbreviation (`Mr.`, `U.S.`, an initial, a German
+    ordinal `7.`) rather than a sentence."""
     start = dot
-    while start > 0 and not p[start - 1].isspace() and p[start - 1] not in "\"“‘([":
+    while start > 0 and not p[start - 1].isspace() and p[start - 1] not in "\"“‘([«„":
         start -= 1
     token = p[start:dot]
     if not token:
         return False
-    if token.casefold() in ABBREVIATIONS:
+    if token.casefold() in abbreviations:
         return True
     if len(token) == 1 and token.isalpha() and token.isupper():
         return True  # an initial: John F. Kennedy
+    if ordinal_dot and token.isdigit() and len(token) <= 2:
+        return True  # `am 7. Juli`
     return bool(_DOTTED.fullmatch(token))
 
 
+def _rules_of(language: Language | None) -> tuple[frozenset[str], bool]:
+    lang = language or known_language("en")
+    assert lang is not None  # the English data ships with the package
+    return lang.abbreviations, lang.ordinal_dot
+
+
 @lru_cache(maxsize=4096)
-def sentence_spans(p: str) -> list[tuple[int, int]]:
+def sentence_spans(p: str, language: Language | None = None) -> list[tuple[int, int]]:
     """(start, end) of each sentence of paragraph `p`; the whitespace between sentences belongs to
-    neither. Knows abbreviations (`Mr.`, `U.S.`), initials and decimals (`2.5`), which never end a
-    sentence here."""
+    neither. Knows the language's abbreviations (English's where the language has no data),
+    initials and decimals (`2.5`), which never end a sentence here."""
+    abbreviations, ordinal_dot = _rules_of(language)
     spans = []
     start = 0
     for m in _BOUNDARY.finditer(p):
         term_end = m.start(1)
         first_dot = m.start()
-        if p[first_dot] == "." and p[first_dot : first_dot + 2] != ".." and _is_abbreviation(p, first_dot):
+        if p[first_dot] == "." and p[first_dot : first_dot + 2] != ".." and _is_abbreviation(p, first_dot, abbreviations, ordinal_dot):
             continue
         spans.append((start, term_end))
         start = m.end(1)
@@ -138,7 +141,9 @@ def sentence_spans(p: str) -> list[tuple[int, int]]:
     return spans
 
 
-_TERMINATED = regex.compile(r"(?:[.!?…]|\.\.\.)[\"”’')\]]*\s*$")
+# Sentence-final punctuation of the scripts the project meets: Latin, CJK `。！？`, Arabic `؟`,
+# Devanagari `।`.
+_TERMINATED = regex.compile(r"(?:[.!?…。！？؟।]|\.\.\.)[\"”’'»)\]」』]*\s*$")
 
 
 def ends_sentence(s: str) -> bool:

@@ -283,10 +283,10 @@ def test_an_error_in_a_worker_process_is_one_line_exit_2(tmp_path, monkeypatch):
     src = planted_copies(tmp_path / "in.jsonl", 6)
     real = clean_job.clean_document
 
-    def flaky(doc, rules):
+    def flaky(doc, rules, *args):
         if doc.origin.record == 300:
             raise NotConverging("rules did not reach a fixed point in 10 passes")
-        return real(doc, rules)
+        return real(doc, rules, *args)
 
     monkeypatch.setattr(clean_job, "clean_document", flaky)
     r = run("clean", str(src), "-o", str(tmp_path / "out.jsonl"), "--jobs", "2")

@@ -261,7 +261,7 @@ def test_drop_keeps_a_paragraph_whose_representative_article_was_dropped(tmp_pat
 def test_long_runs_of_doubled_words_converge(tmp_path):
     from cleaner.normalize import clean_fields, select_rules
 
-    _, text, _ = clean_fields(None, "the " * 600 + "end", select_rules())
+    _, text, _ = clean_fields(None, "the " * 600 + "end", select_rules(), "en")
     assert text == "the end"
 
 

@@ -8,7 +8,9 @@ import signal
 
 import pytest
 
+from cleaner.lang import known_language
 from cleaner.normalize import clean_fields, select_rules
+from cleaner.normalize.registry import RuleContext
 
 HOSTILE = {
     "5 MB paragraph without spaces": "x" * 5_000_000,
@@ -47,7 +49,7 @@ def test_every_rule_finishes_on_hostile_input(name):
         for rule in select_rules():
             signal.alarm(20)
             try:
-                rule.fn(text, "Title")
+                rule.fn(text, RuleContext("Title", "en", known_language("en")))
             except Hang:
                 pytest.fail(f"rule {rule.name} did not finish on {name}")
             finally:
@@ -58,5 +60,5 @@ def test_every_rule_finishes_on_hostile_input(name):
 
 def test_whole_engine_on_the_largest_inputs():
     for name in ("5 MB paragraph without spaces", "100,000 one-word lines"):
-        title, text, _ = clean_fields("Title", HOSTILE[name], select_rules())
+        title, text, _ = clean_fields("Title", HOSTILE[name], select_rules(), "en")
         assert text  # processed, not emptied

@@ -1,4 +1,5 @@
-"""Rule cases as data: fixtures/rules/*.json, each rule with cases it must fix and must leave alone."""
+"""Rule cases as data: fixtures/rules/*.json, each rule with cases it must fix and must leave alone,
+in the case's language (`lang`, default English)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ FIX = [c for c in CASES if c.get("expect") != "unchanged"]
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_rule_case(case):
     rules = select_rules([case["rule"]])
-    title, text, edits = clean_fields(case.get("title"), case["original"], rules)
+    title, text, edits = clean_fields(case.get("title"), case["original"], rules, case.get("lang", "en"))
     if case.get("expect") == "unchanged":
         assert text == case["original"]
         assert all(e.action == "flagged" for e in edits)
@@ -36,7 +37,7 @@ def test_rule_case(case):
 @pytest.mark.parametrize("case", KEEP, ids=[c["id"] for c in KEEP])
 def test_clean_text_passes_every_rule_untouched(case):
     """A must-not-change case is clean text: no rule at all may touch it."""
-    title, text, edits = clean_fields(case.get("title"), case["original"], select_rules())
+    title, text, edits = clean_fields(case.get("title"), case["original"], select_rules(), case.get("lang", "en"))
     assert text == case["original"], [e for e in edits if e.action != "flagged"]
 
 

@@ -72,6 +72,24 @@ def clean(
         typer.Option("--select", help="Rules or rule families to run (repeat or comma-separate). [default: all]"),
     ] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rules or rule families not to run.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="The language of every document (ISO 639-1, e.g. 'de'), or 'auto'. [default: auto]"),
+    ] = None,
+    lang_field: Annotated[
+        str | None, typer.Option("--lang-field", help="The record field that holds each document's language.")
+    ] = None,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option("--min-confidence", help="Below this a removal is only flagged (0-1). [default: 0.9]"),
+    ] = None,
+    evidence: Annotated[
+        str | None,
+        typer.Option(
+            "--evidence",
+            help="'corpus': read the inputs once for statistics before cleaning; 'shipped': the package's only. [default: corpus]",
+        ),
+    ] = None,
     read: ReadArgs = ReadArgs(),
     bad: RejectArgs = RejectArgs(),
     config_file: ConfigOpt = None,
@@ -93,6 +111,7 @@ def clean(
         jobs=config.all_cores(jobs),
         engine=run_on.engine,
         address=run_on.address,
+        normalize=config.normalize_options(cfg, lang, lang_field, min_confidence, evidence),
     )
     rejected: list[Rejected] = []
     documents: list[dict[str, object]] = []

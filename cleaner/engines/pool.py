@@ -18,10 +18,13 @@ CHUNK = 256  # items sent to a worker at a time
 class OrderedPool:
     """Maps work over a stream in chunks, in order. The pool starts only once there is more than
     one chunk of work, so small inputs pay nothing; at most two chunks per worker are in flight,
-    so memory stays bounded while streaming."""
+    so memory stays bounded while streaming. `shared`, a read-only object, reaches each worker
+    once: `chunk_fn` gets its handle as the last argument (`engines.workers.shared(handle)`)."""
 
-    def __init__(self, jobs: int, engine: str = "local", address: str | None = None) -> None:
+    def __init__(self, jobs: int, engine: str = "local", address: str | None = None, shared: Any = None) -> None:
         self.jobs, self.engine, self.address = jobs, engine, address
+        self.shared = shared
+        self.handle: Any = None  # what `chunk_fn` receives to find `shared` in its worker
         self.pool: Any = None  # a ProcessPoolExecutor, or an engines.ray.RayPool
         self.workers = jobs
 
@@ -68,8 +71,9 @@ class OrderedPool:
 
                 self.pool = RayPool(RaySession(self.address))
                 self.workers = self.pool.workers
+                self.handle = [self.pool.put(self.shared)]
             else:
-                self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=worker_init)
-        pending.append(self.pool.submit(chunk_fn, chunk, *args))
+                self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=worker_init, initargs=(self.shared,))
+        pending.append(self.pool.submit(chunk_fn, chunk, *args, self.handle))
         while len(pending) > 2 * self.workers:
             yield from pending.popleft().result()

@@ -244,12 +244,15 @@ class RayEngine:
 
 class RayPool:
     """The normalizer's chunks as Ray tasks, with the part of `ProcessPoolExecutor`'s interface
-    that `pipeline._Cleaner` uses; `workers` is the cluster's CPUs."""
+    that `engines.pool.OrderedPool` uses; `workers` is the cluster's CPUs."""
 
     def __init__(self, session: RaySession) -> None:
         self.session = session.__enter__()
         self.workers = RaySession.cpus()
         self._remote: dict[Any, Any] = {}
+
+    def put(self, value: Any) -> Any:
+        return ray.put(value)
 
     def submit(self, fn: Any, *args: Any) -> _RayFuture:
         if fn not in self._remote:

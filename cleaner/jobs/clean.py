@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cleaner.engines.pool import OrderedPool
+from cleaner.engines.workers import shared
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadCount, ReadOptions, accepted, iter_input_files, read_file
 from cleaner.io.writers import FileWriter, open_writer, plan_outputs
 from cleaner.model import CleanResult, Document, Rejected
 from cleaner.normalize import clean_document, select_rules
 from cleaner.normalize.engine import NotConverging
+from cleaner.normalize.evidence import CorpusEvidence, Evidence, gather
+from cleaner.normalize.options import NormalizeOptions, with_language
 from cleaner.normalize.registry import Rule
 
 
@@ -66,6 +69,7 @@ class CleanJob:
     jobs: int = 1  # worker processes for the normalizer (the CLI defaults to every core)
     engine: str = "local"  # or "ray": the chunks run as Ray tasks (on `address`, or a local Ray)
     address: str | None = None
+    normalize: NormalizeOptions = NormalizeOptions()
 
 
 def run_clean(
@@ -77,14 +81,16 @@ def run_clean(
     files = iter_input_files(job.paths)
     targets = plan_outputs(files, job.output, job.in_place, len(job.paths) > 1)
     stats = CleanStats()
-    with OrderedPool(job.jobs, job.engine, job.address) as pool:
+    evidence = corpus_evidence(job, files) if job.normalize.evidence == "corpus" else Evidence()
+    setting = (evidence, job.normalize)
+    with OrderedPool(job.jobs, job.engine, job.address, shared=setting) as pool:
         for f in files:
             if on_file:
                 on_file(f)
             stats.files += 1
             here = ReadCount()
             docs = accepted(read_file(f, job.read_options), job.skip_invalid, here, on_reject)
-            results = pool.map(docs, _clean_stream(job.rules), clean_chunk, [r.name for r in job.rules])
+            results = pool.map(docs, _clean_stream(job.rules, setting), clean_chunk, [r.name for r in job.rules])
             _clean_file(job, f, targets.get(f.path), results, here, stats, on_result)
             stats.read += here.read
             stats.rejected += here.rejected
@@ -123,20 +129,48 @@ def _clean_file(
             writer.abort()  # no-op after a commit; removes the temporary file otherwise
 
 
-def clean_one(doc: Document, rules: Sequence[Rule]) -> CleanResult:
-    """The clean job's one call into the normalizer: whatever else it comes to need (the
-    document's language, the corpus's evidence) is passed here, in this process or a worker."""
+Setting = tuple[Evidence, NormalizeOptions]
+
+
+def corpus_evidence(job: CleanJob, files: Sequence[InputFile]) -> Evidence:
+    """The first pass: every input read once for its statistics (in the pool, chunk by chunk;
+    the counts add up the same in any order), before any document is edited. A bad record stops
+    this pass as it would the second, unless skipped."""
+    corpus = CorpusEvidence()
+    with OrderedPool(job.jobs, job.engine, job.address, shared=job.normalize) as pool:
+        for f in files:
+            docs = accepted(read_file(f, job.read_options), job.skip_invalid, ReadCount(), None)
+            for part in pool.map(docs, lambda d: [_observe(d, job.normalize)], observe_chunk):
+                corpus.add(part)
+    return Evidence(corpus.pruned())
+
+
+def _observe(docs: Iterable[Document], options: NormalizeOptions) -> CorpusEvidence:
+    return gather(with_language(doc, options) for doc in docs)
+
+
+def observe_chunk(docs: list[Document], handle: object) -> list[CorpusEvidence]:
+    """A worker's share of the first pass: one evidence for the chunk."""
+    return [_observe(docs, shared(handle))]
+
+
+def clean_one(doc: Document, rules: Sequence[Rule], setting: Setting) -> CleanResult:
+    """The clean job's one call into the normalizer, in this process or a worker: the document
+    in its language, with the corpus's evidence."""
+    evidence, options = setting
     try:
-        return clean_document(doc, rules)
+        return clean_document(with_language(doc, options), rules, evidence, options.min_confidence)
     except NotConverging as e:
         raise InputError(str(doc.origin), str(e)) from None
 
 
-def _clean_stream(rules: Sequence[Rule]) -> Callable[[Iterator[Document]], Iterator[CleanResult]]:
-    return lambda docs: (clean_one(doc, rules) for doc in docs)
+def _clean_stream(rules: Sequence[Rule], setting: Setting) -> Callable[[Iterator[Document]], Iterator[CleanResult]]:
+    return lambda docs: (clean_one(doc, rules, setting) for doc in docs)
 
 
-def clean_chunk(docs: list[Document], rule_names: list[str]) -> list[CleanResult]:
-    """A worker's share: rules travel by name (rule objects need not pickle)."""
+def clean_chunk(docs: list[Document], rule_names: list[str], handle: object) -> list[CleanResult]:
+    """A worker's share: rules travel by name (rule objects need not pickle), the evidence once
+    per worker (`handle`)."""
     rules = select_rules(rule_names) if rule_names else []
-    return [clean_one(doc, rules) for doc in docs]
+    setting = shared(handle)
+    return [clean_one(doc, rules, setting) for doc in docs]

@@ -1,14 +1,19 @@
 """Boilerplate lines: whole short lines that a page template put into the article body.
 
-Only whole lines are matched, with anchored patterns: a sentence that merely starts like
-boilerplate (`By Monday, the storm had passed.`, `Share prices fell.`) is never touched.
+Two kinds of evidence, each about whole lines only (a sentence that merely starts like
+boilerplate, `By Monday, the storm had passed.`, `Share prices fell.`, is never touched):
+- the corpus: a short line that recurs through many articles, each time beside different text,
+  is a site line in any language, with no list entry needed (`evidence.Evidence.recurrence`);
+- anchored patterns for the site lines that a single article can show (`ADVERTISEMENT`, share
+  prompts, photo credits), and bylines and time stamps at the top.
 """
 
 from __future__ import annotations
 
 import regex
 
-from cleaner.normalize.registry import Change, merge_removals, rule
+from cleaner.normalize.evidence import Figure, is_candidate_line
+from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, split_paragraphs
 
 _AGENCY = r"(?:getty(?:\s+images)?|ap(?:\s+photo)?|afp|reuters|epa|efe|xinhua|shutterstock|istock(?:photo)?|bloomberg|the\s+associated\s+press|associated\s+press|pa(?:\s+images)?|anadolu|sipa|zuma)"
@@ -16,7 +21,7 @@ _AGENCY = r"(?:getty(?:\s+images)?|ap(?:\s+photo)?|afp|reuters|epa|efe|xinhua|sh
 _ANYWHERE = [
     r"advertisements?:?|ad|sponsored(?:\s+content)?|ad\s+feedback|scroll\s+to\s+continue(?:\s+with\s+content)?",
     r"advertisement\s+continue\s+reading(?:\s+the)?(?:\s+main)?\s+story",
-    r"(?:story|article|text)\s+continu(?:e|es|ed)(?:\s+(?:below|after\s+(?:the\s+)?(?:advertisement|ad)))?",
+    r"(?:story|article|text)\s+continu(?:e|es|ed)(?:\s+(?:below|after\s+(?:the\s+)?(?:advertisement|ad))(?:\s+(?:the\s+)?(?:advertisement|ad))?)?",
     r"continue\s+reading(?:\s+(?:the\s+)?(?:main\s+)?(?:story|article|below))?",
     r"(?:click(?:\s+here)?|tap\s+here)\s+(?:to|for)\s+[^.!?]{1,80}[.!]?(?:\s*\(opens\s+in\s+new\s+window\))?",
     r"share\s+this(?:\s+(?:article|story|post|page))?\s*:?(?:\s+(?:share|tweet|post|email|pocket|facebook|twitter|whatsapp|linkedin|reddit|print))*",
@@ -49,12 +54,19 @@ _GATE = regex.compile(
     regex.IGNORECASE,
 )
 
+# A time stamp after `Updated`: dates, times, month and day names, zones; nothing else, so that
+# `Published in 2019, the report found ...` is a sentence, not a stamp.
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
+_STAMP_TOKEN = rf"(?:[\p{{N}}]+(?:[:/.-][\p{{N}}]+)*(?:st|nd|rd|th)?|{_MONTH}|{_DAY}|[ap]\.?m\.?|at|on|utc|gmt|[ecmp][sd]?t|bst|cet|cest)"
+_STAMP = rf"{_STAMP_TOKEN}(?:[ ,|]+{_STAMP_TOKEN}){{0,8}}"
+
 # Only near the top of an article: bylines and time stamps, which elsewhere may be content.
 _NAME = r"(?:[\p{Lu}][\p{L}\p{M}'’.-]*|de|van|von|da|di|del|la|le|al|bin|ibn)"
 _TOP = [
     # `By Jane Doe`, `By Jane Doe and John Roe, Reuters`, `By The Associated Press`, `BY JANE DOE`
     r"by\s+" + _NAME + r"(?:\s+" + _NAME + r"){0,4}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)" + _NAME + r"(?:\s+" + _NAME + r"){0,4}){0,3}(?:\s*[|,–—-]\s*[\p{L} ]{1,40})?",
-    r"(?:updated|published|posted|last\s+updated|first\s+published)(?:\s+on|\s+at)?:?\s+(?=[^\n]*\d)[\p{L}\p{N} ,.:/-]{3,60}",
+    r"(?:updated|published|posted|last\s+updated|first\s+published)(?:\s+on|\s+at)?:?\s+(?=[^\n]*\d)" + _STAMP,
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}(?:,?\s+\d{1,2}:\d{2}\s*[ap]\.?m\.?(?:\s+[A-Z]{2,4})?)?",
 ]
 
@@ -82,39 +94,67 @@ def is_boilerplate(line: str, near_top: bool) -> bool:
     return False
 
 
-@rule("boilerplate-lines", "boilerplate")
-def boilerplate_lines(text: str, title: str | None) -> list[Change]:
-    """Whole lines left by the page template: ads, share and follow prompts, newsletter calls to
-    action, `Read more: ...`, photo credits, and bylines or time stamps at the top.
+# A short line standing in this many articles, each time beside different text, is a site line:
+# confidence 1 - 1/n, so the default 0.9 asks for 10 contexts.
+def _recurring(line: str, ctx: RuleContext) -> Figure | None:
+    s = line.strip()
+    if not is_candidate_line(s):
+        return None
+    words = s.split()
+    if len(words) <= 2 and s[-1] in ".!?…":
+        return None  # `Yes.`, `Thank you.`: a line of dialogue, however often it recurs
+    n = ctx.evidence.recurrence(s)
+    if n < 2:
+        return None
+    return Figure(1 - 1 / n, f"recurs in {n} articles, each time beside different text")
 
-    Fixes: `ADVERTISEMENT`, `Story continued below`, `Share this article`, `Follow us on Twitter`,
-    `Sign up for our daily newsletter.`, `Read more: Trump wins`, `Photo: Jane Doe/AP`,
-    `Saul Loeb/AFP/Getty Images`, `By Jane Doe and John Roe, Reuters` (first paragraphs only).
-    Leaves alone: `By Monday, the storm had passed.`, `Share prices fell 3 percent.`, a byline
-    deep inside the article, any line longer than 220 characters, parts of lines.
+
+def _line_figure(line: str, near_top: bool, ctx: RuleContext) -> Figure | None:
+    """The corpus's evidence where it has enough (it is what says the line is not content), else
+    the pattern's."""
+    recurring = _recurring(line, ctx)
+    if recurring is not None and recurring.confidence >= ctx.min_confidence:
+        return recurring
+    if is_boilerplate(line, near_top):
+        return Figure(1.0, "a site line (anchored pattern)")
+    return recurring
+
+
+@rule("boilerplate-lines", "boilerplate")
+def boilerplate_lines(text: str, ctx: RuleContext) -> list[Change]:
+    """Whole lines left by the page template: lines that recur through the corpus, ads, share and
+    follow prompts, newsletter calls to action, `Read more: ...`, photo credits, and bylines or
+    time stamps at the top.
+
+    Fixes: a short line found in 10 or more articles of the corpus beside different text (`Story
+    continues below advertisement`, `Video su questo argomento`, `Leia mais`), `ADVERTISEMENT`,
+    `Story continued below`, `Share this article`, `Follow us on Twitter`, `Sign up for our daily
+    newsletter.`, `Read more: Trump wins`, `Photo: Jane Doe/AP`, `Saul Loeb/AFP/Getty Images`,
+    `By Jane Doe and John Roe, Reuters`, `Updated: Jan 5, 2019 10:02 a.m. ET` (first paragraphs).
+    Leaves alone: `By Monday, the storm had passed.`, `Published in 2019, the report found`, `Share
+    prices fell 3 percent.`, a byline deep inside the article, any line longer than 220
+    characters, parts of lines, a line that recurs only in copies of one article, short lines of
+    dialogue (`Yes.`), a body that is only boilerplate (left for a person to see).
     """
     paragraphs = split_paragraphs(text)
-    whole: set[int] = set()
+    whole: dict[int, Figure] = {}
     changes: list[Change] = []
     for i, (start, _, p) in enumerate(paragraphs):
-        near_top = i < TOP_PARAGRAPHS
         lines = p.splitlines(keepends=True)
-        flags = [is_boilerplate(line, near_top) for line in lines]
-        if all(flags):
-            whole.add(i)
+        figures = [_line_figure(line, i < TOP_PARAGRAPHS, ctx) for line in lines]
+        if all(figures):
+            whole[i] = min((f for f in figures if f), key=lambda f: f.confidence)
             continue
         pos = start
-        for j, (line, flag) in enumerate(zip(lines, flags)):
-            if flag:
-                if j == len(lines) - 1:  # last line of the paragraph: take the break before it
-                    changes.append(Change(pos - _break_len(lines[j - 1]), pos + len(line)))
-                else:
-                    changes.append(Change(pos, pos + len(line)))
+        for j, (line, f) in enumerate(zip(lines, figures)):
+            if f:
+                a = pos - _break_len(lines[j - 1]) if j == len(lines) - 1 else pos  # the last line takes the break before it
+                changes.append(Change(a, pos + len(line), evidence=f.reason, confidence=f.confidence))
             pos += len(line)
     if whole and len(whole) == len(paragraphs):
         return changes  # never empty the body: an all-boilerplate text is left for a person to see
-    spans = remove_paragraphs_spans(paragraphs, whole)
-    changes += [Change(a, b) for a, b in spans.values()]
+    spans = remove_paragraphs_spans(paragraphs, set(whole))
+    changes += [Change(a, b, evidence=whole[i].reason, confidence=whole[i].confidence) for i, (a, b) in spans.items()]
     return merge_removals(changes)
 
 

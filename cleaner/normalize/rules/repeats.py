@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import regex
+from dataclasses import replace
 
-from cleaner.normalize.registry import Change, merge_removals, rule
+from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, sentence_spans, split_paragraphs
 
-_SPACE = regex.compile(r"\s+")
 MIN_PARAGRAPH_WORDS = 8
 MIN_SENTENCE_WORDS = 8
 
 
 def _key(s: str) -> str:
-    return _SPACE.sub(" ", s).strip()
+    return " ".join(s.split())
 
 
 @rule("repeated-paragraph", "repeats")
-def repeated_paragraph(text: str, title: str | None) -> list[Change]:
+def repeated_paragraph(text: str, ctx: RuleContext) -> list[Change]:
     """A paragraph that repeats an earlier paragraph of the same article, word for word.
 
     Fixes: the second copy of a paragraph of 8 or more words; an article repeated whole.
@@ -38,7 +37,8 @@ def repeated_paragraph(text: str, title: str | None) -> list[Change]:
         seen.add(k)
     if _structured(sorted(later)):
         return [Change(paragraphs[i][0], paragraphs[i][1], paragraphs[i][2], "flagged") for i in sorted(later)]
-    return [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, later).values()]
+    why = "a word-for-word copy of an earlier paragraph"
+    return [Change(a, b, evidence=why) for a, b in remove_paragraphs_spans(paragraphs, later).values()]
 
 
 # A scraper repeats one block (a caption, a pull quote) or the whole article once more. Many
@@ -54,7 +54,7 @@ def _structured(later: list[int]) -> bool:
 
 
 @rule("repeated-sentence", "repeats")
-def repeated_sentence(text: str, title: str | None) -> list[Change]:
+def repeated_sentence(text: str, ctx: RuleContext) -> list[Change]:
     """A sentence of 8 or more words that repeats an earlier sentence of the same article.
 
     Fixes: `He resigned on Monday after the vote in parliament. ... He resigned on Monday after
@@ -68,7 +68,7 @@ def repeated_sentence(text: str, title: str | None) -> list[Change]:
     paragraphs = split_paragraphs(text)
     whole: set[int] = set()
     for i, (start, _, p) in enumerate(paragraphs):
-        spans = sentence_spans(p)
+        spans = sentence_spans(p, ctx.language)
         for j, (a, b) in enumerate(spans):
             k = _key(p[a:b])
             if len(k.split()) < MIN_SENTENCE_WORDS:
@@ -84,4 +84,5 @@ def repeated_sentence(text: str, title: str | None) -> list[Change]:
     changes += [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, whole).values()]
     if len(changes) > MAX_SCATTERED_REPEATS:
         return []  # many repeated sentences: the article's structure (see `_structured`)
-    return merge_removals(changes)
+    why = "a word-for-word copy of an earlier sentence"
+    return [replace(c, evidence=why) for c in merge_removals(changes)]

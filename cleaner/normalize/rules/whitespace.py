@@ -4,9 +4,17 @@ layout (hard-wrapped wire copy) and are kept."""
 
 from __future__ import annotations
 
+import re
+
 import regex
 
-from cleaner.normalize.registry import Change, merge_removals, rule
+from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
+
+# Cheap exact gates, scanned in C by `re`: each is a necessary condition of its rule's pattern, so
+# the text that cannot match (most of it) never meets the lookbehinds.
+_TWO_SPACES = re.compile(r"[ \t][ \t]")
+_SPACE_THEN_MARK = re.compile(r"[ \t][,.]")
+_SPACE_AT_EOL = re.compile(r"[ \t]\r?\n")
 
 # No-break, en/em/thin/hair and other fixed-width spaces. U+3000 is left: it is the normal space
 # of CJK typography.
@@ -19,7 +27,7 @@ _ZWSP_SCRIPTS = regex.compile(r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}]
 
 
 @rule("odd-spaces", "whitespace", fields=("title", "text"))
-def odd_spaces(text: str, title: str | None) -> list[Change]:
+def odd_spaces(text: str, ctx: RuleContext) -> list[Change]:
     """No-break and other odd spaces become a plain space; zero-width spaces go.
 
     Fixes: `10\\u00a0percent` -> `10 percent`; `Bei\\u200bjing` -> `Beijing`.
@@ -43,13 +51,15 @@ _SPACE_RUN = regex.compile(r"(?<=[\p{L}\p{N}]\p{P}{0,3})[ \t]{2,}+(?=[\p{L}\"“
 
 
 @rule("space-runs", "whitespace", fields=("title", "text"))
-def space_runs(text: str, title: str | None) -> list[Change]:
+def space_runs(text: str, ctx: RuleContext) -> list[Change]:
     """A run of spaces between words becomes one space.
 
     Fixes: `the  vote` -> `the vote`; `said.   The` -> `said. The`.
     Leaves alone: indentation at the start of a line, single tabs, runs that align columns of
     figures (`Revs    12.3    11.1`).
     """
+    if not _TWO_SPACES.search(text):
+        return []
     return [Change(m.start(), m.end(), " ", "fixed") for m in _SPACE_RUN.finditer(text)]
 
 
@@ -62,13 +72,15 @@ _SPACE_BEFORE_PUNCT = regex.compile(
 
 
 @rule("space-before-punct", "whitespace", fields=("title", "text"))
-def space_before_punct(text: str, title: str | None) -> list[Change]:
+def space_before_punct(text: str, ctx: RuleContext) -> list[Change]:
     """No space before a comma, or before a period that ends a sentence.
 
     Fixes: `Paris , France` -> `Paris, France`; `the end .` -> `the end.`
     Leaves alone: `example .com`, `.5 percent`, `word ...`, `word . . .`, and `said . the`
     (stray-period's case); `?`, `!`, `:`, `;` (French typography spaces them).
     """
+    if not _SPACE_THEN_MARK.search(text):
+        return []
     return [Change(m.start(), m.end(), "", "removed") for m in _SPACE_BEFORE_PUNCT.finditer(text)]
 
 
@@ -77,12 +89,14 @@ _TRAILING = regex.compile(r"(?<![ \t])[ \t]+(?=\r?\n|$)")
 
 
 @rule("trailing-spaces", "whitespace", fields=("title", "text"))
-def trailing_spaces(text: str, title: str | None) -> list[Change]:
+def trailing_spaces(text: str, ctx: RuleContext) -> list[Change]:
     """Spaces and tabs at the end of a line go.
 
     Fixes: `said. \\nThe` -> `said.\\nThe`; `end.  ` -> `end.`
     Leaves alone: indentation at the start of a line.
     """
+    if not _SPACE_AT_EOL.search(text) and not text.endswith((" ", "\t")):
+        return []
     return [Change(m.start(), m.end(), "", "removed") for m in _TRAILING.finditer(text)]
 
 
@@ -92,7 +106,7 @@ _TRAILING_BLANKS = regex.compile(r"(?<=\S[ \t]*\r?\n)(?:[ \t]*\r?\n)+$")
 
 
 @rule("blank-lines", "whitespace")
-def blank_lines(text: str, title: str | None) -> list[Change]:
+def blank_lines(text: str, ctx: RuleContext) -> list[Change]:
     """At most one blank line between paragraphs; no blank lines before the first or after the last.
 
     Fixes: `one.\\n\\n\\n\\ntwo.` -> `one.\\n\\ntwo.`; `\\n\\nFirst` -> `First`.

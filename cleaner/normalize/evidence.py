@@ -1,0 +1,332 @@
+"""Evidence from the corpus: statistics gathered over all documents before any is edited, which
+the destructive rules consult instead of deciding from one document alone.
+
+- Recurring lines: a short line that stands in many articles, each time beside different text, is
+  a site line (boilerplate) whatever its language. Copies of one article repeat their lines
+  beside the same neighbours, so recurrence is counted in distinct contexts, not documents.
+- How sentences end: how often a word ends a complete sentence against how often it stands in
+  running text; a body that stops on a word that seldom ends a sentence was cut.
+- Doubling: how often a word stands doubled (`die die`) against how often it stands at all.
+
+Counts are per language and add up over chunks in any order, so the evidence (and every edit made
+from it) is the same for any `--jobs` and either engine. For a lone document, stdin or a small
+corpus, the counts shipped with the package (`cleaner/lang/stats/`, built by
+`bench/build_language_stats.py` from public text) are added as a prior.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from cleaner.model import Document
+from cleaner.text import split_paragraphs
+
+# A word: letters, inner apostrophes and hyphens (`re`, scanned in C). Case is kept: `Bill` and
+# `bill` end sentences at different rates.
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+NUMBER = re.compile(r"\d[\d.,]*%?")
+# Where one sentence ends and the next begins: after its terminator and closing quotes.
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’»)\]]*\s+")
+_TERMINATORS = ".!?…"
+_CLOSERS = "\"”’»)]"
+_OPENERS = "\"“‘'(«[„¿¡"
+MAX_LENGTH = 80
+# The same word twice on one line, found on the lowercased text where lowering keeps every offset
+# (nearly always) with a plain `\b(\w+) \1` that `re` scans fast; the candidates are then held
+# to the rule's stricter edges in Python (letters only; no apostrophe, ampersand or hyphen
+# joined on either side), which is far cheaper than the same edges in the pattern.
+_DOUBLE_FAST = re.compile(r"\b(\w+)(?:[ \t]+\1)+\b")
+_DOUBLE_ANY_CASE = re.compile(r"\b(\w+)(?:[ \t]+\1)+\b", re.IGNORECASE)
+_JOINERS = "'’&-"
+
+
+def doubles(text: str) -> list[tuple[int, int, int]]:
+    """(start, end of the first copy, end of the last copy) of each run of a word repeated on one
+    line, in any case: `the the`, `The the`; not numbers (`10 10`), not `rock-and-roll roll`."""
+    lowered = text.lower()
+    rx, scanned = (_DOUBLE_FAST, lowered) if len(lowered) == len(text) else (_DOUBLE_ANY_CASE, text)  # `İ` lowers to two
+    out = []
+    pos = 0
+    while m := rx.search(scanned, pos):
+        a, first_end, b = m.start(), m.end(1), m.end()
+        joined = (a and text[a - 1] in _JOINERS) or (b < len(text) and text[b] in _JOINERS)
+        if not m.group(1).isalpha() or joined:
+            pos = first_end  # the next copy may still start a double of its own
+            continue
+        out.append((a, first_end, b))
+        pos = b
+    return out
+
+
+def _sentence_ends(text: str) -> tuple[list[str], int, list[int]]:
+    """The words that end sentences, the count of numbers that do, and each sentence's length."""
+    words: list[str] = []
+    numbers = 0
+    lengths: list[int] = []
+    for piece in SENTENCE_END.split(text):
+        if not piece or piece.isspace():
+            continue
+        lengths.append(min(piece.count(" ") + 1, MAX_LENGTH))
+        core = piece.rstrip(_CLOSERS)
+        if not core.endswith(tuple(_TERMINATORS)):
+            continue
+        last = core.rstrip(_TERMINATORS).rsplit(None, 1)[-1:] or [""]
+        token = last[0].lstrip(_OPENERS)
+        if token[:1].isdigit():
+            numbers += 1
+        elif WORD.fullmatch(token):
+            words.append(token)
+    return words, numbers, lengths
+
+
+# A line counts as a candidate site line up to this length; longer lines are prose.
+MAX_LINE_CHARS = 100
+MAX_LINE_WORDS = 14
+# Distinct contexts kept per line (the smallest context hashes: a bottom-k sample, the same
+# whatever order the chunks are merged in). More than any threshold needs.
+MAX_CONTEXTS = 64
+_CONTEXT_CHARS = 200
+
+
+def line_key(line: str) -> str:
+    return " ".join(line.split()).casefold()
+
+
+def is_candidate_line(line: str) -> bool:
+    s = line.strip()
+    return 0 < len(s) <= MAX_LINE_CHARS and len(s.split()) <= MAX_LINE_WORDS and WORD.search(s) is not None
+
+
+@dataclass
+class LanguageCounts:
+    """Word statistics of one language: occurrences, sentence ends and doublings per word."""
+
+    tokens: int = 0
+    sentences: int = 0
+    numbers: int = 0
+    number_ends: int = 0
+    words: Counter[str] = field(default_factory=Counter)
+    ends: Counter[str] = field(default_factory=Counter)
+    doubled: Counter[str] = field(default_factory=Counter)  # casefolded
+    lengths: Counter[int] = field(default_factory=Counter)  # words per sentence, up to MAX_LENGTH
+
+    def observe(self, text: str) -> None:
+        words = WORD.findall(text)
+        self.tokens += len(words)
+        self.words.update(words)
+        ends, n_end, lengths = _sentence_ends(text)
+        self.ends.update(ends)
+        self.number_ends += n_end
+        self.sentences += len(ends) + n_end
+        self.lengths.update(lengths)
+        self.numbers += len(NUMBER.findall(text))
+        self.doubled.update(text[a:b].casefold() for a, b, _ in doubles(text))
+
+    def add(self, other: LanguageCounts) -> None:
+        self.tokens += other.tokens
+        self.sentences += other.sentences
+        self.numbers += other.numbers
+        self.number_ends += other.number_ends
+        self.words.update(other.words)
+        self.ends.update(other.ends)
+        self.doubled.update(other.doubled)
+        self.lengths.update(other.lengths)
+
+    def to_dict(self, top: int | None = None) -> dict[str, object]:
+        keep = {w for w, _ in self.words.most_common(top)} if top else set(self.words)
+        return {
+            "tokens": self.tokens,
+            "sentences": self.sentences,
+            "numbers": self.numbers,
+            "number_ends": self.number_ends,
+            "words": {w: n for w, n in sorted(self.words.items()) if w in keep},
+            "ends": {w: n for w, n in sorted(self.ends.items()) if w in keep},
+            "doubled": dict(sorted(self.doubled.items())),
+            "lengths": {str(k): v for k, v in sorted(self.lengths.items())},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> LanguageCounts:
+        lengths = Counter({int(k): v for k, v in d["lengths"].items()})
+        return cls(d["tokens"], d["sentences"], d["numbers"], d["number_ends"], Counter(d["words"]), Counter(d["ends"]), Counter(d["doubled"]), lengths)
+
+    def cut_length_ratio(self, k: int) -> float:
+        """How much likelier a fragment of `k` words is as the start of a sentence cut at a random
+        word than as a whole sentence: P(k | cut) = sum over L >= k of P(L) / L, against P(k)."""
+        total = sum(self.lengths.values())
+        if not total:
+            return 1.0
+        k = min(k, MAX_LENGTH)
+        as_cut = sum(n / length for length, n in self.lengths.items() if length >= k) / total
+        as_whole = (self.lengths[k] + 1) / (total + MAX_LENGTH)
+        return as_cut / as_whole
+
+
+@dataclass
+class CorpusEvidence:
+    """What the first pass saw. Built with `observe` one document at a time, merged with `add`."""
+
+    documents: int = 0
+    languages: dict[str, LanguageCounts] = field(default_factory=dict)
+    # line key -> the smallest context hashes it was seen in (at most MAX_CONTEXTS)
+    lines: dict[str, list[int]] = field(default_factory=dict)
+
+    def observe(self, text: str, language: str | None) -> None:
+        self.documents += 1
+        if language:
+            self.languages.setdefault(language, LanguageCounts()).observe(text)
+        paragraphs = [p for _, _, p in split_paragraphs(text)]
+        seen: set[str] = set()
+        for i, p in enumerate(paragraphs):
+            for line in p.splitlines():
+                if not is_candidate_line(line):
+                    continue
+                key = line_key(line)
+                if key in seen:
+                    continue
+                seen.add(key)
+                self._add_context(key, _context(paragraphs, i))
+
+    def _add_context(self, key: str, h: int) -> None:
+        have = self.lines.get(key)
+        if have is None:
+            self.lines[key] = [h]
+        elif h not in have:
+            have.append(h)
+            if len(have) > MAX_CONTEXTS:
+                have.sort()
+                del have[MAX_CONTEXTS:]
+
+    def pruned(self) -> CorpusEvidence:
+        """Without the lines seen in one context only, which decide nothing (most of them): what
+        is kept for the cleaning pass and sent to its workers."""
+        lines = {k: v for k, v in self.lines.items() if len(v) > 1}
+        return CorpusEvidence(self.documents, self.languages, lines)
+
+    def add(self, other: CorpusEvidence) -> None:
+        self.documents += other.documents
+        for code, counts in other.languages.items():
+            self.languages.setdefault(code, LanguageCounts()).add(counts)
+        for key, hashes in other.lines.items():
+            for h in hashes:
+                self._add_context(key, h)
+
+
+def gather(documents: Iterable[Document]) -> CorpusEvidence:
+    """The evidence of `documents`, each in its `language`."""
+    corpus = CorpusEvidence()
+    for doc in documents:
+        corpus.observe(doc.text, doc.language)
+    return corpus
+
+
+def _context(paragraphs: list[str], i: int) -> int:
+    """A hash of the nearest longer paragraph before (or else after) paragraph `i`: copies of one
+    article share it, different articles do not."""
+    order = [*range(i - 1, -1, -1), *range(i + 1, len(paragraphs))]
+    for j in order:
+        if len(paragraphs[j]) > MAX_LINE_CHARS:
+            return zlib.crc32(paragraphs[j][:_CONTEXT_CHARS].encode("utf-8"))
+    return zlib.crc32(b"\0".join(p[:_CONTEXT_CHARS].encode("utf-8") for p in paragraphs if p is not paragraphs[i]))
+
+
+@cache
+def shipped_counts(code: str) -> LanguageCounts | None:
+    """The statistics shipped for language `code`, or None."""
+    path = resources.files("cleaner.lang.stats").joinpath(f"{code}.json.gz")
+    if not path.is_file():
+        return None
+    with path.open("rb") as fh:
+        return LanguageCounts.from_dict(json.loads(gzip.decompress(fh.read())))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A decision's confidence and the figure behind it, for the edit log."""
+
+    confidence: float
+    reason: str
+
+
+class Evidence:
+    """The evidence the rules consult: the corpus's counts plus the shipped prior."""
+
+    def __init__(self, corpus: CorpusEvidence | None = None, prior: bool = True) -> None:
+        self.corpus = corpus or CorpusEvidence()
+        self.prior = prior
+        self._merged: dict[str, LanguageCounts | None] = {}
+
+    def counts(self, code: str | None) -> LanguageCounts | None:
+        if not code:
+            return None
+        if code not in self._merged:
+            own = self.corpus.languages.get(code)
+            shipped = shipped_counts(code) if self.prior else None
+            if own is None or shipped is None:
+                merged = own or shipped
+            else:
+                merged = LanguageCounts()
+                merged.add(shipped)
+                merged.add(own)
+            self._merged[code] = merged
+        return self._merged[code]
+
+    def recurrence(self, line: str) -> int:
+        """In how many distinct contexts the corpus had this line."""
+        return len(self.corpus.lines.get(line_key(line), ()))
+
+    def doubling(self, code: str | None, word: str, slip_rate: float) -> Figure:
+        """How sure that `word word` is a slip: the doublings a slip rate of `slip_rate` per word
+        would explain, over the doublings the corpus has (this one included)."""
+        c = self.counts(code)
+        w = word.casefold()
+        if c is None:
+            return Figure(0.0, "no word statistics for this language")
+        n = c.words[w] + c.words[w.capitalize()] + c.words[w.upper()] if w else 0
+        d = max(c.doubled[w], 1)
+        p = min(1.0, slip_rate * n / d)
+        return Figure(p, f"`{w} {w}` {d:,} times in {n:,} `{w}`")
+
+    def doubled_often(self, code: str | None, word: str, slip_rate: float) -> bool:
+        """Whether the corpus doubles `word` far more often than slips would (10x the rate, and
+        at least 3 times): then it is doubled on purpose in this language."""
+        c = self.counts(code)
+        if c is None:
+            return False
+        w = word.casefold()
+        n = c.words[w] + c.words[w.capitalize()] + c.words[w.upper()]
+        return c.doubled[w] >= 3 and c.doubled[w] >= 10 * slip_rate * n
+
+    def cut(self, code: str | None, word: str, words: int) -> Figure:
+        """How sure that a sentence of `words` words stopping on `word` (no final punctuation) was
+        cut rather than short of its period: the word's share of running text against its share of
+        sentence ends, times the length's likelihood as a cut start against as a whole sentence,
+        as a likelihood ratio against prior odds 1:1 (on human gold text such endings were as often
+        one as the other)."""
+        c = self.counts(code)
+        if c is None or not c.sentences:
+            return Figure(0.0, "no sentence statistics for this language")
+        if NUMBER.fullmatch(word):
+            inside, ends, label = c.numbers, c.number_ends, "a number"
+        else:
+            inside, ends, label = c.words[word], c.ends[word], f"`{word}`"
+        # Half a count for what was never seen; no vocabulary-sized smoothing, which would shrink
+        # the share of sentence ends (far fewer than words) and make every ending look cut.
+        p_inside = (inside + 0.5) / (c.tokens + 0.5)
+        p_end = (ends + 0.5) / (c.sentences + 0.5)
+        by_length = c.cut_length_ratio(words)
+        ratio = p_inside / p_end * by_length
+        share = ends / c.sentences
+        return Figure(
+            ratio / (1 + ratio),
+            f"ends on {label}: {share:.3%} of {c.sentences:,} sentences end so, {inside / max(c.tokens, 1):.3%} of words are it;"
+            f" {words} words: {by_length:.1f}x likelier cut than whole",
+        )
