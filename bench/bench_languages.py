@@ -50,6 +50,7 @@ from bench_normalize import (  # noqa: E402  (the planters of the English benchm
     plant_truncated_end,
     plant_truncated_start,
     plant_whitespace,
+    well_formed,
 )
 
 from cleaner.lang import known_language  # noqa: E402
@@ -163,6 +164,10 @@ def part_loss(corpora: list[Corpus]) -> dict[str, list[float]]:
 
 # --- planting ------------------------------------------------------------------------------------
 
+# Planters that need paragraphs joined by exactly one blank line (the single-paragraph corpora, de,
+# nl, pt, zh, have no place for them).
+PARAGRAPH_KINDS = {"repeated-paragraph", "repeated-sentence", "whitespace"}
+
 SITE_LINES = {
     "en": "Our journalism depends on readers like you",
     "de": "Unterstützen Sie unabhängigen Journalismus",
@@ -273,7 +278,11 @@ def part_planted(corpora: list[Corpus], n: int, seed: int) -> None:
             if planter is None:
                 cells.append(f"{'n/a':>10}")
                 continue
-            usable = [a for a in pool if a.title.strip()] if k == "headline-repeat" else pool
+            usable = pool
+            if k == "headline-repeat":
+                usable = [a for a in pool if a.title.strip()]
+            elif k in PARAGRAPH_KINDS:
+                usable = [a for a in pool if well_formed(a)]
             r = run_kind(c, planter, usable, ev_texts, ev, n, seed, site_line=(k == "site-line"))
             if not r.n:
                 cells.append(f"{'-':>10}")
