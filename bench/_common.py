@@ -72,3 +72,16 @@ def write_allsides_head(path: Path, limit: int) -> Path:
                 break
             out.write(line)
     return path
+
+
+def load_jsonl(path: Path, limit: int | None = None) -> list[dict]:
+    """The records of a JSONL file (gzipped or not), blank lines skipped, at most `limit`."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    out = []
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                out.append(json.loads(line))
+                if limit is not None and len(out) >= limit:
+                    break
+    return out

@@ -31,7 +31,6 @@ Detectors that are not installed are skipped. The accuracy figures are determini
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -52,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import code_version, cpu_model
+from _common import code_version, cpu_model, load_jsonl
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 MULTI = CORPORA / "multilingual"
@@ -177,24 +176,14 @@ def installed_mb(dists: tuple[str, ...]) -> float:
 # --- data ---------------------------------------------------------------------------------------
 
 
-def read_jsonl(path: Path, limit: int | None = None) -> list[dict]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    out = []
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                out.append(json.loads(line))
-                if limit is not None and len(out) >= limit:
-                    break
-    return out
 
 
 def corpus() -> dict[str, list[dict]]:
     by_lang: dict[str, list[dict]] = {}
     for name in MULTI_FILES:
-        for r in read_jsonl(MULTI / f"news_{name}.jsonl.gz"):
+        for r in load_jsonl(MULTI / f"news_{name}.jsonl.gz"):
             by_lang.setdefault(r["lang"], []).append(r)
-    by_lang["en"] = read_jsonl(CORPORA / "bbc_fulltext_2225.jsonl") + read_jsonl(CORPORA / "allsides_news_37k.jsonl.gz", 2000)
+    by_lang["en"] = load_jsonl(CORPORA / "bbc_fulltext_2225.jsonl") + load_jsonl(CORPORA / "allsides_news_37k.jsonl.gz", 2000)
     return dict(sorted(by_lang.items()))
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import gzip
-import json
 import os
 import platform
 import random
@@ -31,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import code_version, cpu_model  # noqa: E402  (bench/ is on sys.path when run as a script)
+from _common import code_version, cpu_model, load_jsonl  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 import regex
 
@@ -71,16 +69,6 @@ class Article:
         return self.text.split("\n\n")
 
 
-def load_jsonl(path: Path, limit: int | None = None) -> list[dict]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    out = []
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                out.append(json.loads(line))
-                if limit is not None and len(out) >= limit:
-                    break
-    return out
 
 
 def to_articles(records: list[dict]) -> list[Article]:
@@ -628,7 +616,7 @@ def main() -> int:
         if len(as_pool) >= max(2 * args.n, 200):
             break
     as_pool.sort(key=lambda a: a.id)
-    print(f"\n[2] planted artifacts: one artifact per article, expected output = the article as it was")
+    print("\n[2] planted artifacts: one artifact per article, expected output = the article as it was")
     print(f"  base articles: {len(bbc_pool):,} BBC articles unchanged by cleaning (of {len(bbc_all):,}; deduplicated, >= 2 paragraphs);")
     print(f"  {len(as_pool):,} non-ASCII AllSides articles unchanged by cleaning (of {checked:,} checked, within the first {len(allsides):,} records)")
     results = []

@@ -198,7 +198,6 @@ def dup_options(cfg: FileConfig, cli: Mapping[str, Any] | None = None, jobs: int
     """The duplicate finder's settings: command line (`cli`: DupOptions' field names, levels as
     a comma-separated string) > [tool.cleaner.dups] > defaults."""
     from cleaner.dedup.options import DupOptions
-    from cleaner.normalize.options import NormalizeOptions
 
     cli = cli or {}
     table = dups_table(cfg)

@@ -74,7 +74,9 @@ def clean(
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Rules or rule families not to run.")] = None,
     lang: Annotated[
         str | None,
-        typer.Option("--lang", help="The language of every document (ISO 639-1, e.g. 'de'), or 'auto'. [default: auto]"),
+        typer.Option(
+            "--lang", help="The language of every document (ISO 639-1, e.g. 'de'), or 'auto'. [default: auto]"
+        ),
     ] = None,
     lang_field: Annotated[
         str | None, typer.Option("--lang-field", help="The record field that holds each document's language.")
@@ -87,7 +89,8 @@ def clean(
         str | None,
         typer.Option(
             "--evidence",
-            help="'corpus': read the inputs once for statistics before cleaning; 'shipped': the package's only. [default: corpus]",
+            help="'corpus': read the inputs once for statistics before cleaning; 'shipped': the package's only."
+            " [default: corpus]",
         ),
     ] = None,
     read: ReadArgs = ReadArgs(),

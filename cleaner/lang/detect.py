@@ -73,7 +73,16 @@ _THREE = dict(
 )
 # fastText labels without an ISO 639-1 code that are a variety of a language that has one, written
 # with that language's script and punctuation. Labels not here and not in ISO_639_1 become und.
-_DETECTED_ALIASES = {"yue": "zh", "wuu": "zh", "gan": "zh", "arz": "ar", "azb": "az", "pnb": "pa", "ckb": "ku", "mzn": "fa"}
+_DETECTED_ALIASES = {
+    "yue": "zh",
+    "wuu": "zh",
+    "gan": "zh",
+    "arz": "ar",
+    "azb": "az",
+    "pnb": "pa",
+    "ckb": "ku",
+    "mzn": "fa",
+}
 
 _WIDE = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]")
 _KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
@@ -184,7 +193,9 @@ def _given(value: str | None) -> bool:
     return value is not None and value.strip() != "" and value.strip().lower() != UND
 
 
-def resolve_language(field_value: str | None, setting: str | None, text: str, title: str | None = None) -> LanguageGuess:
+def resolve_language(
+    field_value: str | None, setting: str | None, text: str, title: str | None = None
+) -> LanguageGuess:
     """The record's field (`--lang-field`) if it holds a code, else the setting (`--lang`, `[tool.cleaner]
     lang`; `auto` means none), else detection. A blank or `und` field falls through, so a corpus whose
     field is only partly filled still gets languages; a field or setting that is not a language code is

@@ -56,10 +56,14 @@ def _guarded(rule: Rule, ctx: RuleContext, text: str, c: Change) -> Change:
         return c
     if rule.languages and ctx.language is None:
         why = f"language '{ctx.code}' unknown to this rule" if ctx.code and ctx.code != UND else "language undetermined"
-        return replace(c, after=text[c.start : c.end], action="flagged", evidence="; ".join(filter(None, [c.evidence, why])))
+        return replace(
+            c, after=text[c.start : c.end], action="flagged", evidence="; ".join(filter(None, [c.evidence, why]))
+        )
     if c.confidence < ctx.min_confidence:
         why = f"confidence {c.confidence:.2f} < {ctx.min_confidence:.2f}"
-        return replace(c, after=text[c.start : c.end], action="flagged", evidence="; ".join(filter(None, [c.evidence, why])))
+        return replace(
+            c, after=text[c.start : c.end], action="flagged", evidence="; ".join(filter(None, [c.evidence, why]))
+        )
     return c
 
 

@@ -36,7 +36,7 @@ NUMBER = re.compile(r"\d[\d.,]*%?")
 # Where one sentence ends and the next begins: after its terminator and closing quotes.
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’»)\]]*\s+")
 _TERMINATORS = ".!?…"
-_CLOSERS = "\"”’»)]"
+_CLOSERS = '"”’»)]'
 _OPENERS = "\"“‘'(«[„¿¡"
 MAX_LENGTH = 80
 # The same word twice on one line, found on the lowercased text where lowering keeps every offset
@@ -52,7 +52,9 @@ def doubles(text: str) -> list[tuple[int, int, int]]:
     """(start, end of the first copy, end of the last copy) of each run of a word repeated on one
     line, in any case: `the the`, `The the`; not numbers (`10 10`), not `rock-and-roll roll`."""
     lowered = text.lower()
-    rx, scanned = (_DOUBLE_FAST, lowered) if len(lowered) == len(text) else (_DOUBLE_ANY_CASE, text)  # `İ` lowers to two
+    rx, scanned = (
+        (_DOUBLE_FAST, lowered) if len(lowered) == len(text) else (_DOUBLE_ANY_CASE, text)
+    )  # `İ` lowers to two
     out = []
     pos = 0
     while m := rx.search(scanned, pos):
@@ -156,7 +158,16 @@ class LanguageCounts:
     @classmethod
     def from_dict(cls, d: dict) -> LanguageCounts:
         lengths = Counter({int(k): v for k, v in d["lengths"].items()})
-        return cls(d["tokens"], d["sentences"], d["numbers"], d["number_ends"], Counter(d["words"]), Counter(d["ends"]), Counter(d["doubled"]), lengths)
+        return cls(
+            d["tokens"],
+            d["sentences"],
+            d["numbers"],
+            d["number_ends"],
+            Counter(d["words"]),
+            Counter(d["ends"]),
+            Counter(d["doubled"]),
+            lengths,
+        )
 
     def cut_length_ratio(self, k: int) -> float:
         """How much likelier a fragment of `k` words is as the start of a sentence cut at a random
@@ -327,6 +338,7 @@ class Evidence:
         share = ends / c.sentences
         return Figure(
             ratio / (1 + ratio),
-            f"ends on {label}: {share:.3%} of {c.sentences:,} sentences end so, {inside / max(c.tokens, 1):.3%} of words are it;"
+            f"ends on {label}: {share:.3%} of {c.sentences:,} sentences end so,"
+            f" {inside / max(c.tokens, 1):.3%} of words are it;"
             f" {words} words: {by_length:.1f}x likelier cut than whole",
         )

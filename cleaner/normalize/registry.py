@@ -63,7 +63,9 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(name: str, family: str, fields: tuple[Field, ...] = ("text",), languages: bool = False) -> Callable[[RuleFn], RuleFn]:
+def rule(
+    name: str, family: str, fields: tuple[Field, ...] = ("text",), languages: bool = False
+) -> Callable[[RuleFn], RuleFn]:
     """Register `fn` under `name`. Registration order is run order; the summary is the first
     line of the docstring, which (like ftfy's fixers) also lists what the rule must fix and what
     it must leave alone."""
@@ -105,6 +107,11 @@ def merge_removals(changes: Sequence[Change]) -> list[Change]:
     for c in sorted(changes, key=lambda c: (c.start, c.end)):
         if out and c.start < out[-1].end:
             last = out.pop()
-            c = Change(last.start, max(last.end, c.end), evidence=last.evidence or c.evidence, confidence=min(last.confidence, c.confidence))
+            c = Change(
+                last.start,
+                max(last.end, c.end),
+                evidence=last.evidence or c.evidence,
+                confidence=min(last.confidence, c.confidence),
+            )
         out.append(c)
     return out

@@ -16,7 +16,10 @@ from cleaner.normalize.evidence import Figure, is_candidate_line
 from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, split_paragraphs
 
-_AGENCY = r"(?:getty(?:\s+images)?|ap(?:\s+photo)?|afp|reuters|epa|efe|xinhua|shutterstock|istock(?:photo)?|bloomberg|the\s+associated\s+press|associated\s+press|pa(?:\s+images)?|anadolu|sipa|zuma)"
+_AGENCY = (
+    r"(?:getty(?:\s+images)?|ap(?:\s+photo)?|afp|reuters|epa|efe|xinhua|shutterstock|istock(?:photo)?"
+    r"|bloomberg|the\s+associated\s+press|associated\s+press|pa(?:\s+images)?|anadolu|sipa|zuma)"
+)
 
 _ANYWHERE = [
     r"advertisements?:?|ad|sponsored(?:\s+content)?|ad\s+feedback|scroll\s+to\s+continue(?:\s+with\s+content)?",
@@ -58,14 +61,25 @@ _GATE = regex.compile(
 # `Published in 2019, the report found ...` is a sentence, not a stamp.
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DAY = r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?"
-_STAMP_TOKEN = rf"(?:[\p{{N}}]+(?:[:/.-][\p{{N}}]+)*(?:st|nd|rd|th)?|{_MONTH}|{_DAY}|[ap]\.?m\.?|at|on|utc|gmt|[ecmp][sd]?t|bst|cet|cest)"
+_STAMP_TOKEN = (
+    rf"(?:[\p{{N}}]+(?:[:/.-][\p{{N}}]+)*(?:st|nd|rd|th)?|{_MONTH}|{_DAY}|[ap]\.?m\.?"
+    r"|at|on|utc|gmt|[ecmp][sd]?t|bst|cet|cest)"
+)
 _STAMP = rf"{_STAMP_TOKEN}(?:[ ,|]+{_STAMP_TOKEN}){{0,8}}"
 
 # Only near the top of an article: bylines and time stamps, which elsewhere may be content.
 _NAME = r"(?:[\p{Lu}][\p{L}\p{M}'’.-]*|de|van|von|da|di|del|la|le|al|bin|ibn)"
 _TOP = [
     # `By Jane Doe`, `By Jane Doe and John Roe, Reuters`, `By The Associated Press`, `BY JANE DOE`
-    r"by\s+" + _NAME + r"(?:\s+" + _NAME + r"){0,4}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)" + _NAME + r"(?:\s+" + _NAME + r"){0,4}){0,3}(?:\s*[|,–—-]\s*[\p{L} ]{1,40})?",
+    r"by\s+"
+    + _NAME
+    + r"(?:\s+"
+    + _NAME
+    + r"){0,4}(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)"
+    + _NAME
+    + r"(?:\s+"
+    + _NAME
+    + r"){0,4}){0,3}(?:\s*[|,–—-]\s*[\p{L} ]{1,40})?",
     r"(?:updated|published|posted|last\s+updated|first\s+published)(?:\s+on|\s+at)?:?\s+(?=[^\n]*\d)" + _STAMP,
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}(?:,?\s+\d{1,2}:\d{2}\s*[ap]\.?m\.?(?:\s+[A-Z]{2,4})?)?",
 ]
@@ -73,7 +87,10 @@ _TOP = [
 _ANYWHERE_RE = regex.compile(r"(?:" + "|".join(_ANYWHERE) + r")", regex.IGNORECASE | regex.VERSION1)
 # Case matters for these: a copyright line without a symbol is `Copyright` or `COPYRIGHT`, a year
 # and capitalised words only (`Copyright 2019 was a landmark year` is a sentence).
-_ANYWHERE_CASED = regex.compile(r"(?:Copyright|COPYRIGHT)\s+\d{4}(?:\s+[\p{Lu}\p{N}&][\p{L}\p{N}.,&'’-]*)+\.?(?:\s+All\s+rights\s+reserved\.?)?", regex.VERSION1)
+_ANYWHERE_CASED = regex.compile(
+    r"(?:Copyright|COPYRIGHT)\s+\d{4}(?:\s+[\p{Lu}\p{N}&][\p{L}\p{N}.,&'’-]*)+\.?(?:\s+All\s+rights\s+reserved\.?)?",
+    regex.VERSION1,
+)
 _TOP_RE = regex.compile(r"(?:" + "|".join(_TOP) + r")", regex.VERSION1)
 _TOP_RE_I = regex.compile(r"(?:" + "|".join(_TOP[1:]) + r")", regex.IGNORECASE | regex.VERSION1)
 
@@ -146,9 +163,11 @@ def boilerplate_lines(text: str, ctx: RuleContext) -> list[Change]:
             whole[i] = min((f for f in figures if f), key=lambda f: f.confidence)
             continue
         pos = start
-        for j, (line, f) in enumerate(zip(lines, figures)):
+        for j, (line, f) in enumerate(zip(lines, figures, strict=True)):
             if f:
-                a = pos - _break_len(lines[j - 1]) if j == len(lines) - 1 else pos  # the last line takes the break before it
+                a = (
+                    pos - _break_len(lines[j - 1]) if j == len(lines) - 1 else pos
+                )  # the last line takes the break before it
                 changes.append(Change(a, pos + len(line), evidence=f.reason, confidence=f.confidence))
             pos += len(line)
     if whole and len(whole) == len(paragraphs):
@@ -160,4 +179,3 @@ def boilerplate_lines(text: str, ctx: RuleContext) -> list[Change]:
 
 def _break_len(line: str) -> int:
     return 2 if line.endswith("\r\n") else 1 if line.endswith("\n") else 0
-

@@ -31,7 +31,7 @@ def _prev_word(preceding: str) -> str:
 
 def _starts_sentence(preceding: str) -> bool:
     s = preceding.rstrip()
-    return not s or s[-1] in ".!?…:\"“”«»\n"
+    return not s or s[-1] in '.!?…:"“”«»\n'
 
 
 def _grammatical(lang: Language, w: str, first: str, following: str, preceding: str) -> bool | None:
@@ -57,9 +57,8 @@ def _looks_like_a_name(first: str, second: str, preceding: str) -> bool:
         return True  # `at AT&T`, `us US`: the second is an acronym, not a copy
     if any(ch.isupper() for ch in second[1:]):
         return True  # `iStockphoto iStockphoto`: a credit or a name
-    if first[0].isupper() and second[0].islower() and not _starts_sentence(preceding):
-        return True  # `Theresa May may resign`: a name, then the word
-    return False
+    # `Theresa May may resign`: a name, then the word
+    return first[0].isupper() and second[0].islower() and not _starts_sentence(preceding)
 
 
 def judge(first: str, second: str, following: str, preceding: str, ctx: RuleContext) -> Figure | None:
@@ -81,7 +80,9 @@ def judge(first: str, second: str, following: str, preceding: str, ctx: RuleCont
         # A closed-class word whose double is never grammatical: the list is the evidence, the
         # corpus can only veto (a word doubled often is doubled on purpose somewhere).
         vetoed = ctx.evidence.doubled_often(ctx.code, w, SLIP_RATE)
-        return Figure(figure.confidence if vetoed else 1.0, f"`{w} {w}` is never grammatical in {lang.name}; {figure.reason}")
+        return Figure(
+            figure.confidence if vetoed else 1.0, f"`{w} {w}` is never grammatical in {lang.name}; {figure.reason}"
+        )
     return figure
 
 

@@ -12,7 +12,9 @@ _STRAY_PERIOD = regex.compile(r"(?<=[\p{L}\p{N},;\"”’)])[ \t]+\.(?=[ \t]+\p{
 
 # A lone period is an argument in a shell command (`git add . and commit`, `docker build .`):
 # code quoted in tech news, not a stray fragment.
-_COMMAND = regex.compile(r"(?:^|[\s`$])(?:git|npm|yarn|pip|cd|ls|cp|mv|rm|docker|make|sudo|find|grep|chmod|chown|cargo|go)\b[^\n]{0,40}$")
+_COMMAND = regex.compile(
+    r"(?:^|[\s`$])(?:git|npm|yarn|pip|cd|ls|cp|mv|rm|docker|make|sudo|find|grep|chmod|chown|cargo|go)\b[^\n]{0,40}$"
+)
 
 
 @rule("stray-period", "fragments")
@@ -28,5 +30,7 @@ def stray_period(text: str, ctx: RuleContext) -> list[Change]:
     for m in _STRAY_PERIOD.finditer(text):
         if _COMMAND.search(text, max(0, m.start() - 48), m.start()):
             continue
-        changes.append(Change(m.start(), m.end(), evidence="a period alone between a clause and its lowercase continuation"))
+        changes.append(
+            Change(m.start(), m.end(), evidence="a period alone between a clause and its lowercase continuation")
+        )
     return changes

@@ -38,7 +38,30 @@ def repeats_title(paragraph: str, title: str) -> bool:
     return True
 
 
-_CONNECTORS = frozenset("of the and & on at in for de la le el da do di der die das du des".split())
+_CONNECTORS = frozenset(
+    [
+        "of",
+        "the",
+        "and",
+        "&",
+        "on",
+        "at",
+        "in",
+        "for",
+        "de",
+        "la",
+        "le",
+        "el",
+        "da",
+        "do",
+        "di",
+        "der",
+        "die",
+        "das",
+        "du",
+        "des",
+    ]
+)
 
 
 def _site_like(suffix: str) -> bool:

@@ -49,7 +49,7 @@ MAX_SCATTERED_REPEATS = 2
 
 
 def _structured(later: list[int]) -> bool:
-    contiguous = all(b == a + 1 for a, b in zip(later, later[1:]))
+    contiguous = all(b == a + 1 for a, b in zip(later, later[1:], strict=False))
     return len(later) > MAX_SCATTERED_REPEATS and not contiguous
 
 

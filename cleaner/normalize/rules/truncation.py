@@ -51,9 +51,8 @@ def _starts_mid_sentence(p: str, lang: Language | None) -> bool:
     rest = p
     while (w := _FIRST_WORD.match(rest)) and w.group().casefold() in particles:
         rest = rest[w.end() :].lstrip()
-    if rest is not p and rest[:1].isupper():
-        return False  # de Blasio, van Gogh, bin Laden, von der Leyen, de la Rosa
-    return True
+    # de Blasio, van Gogh, bin Laden, von der Leyen, de la Rosa
+    return not (rest is not p and rest[:1].isupper())
 
 
 def _verse(p: str) -> bool:
@@ -76,9 +75,14 @@ def _lead(p: str, lang: Language | None) -> tuple[list[tuple[int, int]], Figure]
     fragment = p[: spans[0][1]].split()
     words = len(fragment)
     if len(fragment) > 1 and fragment[1][:1].isupper():
-        return spans, Figure(0.5, f"a lowercase word before a capitalised one (`{fragment[0]} {fragment[1]}`): a label or a name")
+        return spans, Figure(
+            0.5, f"a lowercase word before a capitalised one (`{fragment[0]} {fragment[1]}`): a label or a name"
+        )
     if words > MAX_LEAD_FRAGMENT_WORDS:
-        return spans, Figure(0.6, f"opens in lowercase, but its first sentence has {words} words: as likely a sentence that lost its subject")
+        return spans, Figure(
+            0.6,
+            f"opens in lowercase, but its first sentence has {words} words: as likely a sentence that lost its subject",
+        )
     return spans, Figure(0.95, f"opens mid-sentence: a {words}-word fragment before the first sentence end")
 
 
@@ -94,7 +98,8 @@ def truncated_start(text: str, ctx: RuleContext) -> list[Change]:
     `bell hooks wrote`, `e-mail`, paragraphs that start with a digit, quote, bullet or capital,
     lowercase lines without a sentence end (list items, headings), items after a colon, stanzas,
     a label before a dash (`klok - Een ...`), Dutch `'s Avonds`; the only paragraph of a body and
-    a first sentence over 8 words, a lowercase word before a capitalised one (`voetbal Lucas`: a label) (flagged instead); caseless scripts.
+    a first sentence over 8 words, a lowercase word before a capitalised one (`voetbal Lucas`: a
+    label) (flagged instead); caseless scripts.
     """
     paragraphs = split_paragraphs(text)
     whole: set[int] = set()
@@ -114,7 +119,9 @@ def truncated_start(text: str, ctx: RuleContext) -> list[Change]:
             if not ends_sentence(before):
                 # The paragraph before is unfinished too: the scraper broke one sentence in two (or
                 # dropped a linked name between them). Join them and lose nothing.
-                changes.append(Change(paragraphs[i - 1][1], start, " ", "fixed", "the paragraph before stops mid-sentence"))
+                changes.append(
+                    Change(paragraphs[i - 1][1], start, " ", "fixed", "the paragraph before stops mid-sentence")
+                )
                 continue
         if len(spans) > 1:
             changes.append(Change(start, start + spans[1][0], evidence=figure.reason, confidence=figure.confidence))
@@ -127,7 +134,9 @@ def truncated_start(text: str, ctx: RuleContext) -> list[Change]:
     if whole and len(whole) == len(paragraphs):
         return changes
     why = "a paragraph that is only the end of a cut sentence"
-    changes += [Change(a, b, evidence=why, confidence=0.95) for a, b in remove_paragraphs_spans(paragraphs, whole).values()]
+    changes += [
+        Change(a, b, evidence=why, confidence=0.95) for a, b in remove_paragraphs_spans(paragraphs, whole).values()
+    ]
     return sorted(changes, key=lambda c: c.start)
 
 
@@ -142,7 +151,9 @@ def _dangling_re(lang: Language) -> regex.Pattern[str]:
 
 # A dateline: a city in capitals (and a country or state), then a dash: `BERLIN — It was`,
 # `WASHINGTON, D.C. –`, `SAN JUAN, Puerto Rico —`.
-_DATELINE = regex.compile(r"(?<=\s)\p{Lu}{2,}(?:[ -]\p{Lu}{2,})*(?:,\s+[\p{Lu}][\p{L}.]*(?:\s+[\p{Lu}][\p{L}.]*)?)?\s+[—–-]\s+(?=\p{Lu})")
+_DATELINE = regex.compile(
+    r"(?<=\s)\p{Lu}{2,}(?:[ -]\p{Lu}{2,})*(?:,\s+[\p{Lu}][\p{L}.]*(?:\s+[\p{Lu}][\p{L}.]*)?)?\s+[—–-]\s+(?=\p{Lu})"
+)
 MAX_GLUED_CHARS = 300
 
 
@@ -168,7 +179,9 @@ def dangling_tail(text: str, ctx: RuleContext) -> list[Change]:
         if suffix_start.match(p):
             m = _DATELINE.search(p, 0, MAX_GLUED_CHARS)
             if m:
-                changes.append(Change(start, start + m.start(), evidence="a cut sentence's tail glued before a dateline"))
+                changes.append(
+                    Change(start, start + m.start(), evidence="a cut sentence's tail glued before a dateline")
+                )
                 continue
         for j, (a, b) in enumerate(spans):
             if not pattern.match(p, a):
@@ -253,7 +266,11 @@ def truncated_end(text: str, ctx: RuleContext) -> list[Change]:
             return []  # `... anew.” — Amanda Mull, Atlantic`: a quote's attribution
         figure = cut_figure(tail, ctx)
         return [Change(start + spans[-2][1], start + b, evidence=figure.reason, confidence=figure.confidence)]
-    if len(body.split()) < MIN_FRAGMENT_WORDS or not body[:1].isupper() and not _starts_mid_sentence(body, ctx.language):
+    if (
+        len(body.split()) < MIN_FRAGMENT_WORDS
+        or not body[:1].isupper()
+        and not _starts_mid_sentence(body, ctx.language)
+    ):
         return []
     if not _stops_mid_sentence(body):
         return []

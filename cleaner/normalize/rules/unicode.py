@@ -249,7 +249,10 @@ def _reads_as_utf8(word: str) -> bool:
 
 def _clearly_better(before: str, after: str) -> bool:
     return (
-        after != before and badness(after) < badness(before) and after.count("\ufffd") <= before.count("\ufffd") and not _ambiguous(before)
+        after != before
+        and badness(after) < badness(before)
+        and after.count("\ufffd") <= before.count("\ufffd")
+        and not _ambiguous(before)
     )
 
 

@@ -114,6 +114,7 @@ def blank_lines(text: str, ctx: RuleContext) -> list[Change]:
     """
     changes = [Change(m.start(), m.end(), "", "removed") for m in _LEADING_BLANKS.finditer(text) if m.end() > m.start()]
     changes += [Change(m.start(), m.end(), "", "removed") for m in _EXTRA_BLANKS.finditer(text)]
-    changes += [Change(m.start(), m.end(), "", "removed") for m in _TRAILING_BLANKS.finditer(text) if m.end() > m.start()]
+    changes += [
+        Change(m.start(), m.end(), "", "removed") for m in _TRAILING_BLANKS.finditer(text) if m.end() > m.start()
+    ]
     return merge_removals(changes)
-
