@@ -1,6 +1,6 @@
 """The reports people read: the `dups` table (summary first, the costly clusters, a bounded
 number of rows), the CI formats of `check` and `dups` (GitHub workflow commands, SARIF 2.1.0),
-and the `dups` review page, rendered by a real browser where one is installed."""
+and the review pages of `dups` and `clean`, rendered by a real browser where one is installed."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cleaner.cli import app
+from cleaner.jobs.clean import CleanJob, run_clean
+from cleaner.normalize import all_rules
 from cleaner.report.ci import Annotation, Place, github_line
+from cleaner.report.clean_page import Review, clean_page
 from tests.browser import CHROMIUM, Elements, dump_dom, screenshot
 from tests.conftest import FIXTURES, ROOT, SEEDS
 
@@ -354,3 +357,65 @@ def test_in_the_browser_a_screenshot(page, tmp_path):
     png = tmp_path / "page.png"
     screenshot(page, png, "kind=document&open=2", (1000, 700))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+
+
+# --- the clean review page -------------------------------------------------------------------------
+
+CLEANED = [FIXTURES / "corpora" / "allsides_sample.jsonl", SEEDS]
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory):
+    """The review page and the edit log of one `clean --check` run on real articles."""
+    folder = tmp_path_factory.mktemp("review")
+    page, log = folder / "review.html", folder / "edits.jsonl"
+    r = CliRunner().invoke(app, ["clean", *map(str, CLEANED), "--check", "--review", str(page), "--edits", str(log)])
+    assert r.exit_code == 1, r.output  # the fixtures have artifacts
+    return page, [json.loads(line) for line in log.read_text("utf-8").splitlines()]
+
+
+def test_review_page_holds_each_rules_edits_as_the_edit_log_says(review):
+    page, edits = review
+    dom = Elements(page.read_text("utf-8"))
+    sections = {s["attrs"]["data-rule"]: s for s in dom.having("section", "rule")}
+    assert set(sections) == {e["rule"] for e in edits}
+    for rule, section in sections.items():
+        logged = [e for e in edits if e["rule"] == rule]
+        shown = dom.having("div", "edit", section)
+        assert len(shown) == min(len(logged), 100)
+        # Each edit's before and after, in order: what went is struck, what came is inserted.
+        struck = [el["text"] for el in dom.having("del", None, section)]
+        flagged = [el["text"] for el in dom.having("mark", "flag", section)]
+        inserted = [el["text"] for el in dom.having("ins", None, section)]
+        assert struck == [e["before"] for e in logged if e["action"] != "flagged"][:100]
+        assert inserted == [e["after"] for e in logged if e["action"] != "flagged"][:100]
+        assert flagged == [e["before"] for e in logged if e["action"] == "flagged"][:100]
+
+
+def test_review_page_is_bounded_and_counts_the_rest(tmp_path):
+    rules = all_rules()
+    review = Review(rules, per_rule=2)
+    run_clean(CleanJob(paths=CLEANED, rules=rules), on_result=review.add)
+    dom = Elements(clean_page(review))
+    for section in dom.having("section", "rule"):
+        total = sum(n for (rule, _), n in review.counts.items() if rule == section["attrs"]["data-rule"])
+        assert len(dom.having("div", "edit", section)) == min(total, 2)
+        left = dom.having("p", "left", section)
+        assert [p["text"] for p in left] == (
+            [f"and {total - 2} more (the edit log, --edits, has every one)"] if total > 2 else []
+        )
+
+
+@needs_browser
+def test_in_the_browser_the_review_filters(review):
+    page, edits = review
+    dom = Elements(dump_dom(page, "action=flagged"))
+    visible = [e for e in dom.having("div", "edit") if "hidden" not in e["attrs"]]
+    flagged = [e for e in edits if e["action"] == "flagged"]
+    assert flagged and len(visible) == len(flagged)
+    assert all(e["attrs"]["data-action"] == "flagged" for e in visible)
+    dom = Elements(dump_dom(page, "rule=doubled-word"))
+    shown = [s["attrs"]["data-rule"] for s in dom.having("section", "rule") if "hidden" not in s["attrs"]]
+    assert shown == ["doubled-word"]
+    count = next(e for e in dom.found if e["attrs"].get("id") == "shown")["text"]
+    assert count == str(sum(1 for e in edits if e["rule"] == "doubled-word"))
