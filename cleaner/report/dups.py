@@ -142,25 +142,36 @@ def summary_line(stats: dict[str, Any]) -> str:
     return f"{', '.join(corpus)}: {sum(counts.values())} clusters ({kinds}) in {stats.get('seconds', 0):.2f} s"
 
 
-def summary_table(clusters: Sequence[Cluster], stats: dict[str, Any]) -> Table:
-    """Per level: the clusters, and how much of the corpus is a copy of something else in it (a
-    cluster of n holds n - 1 copies). The title says how large the corpus is and how long it took."""
+def level_rows(clusters: Sequence[Cluster], stats: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """Per level: its clusters, how many of its items are a copy of something else in the corpus
+    (a cluster of n holds n - 1 copies), of how many, and the share."""
     totals = {"document": stats.get("documents", 0), "paragraph": stats.get("paragraphs", 0)}
     totals["title"] = stats.get("titles", totals["document"])
-    corpus = [f"{stats.get('documents', 0)} articles"]
-    if "paragraphs" in stats:
-        corpus.append(f"{stats['paragraphs']} paragraphs")
-    title = f"{', '.join(corpus)}, {stats.get('seconds', 0):.2f} s"
-    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
-    table.add_column("level")
-    table.add_column("clusters", justify="right")
-    table.add_column("copies", justify="right")
-    table.add_column("of", justify="right")
-    table.add_column("duplicated", justify="right")
+    rows = []
     for kind, n in stats.get("clusters", {}).items():
         copies = sum(c.size - 1 for c in clusters if c.kind == kind)
         whole = totals[kind]
-        table.add_row(kind, str(n), str(copies), f"{whole} {LEVEL_NAMES[kind]}", share(copies, whole))
+        rows.append((kind, str(n), str(copies), f"{whole} {LEVEL_NAMES[kind]}", share(copies, whole)))
+    return rows
+
+
+LEVEL_COLUMNS = ("level", "clusters", "copies", "of", "duplicated")
+
+
+def corpus_line(stats: dict[str, Any]) -> str:
+    corpus = [f"{stats.get('documents', 0)} articles"]
+    if "paragraphs" in stats:
+        corpus.append(f"{stats['paragraphs']} paragraphs")
+    return f"{', '.join(corpus)}, {stats.get('seconds', 0):.2f} s"
+
+
+def summary_table(clusters: Sequence[Cluster], stats: dict[str, Any]) -> Table:
+    """The levels' rows under a title that says how large the corpus is and how long it took."""
+    table = Table(title=corpus_line(stats), title_justify="left", box=None, pad_edge=False)
+    for i, name in enumerate(LEVEL_COLUMNS):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in level_rows(clusters, stats):
+        table.add_row(*row)
     return table
 
 

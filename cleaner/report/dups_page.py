@@ -10,7 +10,17 @@ from html import escape
 from typing import Any
 
 from cleaner.model import Cluster, Member
-from cleaner.report.dups import LEVEL_NAMES, common_dir, compact, cost, ordered, place, share, snippet
+from cleaner.report.dups import (
+    LEVEL_COLUMNS,
+    common_dir,
+    compact,
+    corpus_line,
+    cost,
+    level_rows,
+    ordered,
+    place,
+    snippet,
+)
 from cleaner.report.page import page
 from cleaner.report.passages import Words, pieces, shared_spans, words
 
@@ -124,20 +134,13 @@ def _cluster(c: Cluster, base: str) -> str:
 
 
 def _summary(clusters: Sequence[Cluster], stats: dict[str, Any]) -> str:
-    totals = {"document": stats.get("documents", 0), "paragraph": stats.get("paragraphs", 0)}
-    totals["title"] = stats.get("titles", totals["document"])
-    rows = []
-    for kind, n in stats.get("clusters", {}).items():
-        copies = sum(c.size - 1 for c in clusters if c.kind == kind)
-        rows.append(
-            f"<tr><td>{kind}</td><td>{n}</td><td>{copies}</td><td>{totals[kind]} {LEVEL_NAMES[kind]}</td>"
-            f"<td>{share(copies, totals[kind])}</td></tr>"
-        )
-    corpus = f"{stats.get('documents', 0)} articles, {stats.get('paragraphs', 0)} paragraphs"
+    head = "".join(f"<th>{name}</th>" for name in LEVEL_COLUMNS)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in level_rows(clusters, stats)
+    )
     return (
-        f"<h1>Duplicates: {sum(stats.get('clusters', {}).values())} clusters</h1><p>{corpus},"
-        f" {stats.get('seconds', 0):.2f} s</p><table><tr><th>level</th><th>clusters</th><th>copies</th>"
-        f"<th>of</th><th>duplicated</th></tr>{''.join(rows)}</table>"
+        f"<h1>Duplicates: {sum(stats.get('clusters', {}).values())} clusters</h1><p>{escape(corpus_line(stats))}</p>"
+        f"<table><tr>{head}</tr>{rows}</table>"
     )
 
 
