@@ -22,9 +22,7 @@ def _big_corpus(path: Path, n: int = 40_000) -> bytes:
 
 
 def _start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "cleaner.cli", "clean", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen([sys.executable, "-m", "cleaner.cli", "clean", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_until_running(proc: subprocess.Popen, folder: Path) -> None:
