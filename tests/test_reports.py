@@ -389,6 +389,8 @@ def test_review_page_holds_each_rules_edits_as_the_edit_log_says(review):
         inserted = [el["text"] for el in dom.having("ins", None, section)]
         assert struck == [e["before"] for e in logged if e["action"] != "flagged"][:100]
         assert inserted == [e["after"] for e in logged if e["action"] != "flagged"][:100]
+        evidence = [el["text"] for el in dom.having("div", "evidence", section)]
+        assert evidence == [f"evidence: {e['evidence']}" for e in logged[:100] if e["evidence"]]
         assert flagged == [e["before"] for e in logged if e["action"] == "flagged"][:100]
 
 

@@ -1,5 +1,5 @@
 """The review page of `cleaner clean --review FILE`: per rule, its edits and flagged places in
-their context (the text around them, what went and what came), filters by rule and by action, so
+their context (the text around them, what went and what came, the rule's evidence), filters by rule and by action, so
 a person can judge the rules on their own corpus. Bounded: the first `per_rule` edits of each rule
 in input order are on the page, the rest are counted (the edit log, `--edits`, has them all)."""
 
@@ -49,11 +49,16 @@ class Review:
             return
         o = r.original.origin
         place = f"{o.path}:{o.line if o.line is not None else o.record}"
-        for f, text in (("title", r.original.title or ""), ("text", r.original.text)):
-            for e, left, right in in_context([e for e in r.edits if e.field == f], text):
-                kept = self.shown.setdefault(e.rule, [])
-                if len(kept) < self.per_rule:
-                    kept.append(Shown(place, e, left, right))
+        found = [
+            item
+            for f, text in (("title", r.original.title or ""), ("text", r.original.text))
+            for item in in_context([e for e in r.edits if e.field == f], text)
+        ]
+        order = {id(e): i for i, e in enumerate(r.edits)}  # the page lists them as the edit log does
+        for e, left, right in sorted(found, key=lambda x: order[id(x[0])]):
+            kept = self.shown.setdefault(e.rule, [])
+            if len(kept) < self.per_rule:
+                kept.append(Shown(place, e, left, right))
 
 
 def in_context(edits: Sequence[Edit], original: str) -> Iterator[tuple[Edit, str, str]]:
@@ -123,6 +128,8 @@ def _edit(s: Shown) -> str:
     else:
         before = f"{left}<del>{escape(e.before)}</del>{right}"
         after = f"{left}<ins>{escape(e.after)}</ins>{right}"
+    if e.evidence:
+        after += f'<div class="evidence muted">evidence: {escape(e.evidence)}</div>'
     return (
         f'<div class="edit" data-action="{e.action}"><span class="place">{escape(s.place)}'
         f' <span class="muted">{e.field}</span></span><span>{e.action}</span>'
