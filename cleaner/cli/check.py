@@ -29,7 +29,14 @@ def check(
         typer.Option("--duplicates/--no-duplicates", help="Look for duplicates (--no-duplicates: artifacts only)."),
     ] = True,
     index: IndexOpt = None,
-    fmt: Annotated[str, typer.Option("--format", help="'text' (a finding a line) or 'json'.")] = "text",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="'text' (a finding a line), 'json', 'github' (workflow commands: annotations on the files)"
+            " or 'sarif' (SARIF 2.1.0, for code scanning).",
+        ),
+    ] = "text",
     select: Annotated[
         list[str] | None, typer.Option("--select", help="Rules or rule families to run. [default: all]")
     ] = None,
@@ -43,7 +50,7 @@ def check(
     from cleaner.check import CheckJob, run_check
     from cleaner.report import check as report
 
-    check_format(fmt, ("text", "json"), "'text' or 'json'")
+    check_format(fmt, report.FORMATS, "text, json, github or sarif")
     cfg = config.load_config(config_file)
     table = config.check_table(cfg)
     job = CheckJob(
@@ -61,7 +68,7 @@ def check(
     with progress("indexing") as on_file:
         run = run_check(job, on_index_file=on_file)
     report.print_index_note(err, run, looked=job.use_index and job.duplicates)
-    report.print_findings(out, run, fmt)
+    report.print_findings(out, run, fmt, job.rules)
     report.print_summary(err, run)
     if run.result.findings or run.fixed:
         raise typer.Exit(1)

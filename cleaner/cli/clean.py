@@ -16,6 +16,7 @@ from cleaner.engines import check_engine
 from cleaner.jobs.clean import CleanJob, run_clean
 from cleaner.model import CleanResult, Rejected
 from cleaner.report import clean as report
+from cleaner.report.clean_page import review_page
 from cleaner.report.rejects import write_rejects
 
 
@@ -56,6 +57,9 @@ def clean(
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if anything would change.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of what would change.")] = False,
     edits: Annotated[Path | None, typer.Option("--edits", help="Write the edit log (JSONL, one edit a line).")] = None,
+    review: Annotated[
+        Path | None, typer.Option("--review", help="Write a review page (HTML) of the edits and flagged places.")
+    ] = None,
     fmt: Annotated[
         str, typer.Option("--format", help="Report format on stdout: 'text' (nothing on stdout) or 'json'.")
     ] = "text",
@@ -100,7 +104,9 @@ def clean(
 ) -> None:
     """Fix scraping artifacts in article files, keeping their format, order and other fields."""
     check_format(fmt, ("text", "json"), "'text' or 'json'")
-    _check_usage(output, in_place, check, diff, check or diff or fmt == "json" or edits is not None, fmt)
+    _check_usage(
+        output, in_place, check, diff, check or diff or fmt == "json" or edits is not None or review is not None, fmt
+    )
     check_engine(run_on.engine, run_on.address)
     cfg = config.load_config(config_file)
     rules = config.rules(cfg, select, ignore)
@@ -118,7 +124,7 @@ def clean(
     )
     rejected: list[Rejected] = []
     documents: list[dict[str, object]] = []
-    with report.edit_log(edits) as log, progress() as on_file:
+    with report.edit_log(edits) as log, review_page(review, rules, log) as log, progress() as on_file:
         on_result = _reporter(diff, log, documents if fmt == "json" else None)
         stats = run_clean(job, on_result=on_result, on_reject=rejected.append, on_file=on_file)
     if rejected:

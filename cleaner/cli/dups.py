@@ -81,7 +81,26 @@ class DupArgs:
 def dups(
     paths: PathsArg,
     match: DupArgs = DupArgs(),
-    fmt: Annotated[str, typer.Option("--format", help="'table', 'json' or 'jsonl' on stdout.")] = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", help="'table', 'json', 'jsonl', 'html' (a review page), 'github' or 'sarif' (for CI) on stdout."
+        ),
+    ] = "table",
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            help="Clusters in the table or page, the most costly first; 0: all (JSON is always complete)."
+            " [default: 20 in the table, 500 in the page]",
+        ),
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort", help="Table order: 'cost' (members x length), 'size', 'similarity' (lowest first), 'input'."
+        ),
+    ] = "cost",
     clusters_file: Annotated[
         Path | None, typer.Option("--clusters", help="Also write the clusters as JSONL to this file.")
     ] = None,
@@ -101,7 +120,13 @@ def dups(
     from cleaner.report import dups as report
     from cleaner.report.rejects import write_rejects
 
-    check_format(fmt, ("table", "json", "jsonl"), "table, json or jsonl")
+    check_format(
+        fmt, ("table", "json", "jsonl", "html", "github", "sarif"), "table, json, jsonl, html, github or sarif"
+    )
+    if sort not in report.SORTS:
+        raise typer.BadParameter(f"unknown order '{sort}'; use {', '.join(report.SORTS)}", param_hint="--sort")
+    if limit is not None and limit < 0:
+        raise typer.BadParameter("must be 0 (all) or more", param_hint="--limit")
     if drop != (output is not None):
         raise typer.BadParameter("--drop and -o/--output go together")
     check_dups_engine(run_on.engine, run_on.address)
@@ -120,8 +145,18 @@ def dups(
         sys.stdout.write(report.to_json(run.clusters, run.stats, run.removals))
     elif fmt == "jsonl":
         sys.stdout.write(report.to_jsonl(run.clusters))
+    elif fmt in ("github", "sarif"):
+        from cleaner.report.ci import github_lines, sarif_json
+
+        found = report.cluster_annotations(run.clusters)
+        rules = [report.DUP_RULES[k] for k in options.levels]
+        sys.stdout.write(github_lines(found) if fmt == "github" else sarif_json(found, rules))
+    elif fmt == "html":
+        from cleaner.report.dups_page import PAGE_LIMIT, dups_page
+
+        sys.stdout.write(dups_page(run.clusters, run.stats, PAGE_LIMIT if limit is None else limit))
     else:
-        report.print_table(out, run.clusters, run.stats)
+        report.print_table(out, run.clusters, run.stats, report.TABLE_LIMIT if limit is None else limit, sort)
     if fmt != "table":
         err.print(report.summary_line(run.stats))
     if run.removals is not None and output is not None:

@@ -4,16 +4,55 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from cleaner.model import Finding
+from cleaner.report.ci import Annotation, Place, RuleInfo, github_lines, sarif_json
+
 if TYPE_CHECKING:
     from cleaner.check import CheckRun
+    from cleaner.normalize.registry import Rule
+
+FORMATS = ("text", "json", "github", "sarif")
+CHECK_RULES = (
+    RuleInfo("duplicate-article", "An article that copies one the corpus already holds (or an earlier checked one)."),
+    RuleInfo("duplicate-title", "A headline the corpus already holds, up to case, punctuation and a site suffix."),
+    RuleInfo("duplicate-paragraph", "A paragraph the corpus already holds."),
+    RuleInfo("unreadable", "A record that cannot be read (bad JSON, encoding, a missing text field)."),
+)
 
 
-def print_findings(out: Console, run: CheckRun, fmt: str) -> None:
+def _place(where: str | None) -> Place | None:
+    """`path:line` (a finding's `duplicate_of`) as a place; None when it is not one."""
+    path, _, line = (where or "").rpartition(":")
+    return Place(path, int(line)) if path and line.isdigit() else None
+
+
+def annotations(findings: Sequence[Finding]) -> list[Annotation]:
+    """A finding an annotation, at its line (the record number where the format has no lines,
+    as in the text format), its message as the text format says it."""
+    out = []
+    for f in findings:
+        tail = f" (duplicate of {f.duplicate_of})" if f.duplicate_of else ""
+        place = Place(f.path, f.line if f.line is not None else f.record)
+        out.append(Annotation(place, f.kind, f.message + tail, related=_place(f.duplicate_of)))
+    return out
+
+
+def print_findings(out: Console, run: CheckRun, fmt: str, rules: Sequence[Rule] = ()) -> None:
+    """The findings on stdout: a line each (`text`), one JSON object, GitHub workflow commands,
+    or a SARIF log listing `rules` (those that ran) and the duplicate and unreadable kinds."""
     result = run.result
+    if fmt == "github":
+        sys.stdout.write(github_lines(annotations(result.findings)))
+        return
+    if fmt == "sarif":
+        listed = [RuleInfo(r.name, r.summary) for r in rules] + list(CHECK_RULES)
+        sys.stdout.write(sarif_json(annotations(result.findings), listed))
+        return
     if fmt == "json":
         body = {
             "version": 1,

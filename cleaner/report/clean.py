@@ -82,7 +82,7 @@ def print_summary(err: Console, stats: CleanStats, rules: Sequence[Rule], wrote:
     line += f"; {stats.changed} changed"
     if stats.flagged:
         kinds = ", ".join(sorted(stats.flagged))
-        line += f"; {sum(stats.flagged.values())} places flagged for review ({kinds}; see --edits)"
+        line += f"; {sum(stats.flagged.values())} places flagged for review ({kinds}; see --review or --edits)"
     if rejects:
         line += f"; rejects in {rejects}"
     err.print(line)
