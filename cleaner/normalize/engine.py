@@ -84,6 +84,7 @@ def clean_fields(
     statistics (default: the shipped ones only)."""
     state: dict[Field, str | None] = {"title": title, "text": text}
     base = RuleContext(None, language, known_language(language), evidence or _shipped(), min_confidence)
+    ctx = replace(base, title=title)
     edits: list[Edit] = []
     flagged: set[tuple[str, str, str]] = set()
     left_alone: dict[tuple[str, Field], tuple[str, str | None]] = {}
@@ -96,7 +97,8 @@ def clean_fields(
                 seen = (current, state["title"])
                 if current is None or left_alone.get((r.name, field)) == seen:
                     continue
-                ctx = replace(base, title=state["title"])
+                if ctx.title != state["title"]:
+                    ctx = replace(base, title=state["title"])
                 changes = [_guarded(r, ctx, current, c) for c in _checked(r, current, r.fn(current, ctx))]
                 real = [c for c in changes if c.action != "flagged" and current[c.start : c.end] != c.after]
                 for c in changes:

@@ -149,6 +149,12 @@ def _dangling_re(lang: Language) -> regex.Pattern[str]:
     return regex.compile(rf"(?:{suffixes})\.?,\s+(?:{relatives})\b")
 
 
+@cache
+def _suffix_start_re(lang: Language) -> regex.Pattern[str]:
+    """A paragraph that opens with a company or name suffix and a comma: `Ltd., plowed ...`."""
+    return regex.compile(rf"(?:{'|'.join(regex.escape(s) for s in lang.suffixes)})\.?,\s")
+
+
 # A dateline: a city in capitals (and a country or state), then a dash: `BERLIN — It was`,
 # `WASHINGTON, D.C. –`, `SAN JUAN, Puerto Rico —`.
 _DATELINE = regex.compile(
@@ -171,8 +177,7 @@ def dangling_tail(text: str, ctx: RuleContext) -> list[Change]:
     """
     if ctx.language is None or not ctx.language.suffixes:
         return []
-    pattern = _dangling_re(ctx.language)
-    suffix_start = regex.compile(rf"(?:{'|'.join(regex.escape(s) for s in ctx.language.suffixes)})\.?,\s")
+    pattern, suffix_start = _dangling_re(ctx.language), _suffix_start_re(ctx.language)
     changes = []
     for start, _, p in split_paragraphs(text):
         spans = sentence_spans(p, ctx.language)
