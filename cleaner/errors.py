@@ -28,7 +28,11 @@ class ConfigError(CleanerError):
 
 
 class OutputError(CleanerError):
-    """An output that must not or cannot be written (it would overwrite the input, say)."""
+    """An output that must not or cannot be written (it would overwrite the input, the disk is full)."""
+
+
+class IndexBusy(OutputError):
+    """Another run holds the index for writing, longer than this one would wait."""
 
 
 def os_reason(e: OSError) -> str:
