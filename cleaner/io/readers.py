@@ -140,7 +140,7 @@ def read_file(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejecte
     """The records of one file. A file that cannot be read (a broken link, a symlink loop,
     permissions) or is no regular file (a fifo would wait for a writer forever) is one rejected
     record. A file that was removed, replaced or changed in size or time while it was read is an
-    `InputError` once read (even with --skip-invalid): what was read is no version of the file."""
+    `InputError` (even with --skip-invalid): what was read is no version of the file."""
     reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[f.format]
     try:
         before = _identity(f.path)
@@ -148,26 +148,33 @@ def read_file(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejecte
             kind = _KINDS.get(stat.S_IFMT(before[0]), "not a regular file")
             yield Rejected(Origin(str(f.path), 0), f"cannot read file: {kind}, not an article file")
             return
-        yield from reader(f, options)
+        for item in reader(f, options):
+            if isinstance(item, Rejected):
+                _unchanged_since(f.path, before)  # a line cut off by a shrinking file is no bad record
+            yield item
     except OSError as e:
         # Unreadable file (permissions, a folder named like a file, I/O error).
         yield Rejected(Origin(str(f.path), 0), f"cannot read file: {os_reason(e)}")
         return
+    _unchanged_since(f.path, before)
+
+
+def _unchanged_since(path: Path, before: tuple[int, ...]) -> None:
     try:
-        after = _identity(f.path)
+        after = _identity(path)
     except FileNotFoundError:
-        raise InputError(str(f.path), "the file was removed while it was read") from None
+        raise InputError(str(path), "the file was removed while it was read") from None
     except OSError as e:
-        raise InputError(str(f.path), f"the file became unreadable while it was read: {os_reason(e)}") from None
+        raise InputError(str(path), f"the file became unreadable while it was read: {os_reason(e)}") from None
     if after != before:
         what = "replaced" if after[1:3] != before[1:3] else f"changed ({before[3]} -> {after[3]} bytes)"
-        raise InputError(str(f.path), f"the file was {what} while it was read; run again once it is complete")
+        raise InputError(str(path), f"the file was {what} while it was read; run again once it is complete")
 
 
 _KINDS = {stat.S_IFIFO: "a fifo", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
 
 
-def _identity(path: Path) -> tuple[int, int, int, int, int]:
+def _identity(path: Path) -> tuple[int, ...]:
     st = os.stat(path)
     return (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 

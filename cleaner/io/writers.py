@@ -330,14 +330,20 @@ def output_path(source: InputFile, output: Path, many_inputs: bool) -> Path:
     return output / source.root.name / rel if many_inputs and source.root != source.path else output / rel
 
 
+def real_path(path: Path) -> Path:
+    """`path` with its links resolved as far as they go: `Path.resolve` raises on a symlink loop
+    (which the reader then names as unreadable)."""
+    return Path(os.path.realpath(path))
+
+
 def check_output(files: Iterable[InputFile], output: Path | None, in_place: bool) -> None:
     """Refuse outputs that would overwrite or land inside what is being read."""
     if output is None:
         return
-    out = output.resolve()
+    out = real_path(output)
     for f in files:
-        src = f.path.resolve()
-        root = f.root.resolve()
+        src = real_path(f.path)
+        root = real_path(f.root)
         if out == src:
             raise OutputError(f"{output}: output would overwrite its input {f.path}; use --in-place to rewrite inputs")
         if root.is_dir() and (out == root or root in out.parents):
@@ -352,12 +358,12 @@ def plan_outputs(files: Sequence[InputFile], output: Path | None, in_place: bool
     if output is None:
         return {}
     check_output(files, output, in_place)
-    inputs = {f.path.resolve(): f.path for f in files}
+    inputs = {real_path(f.path): f.path for f in files}
     plan: dict[Path, Path] = {}
     taken: dict[Path, Path] = {}
     for f in files:
         target = output_path(f, output, many_inputs)
-        resolved = target.resolve()
+        resolved = real_path(target)
         if resolved in inputs:
             raise OutputError(f"{target}: output would overwrite the input {inputs[resolved]}; use --in-place to rewrite inputs")
         if resolved in taken:
