@@ -374,3 +374,26 @@ def test_an_update_that_waited_too_long_says_the_index_is_busy(tmp_path, monkeyp
         holder.close()
     assert _index_rows(index) == before
 
+
+
+# --- what a run killed outright leaves, and who removes it ---------------------------------------
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(done.stdout)
+
+
+def test_temporary_files_of_killed_runs_are_removed_by_the_next_run_and_no_others(tmp_path):
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    shutil.copy(FIXTURES / "corpora" / "basil_sample.jsonl", corpus_dir)
+    out, index = tmp_path / "out.jsonl", tmp_path / "index"
+    dead, alive = _dead_pid(), os.getppid()  # (pytest's parent lives on while this test runs)
+    stale = [tmp_path / f".out.jsonl.cleaner-{dead}.k2j4_x.tmp", tmp_path / f".index.cleaner-{dead}.build.tmp"]
+    kept = [tmp_path / f".out.jsonl.cleaner-{alive}.a1b2c3.tmp", tmp_path / f".other.jsonl.cleaner-{dead}.zz.tmp"]
+    for p in stale + kept:
+        p.write_text("half\n")
+    assert run(tmp_path, "clean", str(corpus_dir / "basil_sample.jsonl"), "-o", str(out)).returncode == 0
+    assert run(tmp_path, "index", "build", str(corpus_dir), "--index", str(index), cwd=tmp_path).returncode == 0
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in kept)
