@@ -28,4 +28,14 @@ class ConfigError(CleanerError):
 
 
 class OutputError(CleanerError):
-    """An output that must not or cannot be written (it would overwrite the input, say)."""
+    """An output that must not or cannot be written (it would overwrite the input, the disk is full)."""
+
+
+class IndexBusy(OutputError):
+    """Another run holds the index for writing, longer than this one would wait."""
+
+
+def os_reason(e: OSError) -> str:
+    """An OS error's reason as a message part: `no space left on device`, not `[Errno 28] ...`."""
+    text = e.strerror or str(e) or type(e).__name__
+    return text[:1].lower() + text[1:]

@@ -36,7 +36,11 @@ def _wait_until_running(proc: subprocess.Popen, folder: Path) -> None:
     pytest.fail("the run finished or never started writing before it could be interrupted")
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+# Ctrl-C, then what `timeout`, systemd and CI cancellation send, and a closed terminal.
+STOPS = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+
+
+@pytest.mark.parametrize("sig", [*STOPS, signal.SIGKILL], ids=lambda s: signal.Signals(s).name)
 def test_interrupted_output_run(tmp_path, sig):
     src = tmp_path / "in.jsonl"
     data = _big_corpus(src)
@@ -50,10 +54,66 @@ def test_interrupted_output_run(tmp_path, sig):
     _, stderr = proc.communicate(timeout=60)
     assert src.read_bytes() == data
     assert out.read_text() == "old output\n"
-    if sig == signal.SIGINT:
-        assert proc.returncode == 130
+    if sig in STOPS:
+        assert proc.returncode == STOPS[sig]
         assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1
         assert not [p for p in out_dir.iterdir() if p.name.endswith(".tmp")]
+    else:
+        # SIGKILL cannot be caught: the temporary file stays, named for its target and its
+        # process, and the next run writing that target removes it.
+        [left] = [p.name for p in out_dir.iterdir() if p.name.endswith(".tmp")]
+        assert left.startswith(f".in.jsonl.cleaner-{proc.pid}.")
+        small = tmp_path / "small.jsonl"
+        _big_corpus(small, n=3)
+        again = _start(str(small), "-o", str(out))
+        again.communicate(timeout=60)
+        assert again.returncode == 0
+        assert sorted(p.name for p in out_dir.iterdir()) == ["in.jsonl"]
+        assert len(out.read_text().splitlines()) == 3
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the workers")
+def test_sigterm_stops_the_workers_too(tmp_path):
+    src = tmp_path / "in.jsonl"
+    _big_corpus(src, n=20_000)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = _start(str(src), "-o", str(out_dir / "in.jsonl"), "--jobs", "2")
+    _wait_until_running(proc, out_dir)
+    deadline = time.time() + 30
+    while not (workers := _children(proc.pid)) and time.time() < deadline:
+        time.sleep(0.05)
+    assert workers, "the pool never started"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and stderr.strip().splitlines() == [
+        "stopped by SIGTERM: nothing half-written was left behind"
+    ]
+    deadline = time.time() + 10
+    while any(_running(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not any(_running(w) for w in workers)
+    assert list(out_dir.iterdir()) == []
 
 
 def test_interrupted_in_place_run_keeps_the_input_whole(tmp_path):

@@ -1,13 +1,16 @@
 """The typer app, its consoles, and the one place errors become messages and exit codes.
 
 Data goes to stdout, messages and progress to stderr (progress only on a terminal). Exit codes:
-0 ok, 1 findings (`--check` found something to fix), 2 usage, config or input error, 130 when
-interrupted. Errors are one line (`error: path:line: reason`); `--debug` shows the traceback.
+0 ok, 1 findings (`--check` found something to fix), 2 usage, config, input or output error (a
+full disk too), 130 when interrupted (Ctrl-C), 143 / 129 when stopped by SIGTERM / SIGHUP. Errors
+are one line (`error: path:line: reason`); `--debug` shows the traceback.
 """
 
 from __future__ import annotations
 
+import io
 import sys
+from contextlib import ExitStack
 from typing import Annotated
 
 import typer
@@ -16,7 +19,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from cleaner import __version__
-from cleaner.errors import CleanerError
+from cleaner.errors import CleanerError, os_reason
+from cleaner.interrupts import Terminated, received, stop_on_signals
+from cleaner.io.writers import guarded_stream
 
 app = typer.Typer(
     name="cleaner",
@@ -52,16 +57,57 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 class errors:
-    """Turn library errors, bad options and Ctrl-C into one-line messages and exit codes."""
+    """Turn library errors, bad options, OS errors, Ctrl-C, SIGTERM and SIGHUP into one-line
+    messages and exit codes. Within it, a failed write to stdout (a full disk) is an error naming
+    stdout; a reader that closed the pipe (`| head`) ends the run quietly, as click does."""
 
     def __enter__(self) -> None:
+        self.stack = ExitStack()
+        self.stack.enter_context(stop_on_signals())
+        self.stdout = None
+        if sys.stdout is sys.__stdout__ and sys.stdout is not None:  # not under a test runner
+            sys.stdout.flush()
+            self.stdout = sys.stdout
+            sys.stdout = io.TextIOWrapper(
+                guarded_stream(sys.stdout.fileno(), "stdout"),
+                encoding=sys.stdout.encoding,
+                errors=sys.stdout.errors,
+                line_buffering=sys.stdout.line_buffering,
+            )
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        try:
+            exc = self._flush_stdout(exc)
+            return self._translate(exc)
+        finally:
+            self.stack.close()
+
+    def _flush_stdout(self, exc: BaseException | None) -> BaseException | None:
+        """The command's error, or the error of writing what it left in stdout's buffer."""
+        if self.stdout is None:
+            return exc
+        guarded, sys.stdout = sys.stdout, self.stdout
+        try:
+            guarded.flush()
+        except (OSError, CleanerError) as e:
+            if exc is None or isinstance(exc, (typer.Exit, SystemExit)):
+                exc = e  # what was printed did not arrive: that, not the findings, decides
+        guarded.buffer.raw.discard()  # anything left has failed once and been reported
+        guarded.detach()
+        return exc
+
+    def _translate(self, exc: BaseException | None) -> bool:
+        stopped = received()
+        if stopped is not None and not isinstance(exc, Terminated):
+            exc = stopped  # the signal surfaced as some other error (a worker it killed, say)
         if exc is None or isinstance(exc, (typer.Exit, SystemExit)):
             return False
         if _state["debug"] and not isinstance(exc, KeyboardInterrupt):
             return False
+        if isinstance(exc, Terminated):
+            err.print(f"stopped by {exc.name}: nothing half-written was left behind")
+            raise typer.Exit(exc.exit_code)
         if isinstance(exc, KeyboardInterrupt):
             err.print("interrupted: nothing half-written was left behind")
             raise typer.Exit(130)
@@ -78,6 +124,11 @@ class errors:
 
         if isinstance(exc, sqlite3.Error):  # the index: locked by another run, read-only, full disk
             raise fail(f"the index: {exc}")
+        if isinstance(exc, BrokenPipeError):
+            raise exc  # click ends the run quietly
+        if isinstance(exc, OSError):  # one the library did not name: say what the OS said
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise fail(f"{where}{os_reason(exc)}")
         return False
 
 
@@ -114,6 +165,6 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # before or after a command's own handling
         err.print("interrupted")
-        sys.exit(130)
+        sys.exit(e.exit_code if isinstance(e, Terminated) else 130)

@@ -12,6 +12,7 @@ from cleaner.corpus.git import git_files, git_root
 from cleaner.dedup.store import stored_value
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions, detect_format, read_file
+from cleaner.io.writers import real_path
 from cleaner.model import Document, Rejected
 
 # What the hooks look at (the same pattern is in .pre-commit-hooks.yaml): identify, which
@@ -93,8 +94,9 @@ def corpus_root(index: Path | None = None) -> tuple[Path, bool]:
 
 def relative(path: Path, root: Path) -> str:
     """`path` as the index names it: relative to root in POSIX form, or absolute outside root.
-    Both are resolved first, so a path through a symlink names the same file."""
-    full = path.resolve()
+    Both are resolved first, so a path through a symlink names the same file (as far as links
+    go: a symlink loop is named as it is, and its reader says it cannot be read)."""
+    full = real_path(path)
     try:
         return full.relative_to(root.resolve()).as_posix()
     except ValueError:

@@ -3,8 +3,8 @@ record, its content digest and, per level, its shingle set, band keys and (docum
 so a check compares new articles with the corpus without re-reading the corpus.
 
 Why SQLite: it is in the standard library, needs no server, and its transactions make an
-interrupted update leave the previous index intact. A first build is written to a temporary file
-and renamed into place, for the same reason.
+interrupted update leave the previous index intact (SIGKILL leaves a `-journal` file that SQLite
+rolls back on the next open). A first build is written aside and renamed into place, likewise.
 
 The settings the index was built with (MinHash scheme, seed, permutations, n-grams, match-form
 version, LSH threshold) are stored inside it; opening it with other settings is an error that
@@ -48,10 +48,12 @@ from cleaner.dedup.schema import (
     salted,
     settings_of,
 )
-from cleaner.errors import ConfigError, OutputError
+from cleaner.errors import ConfigError, IndexBusy, OutputError
 from cleaner.io.readers import ReadOptions
+from cleaner.io.writers import remove_stale_temps
 
 COMPACT_AT = 0.25  # share of band rows new or dangling at which an update compacts
+BUSY_SECONDS = 30  # how long an update waits for another run's update to finish
 
 
 class IndexStore:
@@ -73,7 +75,7 @@ class IndexStore:
         if not path.is_file():
             raise ConfigError(f"{path}: no index here; build one with `cleaner index build PATH...`")
         try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS)
             conn.execute("SELECT count(*) FROM meta").fetchone()
         except sqlite3.OperationalError as e:  # locked, unreadable, or not ours
             if "no such table" in str(e):
@@ -103,9 +105,11 @@ class IndexStore:
             raise ConfigError(f"{path}: is a folder; --index names the index file (default .cleaner/index)")
         if path.exists():
             IndexStore.open(path, None).close()  # never replace a file that is not an index
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        # Named as the writers name theirs, so that a build killed outright is cleaned up later.
+        tmp = path.with_name(f".{path.name}.cleaner-{os.getpid()}.build.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(path)
             tmp.unlink(missing_ok=True)
             conn = sqlite3.connect(tmp, isolation_level=None)
         except (OSError, sqlite3.Error) as e:
@@ -168,14 +172,23 @@ class IndexStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All or nothing: an interrupted update rolls back to the index as it was."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """All or nothing: a failed update rolls back. One writer at a time: another run's update is
+        waited for (`BUSY_SECONDS`), then this one is `IndexBusy`; a full disk an `OutputError`."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise IndexBusy(f"{self.path}: the index is busy: another cleaner is updating it; try again") from None
+            raise OutputError(f"{self.path}: cannot write the index: {e}") from None
         try:
             yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as e:
+            if self.conn.in_transaction:  # (SQLite itself rolls back on some errors, a full disk)
+                self.conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.Error):
+                raise OutputError(f"{self.path}: cannot write the index: {e}") from None
             raise
-        self.conn.execute("COMMIT")
 
     # --- reading ---------------------------------------------------------------------------------
 

@@ -13,6 +13,10 @@ _SHARED: dict[str, Any] = {}
 def worker_init(shared: Any = None) -> None:
     # Ctrl-C is the parent's to handle (one line, exit 130); workers stop when the pool shuts.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM and SIGHUP stop a worker at once (the parent's handler, inherited by a fork, would
+    # have it raise inside its task instead): the parent handles them for the run.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     # If the parent is killed outright (SIGKILL), workers must not linger: on Linux, ask the
     # kernel to end this worker when its parent dies.
     try:

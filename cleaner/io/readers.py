@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import os
+import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 
 import regex
 
-from cleaner.errors import InputError
+from cleaner.errors import InputError, os_reason
 from cleaner.model import Document, Origin, Rejected
 
 FORMATS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonl.gz": "jsonl", ".ndjson.gz": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -66,11 +67,11 @@ def iter_input_files(paths: Iterable[str | os.PathLike[str]]) -> list[InputFile]
     files: list[InputFile] = []
     for p in paths:
         path = Path(p)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise InputError(str(path), "no such file or directory")
         if path.is_dir():
             found = []
-            for dirpath, dirnames, filenames in os.walk(path, onerror=None):
+            for dirpath, dirnames, filenames in os.walk(path, onerror=_unreadable_folder):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in filenames:
                     child = Path(dirpath) / name
@@ -85,6 +86,11 @@ def iter_input_files(paths: Iterable[str | os.PathLike[str]]) -> list[InputFile]
                 raise InputError(str(path), f"unknown file type (known: {known})")
             files.append(InputFile(path, path, fmt))
     return files
+
+
+def _unreadable_folder(e: OSError) -> None:
+    # os.walk would skip a folder it cannot list, and the run would quietly miss its articles.
+    raise InputError(str(e.filename), f"cannot read folder: {os_reason(e)}")
 
 
 def read_documents(paths: Iterable[str | os.PathLike[str]], options: ReadOptions | None = None) -> Iterator[Document | Rejected]:
@@ -131,12 +137,46 @@ def accepted(
 
 
 def read_file(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+    """The records of one file. A file that cannot be read (a broken link, a symlink loop,
+    permissions) or is no regular file (a fifo would wait for a writer forever) is one rejected
+    record. A file that was removed, replaced or changed in size or time while it was read is an
+    `InputError` (even with --skip-invalid): what was read is no version of the file."""
     reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[f.format]
     try:
-        yield from reader(f, options)
+        before = _identity(f.path)
+        if not stat.S_ISREG(before[0]):
+            kind = _KINDS.get(stat.S_IFMT(before[0]), "not a regular file")
+            yield Rejected(Origin(str(f.path), 0), f"cannot read file: {kind}, not an article file")
+            return
+        for item in reader(f, options):
+            if isinstance(item, Rejected):
+                _unchanged_since(f.path, before)  # a line cut off by a shrinking file is no bad record
+            yield item
     except OSError as e:
         # Unreadable file (permissions, a folder named like a file, I/O error).
-        yield Rejected(Origin(str(f.path), 0), f"cannot read file: {e.strerror or e}")
+        yield Rejected(Origin(str(f.path), 0), f"cannot read file: {os_reason(e)}")
+        return
+    _unchanged_since(f.path, before)
+
+
+def _unchanged_since(path: Path, before: tuple[int, ...]) -> None:
+    try:
+        after = _identity(path)
+    except FileNotFoundError:
+        raise InputError(str(path), "the file was removed while it was read") from None
+    except OSError as e:
+        raise InputError(str(path), f"the file became unreadable while it was read: {os_reason(e)}") from None
+    if after != before:
+        what = "replaced" if after[1:3] != before[1:3] else f"changed ({before[3]} -> {after[3]} bytes)"
+        raise InputError(str(path), f"the file was {what} while it was read; run again once it is complete")
+
+
+_KINDS = {stat.S_IFIFO: "a fifo", stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device"}
+
+
+def _identity(path: Path) -> tuple[int, ...]:
+    st = os.stat(path)
+    return (st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 # --- shared field handling -------------------------------------------------------------------

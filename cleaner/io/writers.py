@@ -1,18 +1,23 @@
 """Writers: documents -> files in the format they came from, atomically.
 
 Every output file is written to a temporary file beside its target and renamed over it only when
-complete, so an interrupted run leaves either the previous file or nothing, never half a file.
+complete, so an interrupted or failed run leaves either the previous file or nothing, never half a
+file; an OS error while writing (a full disk, a read-only folder) is an `OutputError` naming the
+target, and the temporary file is removed.
 Records keep their order and every field but the title and text; a record whose title and text
 did not change is written back from its original serialisation where the format keeps one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import glob
 import gzip
 import io
 import json
 import os
+import re
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -20,34 +25,130 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from cleaner.errors import OutputError
+from cleaner.errors import OutputError, os_reason
 from cleaner.io.readers import InputFile, ReadOptions, csv_layout, get_field, parse_txt
 from cleaner.model import Document
 
+TEMP_SUFFIX = ".tmp"
+# A temporary file is `.NAME.cleaner-PID.RANDOM.tmp` beside its target NAME: a run killed
+# outright (SIGKILL: nothing runs) leaves it, and the next run writing NAME removes it once no
+# process PID is alive here.
+_TEMP = re.compile(r"\.(?P<name>.+)\.cleaner-(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp")
+
+
+class GuardedFile(io.FileIO):
+    """A file whose failed writes are `OutputError`s naming what was written (`label`): a
+    full disk, a file-size limit, an I/O error. A closed pipe stays a `BrokenPipeError`."""
+
+    label = "?"
+    discarding = False
+
+    def discard(self) -> None:
+        """From now on, drop what is written: the failure has been reported, and what is still
+        buffered must not fail again when the file is closed."""
+        self.discarding = True
+
+    def write(self, data) -> int:  # type: ignore[no-untyped-def, override]
+        if self.discarding:
+            return len(data)
+        try:
+            return super().write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise OutputError(f"{self.label}: {os_reason(e)}") from None
+
+
+def guarded_stream(fd: int, label: str) -> io.BufferedWriter:
+    """A buffered writer on the open descriptor `fd` (left open), its failures naming `label`."""
+    raw = GuardedFile(fd, "wb", closefd=False)
+    raw.label = label
+    return io.BufferedWriter(raw)
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Remove the temporary files of `target` left by runs that were killed (their process is
+    gone); return them."""
+    removed = []
+    try:
+        candidates = list(target.parent.glob(f".{glob.escape(target.name)}.cleaner-*.tmp"))
+    except OSError:
+        return removed
+    for path in candidates:
+        m = _TEMP.fullmatch(path.name)
+        if m and m["name"] == target.name and not _alive(int(m["pid"])):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
+
+
+def _folder_problem(folder: Path, e: OSError) -> str:
+    """Why a file cannot be made in `folder`: an ancestor that is not a folder, or the OS's reason."""
+    for p in (folder, *folder.parents):
+        if p.exists() or p.is_symlink():
+            if not p.is_dir():
+                return f"{p} is not a folder"
+            break
+    return os_reason(e)
+
 
 class AtomicFile:
-    """A binary file that appears at `target` only on `commit()`."""
+    """A binary file that appears at `target` only on `commit()`. Every OS error on the way (the
+    folder cannot be made or written, the disk is full) is an `OutputError` naming `target`,
+    after which `abort()` leaves nothing behind."""
 
     def __init__(self, target: Path, mode_from: Path | None = None) -> None:
         self.target = target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        self.tmp = Path(tmp)
-        self.fh: IO[bytes] = os.fdopen(fd, "wb")
         self.mode_from = mode_from
+        if target.exists() and not target.is_file():
+            # A device, fifo or folder would be replaced by a file (as root, /dev/full itself).
+            kind = "a folder" if target.is_dir() else "not a regular file"
+            raise OutputError(f"{target}: {kind}; cleaner replaces only regular files")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temps(target)
+            fd, tmp = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.cleaner-{os.getpid()}.", suffix=TEMP_SUFFIX
+            )
+        except OSError as e:
+            raise OutputError(f"{target}: cannot write here: {_folder_problem(target.parent, e)}") from None
+        self.tmp = Path(tmp)
+        raw = GuardedFile(fd, "wb", closefd=True)
+        raw.label = str(target)
+        self.raw = raw
+        self.fh: IO[bytes] = io.BufferedWriter(raw)
 
     def commit(self) -> None:
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-        if self.mode_from is not None and self.mode_from.exists():
-            os.chmod(self.tmp, self.mode_from.stat().st_mode & 0o7777)
-        os.replace(self.tmp, self.target)
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            if self.mode_from is not None and self.mode_from.exists():
+                os.chmod(self.tmp, self.mode_from.stat().st_mode & 0o7777)
+            os.replace(self.tmp, self.target)
+        except OSError as e:
+            raise OutputError(f"{self.target}: {os_reason(e)}") from None
 
     def abort(self) -> None:
-        if not self.fh.closed:
+        """Remove the temporary file; never raises (it runs while another error is on its way)."""
+        self.raw.discard()  # what is still buffered is not written: it may not fit on a full disk
+        with contextlib.suppress(OSError, ValueError):
             self.fh.close()
-        self.tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.tmp.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -229,14 +330,20 @@ def output_path(source: InputFile, output: Path, many_inputs: bool) -> Path:
     return output / source.root.name / rel if many_inputs and source.root != source.path else output / rel
 
 
+def real_path(path: Path) -> Path:
+    """`path` with its links resolved as far as they go: `Path.resolve` raises on a symlink loop
+    (which the reader then names as unreadable)."""
+    return Path(os.path.realpath(path))
+
+
 def check_output(files: Iterable[InputFile], output: Path | None, in_place: bool) -> None:
     """Refuse outputs that would overwrite or land inside what is being read."""
     if output is None:
         return
-    out = output.resolve()
+    out = real_path(output)
     for f in files:
-        src = f.path.resolve()
-        root = f.root.resolve()
+        src = real_path(f.path)
+        root = real_path(f.root)
         if out == src:
             raise OutputError(f"{output}: output would overwrite its input {f.path}; use --in-place to rewrite inputs")
         if root.is_dir() and (out == root or root in out.parents):
@@ -251,12 +358,12 @@ def plan_outputs(files: Sequence[InputFile], output: Path | None, in_place: bool
     if output is None:
         return {}
     check_output(files, output, in_place)
-    inputs = {f.path.resolve(): f.path for f in files}
+    inputs = {real_path(f.path): f.path for f in files}
     plan: dict[Path, Path] = {}
     taken: dict[Path, Path] = {}
     for f in files:
         target = output_path(f, output, many_inputs)
-        resolved = target.resolve()
+        resolved = real_path(target)
         if resolved in inputs:
             raise OutputError(f"{target}: output would overwrite the input {inputs[resolved]}; use --in-place to rewrite inputs")
         if resolved in taken:

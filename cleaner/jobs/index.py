@@ -126,6 +126,10 @@ def update_index(
     if not (diff.reread or diff.gone or diff.touched):
         return stats
     with store.transaction():
+        # Compared again now that this run holds the index: another run's update, waited for,
+        # may have done this work already, and doing it twice would index files twice.
+        diff = behind(store, scope, exclude)
+        stats.files_unchanged = diff.unchanged
         for row in diff.touched:
             store.touch_file(row)
         stats.files_removed = len(diff.gone)
