@@ -259,6 +259,12 @@ def shipped_counts(code: str) -> LanguageCounts | None:
         return LanguageCounts.from_dict(json.loads(gzip.decompress(fh.read())))
 
 
+def _any_case(c: LanguageCounts, w: str) -> int:
+    """Occurrences of the casefolded word `w` as written in lower case, capitalised or in capitals
+    (words are counted as written; doublings casefolded)."""
+    return c.words[w] + c.words[w.capitalize()] + c.words[w.upper()] if w else 0
+
+
 @dataclass(frozen=True)
 class Figure:
     """A decision's confidence and the figure behind it, for the edit log."""
@@ -301,7 +307,7 @@ class Evidence:
         w = word.casefold()
         if c is None:
             return Figure(0.0, "no word statistics for this language")
-        n = c.words[w] + c.words[w.capitalize()] + c.words[w.upper()] if w else 0
+        n = _any_case(c, w)
         d = max(c.doubled[w], 1)
         p = min(1.0, slip_rate * n / d)
         return Figure(p, f"`{w} {w}` {d:,} times in {n:,} `{w}`")
@@ -313,7 +319,7 @@ class Evidence:
         if c is None:
             return False
         w = word.casefold()
-        n = c.words[w] + c.words[w.capitalize()] + c.words[w.upper()]
+        n = _any_case(c, w)
         return c.doubled[w] >= 3 and c.doubled[w] >= 10 * slip_rate * n
 
     def cut(self, code: str | None, word: str, words: int) -> Figure:
