@@ -103,6 +103,10 @@ def trailing_spaces(text: str, ctx: RuleContext) -> list[Change]:
 _EXTRA_BLANKS = regex.compile(r"(?<=\r?\n)(?:[ \t]*\r?\n)+(?=[ \t]*\r?\n)")
 _LEADING_BLANKS = regex.compile(r"^(?:[ \t]*\r?\n)+")
 _TRAILING_BLANKS = regex.compile(r"(?<=\S[ \t]*\r?\n)(?:[ \t]*\r?\n)+$")
+# The two patterns above try their lookbehind at every position of a long text (most of the
+# rule's time); these say cheaply where a match can be: two blank lines in a row somewhere, and
+# only after the last visible character.
+_TWO_BLANKS = re.compile(r"\n[ \t]*\r?\n[ \t]*\r?\n")
 
 
 @rule("blank-lines", "whitespace")
@@ -113,8 +117,12 @@ def blank_lines(text: str, ctx: RuleContext) -> list[Change]:
     Leaves alone: a single blank line, single line breaks (hard-wrapped text), one final newline.
     """
     changes = [Change(m.start(), m.end(), "", "removed") for m in _LEADING_BLANKS.finditer(text) if m.end() > m.start()]
-    changes += [Change(m.start(), m.end(), "", "removed") for m in _EXTRA_BLANKS.finditer(text)]
+    if _TWO_BLANKS.search(text):
+        changes += [Change(m.start(), m.end(), "", "removed") for m in _EXTRA_BLANKS.finditer(text)]
+    tail = max(len(text.rstrip()) - 1, 0)  # the last visible character, which the lookbehind needs
     changes += [
-        Change(m.start(), m.end(), "", "removed") for m in _TRAILING_BLANKS.finditer(text) if m.end() > m.start()
+        Change(tail + m.start(), tail + m.end(), "", "removed")
+        for m in _TRAILING_BLANKS.finditer(text[tail:])
+        if m.end() > m.start()
     ]
     return merge_removals(changes)
