@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import regex
+
 from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, sentence_spans, split_paragraphs
 
@@ -86,3 +88,48 @@ def repeated_sentence(text: str, ctx: RuleContext) -> list[Change]:
         return []  # many repeated sentences: the article's structure (see `_structured`)
     why = "a word-for-word copy of an earlier sentence"
     return [replace(c, evidence=why) for c in merge_removals(changes)]
+
+
+
+MIN_TAIL_WORDS = 3
+_EDGE_PUNCT = ".,;:!?…\"'“”‘’«»()[]"
+# A sentence's end: its terminator, closing quotes, the space after it. A repeated tail starts in
+# lower case after one, which is why `sentence_spans` (it splits before capitals) does not see it.
+# Only a plain period ends the sentence a tail repeats: after `!`, `?` or `...` a repeat is a
+# chant or a cry (`"flip the 6th! flip the 6th!"`, `you did it... you did it!`).
+_END = regex.compile(r"[.!?…]+[\"”’'»)\]]*(\s+|$)")
+_PLAIN_PERIOD = regex.compile(r"(?<![.!?…])\.[\"”’'»)\]]*\s")
+
+
+def _words(s: str) -> list[str]:
+    return [w for w in (t.strip(_EDGE_PUNCT).casefold() for t in s.split()) if w]
+
+
+@rule("repeated-tail", "repeats")
+def repeated_tail(text: str, ctx: RuleContext) -> list[Change]:
+    """The last words of a sentence said once more right after it, as a fragment: a scraper or an
+    editor's paste that doubled the end of a sentence.
+
+    Fixes: `... on Monday after a long debate. after a long debate.` loses ` after a long
+    debate.` (3 or more words, starting in lower case, the same words as the end of the sentence
+    before it, in the same paragraph).
+    Leaves alone: an echo that starts a new sentence (`I can't stop loving you. Loving you.`), a
+    chant after `!`, `?` or `...` (`"flip the 6th! flip the 6th!"`),
+    two words or fewer (`It was over. was over.`), a whole sentence said twice (`We will fight.
+    we will fight.`), words that differ at all, a script without letter case, a fragment in the
+    next paragraph.
+    """
+    changes = []
+    for start, _, p in split_paragraphs(text):
+        ends = list(_END.finditer(p))
+        for k, m in enumerate(ends[:-1]):
+            head = p[m.end() : m.end() + 2].lstrip(_EDGE_PUNCT)[:1]
+            if not (head.islower() and head != head.upper()) or not _PLAIN_PERIOD.fullmatch(m.group()):
+                continue  # a capital (or a script without case) starts a sentence of its own
+            fragment = p[m.end() : ends[k + 1].start(1)]
+            before = _words(p[ends[k - 1].end() if k else 0 : m.start(1)])
+            words = _words(fragment)
+            if MIN_TAIL_WORDS <= len(words) < len(before) and before[-len(words) :] == words:
+                why = "the last words of the sentence before, once more"
+                changes.append(Change(start + m.start(1), start + ends[k + 1].start(1), evidence=why))
+    return merge_removals(changes)
