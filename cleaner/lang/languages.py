@@ -46,6 +46,9 @@ class Language:
     dangling: frozenset[str]
     suffixes: tuple[str, ...]
     relatives: tuple[str, ...]
+    # Marks a no-break space stands before (`?`, `»` in French) or after (`«`): typography, kept.
+    nbsp_before: str = ""
+    nbsp_after: str = ""
 
     def __repr__(self) -> str:
         return f"Language({self.code!r})"
@@ -91,4 +94,6 @@ def known_language(code: str | None) -> Language | None:
         dangling=_words(t["dangling"]),
         suffixes=tuple(t["suffixes"].split()),
         relatives=tuple(t["relatives"].split()),
+        nbsp_before="".join(raw.get("typography", {}).get("nbsp_before", "").split()),
+        nbsp_after="".join(raw.get("typography", {}).get("nbsp_after", "").split()),
     )

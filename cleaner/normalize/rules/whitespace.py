@@ -32,9 +32,16 @@ def odd_spaces(text: str, ctx: RuleContext) -> list[Change]:
 
     Fixes: `10\\u00a0percent` -> `10 percent`; `Bei\\u200bjing` -> `Beijing`.
     Leaves alone: the ideographic space U+3000, zero-width joiners (emoji), U+200B between Thai,
-    Lao, Khmer, Myanmar or Tibetan letters, where it marks word breaks.
+    Lao, Khmer, Myanmar or Tibetan letters, where it marks word breaks; the no-break spaces of a
+    language's typography (French `l’emporter\u202f?`, `«\u00a0opération\u00a0»`).
     """
-    changes = [Change(m.start(), m.end(), " ", "fixed") for m in _ODD_SPACE.finditer(text)]
+    lang = ctx.language if ctx is not None else None
+    before, after = (lang.nbsp_before, lang.nbsp_after) if lang is not None else ("", "")
+    changes = [
+        Change(m.start(), m.end(), " ", "fixed")
+        for m in _ODD_SPACE.finditer(text)
+        if not _typographic(text, m.start(), before, after)
+    ]
     for m in _ZERO_WIDTH.finditer(text):
         before = text[m.start() - 1] if m.start() else ""
         after = text[m.end()] if m.end() < len(text) else ""
@@ -42,6 +49,13 @@ def odd_spaces(text: str, ctx: RuleContext) -> list[Change]:
             continue
         changes.append(Change(m.start(), m.end(), "", "removed"))
     return changes
+
+
+def _typographic(text: str, i: int, before: str, after: str) -> bool:
+    """Whether the no-break space at `i` is one the language's typography asks for."""
+    if text[i] not in "\u00a0\u202f":
+        return False
+    return (i + 1 < len(text) and text[i + 1] in before) or (i > 0 and text[i - 1] in after)
 
 
 # A run of two or more spaces or tabs after a word (with any closing punctuation) and before a
