@@ -28,6 +28,7 @@ import argparse
 import gzip
 import json
 import random
+import re
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -241,9 +242,15 @@ def plant_site_line(lang: str) -> Callable[[Article, Ctx], Plant | None]:
     line = SITE_LINES.get(lang, SITE_LINES["en"])
 
     def plant(a: Article, c: Ctx) -> Plant | None:
-        ps = a.paragraphs
-        k = c.rng.randint(1, len(ps)) if len(ps) > 1 else 1
-        return Plant("\n\n".join(ps[:k] + [line] + ps[k:]), a.title, "site line")
+        # At a paragraph break or after the last paragraph, keeping the article's own breaks and
+        # final newline: the plant adds the line and nothing else.
+        text = a.text
+        body = len(text.rstrip())
+        spots = [m.end() for m in re.finditer(r"\n\n", text[:body])] + [body]
+        k = c.rng.choice(spots)
+        if k == body:
+            return Plant(text[:body] + "\n\n" + line + text[body:], a.title, "site line")
+        return Plant(text[:k] + line + "\n\n" + text[k:], a.title, "site line")
 
     return plant
 

@@ -73,7 +73,7 @@ def remove_paragraphs_spans(paragraphs: list[tuple[int, int, str]], indices: set
     """Spans that remove the paragraphs at `indices`, each together with one separator, so what is
     left is still paragraphs separated as before. Paragraphs removed side by side get adjacent,
     non-overlapping spans: a run with a paragraph after it takes the separators after each; a run
-    at the very end takes the separators before each."""
+    at the very end takes the separators before each (and leaves the text's final newline)."""
     spans: dict[int, tuple[int, int]] = {}
     n = len(paragraphs)
     for i in sorted(indices):
@@ -81,8 +81,8 @@ def remove_paragraphs_spans(paragraphs: list[tuple[int, int, str]], indices: set
         if later_kept or i == 0 and not any(j not in indices for j in range(n)):
             end = paragraphs[i + 1][0] if i + 1 < n else paragraphs[i][1]
             spans[i] = (paragraphs[i][0], end)
-        elif i > 0:
-            spans[i] = (paragraphs[i - 1][1], paragraphs[i][1])
+        elif i > 0:  # the text's own final newline stays
+            spans[i] = (paragraphs[i - 1][1], paragraphs[i][0] + len(paragraphs[i][2].rstrip()))
         else:
             spans[i] = (paragraphs[i][0], paragraphs[i][1])
     return spans
