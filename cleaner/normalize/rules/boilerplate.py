@@ -173,10 +173,19 @@ def boilerplate_lines(text: str, ctx: RuleContext) -> list[Change]:
                 )  # the last line takes the break before it
                 changes.append(Change(a, pos + len(line), evidence=f.reason, confidence=f.confidence))
             pos += len(line)
-    if whole and len(whole) == len(paragraphs):
+    sure = [i for i, f in whole.items() if f.confidence >= ctx.min_confidence]
+    if len(sure) == len(paragraphs):
         return changes  # never empty the body: an all-boilerplate text is left for a person to see
-    spans = remove_paragraphs_spans(paragraphs, set(whole))
+    # Paragraphs below the line do not count as emptying the body and must not stop a sure site
+    # line beside them from going: they are offered as their own text only (no separator), which
+    # the engine turns into flags.
+    spans = remove_paragraphs_spans(paragraphs, set(sure))
     changes += [Change(a, b, evidence=whole[i].reason, confidence=whole[i].confidence) for i, (a, b) in spans.items()]
+    changes += [
+        Change(paragraphs[i][0], paragraphs[i][1], evidence=f.reason, confidence=f.confidence)
+        for i, f in whole.items()
+        if i not in spans
+    ]
     return merge_removals(changes)
 
 
