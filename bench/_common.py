@@ -85,3 +85,65 @@ def load_jsonl(path: Path, limit: int | None = None) -> list[dict]:
                 if limit is not None and len(out) >= limit:
                     break
     return out
+
+
+def machine() -> str:
+    """The CPU, the cores this process may use and the memory installed."""
+    total = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                total = f"{int(line.split()[1]) / 2**20:.0f} GiB"
+    except OSError:
+        pass
+    return f"{cpu_model()}, {usable_cores()} cores, {total}"
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(c) for c in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_pss(root: int) -> int:
+    """PSS (bytes) summed over a process and all its descendants: pages shared between a forked
+    worker and its parent count once in the sum, not once per process as RSS would."""
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += _pss_kib(pid)
+        todo += _children(pid)
+    return total * 1024
+
+
+def run_sampled(cmd: list[str], env: dict[str, str], stdout, interval: float = 0.1) -> tuple[int, float, int]:  # type: ignore[no-untyped-def]
+    """Run `cmd`, sampling the summed PSS of its process tree every `interval` seconds; returns
+    its exit code, wall time and peak PSS in bytes."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: a full pipe would stall the run
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=stdout, stderr=err)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, tree_pss(proc.pid))
+            time.sleep(interval)
+        wall = time.perf_counter() - started
+        if proc.returncode not in (0, 1):
+            err.seek(0)
+            sys.stderr.write(err.read().decode(errors="replace"))
+    return proc.returncode, wall, peak
