@@ -237,7 +237,7 @@ def test_a_block_that_cannot_be_parked_comes_through_the_pipe(monkeypatch):
         assert mailbox.unpark(block) is block
 
 
-def _die(first: int, count: int) -> None:
+def _die(*args: object) -> None:
     os._exit(9)  # as a worker the system kills for memory
 
 
@@ -245,9 +245,10 @@ def _die(first: int, count: int) -> None:
 def test_a_worker_that_dies_is_one_line_exit_2(monkeypatch):
     from cleaner.engines import local
 
-    # Sent to the workers by name: it must look like the function it replaces.
-    _die.__module__, _die.__qualname__ = local.__name__, "_sign_parked"
-    monkeypatch.setattr(local, "_sign_parked", _die)
+    # Sent to the workers by name: it must look like the function it replaces (`dups` signs a
+    # stream of blocks sent to the workers).
+    _die.__module__, _die.__qualname__ = local.__name__, "_sign_sent"
+    monkeypatch.setattr(local, "_sign_sent", _die)
     monkeypatch.setattr(local, "BLOCK", 5)
     r = CliRunner().invoke(app, ["dups", str(PLANTED), "--jobs", "2"])
     assert r.exit_code == 2 and "a worker process died" in r.output and "Traceback" not in r.output

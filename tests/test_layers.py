@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 LAYERS = [
     "cleaner.dedup.options",
     "cleaner.dedup.arrays",
+    "cleaner.dedup.workdir",
     "cleaner.dedup.matchform",
     "cleaner.dedup.shingle",
     "cleaner.dedup.reference",
@@ -24,6 +25,7 @@ LAYERS = [
     "cleaner.dedup.verify",
     "cleaner.dedup.stages",
     "cleaner.dedup.cluster",
+    "cleaner.dedup.spill",
     "cleaner.dedup.items",
     "cleaner.dedup.schema",
     "cleaner.dedup.store",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,6 +78,20 @@ class DupArgs:
         return asdict(self)
 
 
+_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """`2G`, `512M`, `1.5G`, `300000000` (bytes) -> bytes; at least 64 MiB."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*", text, re.IGNORECASE)
+    if not found:
+        raise typer.BadParameter(f"'{text}' is no size; say e.g. 2G or 512M", param_hint="--memory")
+    size = int(float(found[1]) * _UNITS[found[2].upper()])
+    if size < 64 * 2**20:
+        raise typer.BadParameter("at least 64M", param_hint="--memory")
+    return size
+
+
 @command()
 def dups(
     paths: PathsArg,
@@ -109,6 +124,20 @@ def dups(
     ] = False,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Where --drop writes.")] = None,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when duplicates were found.")] = False,
+    memory: Annotated[
+        str,
+        typer.Option(
+            "--memory", help="Memory budget of the local engine, e.g. 2G or 512M: sets its block sizes and caches."
+        ),
+    ] = "2G",
+    work_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--work-dir",
+            help="Where the local engine keeps its arrays (a private folder, removed at the end)."
+            " [default: the system temp dir]",
+        ),
+    ] = None,
     read: ReadArgs = ReadArgs(),
     bad: RejectArgs = RejectArgs(),
     config_file: ConfigOpt = None,
@@ -134,9 +163,8 @@ def dups(
     options = config.dup_options(cfg, match.values(), match.jobs)
     read_options = config.read_options(cfg, read.values())
     skip_invalid = cfg.get("skip-invalid", bad.skip_invalid, False)
-    run = run_dups(
-        DupsJob(paths, options, read_options, skip_invalid, run_on.engine, run_on.address, output if drop else None)
-    )
+    job = DupsJob(paths, options, read_options, skip_invalid, run_on.engine, run_on.address, output if drop else None)
+    run = run_dups(replace(job, work_dir=work_dir, memory=parse_size(memory)))
     if run.rejected:
         write_rejects(bad.rejects, run.rejected)
     if clusters_file:

@@ -61,6 +61,7 @@ def build_clusters(
     similarity: Callable[[int, int], float],
     accept: Callable[[int, int], bool],
     keep: str = "first",
+    length: Callable[[int], int] | None = None,
 ) -> list[Cluster]:
     """Clusters of `items` joined by `pairs` (already verified).
 
@@ -69,18 +70,17 @@ def build_clusters(
     `accept` against its cluster's representative; members that do not are clustered again among
     themselves, with the pairs between them. `items` must be in input order (article, then
     paragraph), as the finder's are: members are listed in it, and the representative is the
-    first (or, with `keep="longest"`, the longest, first among equals)."""
+    first (or, with `keep="longest"`, the longest, first among equals: `length(i)`, by default
+    the length of the member's text)."""
+    if length is None:
+        length = lambda i: len(items[i].text)  # noqa: E731
     edges = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
     clusters: list[Cluster] = []
     pending = [edges]
     while pending:
         groups, by_group, at = _components(pending.pop())
         for g, group in enumerate(groups):  # each in item order, which is input order
-            rep = (
-                group[0]
-                if keep == "first"
-                else group[max(range(len(group)), key=lambda k: (len(items[group[k]].text), -k))]
-            )
+            rep = group[0] if keep == "first" else group[max(range(len(group)), key=lambda k: (length(group[k]), -k))]
             members = [i for i in group if i == rep or accept(rep, i)]
             if len(group) - len(members) > 1:
                 joined = set(members)

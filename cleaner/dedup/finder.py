@@ -12,24 +12,36 @@ from __future__ import annotations
 
 import functools
 import gc
+import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from operator import itemgetter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
 
 from cleaner.dedup.cluster import build_clusters
 from cleaner.dedup.options import LEVELS, DupOptions
-from cleaner.dedup.pairs import no_pairs, pair_array, pair_list, pairs_of, pairs_without, union_pairs
+from cleaner.dedup.pairs import no_pairs, pair_list, pairs_without, union_pairs
+from cleaner.dedup.spill import SpilledPlaces, SpilledSigned, spill_block, spilled_candidates
 from cleaner.dedup.stages import Signed, level_of
 from cleaner.dedup.verify import Level
+from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.local import LocalEngine
 from cleaner.model import Cluster, Document, Member
+from cleaner.text import split_paragraphs
 
 # `DupOptions` and `LEVELS` are read from here by callers written before `options` existed.
-__all__ = ["LEVELS", "DupOptions", "DupResult", "Engine", "find_duplicates", "find_duplicates_on"]
+__all__ = [
+    "LEVELS",
+    "DupOptions",
+    "DupResult",
+    "Engine",
+    "fill_members",
+    "find_duplicates",
+    "find_duplicates_on",
+    "find_duplicates_streamed",
+]
 
 KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
 _DEFAULTS = DupOptions()  # frozen: one instance serves every call
@@ -83,9 +95,33 @@ class _Members(Sequence[Member]):
         return found
 
 
-def _paragraph_member(docs: Sequence[Document], paragraphs: list[tuple[int, int, int, int]], j: int) -> Member:
-    i, k, a, b = paragraphs[j]
-    return _member(docs[i], i, k, docs[i].text[a:b])
+class Places(Protocol):
+    """Where each level's items are, as cluster members (`member`), and how long their texts
+    are (`length`, for `--keep longest`)."""
+
+    def member(self, kind: str, j: int) -> Member: ...
+
+    def length(self, kind: str, j: int) -> int: ...
+
+
+@dataclass
+class _InMemory:
+    """The places of items of documents in memory."""
+
+    docs: Sequence[Document]
+    signed: Signed
+
+    def member(self, kind: str, j: int) -> Member:
+        if kind == "paragraph":
+            i, k, a, b = self.signed.paragraphs[j]
+            return _member(self.docs[i], i, k, self.docs[i].text[a:b])
+        if kind == "title":
+            i = self.signed.titles[j][0]
+            return _member(self.docs[i], i, None, self.docs[i].title or "")
+        return _member(self.docs[j], j, None, self.docs[j].text)
+
+    def length(self, kind: str, j: int) -> int:
+        return len(self.member(kind, j).text)
 
 
 def _gc_paused(fn: Callable[..., DupResult]) -> Callable[..., DupResult]:
@@ -131,6 +167,63 @@ def find_duplicates_on(engine: str, address: str | None, docs: Sequence[Document
         return find_duplicates(docs, options, RayEngine())
 
 
+# The budget of `find_duplicates_streamed` unless told: what it keeps while it runs is mostly
+# the blocks being signed (`LocalEngine.sign_stream`), a band column being sorted and the
+# shingle sets cached for verification.
+DEFAULT_MEMORY = 2 * 2**30
+
+
+@_gc_paused
+def find_duplicates_streamed(
+    docs: Iterable[Document],
+    options: DupOptions = _DEFAULTS,
+    work_dir: str | os.PathLike[str] | None = None,
+    memory: int = DEFAULT_MEMORY,
+) -> DupResult:
+    """`find_duplicates` in bounded memory, on this machine: the documents are read once, in
+    blocks, and what the later stages need goes to a private working directory under
+    `work_dir` (removed however the run ends). The clusters are `find_duplicates`' own, but
+    their members know only where they are (`Member.index`, `paragraph`): `fill_members` gives
+    them their records and texts from a second read. Needs `options.verify`."""
+    if not options.verify:
+        raise ValueError("find_duplicates_streamed needs verify=True (--no-verify keeps signatures in memory)")
+    engine = LocalEngine(options.jobs)
+    started = time.perf_counter()
+    with WorkDir(work_dir) as work:
+        try:
+            documents = engine.sign_stream(docs, options, memory, functools.partial(spill_block, work))
+            work.finish()
+            signed = SpilledSigned(work, documents, options, memory // 4)
+            candidates = spilled_candidates(signed, options.jobs)
+            engine.hold(signed, options)
+            return _cluster(signed, candidates, SpilledPlaces(signed), documents, options, engine, started)
+        finally:
+            engine.close()
+
+
+def fill_members(
+    clusters: Sequence[Cluster], read: Callable[[set[int]], Iterable[tuple[int, Document]]]
+) -> list[Cluster]:
+    """The clusters of `find_duplicates_streamed` with their members' records and texts, from
+    `read(articles)`: the documents at those article numbers (input order), read again."""
+    wanted: dict[int, set[tuple[str, int | None]]] = {}
+    for c in clusters:
+        for m in c.members:
+            wanted.setdefault(m.index, set()).add((c.kind, m.paragraph))
+    made: dict[tuple[int, str, int | None], Member] = {}
+    for i, doc in read(set(wanted)):
+        for kind, k in wanted.pop(i, ()):
+            if kind == "paragraph":
+                a, b, _ = split_paragraphs(doc.text)[k or 0]
+                text = doc.text[a:b]
+            else:
+                text = (doc.title or "") if kind == "title" else doc.text
+            made[(i, kind, k)] = _member(doc, i, k, text)
+    if wanted:
+        raise RuntimeError(f"article {min(wanted)} was not found when the input was read again")
+    return [replace(c, members=tuple(made[(m.index, c.kind, m.paragraph)] for m in c.members)) for c in clusters]
+
+
 @dataclass
 class _Work:
     """One level, ready to verify: its verifier, its items as members, the pairs accepted without
@@ -146,10 +239,22 @@ class _Work:
 
 def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupResult:
     started = time.perf_counter()
-    stats: dict[str, Any] = {"documents": len(docs)}
     signed = engine.sign(docs, options)
     candidates = engine.candidates(signed, options)
-    work = _plan(docs, signed, candidates, options)
+    return _cluster(signed, candidates, _InMemory(docs, signed), len(docs), options, engine, started)
+
+
+def _cluster(
+    signed: Signed,
+    candidates: dict[str, np.ndarray],
+    places: Places,
+    documents: int,
+    options: DupOptions,
+    engine: Engine,
+    started: float,
+) -> DupResult:
+    stats: dict[str, Any] = {"documents": documents}
+    work = _plan(signed, candidates, places, documents, options)
     clusters: list[Cluster] = []
     # Every level's pairs are known before any is verified, so the engine may verify them all
     # at once while each level is clustered here as soon as its own are done.
@@ -157,54 +262,56 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupR
         pairs = pair_list(w.given) + accepted
         stats.update(w.stats)
         stats[f"{w.kind}_pairs"] = len(pairs)
-        clusters += build_clusters(w.kind, w.items, pairs, w.level.similarity, w.level.accept, options.keep)  # type: ignore[arg-type]
+        length = functools.partial(places.length, w.kind)
+        clusters += build_clusters(
+            w.kind,
+            w.items,
+            pairs,
+            w.level.similarity,
+            w.level.accept,
+            options.keep,
+            length,  # type: ignore[arg-type]
+        )
     return _result(clusters, stats, options, started)
 
 
+def _items(places: Places, kind: str, count: int) -> _Members:
+    return _Members(count, functools.partial(places.member, kind))
+
+
 def _plan(
-    docs: Sequence[Document], signed: Signed, candidates: dict[str, np.ndarray], options: DupOptions
+    signed: Signed, candidates: dict[str, np.ndarray], places: Places, documents: int, options: DupOptions
 ) -> list[_Work]:
     work: list[_Work] = []
     if "title" in signed.parts:
-        work.append(_title_work(docs, signed, candidates["title"], options))
+        work.append(_title_work(signed, candidates["title"], places, options))
     if "paragraph" not in options.levels and "document" not in options.levels:
         return work
     if "paragraph" in signed.parts:
         counted: dict[str, int] = {}
         p_candidates = candidates["paragraph"]
-        p_items = _Members(len(signed.paragraphs), functools.partial(_paragraph_member, docs, signed.paragraphs))
-        p_stats = {"paragraphs": len(signed.paragraphs), "paragraph_candidates": len(p_candidates)}
-        work.append(
-            _Work("paragraph", level_of(signed, "paragraph", options), p_items, no_pairs(), p_candidates, p_stats)
-        )
+        n = len(signed.parts["paragraph"].batch)
+        p_stats = {"paragraphs": n, "paragraph_candidates": len(p_candidates)}
+        level = level_of(signed, "paragraph", options)
+        work.append(_Work("paragraph", level, _items(places, "paragraph", n), no_pairs(), p_candidates, p_stats))
         # Articles sharing a paragraph's LSH bucket are the document level's evidence.
-        owner = np.fromiter(map(itemgetter(0), signed.paragraphs), dtype=np.int64, count=len(signed.paragraphs))
-        shared = owner[p_candidates]
+        shared = signed.paragraph_owners()[p_candidates]
     else:
-        counted = {"paragraphs": sum(len(v) for v in signed.evidence.values())}
-        groups = (sorted(set(group)) for group in signed.evidence.values() if len(group) > 1)
-        shared = np.array([pair for g in groups for pair in pairs_of(g)], dtype=np.int64).reshape(-1, 2)
+        paragraphs, shared = signed.evidence_pairs()
+        counted = {"paragraphs": paragraphs}
     if "document" in signed.parts:
-        work.append(_document_work(docs, signed, candidates["document"], shared, options, counted))
+        work.append(_document_work(signed, candidates["document"], shared, places, documents, options, counted))
     return work
 
 
-def _title_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray, options: DupOptions) -> _Work:
+def _title_work(signed: Signed, candidates: np.ndarray, places: Places, options: DupOptions) -> _Work:
     """The same headline up to case, punctuation and a site suffix, or a near-identical one."""
-    owners = [i for i, _ in signed.titles]
-    t_items = _Members(len(owners), lambda j: _member(docs[owners[j]], owners[j], None, docs[owners[j]].title or ""))
-    level = level_of(signed, "title", options)
-    keys = level.keys
-    assert keys is not None
-    by_key: dict[str, list[int]] = {}
-    for i, k in enumerate(keys):
-        by_key.setdefault(k, []).append(i)
-    exact = pair_array((g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1))
-    n = len(owners)
+    n = len(signed.parts["title"].batch)
+    exact = signed.exact_title_pairs()
     return _Work(
         "title",
-        level,
-        t_items,
+        level_of(signed, "title", options),
+        _items(places, "title", n),
         exact,
         pairs_without(n, candidates, exact),
         {"titles": n, "title_candidates": len(union_pairs(n, candidates, exact))},
@@ -212,10 +319,11 @@ def _title_work(docs: Sequence[Document], signed: Signed, candidates: np.ndarray
 
 
 def _document_work(
-    docs: Sequence[Document],
     signed: Signed,
     candidates: np.ndarray,
     shared: np.ndarray,
+    places: Places,
+    documents: int,
     options: DupOptions,
     counted: dict[str, int],
 ) -> _Work:
@@ -224,13 +332,12 @@ def _document_work(
     Articles that share a paragraph (`shared`, pairs of articles in any order) are candidates
     too: that is how a copy cut after a few paragraphs, or under a new headline, is found when
     its overall Jaccard is low."""
-    d_items = _Members(len(docs), lambda i: _member(docs[i], i, None, docs[i].text))
     shared = np.sort(shared[shared[:, 0] != shared[:, 1]], axis=1)
-    pairs = union_pairs(len(docs), candidates, shared)
+    pairs = union_pairs(documents, candidates, shared)
     return _Work(
         "document",
         level_of(signed, "document", options),
-        d_items,
+        _items(places, "document", documents),
         no_pairs(),
         pairs,
         {**counted, "document_candidates": len(pairs)},

@@ -25,6 +25,7 @@ from cleaner.dedup.lsh import band_keys
 from cleaner.dedup.matchform import match_form, tokens
 from cleaner.dedup.minhash import permutations, signatures
 from cleaner.dedup.options import LEVELS, DupOptions
+from cleaner.dedup.pairs import pair_array, pairs_of
 from cleaner.dedup.shingle import ShingleBatch, hash_paragraphs, join_batches, segment_keys, shingle_batch, shingle_runs
 from cleaner.dedup.verify import Level
 from cleaner.text import split_paragraphs, strip_site_suffix
@@ -173,6 +174,30 @@ class Signed:
         """The corpus's parts, in the order of `LEVELS`."""
         return _in_order(self.parts)
 
+    def title_keys(self) -> Sequence[str]:
+        """The titles' match keys, in item order."""
+        return [k for _, k in self.titles]
+
+    def title_owners(self) -> np.ndarray:
+        return np.fromiter((i for i, _ in self.titles), dtype=np.int64, count=len(self.titles))
+
+    def paragraph_owners(self) -> np.ndarray:
+        return np.fromiter((p[0] for p in self.paragraphs), dtype=np.int64, count=len(self.paragraphs))
+
+    def exact_title_pairs(self) -> np.ndarray:
+        """Titles with the same match key: each paired with the next one of its key."""
+        by_key: dict[str, list[int]] = {}
+        for i, k in enumerate(self.title_keys()):
+            by_key.setdefault(k, []).append(i)
+        return pair_array((g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1))
+
+    def evidence_pairs(self) -> tuple[int, np.ndarray]:
+        """Without the paragraph level: the paragraphs counted, and the pairs of articles that
+        share a paragraph's words (`evidence`)."""
+        groups = (sorted(set(group)) for group in self.evidence.values() if len(group) > 1)
+        shared = np.array([pair for g in groups for pair in pairs_of(g)], dtype=np.int64).reshape(-1, 2)
+        return sum(len(v) for v in self.evidence.values()), shared
+
 
 def assemble(blocks: Sequence[Block], documents: int, options: DupOptions, threads: int = 1) -> Signed:
     """Blocks -> the corpus. The blocks must tile articles 0 .. documents - 1 (checked: an engine
@@ -215,5 +240,5 @@ def _join_level(parts: list[Part], num_perm: int) -> Part:
 def level_of(signed: Signed, kind: str, options: DupOptions) -> Level:
     """What verifying the `kind` level of a signed corpus needs."""
     part = signed.parts[kind]
-    keys = [k for _, k in signed.titles] if kind == "title" else None
+    keys = signed.title_keys() if kind == "title" else None
     return Level(kind, part.batch, part.sigs, options.threshold, options.containment, options.verify, keys)

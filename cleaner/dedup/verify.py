@@ -111,9 +111,8 @@ class Level:
     threshold: float
     containment: float
     verify: bool
-    keys: list[str] | None = None
+    keys: Sequence[str] | None = None
     known: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
-    _words: list[set[str]] | None = field(default=None, repr=False)
 
     def accept(self, a: int, b: int) -> bool:
         if (min(a, b), max(a, b)) in self.known:
@@ -162,9 +161,8 @@ class Level:
         assert self.keys is not None
         if self.keys[a] == self.keys[b]:
             return True
-        if self._words is None:
-            self._words = [set(k.split(" ")) for k in self.keys]
-        if titles_differ_in_number(self._words[a], self._words[b]):
+        # The two keys' words, not every key's made at once: a corpus has millions of titles.
+        if titles_differ_in_number(set(self.keys[a].split(" ")), set(self.keys[b].split(" "))):
             return False
         return self._near(a, b)
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,7 @@ FORK = sys.platform == "linux"  # fork is safe and cheap there; macOS's system l
 _SHARED: Any = None
 _QUEUE: Any = None  # (ends, tasks): see `_alongside`
 _LEVELS: dict[str, Level] = {}  # a worker's levels, made once from the signed corpus it inherited
+Sink = Callable[[Block, Sequence[str | None], Sequence[str]], None]
 
 
 def _adopt(shared: Any, queue: Any = None) -> None:
@@ -95,6 +97,33 @@ def _sign(
     return with_band_keys(sign_block(first, titles, texts, options), options)
 
 
+def _sign_sent(first: int, titles: Sequence[str | None], texts: Sequence[str], options: DupOptions) -> Block:
+    return _sign(first, len(texts), titles, texts, options)
+
+
+# A signing process holds about this much per article of its block (tokens, shingles, signatures;
+# measured on 6.7 KB articles), and the block waits in the main process as well.
+SIGNING_BYTES = 120_000
+
+
+def block_size(memory: int, jobs: int) -> int:
+    """Articles per block of `sign_stream`, so that the blocks in flight (`jobs + 1`) take at
+    most half of `memory`; never more than `BLOCK`, nor fewer than 100 (or `BLOCK`)."""
+    return max(min(100, BLOCK), min(BLOCK, memory // 2 // (SIGNING_BYTES * (max(1, jobs) + 1))))
+
+
+def _blocks(docs: Iterable[Document], size: int) -> Iterator[tuple[int, list[str | None], list[str]]]:
+    first, titles, texts = 0, [], []  # type: ignore[var-annotated]
+    for d in docs:
+        titles.append(d.title)
+        texts.append(d.text)
+        if len(texts) == size:
+            yield first, titles, texts
+            first, titles, texts = first + size, [], []
+    if texts:
+        yield first, titles, texts
+
+
 def _sign_parked(first: int, count: int) -> Block | Parked:
     return park(_sign(first, count), _SHARED[3])
 
@@ -144,6 +173,41 @@ class LocalEngine:
                 )
                 blocks = list(pool.map(_sign, starts, counts, *parts, [options] * len(starts)))
         return assemble(blocks, len(docs), options, threads=self.jobs)
+
+    def sign_stream(self, docs: Iterable[Document], options: DupOptions, memory: int, sink: Sink) -> int:
+        """Sign the documents as they come, in blocks (`block_size`), each handed in input order
+        to `sink(block, titles, texts)` with its band keys; returns the number of documents.
+        With `jobs` > 1 the blocks are signed in `jobs` worker processes, given the texts, at
+        most `jobs + 1` blocks in flight: memory follows the block, not the corpus."""
+        count = 0
+        blocks = _blocks(docs, block_size(memory, self.jobs))
+        if self.jobs <= 1:
+            for first, titles, texts in blocks:
+                sink(_sign(first, len(texts), titles, texts, options), titles, texts)
+                count += len(texts)
+            return count
+        permutations(options.num_perm, options.seed)
+        bands_rows(options.lsh_threshold, options.num_perm)
+        context = multiprocessing.get_context("fork") if FORK else None
+        pool = ProcessPoolExecutor(self.jobs, context, initializer=worker_init)
+        pending: deque[tuple[Future[Block], list[str | None], list[str]]] = deque()
+        try:
+            for first, titles, texts in blocks:
+                pending.append((pool.submit(_sign_sent, first, titles, texts, options), titles, texts))
+                count += len(texts)
+                while len(pending) > self.jobs or (pending and pending[0][0].done()):
+                    done, titles, texts = pending.popleft()
+                    sink(done.result(), titles, texts)
+            while pending:
+                done, titles, texts = pending.popleft()
+                sink(done.result(), titles, texts)
+            return count
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    def hold(self, signed: Signed, options: DupOptions) -> None:
+        """Verify against `signed` (its candidates found elsewhere: `dedup.spill`)."""
+        self._signed = (signed, options)
 
     def candidates(self, signed: Signed, options: DupOptions) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}

@@ -1,5 +1,10 @@
-"""The duplicate finder's job: read the corpus into memory, find its clusters (on the local or the
-Ray engine), and with `drop_to` write it again without the duplicates.
+"""The duplicate finder's job: find the corpus's clusters and, with `drop_to`, write it again
+without the duplicates.
+
+On the local engine the corpus is read as a stream (`find_duplicates_streamed`: memory bounded
+by `memory`, the rest in a working directory under `work_dir`), then read again for the texts
+of the clusters' members and, with `drop_to`, once more to write it. The Ray engine (and
+`--no-verify`, which needs every signature) still reads the corpus into memory.
 
 This is the library form of `cleaner dups`; the CLI only adds options and reports.
 """
@@ -7,12 +12,13 @@ This is the library form of `cleaner dups`; the CLI only adds options and report
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cleaner.dedup.options import DupOptions
+from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadCount, ReadOptions, accepted, iter_input_files, read_file
 from cleaner.io.writers import open_writer, plan_outputs
 from cleaner.model import Cluster, Document, Member, Rejected
@@ -30,6 +36,8 @@ class DupsJob:
     engine: str = "local"  # call `cleaner.engines.check_dups_engine` first
     address: str | None = None
     drop_to: Path | None = None  # write the corpus without its duplicates here
+    work_dir: Path | None = None  # where the working directory goes (default: the system temp dir)
+    memory: int | None = None  # the streamed finder's budget in bytes (default: `DEFAULT_MEMORY`)
 
 
 @dataclass
@@ -41,6 +49,8 @@ class DupsRun:
 
 
 def run_dups(job: DupsJob) -> DupsRun:
+    if job.engine == "local" and job.options.verify:
+        return _run_streamed(job)
     from cleaner.dedup.finder import find_duplicates_on
 
     rejected: list[Rejected] = []
@@ -48,9 +58,82 @@ def run_dups(job: DupsJob) -> DupsRun:
     result = find_duplicates_on(job.engine, job.address, corpus.documents, job.options)
     run = DupsRun(result.clusters, {**result.stats, "read": corpus.read, "rejected": corpus.rejected}, rejected)
     if job.drop_to is not None:
-        written, run.removals = write_without_duplicates(corpus, result.clusters, job.drop_to, job.read_options)
+        docs = corpus.documents
+        by_path = {f.path: file_docs for f, file_docs in corpus.files}
+        written, run.removals = write_without_duplicates(
+            [f for f, _ in corpus.files],
+            lambda f: iter(by_path[f.path]),
+            result.clusters,
+            lambda i: len(split_paragraphs(docs[i].text)),
+            job.drop_to,
+            job.read_options,
+        )
         run.stats.update(written=written, dropped=corpus.read - corpus.rejected - written)
     return run
+
+
+def _run_streamed(job: DupsJob) -> DupsRun:
+    from cleaner.dedup.finder import DEFAULT_MEMORY, fill_members, find_duplicates_streamed
+
+    rejected: list[Rejected] = []
+    count = ReadCount()
+    files = iter_input_files(job.paths)
+    again = _Rereader(job.read_options)
+    docs = (d for f in files for d in accepted(again.first_read(f), job.skip_invalid, count, rejected.append))
+    result = find_duplicates_streamed(docs, job.options, job.work_dir, job.memory or DEFAULT_MEMORY)
+    paragraphs: dict[int, int] = {}
+    clusters = fill_members(result.clusters, lambda wanted: again.documents(files, wanted, paragraphs))
+    run = DupsRun(clusters, {**result.stats, "read": count.read, "rejected": count.rejected}, rejected)
+    if job.drop_to is not None:
+        written, run.removals = write_without_duplicates(
+            files, again.read, clusters, paragraphs.__getitem__, job.drop_to, job.read_options
+        )
+        run.stats.update(written=written, dropped=count.read - count.rejected - written)
+    return run
+
+
+def _stamp(path: Path) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class _Rereader:
+    """Reads each input file again, as it was read the first time: a file changed in between
+    is an error, since its record numbers may no longer be the ones found."""
+
+    read_options: ReadOptions
+    stamps: dict[Path, tuple[int, ...] | None] = field(default_factory=dict)
+
+    def first_read(self, f: InputFile) -> Iterator[Document | Rejected]:
+        self.stamps[f.path] = _stamp(f.path)
+        return read_file(f, self.read_options)
+
+    def read(self, f: InputFile) -> Iterator[Document]:
+        if _stamp(f.path) != self.stamps.get(f.path):
+            raise InputError(
+                str(f.path), "the file changed while its duplicates were found; run again once it is complete"
+            )
+        # Its rejected records were counted (or stopped the run) the first time.
+        return accepted(read_file(f, self.read_options), True, ReadCount())
+
+    def documents(
+        self, files: Sequence[InputFile], wanted: set[int], paragraphs: dict[int, int]
+    ) -> Iterator[tuple[int, Document]]:
+        """The documents at the article numbers `wanted`, in input order; `paragraphs` learns
+        how many paragraphs each has (what `--drop` must leave)."""
+        index, last = 0, max(wanted, default=-1)
+        for f in files:
+            if index > last:
+                return
+            for doc in self.read(f):
+                if index in wanted:
+                    paragraphs[index] = len(split_paragraphs(doc.text))
+                    yield index, doc
+                index += 1
 
 
 @dataclass
@@ -81,13 +164,15 @@ def load_corpus(
 
 
 def plan_drops(
-    docs: Sequence[Document], clusters: Sequence[Cluster]
+    clusters: Sequence[Cluster], paragraph_count: Callable[[int], int]
 ) -> tuple[set[int], dict[int, set[int]], list[dict[str, object]]]:
     """What `--drop` removes: every non-representative article of a document cluster, and every
     non-representative copy of a repeated paragraph (from the articles that stay). Returns the
-    dropped record positions, the paragraphs to remove per position, and the list of removals."""
+    dropped record positions, the paragraphs to remove per position, and the list of removals.
+    `paragraph_count(i)` is how many paragraphs article i has (asked of articles in clusters)."""
     dropped: set[int] = set()
     removals: list[dict[str, object]] = []
+    places: list[tuple[int, int] | None] = []  # removals[k]'s (article, paragraph)
     for c in clusters:
         if c.kind != "document":
             continue
@@ -95,6 +180,7 @@ def plan_drops(
             if i != c.representative and m.index not in dropped:
                 dropped.add(m.index)
                 removals.append(_removal(c, m, c.members[c.representative], paragraph=False))
+                places.append(None)
     paragraphs: dict[int, set[int]] = {}
     for c in clusters:
         if c.kind != "paragraph":
@@ -110,17 +196,14 @@ def plan_drops(
                 continue
             paragraphs.setdefault(m.index, set()).add(m.paragraph)
             removals.append(_removal(c, m, c.members[keep], paragraph=True))
+            places.append((m.index, m.paragraph))
     # Never empty an article: when every paragraph of one is a repeat, its first one stays.
+    stay: set[tuple[int, int]] = set()
     for index, remove in paragraphs.items():
-        if len(remove) >= len(split_paragraphs(docs[index].text)):
-            first = min(remove)
-            remove.discard(first)
-            o = docs[index].origin
-            removals = [
-                r
-                for r in removals
-                if (r["paragraph"], r["doc"], r["record"], r["path"]) != (first, docs[index].id, o.record, o.path)
-            ]
+        if len(remove) >= paragraph_count(index):
+            stay.add((index, min(remove)))
+            remove.discard(min(remove))
+    removals = [r for r, place in zip(removals, places, strict=True) if place not in stay]
     return dropped, paragraphs, removals
 
 
@@ -134,20 +217,23 @@ def _removal(c: Cluster, m: Member, rep: Member, paragraph: bool) -> dict[str, o
 
 
 def write_without_duplicates(
-    corpus: Corpus, clusters: Sequence[Cluster], output: Path, read_options: ReadOptions
+    files: Sequence[InputFile],
+    records: Callable[[InputFile], Iterator[Document]],
+    clusters: Sequence[Cluster],
+    paragraph_count: Callable[[int], int],
+    output: Path,
+    read_options: ReadOptions,
 ) -> tuple[int, list[dict[str, object]]]:
-    """Write the corpus to `output` without the duplicates `plan_drops` chose; return how many
-    records were written and the removals."""
-    files = [f for f, _ in corpus.files]
+    """Write the corpus (`records(f)`: file f's documents, in order) to `output` without the
+    duplicates `plan_drops` chose; return how many records were written and the removals."""
     targets = plan_outputs(files, output, False, len({f.root for f in files}) > 1)
-    docs = corpus.documents
-    dropped, paragraphs, removals = plan_drops(docs, clusters)
+    dropped, paragraphs, removals = plan_drops(clusters, paragraph_count)
     written = 0
     index = 0
-    for f, file_docs in corpus.files:
+    for f in files:
         writer = open_writer(f, targets[f.path], read_options)
         try:
-            for doc in file_docs:
+            for doc in records(f):
                 i, index = index, index + 1
                 if i in dropped:
                     continue

@@ -1,0 +1,219 @@
+"""The signed corpus on disk: what each signed block leaves in the working directory
+(`spill_block`), the corpus read back as a `Signed` whose shingles stay on disk (`spilled`),
+and its candidate pairs, one band column in memory at a time (`spilled_candidates`).
+
+Per level L the working directory holds `L.sizes` (shingles per item) and `L.hashes` (the
+items' shingle hashes, concatenated), one file of band keys per band (`L.band<b>`), and where
+each item is: titles their article (`title.owner`), a 64-bit hash of their match key
+(`title.keyhash`) and the key itself (`title.keys`, `title.keylen`); paragraphs their article
+and paragraph number; articles their text length (for `--keep longest`). Without the paragraph
+level, the document level's evidence is `evidence.key` and `evidence.owner`. Texts are not
+kept: a cluster's members are read again from the input by their article number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from cleaner.dedup.arrays import sorted_distinct
+from cleaner.dedup.lsh import Buckets, buckets
+from cleaner.dedup.options import LEVELS, DupOptions
+from cleaner.dedup.pairs import decode_pairs, no_codes, no_pairs
+from cleaner.dedup.shingle import ShingleBatch
+from cleaner.dedup.stages import Block, Part, Signed
+from cleaner.dedup.workdir import WorkDir
+from cleaner.model import Member
+
+
+class SpilledPlaces:
+    """`finder.Places` of a spilled corpus: members that know only where they are (article
+    number, paragraph number); `finder.fill_members` gives them their record and text."""
+
+    def __init__(self, signed: SpilledSigned) -> None:
+        self.signed = signed
+
+    def member(self, kind: str, j: int) -> Member:
+        if kind == "paragraph":
+            k = int(self.signed.work.read_range("paragraph.number", np.int64, j, 1)[0])
+            return Member("", "", 0, None, k, "", int(self.signed.paragraph_owner[j]))
+        return Member("", "", 0, None, None, "", int(self.signed.title_owner[j]) if kind == "title" else j)
+
+    def length(self, kind: str, j: int) -> int:
+        return int(self.signed.work.read_range(f"{kind}.length", np.int64, j, 1)[0])
+
+
+def _key_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def spill_block(work: WorkDir, block: Block, titles: Sequence[str | None], texts: Sequence[str]) -> None:
+    """Append one signed block (with band keys, `with_band_keys`) to the working directory;
+    `titles` and `texts` are the block's articles, for the lengths `--keep longest` needs."""
+    for name, part in block.levels():
+        work.append(f"{name}.sizes", np.diff(part.batch.offsets))
+        work.append(f"{name}.hashes", part.batch.hashes)
+        if part.keys is None:
+            raise RuntimeError("a spilled block needs its band keys (verify=False keeps signatures in memory)")
+        for band, row in enumerate(part.keys):
+            work.append(f"{name}.band{band}", row)
+    if block.titles:
+        owners = np.array([i for i, _ in block.titles], dtype=np.int64)
+        keys = [k.encode("utf-8", "surrogatepass") for _, k in block.titles]
+        work.append("title.owner", owners)
+        work.append("title.length", np.array([len(titles[i - block.first] or "") for i in owners.tolist()]))
+        work.append("title.keyhash", np.array([_key_hash(k) for _, k in block.titles], dtype=np.uint64))
+        work.append("title.keylen", np.array([len(k) for k in keys], dtype=np.int64))
+        work.append("title.keys", np.frombuffer(b"".join(keys), dtype=np.uint8))
+    if block.paragraphs:
+        place = np.array(block.paragraphs, dtype=np.int64)
+        work.append("paragraph.owner", place[:, 0])
+        work.append("paragraph.number", place[:, 1])
+        work.append("paragraph.length", place[:, 3] - place[:, 2])
+    if block.evidence:
+        evidence = np.array(block.evidence, dtype=np.uint64)
+        work.append("evidence.key", evidence[:, 0])
+        work.append("evidence.owner", evidence[:, 1].astype(np.int64))
+    work.append("document.length", np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))
+
+
+class DiskBatch(ShingleBatch):
+    """A level's shingles where they are, in the working directory: `ShingleBatch`'s questions
+    (an item's set, whether two items are identical) answered by reading just those items.
+    Sets already read are kept up to `cache_bytes`, then forgotten all at once (pairs arrive
+    sorted, so the sets asked for again are recent ones)."""
+
+    def __init__(self, work: WorkDir, level: str, offsets: np.ndarray, cache_bytes: int) -> None:
+        super().__init__(np.zeros(0, dtype=np.uint32), offsets)
+        self.work, self.name, self.cache_bytes, self.cached = work, f"{level}.hashes", cache_bytes, 0
+
+    def raw(self, i: int) -> np.ndarray:
+        start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+        return self.work.read_range(self.name, np.uint32, start, end - start)
+
+    def identical(self, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+        sizes = np.diff(self.offsets)
+        out = np.zeros(len(pairs), dtype=bool)
+        for k, (a, b) in enumerate(pairs):
+            if sizes[a] == sizes[b] and sizes[a] > 0:
+                out[k] = np.array_equal(self.raw(a), self.raw(b))
+        return out
+
+    def set(self, i: int) -> np.ndarray:
+        s = self._sets.get(i)
+        if s is None:
+            if self.cached > self.cache_bytes:
+                self._sets.clear()
+                self.cached = 0
+            s = self._sets[i] = sorted_distinct(self.raw(i))
+            self.cached += s.nbytes + 100
+        return s
+
+
+class TitleKeys(Sequence[str]):
+    """The titles' match keys, each read from the working directory when asked for."""
+
+    def __init__(self, work: WorkDir, lengths: np.ndarray) -> None:
+        self.work, self.lengths = work, lengths
+        self.starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __getitem__(self, j):  # type: ignore[no-untyped-def]
+        raw = self.work.read_range("title.keys", np.uint8, int(self.starts[j]), int(self.lengths[j]))
+        return raw.tobytes().decode("utf-8", "surrogatepass")
+
+
+class SpilledSigned(Signed):
+    """The corpus as `Signed`, its arrays on disk. `titles`, `paragraphs` and `evidence` stay
+    empty: what the finder needs of them is in `title_owner`, `paragraph_owner` and the
+    working directory."""
+
+    def __init__(self, work: WorkDir, documents: int, options: DupOptions, cache_bytes: int) -> None:
+        parts = {}
+        for name in (n for n in LEVELS if n in options.levels):
+            sizes = work.read(f"{name}.sizes", np.int64)
+            offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+            parts[name] = Part(DiskBatch(work, name, offsets, cache_bytes // 3))
+        super().__init__([], [], {}, parts)
+        self.work, self.documents = work, documents
+        self.title_owner = work.read("title.owner", np.int64)
+        self.paragraph_owner = work.read("paragraph.owner", np.int64)
+
+    def title_keys(self) -> Sequence[str]:
+        return TitleKeys(self.work, self.work.read("title.keylen", np.int64))
+
+    def title_owners(self) -> np.ndarray:
+        return self.title_owner
+
+    def paragraph_owners(self) -> np.ndarray:
+        return self.paragraph_owner
+
+    def exact_title_pairs(self) -> np.ndarray:
+        return _exact_title_pairs(self.work, self.title_keys())
+
+    def evidence_pairs(self) -> tuple[int, np.ndarray]:
+        return _evidence_pairs(self.work)
+
+
+def _exact_title_pairs(work: WorkDir, keys: Sequence[str]) -> np.ndarray:
+    """`Signed.exact_title_pairs` from the keys' 64-bit hashes: only titles of one hash are
+    compared, key by key (so a hash collision pairs nothing)."""
+    found = buckets(work.read("title.keyhash", np.uint64))
+    pairs: list[tuple[int, int]] = []
+    for start, size in zip(found.starts.tolist(), found.sizes.tolist(), strict=True):
+        members = found.members[start : start + size].tolist()
+        by_key: dict[str, list[int]] = {}
+        for j in members:
+            by_key.setdefault(keys[j], []).append(j)
+        pairs += [(g[k], g[k + 1]) for g in by_key.values() for k in range(len(g) - 1)]
+    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+
+def _evidence_pairs(work: WorkDir) -> tuple[int, np.ndarray]:
+    """`Signed.evidence_pairs` from the evidence on disk: (key, article) sorted, repeats
+    dropped, each key's articles paired as `pairs_of` pairs them."""
+    keys, owners = work.read("evidence.key", np.uint64), work.read("evidence.owner", np.int64)
+    counted = len(keys)
+    if counted < 2:
+        return counted, no_pairs()
+    order = np.lexsort((owners, keys))
+    keys, owners = keys[order], owners[order]
+    distinct = np.concatenate([[True], (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])])
+    keys, owners = keys[distinct], owners[distinct]
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [len(keys)]]))
+    many = sizes > 1
+    a, b = Buckets(owners, starts[many], sizes[many]).pairs()
+    return counted, np.stack([a, b], axis=1) if len(a) else no_pairs()
+
+
+def _band_codes(work: WorkDir, name: str, band: int, n: int) -> np.ndarray:
+    return buckets(work.read(f"{name}.band{band}", np.uint64)).pair_codes(n)
+
+
+def spilled_candidates(signed: SpilledSigned, threads: int) -> dict[str, np.ndarray]:
+    """Each level's candidate pairs (`LocalEngine.candidates`' answer), from one band column at
+    a time read from disk: the pairs are merged as the bands come, so memory holds the distinct
+    pairs so far and the columns being sorted."""
+    out: dict[str, np.ndarray] = {}
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        for name, part in signed.levels():
+            n = len(part.batch)
+            bands = _bands(signed.work, name)
+            merged = no_codes()
+            for codes in pool.map(lambda b, name=name, n=n: _band_codes(signed.work, name, b, n), bands):
+                merged = sorted_distinct(np.concatenate([merged, codes]))
+            out[name] = decode_pairs(merged, n) if n >= 2 else no_pairs()
+    return out
+
+
+def _bands(work: WorkDir, name: str) -> Iterator[int]:
+    band = 0
+    while work.exists(f"{name}.band{band}"):
+        yield band
+        band += 1
