@@ -1,0 +1,148 @@
+"""The finder's working directory on real fixture text: what the spilled corpus answers equals
+what the corpus in memory answers (candidates, exact titles, evidence, shingle sets), the
+streamed finder reports the in-memory finder's clusters, and the directory goes however the
+run ends (an error, Ctrl-C, SIGTERM, a full disk: one line, exit 2)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cleaner.dedup import DupOptions, find_duplicates
+from cleaner.dedup.finder import fill_members, find_duplicates_streamed
+from cleaner.dedup.spill import SpilledSigned, spill_block, spilled_candidates
+from cleaner.dedup.stages import assemble, sign_block, with_band_keys
+from cleaner.dedup.workdir import WorkDir
+from cleaner.engines.local import LocalEngine
+from cleaner.io import ReadOptions, read_documents, strict
+from tests.conftest import FIXTURES, ROOT
+from tests.test_faults import one_error, run
+
+PLANTED = FIXTURES / "dups" / "planted.jsonl"
+SYNDICATION = FIXTURES / "corpora" / "syndication_sample.jsonl"
+
+
+def _docs(path: Path) -> list:
+    return list(strict(read_documents([path], ReadOptions())))
+
+
+def _both(docs: list, options: DupOptions, work: WorkDir, block: int = 7):
+    """The corpus signed in blocks, once in memory and once spilled to `work`."""
+    blocks = []
+    for first in range(0, len(docs), block):
+        part = docs[first : first + block]
+        titles, texts = [d.title for d in part], [d.text for d in part]
+        signed_block = with_band_keys(sign_block(first, titles, texts, options), options)
+        spill_block(work, signed_block, titles, texts)
+        blocks.append(signed_block)
+    work.finish()
+    return assemble(blocks, len(docs), options), SpilledSigned(work, len(docs), options, 1 << 20)
+
+
+@pytest.mark.parametrize("path", [PLANTED, SYNDICATION], ids=["planted", "syndication"])
+@pytest.mark.parametrize("levels", [("title", "paragraph", "document"), ("document",)], ids=["all", "document"])
+def test_the_spilled_corpus_answers_as_the_corpus_in_memory(tmp_path, path, levels):
+    options = DupOptions(levels=levels)
+    with WorkDir(tmp_path) as work:
+        memory, spilled = _both(_docs(path), options, work)
+        expected = LocalEngine(1).candidates(memory, options)
+        found = spilled_candidates(spilled, threads=2)
+        assert sorted(found) == sorted(expected) and any(len(p) for p in found.values())
+        for name in found:
+            assert np.array_equal(found[name], expected[name]), name
+            batch, on_disk = memory.parts[name].batch, spilled.parts[name].batch
+            assert len(on_disk) == len(batch)
+            for i in range(0, len(batch), 5):
+                assert np.array_equal(on_disk.set(i), batch.set(i))
+            pairs = [tuple(p) for p in expected[name][:200].tolist()]
+            assert on_disk.identical(pairs).tolist() == batch.identical(pairs).tolist()
+        if "title" in levels:
+            assert np.array_equal(spilled.exact_title_pairs(), memory.exact_title_pairs())
+            assert list(spilled.title_keys()) == memory.title_keys()
+            assert np.array_equal(spilled.paragraph_owners(), memory.paragraph_owners())
+        else:
+            (n1, e1), (n2, e2) = spilled.evidence_pairs(), memory.evidence_pairs()
+            assert n1 == n2 and len(e1) > 0
+            assert sorted(map(tuple, e1.tolist())) == sorted(map(tuple, e2.tolist()))
+
+
+def _report(clusters, stats) -> dict:
+    stats = {k: v for k, v in stats.items() if k != "seconds"}
+    return {"clusters": [c.to_dict() for c in clusters], "stats": stats}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [DupOptions(), DupOptions(keep="longest", jobs=2), DupOptions(noisy=True), DupOptions(levels=("document",))],
+    ids=["all", "longest-jobs-2", "noisy", "document"],
+)
+def test_the_streamed_finder_reports_the_clusters_in_memory(tmp_path, options):
+    docs = _docs(SYNDICATION)
+    expected = find_duplicates(docs, options)
+    found = find_duplicates_streamed(iter(docs), options, tmp_path, memory=64 << 20)
+    clusters = fill_members(found.clusters, lambda wanted: ((i, docs[i]) for i in sorted(wanted)))
+    assert _report(clusters, found.stats) == _report(expected.clusters, expected.stats)
+    assert expected.clusters and list(tmp_path.iterdir()) == []
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("raised", [_Stop, KeyboardInterrupt])
+def test_the_work_dir_goes_when_the_run_fails_midway(tmp_path, monkeypatch, raised):
+    from cleaner.engines import local
+
+    monkeypatch.setattr(local, "BLOCK", 50)
+    docs = _docs(SYNDICATION) * 10
+    seen: list[Path] = []
+
+    def failing():
+        for k, d in enumerate(docs):
+            if k == 120:
+                # Blocks of 50: two are on disk by now.
+                seen.extend(tmp_path.glob("cleaner-dups-*/*"))
+                raise raised()
+            yield d
+
+    with pytest.raises(raised):
+        find_duplicates_streamed(failing(), DupOptions(jobs=1), tmp_path, memory=64 << 20)
+    assert any(p.name == "document.hashes" for p in seen)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_work_dir_is_one_line_exit_2_and_nothing_is_left(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    # The file-size limit stands in for a full disk: the shingle hashes pass 16 KB at once.
+    proc = run(tmp_path, "dups", str(SYNDICATION), "--work-dir", str(work), "-j", "1", fsize=16 * 1024)
+    one_error(proc, f"--work-dir {work}: cannot write the finder's arrays: file too large")
+    assert list(work.iterdir()) == []
+
+
+def test_sigterm_removes_the_work_dir(tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    big = tmp_path / "big.jsonl"
+    rows = SYNDICATION.read_text(encoding="utf-8").splitlines()
+    with big.open("w", encoding="utf-8") as fh:
+        for k in range(1000):  # 20,000 records: long enough to stop midway
+            fh.writelines(json.dumps({**json.loads(r), "id": f"{k}-{j}"}) + "\n" for j, r in enumerate(rows))
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    cmd = [sys.executable, "-m", "cleaner.cli", "dups", str(big), "--work-dir", str(work), "--format", "json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    deadline = time.time() + 120
+    while not list(work.glob("*/document.hashes")) and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be stopped"
+    proc.send_signal(signal.SIGTERM)
+    stderr = proc.communicate(timeout=60)[1].decode()
+    assert proc.returncode == 143 and "stopped by SIGTERM" in stderr and "Traceback" not in stderr
+    assert list(work.iterdir()) == []
