@@ -157,7 +157,7 @@ def main() -> int:
     parser.add_argument("--extra", default="", help="more options for cleaner dups, space-separated")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
-    print(f"machine: {machine()}; {code_version()}; checkout {args.checkout}")
+    print(f"machine: {machine()}; checkout {args.checkout.resolve()}, {code_version(args.checkout.resolve())}")
     p = None
     base: dict[str, tuple[int, float, int]] = {}
     for n in sorted(args.sizes):
@@ -171,7 +171,11 @@ def main() -> int:
             if code not in (0, 1):
                 print(f"{n:>9,} {name:<10} failed: exit {code}")
                 continue
-            found, wrong = score(json.loads(report_path.read_text()), copies)
+            try:
+                found, wrong = score(json.loads(report_path.read_text()), copies)
+            except ValueError:  # exit 0 or 1 yet no report: say so rather than stop the run
+                print(f"{n:>9,} {name:<10} exit {code} without a JSON report ({report_path.stat().st_size} bytes)")
+                continue
             n0, w0, p0 = base.setdefault(name, (n, wall, peak))
             print(
                 f"{n:>9,} {name:<10} ({size_mb:,.0f} MB) {wall:8.1f} s  peak {peak / 2**30:6.2f} GiB"
