@@ -108,6 +108,15 @@ def test_band_keys_equal_only_in_their_packed_bits_make_no_pair():
     assert key_pairs(keys) == {(0, 2)}
 
 
+def test_a_run_of_packed_keys_that_falls_apart_beside_a_real_bucket():
+    from cleaner.dedup.lsh import key_pairs
+
+    # 8 and 9 agree above bit 2 and split into single items; 4 and 4 are a bucket. The split
+    # run once left a start without a size (IndexError), seen at 100k synthetic articles.
+    assert key_pairs(np.array([[8, 9, 4, 4]], dtype=np.uint64)) == {(2, 3)}
+    assert key_pairs(np.array([[8, 9, 4, 4], [1, 3, 2, 2]], dtype=np.uint64)) == {(2, 3)}
+
+
 def test_jobs_fork_workers_for_signing_and_verifying_with_the_same_clusters(monkeypatch):
     from cleaner.engines import local
 

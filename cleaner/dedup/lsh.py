@@ -162,11 +162,13 @@ def buckets(keys: np.ndarray, exact: np.ndarray | None = None) -> Buckets:
     if uniform.all():
         return Buckets(members, starts, sizes)
     extra = _regroup(members, full, rows, starts[~uniform], sizes[~uniform])
-    at = len(members) + np.concatenate([[0], np.cumsum([len(g) for g in extra])[:-1]]).astype(np.int64)
+    # A start per group regrouped: none when every such run fell apart into single items.
+    lengths = np.array([len(g) for g in extra], dtype=np.int64)
+    at = len(members) + np.cumsum(lengths) - lengths
     return Buckets(
         np.concatenate([members, *extra]),
-        np.concatenate([starts[uniform], at]),
-        np.concatenate([sizes[uniform], [len(g) for g in extra]]).astype(np.int64),
+        np.concatenate([starts[uniform], at]).astype(np.int64),
+        np.concatenate([sizes[uniform], lengths]).astype(np.int64),
     )
 
 
