@@ -193,7 +193,9 @@ def find_duplicates_streamed(
         try:
             documents = engine.sign_stream(docs, options, memory, functools.partial(spill_block, work))
             work.finish()
-            signed = SpilledSigned(work, documents, options, memory // 4)
+            # Shingle sets cached for verification: a sixteenth of the budget per process (each
+            # verifying process has its own cache), shared by the levels.
+            signed = SpilledSigned(work, documents, options, memory // 16 // max(1, options.jobs))
             candidates = spilled_candidates(signed, options.jobs)
             engine.hold(signed, options)
             return _cluster(signed, candidates, SpilledPlaces(signed), documents, options, engine, started)

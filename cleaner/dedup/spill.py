@@ -138,7 +138,7 @@ class SpilledSigned(Signed):
         for name in (n for n in LEVELS if n in options.levels):
             sizes = work.read(f"{name}.sizes", np.int64)
             offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-            parts[name] = Part(DiskBatch(work, name, offsets, cache_bytes // 3))
+            parts[name] = Part(DiskBatch(work, name, offsets, cache_bytes // len(LEVELS)))
         super().__init__([], [], {}, parts)
         self.work, self.documents = work, documents
         self.title_owner = work.read("title.owner", np.int64)
