@@ -13,12 +13,11 @@ from functools import cache
 import regex
 
 from cleaner.lang.languages import Language
+from cleaner.normalize.cuts import ending, starts_mid_sentence, unfinished_tail
 from cleaner.normalize.evidence import Figure
 from cleaner.normalize.registry import Change, RuleContext, rule
 from cleaner.text import ends_sentence, remove_paragraphs_spans, sentence_spans, split_paragraphs
 
-_FIRST_WORD = regex.compile(r"\S+")
-_LIST_MARKER = regex.compile(r"(?:[ivxlc]+|[a-z])[.)]")
 # A label before a dash or colon (`klok - Een parlementaire commissie`, `illustrazione: Gli`).
 _LABEL = regex.compile(r"\S+(?:\s+\S+){0,2}\s*(?:[-–—|:]\s)")
 # Scrapers cut at any point of a sentence, so the fragment before the first sentence end is short
@@ -26,33 +25,6 @@ _LABEL = regex.compile(r"\S+(?:\s+\S+){0,2}\s*(?:[-–—|:]\s)")
 # subject (BBC's dropped linked names: `was on record-breaking form as she stormed to ...`) or its
 # capital (`s doleiros acusados ...` for `Os doleiros`): flagged, not removed.
 MAX_LEAD_FRAGMENT_WORDS = 8
-
-
-def _starts_mid_sentence(p: str, lang: Language | None) -> bool:
-    m = _FIRST_WORD.match(p)
-    if not m:
-        return False
-    word = m.group()
-    if not word[0].islower() or not word[0].isalpha():
-        return False  # capitals, digits, quotes, bullets, dashes: a sentence, list item or heading
-    if lang is not None and not lang.cased:
-        return False
-    if any(ch.isupper() or ch.isdigit() for ch in word[1:]):
-        return False  # iPhone, eBay, al-Assad, my6sense
-    if any(ch in word for ch in "./@:_#") and not word.endswith((".", ":")):
-        return False  # example.com, @handle, e-mail addresses
-    if _LIST_MARKER.fullmatch(word):
-        return False  # `iv.`, `b)`: a list item
-    if lang is not None and word.casefold() in lang.lowercase_words:
-        return False  # Dutch `'s Avonds`
-    if lang is not None and any(p.startswith(name) for name in lang.lowercase_names):
-        return False  # `bell hooks wrote`: a name styled in lowercase
-    particles = lang.name_particles if lang is not None else frozenset()
-    rest = p
-    while (w := _FIRST_WORD.match(rest)) and w.group().casefold() in particles:
-        rest = rest[w.end() :].lstrip()
-    # de Blasio, van Gogh, bin Laden, von der Leyen, de la Rosa
-    return not (rest is not p and rest[:1].isupper())
 
 
 def _verse(p: str) -> bool:
@@ -106,7 +78,7 @@ def truncated_start(text: str, ctx: RuleContext) -> list[Change]:
     changes = []
     in_list = False  # after a paragraph that ends in a colon, lowercase paragraphs are its items
     for i, (start, _, p) in enumerate(paragraphs):
-        mid = _starts_mid_sentence(p, ctx.language)
+        mid = starts_mid_sentence(p, ctx.language)
         in_list = (in_list and mid) or (i > 0 and paragraphs[i - 1][2].rstrip().endswith(":"))
         if not mid or in_list:
             continue
@@ -199,43 +171,21 @@ def dangling_tail(text: str, ctx: RuleContext) -> list[Change]:
     return changes
 
 
-_TAIL_OK_END = tuple(":)]}>»\"”’'")
-MIN_TAIL_WORDS = 4
-# An unfinished sentence longer than this is two sentences run together (`statement.Architects`).
-MAX_TAIL_WORDS = 60
-_LINKISH = regex.compile(r"@|https?://|www\.|:|\.com/|#\w")
-_LAST_WORD = regex.compile(r"([\p{L}\p{M}](?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?|\p{N}[\p{N}.,]*%?)\W*$")
-MIN_FRAGMENT_WORDS = 8
-_ATTRIBUTION = regex.compile(r"[”\"’]\s*[—–-]\s+\p{Lu}")
-
-
-def _stops_mid_sentence(s: str) -> bool:
-    """A cut sentence is running text: it has lowercase words after its first. A title-case
-    phrase (`Politics Without Bannisters`), a label with a colon or an address is a sign-off or a
-    heading, not a cut."""
-    words = s.split()
-    if len(words) < 2 or _LINKISH.search(s):
-        return False
-    return any(w[:1].islower() for w in words[1:])
-
-
 def cut_figure(tail: str, ctx: RuleContext) -> Figure:
     """How sure that `tail`, a sentence without its final punctuation, was cut."""
-    last = tail.rstrip()
-    if last.endswith(("-", "–", "—")) and ends_sentence(last[:-1]):
+    e = ending(tail)
+    if e.kind == "separator":
         return Figure(0.0, "a dash after a finished sentence: a separator")
-    if last.endswith((",", "-", "–", "—", ";")):
-        return Figure(0.99, f"stops on `{last[-1]}`")
-    m = _LAST_WORD.search(last)
-    if not m:
+    if e.kind == "punct":
+        return Figure(0.99, f"stops on `{e.token}`")
+    if e.kind == "none":
         return Figure(0.0, "no last word")
-    word = m.group(1)
-    if m.end(1) < len(last) and regex.search(r"[\p{S}\p{Po}]", last[m.end(1) :]):
+    if e.kind == "mark":
         return Figure(0.0, "ends on a mark (`■`, `●`)")
     lang = ctx.language
-    if lang is not None and word.casefold() in lang.dangling:
-        return Figure(0.99, f"stops on `{word}`, a word no {lang.name} sentence ends on")
-    return ctx.evidence.cut(ctx.code, word, len(tail.split()))
+    if lang is not None and e.token.casefold() in lang.dangling:
+        return Figure(0.99, f"stops on `{e.token}`, a word no {lang.name} sentence ends on")
+    return ctx.evidence.cut(ctx.code, e.token, e.words)
 
 
 @rule("truncated-end", "truncation", languages=True)
@@ -246,43 +196,26 @@ def truncated_end(text: str, ctx: RuleContext) -> list[Change]:
     last paragraph of 8 or more words with no sentence end, that stops on a comma, a dash, a word
     no sentence ends on (`the`, `of`), or a word that seldom ends a sentence in this corpus and
     language (`... her meeting with Bill`, `... would even`): the likelihood of the word in running
-    text against at a sentence end, from the corpus evidence, must give 0.9 or more.
+    text against at a sentence end, and of the fragment's length as a cut against as a whole
+    sentence, times the corpus's own odds that an unfinished ending was cut, must give 0.9 or more.
     Leaves alone: endings in `.`, `!`, `?`, `…`, `."` or `.”`; endings in `:` or a closing
     bracket; short last lines (`Reuter`, a sign-off, a heading, a list item); a tail of fewer
     than 4 words, a title-case phrase, one with a colon, `@` or a URL; a last sentence that only
     lacks its period, on a word sentences often end on (`..., the club said`, `... by 1.3%`);
     an embedded tweet's link or hashtag; a body of one unfinished paragraph (flagged instead).
     """
+    tail = unfinished_tail(text, ctx.language)
+    if tail is None:
+        return []
+    figure = cut_figure(tail.text, ctx)
+    if not tail.whole:
+        return [Change(tail.start, tail.end, evidence=figure.reason, confidence=figure.confidence)]
     paragraphs = split_paragraphs(text)
-    if not paragraphs:
-        return []
-    start, end, p = paragraphs[-1]
-    body = p.rstrip()
-    if ends_sentence(body) or body.endswith(_TAIL_OK_END):
-        return []
-    spans = sentence_spans(body, ctx.language)
-    if len(spans) > 1:
-        a, b = spans[-1]
-        tail = body[a:b]
-        n = len(tail.split())
-        if n < MIN_TAIL_WORDS or n > MAX_TAIL_WORDS or not tail[:1].isupper() or not _stops_mid_sentence(tail):
-            return []
-        if _ATTRIBUTION.search(tail):
-            return []  # `... anew.” — Amanda Mull, Atlantic`: a quote's attribution
-        figure = cut_figure(tail, ctx)
-        return [Change(start + spans[-2][1], start + b, evidence=figure.reason, confidence=figure.confidence)]
-    if (
-        len(body.split()) < MIN_FRAGMENT_WORDS
-        or not body[:1].isupper()
-        and not _starts_mid_sentence(body, ctx.language)
-    ):
-        return []
-    if not _stops_mid_sentence(body):
-        return []
-    figure = cut_figure(body, ctx)
-    if len(paragraphs) == 1 or figure.confidence < max(ctx.min_confidence, 0.95):
+    if len(paragraphs) == 1:
+        return [Change(tail.start, tail.end, tail.text, "flagged", figure.reason)]
+    if figure.confidence < max(ctx.min_confidence, 0.95):
         # A whole paragraph short of its period is as often a bio, credit or teaser: only a
         # certain cut (a comma, a word no sentence ends on) takes it.
-        return [Change(start, start + len(body), body, "flagged", figure.reason)] if len(paragraphs) == 1 else []
+        return []
     a, b = remove_paragraphs_spans(paragraphs, {len(paragraphs) - 1})[len(paragraphs) - 1]
     return [Change(a, b, evidence=figure.reason, confidence=figure.confidence)]

@@ -1,0 +1,132 @@
+"""The shapes of a cut sentence: where a body's last sentence is unfinished and what it stops on.
+
+Shared by the truncation rules (which decide) and the evidence pass (which counts, over the whole
+corpus, how its unfinished endings look, so that the rule knows how often this corpus was cut).
+Pure functions of the text and the language's data; no evidence here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from cleaner.lang.languages import Language
+from cleaner.text import ends_sentence, sentence_spans, split_paragraphs
+
+_FIRST_WORD = regex.compile(r"\S+")
+_LIST_MARKER = regex.compile(r"(?:[ivxlc]+|[a-z])[.)]")
+_TAIL_OK_END = tuple(":)]}>»\"”’'")
+MIN_TAIL_WORDS = 4
+# An unfinished sentence longer than this is two sentences run together (`statement.Architects`).
+MAX_TAIL_WORDS = 60
+MIN_FRAGMENT_WORDS = 8
+_LINKISH = regex.compile(r"@|https?://|www\.|:|\.com/|#\w")
+_LAST_WORD = regex.compile(r"([\p{L}\p{M}](?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?|\p{N}[\p{N}.,]*%?)\W*$")
+_ATTRIBUTION = regex.compile(r"[”\"’]\s*[—–-]\s+\p{Lu}")
+_MARK = regex.compile(r"[\p{S}\p{Po}]")
+
+
+def starts_mid_sentence(p: str, lang: Language | None) -> bool:
+    """Whether paragraph `p` opens with a lowercase word that is not a name, brand, handle or
+    list marker: the shape of a sentence whose start was cut."""
+    m = _FIRST_WORD.match(p)
+    if not m:
+        return False
+    word = m.group()
+    if not word[0].islower() or not word[0].isalpha():
+        return False  # capitals, digits, quotes, bullets, dashes: a sentence, list item or heading
+    if lang is not None and not lang.cased:
+        return False
+    if any(ch.isupper() or ch.isdigit() for ch in word[1:]):
+        return False  # iPhone, eBay, al-Assad, my6sense
+    if any(ch in word for ch in "./@:_#") and not word.endswith((".", ":")):
+        return False  # example.com, @handle, e-mail addresses
+    if _LIST_MARKER.fullmatch(word):
+        return False  # `iv.`, `b)`: a list item
+    if lang is not None and word.casefold() in lang.lowercase_words:
+        return False  # Dutch `'s Avonds`
+    if lang is not None and any(p.startswith(name) for name in lang.lowercase_names):
+        return False  # `bell hooks wrote`: a name styled in lowercase
+    particles = lang.name_particles if lang is not None else frozenset()
+    rest = p
+    while (w := _FIRST_WORD.match(rest)) and w.group().casefold() in particles:
+        rest = rest[w.end() :].lstrip()
+    # de Blasio, van Gogh, bin Laden, von der Leyen, de la Rosa
+    return not (rest is not p and rest[:1].isupper())
+
+
+def stops_mid_sentence(s: str) -> bool:
+    """A cut sentence is running text: it has lowercase words after its first. A title-case
+    phrase (`Politics Without Bannisters`), a label with a colon or an address is a sign-off or a
+    heading, not a cut."""
+    words = s.split()
+    if len(words) < 2 or _LINKISH.search(s):
+        return False
+    return any(w[:1].islower() for w in words[1:])
+
+
+@dataclass(frozen=True)
+class Tail:
+    """A body's unfinished last sentence (`text`). `whole` when it is the entire last paragraph;
+    otherwise `start` and `end` are the span that removes it with the space before it."""
+
+    text: str
+    whole: bool
+    start: int
+    end: int
+
+
+def unfinished_tail(text: str, lang: Language | None) -> Tail | None:
+    """The body's last sentence when it stops without its final punctuation and has the shape of
+    running text (4 to 60 words, opening in capitals, lowercase words after the first; not an
+    address, a title-case phrase or a quote's attribution), else None. A last paragraph with no
+    sentence end at all qualifies from 8 words."""
+    paragraphs = split_paragraphs(text)
+    if not paragraphs:
+        return None
+    start, _, p = paragraphs[-1]
+    body = p.rstrip()
+    if ends_sentence(body) or body.endswith(_TAIL_OK_END):
+        return None
+    spans = sentence_spans(body, lang)
+    if len(spans) > 1:
+        a, b = spans[-1]
+        tail = body[a:b]
+        n = len(tail.split())
+        if n < MIN_TAIL_WORDS or n > MAX_TAIL_WORDS or not tail[:1].isupper() or not stops_mid_sentence(tail):
+            return None
+        if _ATTRIBUTION.search(tail):
+            return None  # `... anew.” — Amanda Mull, Atlantic`: a quote's attribution
+        return Tail(tail, False, start + spans[-2][1], start + b)
+    if len(body.split()) < MIN_FRAGMENT_WORDS or not body[:1].isupper() and not starts_mid_sentence(body, lang):
+        return None
+    if not stops_mid_sentence(body):
+        return None
+    return Tail(body, True, start, start + len(body))
+
+
+@dataclass(frozen=True)
+class Ending:
+    """What an unfinished sentence stops on. `kind`: `punct` (a comma, dash or semicolon: cut for
+    sure), `separator` (a dash after a finished sentence), `mark` (`■`), `none` (no last word) or
+    `word` (`token` is the last word or number)."""
+
+    kind: str
+    token: str
+    words: int
+
+
+def ending(tail: str) -> Ending:
+    last = tail.rstrip()
+    words = len(tail.split())
+    if last.endswith(("-", "–", "—")) and ends_sentence(last[:-1]):
+        return Ending("separator", last[-1], words)
+    if last.endswith((",", "-", "–", "—", ";")):
+        return Ending("punct", last[-1], words)
+    m = _LAST_WORD.search(last)
+    if not m:
+        return Ending("none", "", words)
+    if m.end(1) < len(last) and _MARK.search(last[m.end(1) :]):
+        return Ending("mark", last[m.end(1) :].strip(), words)
+    return Ending("word", m.group(1), words)
