@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import textwrap
 
+from cleaner.lang import known_language
 from cleaner.normalize import clean_fields, select_rules
+from cleaner.normalize.cuts import ending, unfinished_tail
 from cleaner.normalize.evidence import CorpusEvidence, Evidence, LanguageCounts, doubles
 from tests.conftest import FIXTURES
 
@@ -82,6 +85,7 @@ def test_counts_add_up_the_same_in_any_order():
     assert merged.documents == whole.documents
     assert merged.languages["en"].to_dict() == whole.languages["en"].to_dict()
     assert {k: sorted(v) for k, v in merged.lines.items()} == {k: sorted(v) for k, v in whole.lines.items()}
+    assert merged.endings == whole.endings and Evidence(merged).cut_prior("en") == Evidence(whole).cut_prior("en")
 
 
 def test_sentence_ends_and_doublings_are_counted():
@@ -105,3 +109,49 @@ def test_a_site_line_goes_beside_a_hard_wrapped_body_whose_lines_recur_weakly():
     _, out, edits = clean_fields(None, planted, RULES, "en", ev)
     assert out == wrapped
     assert all(e.action == "flagged" for e in edits if e.rule == "boilerplate-lines" and SITE_LINE not in e.before)
+
+
+def _cut_after(text: str, donor: str, rng: random.Random) -> str:
+    """`text` with the first six words of one of `donor`'s sentences after its last sentence: a
+    body that a scraper cut."""
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", donor) if len(s.split()) > 10 and s[:1].isupper()]
+    return text.rstrip() + " " + " ".join(rng.choice(sentences).split()[:6])
+
+
+def _cut_corpus() -> tuple[list[str], list[int]]:
+    rng = random.Random(1)
+    texts = [a["text"] for a in ARTICLES]
+    cut = [i for i in range(len(texts)) if i % 3 == 0]
+    for i in cut:
+        texts[i] = _cut_after(texts[i], ARTICLES[(i + 1) % len(ARTICLES)]["text"], rng)
+    return texts, cut
+
+
+def test_how_often_the_corpus_was_cut_moves_the_truncation_rule():
+    """The same cut ending is surer in a corpus where many bodies stop mid-sentence than in one
+    where it is the only such body; the edit log says why."""
+    texts, cut = _cut_corpus()
+    often, once = _evidence(texts), _evidence([a["text"] for a in ARTICLES])
+    assert often.cut_prior("en").share > 0.6 > once.cut_prior("en").share
+    rule = select_rules(["truncated-end"])
+    compared = 0
+    for i in cut:
+        alone = _evidence([t if j == i else ARTICLES[j]["text"] for j, t in enumerate(texts)])
+        tail = unfinished_tail(texts[i], known_language("en"))
+        e = ending(tail.text) if tail else None
+        if e is None or e.kind != "word" or e.token.casefold() in known_language("en").dangling:
+            continue
+        assert often.cut("en", e.token, e.words).confidence > alone.cut("en", e.token, e.words).confidence
+        compared += 1
+        _, _, edits = clean_fields(None, texts[i], rule, "en", often)
+        assert any("of this corpus's 11 unfinished endings cut" in (x.evidence or "") for x in edits)
+    assert compared >= 4
+
+
+def test_endings_under_a_recurring_last_line_do_not_count():
+    """A sign-off on the last line of every body (`Reuter`) is decided by the boilerplate rule
+    first; what the body ends on under it is not known when the prior is fitted."""
+    texts = [a["text"].rstrip() + "\nRead more at the example news site" for a in ARTICLES]
+    ev = _evidence(texts)
+    assert ev.cut_prior("en").endings == 0
+    assert sum(ev.corpus.endings["en"].values()) >= len(ARTICLES) // 2  # counted, then left out

@@ -77,12 +77,14 @@ class Tail:
     end: int
 
 
-def unfinished_tail(text: str, lang: Language | None) -> Tail | None:
+def unfinished_tail(
+    text: str, lang: Language | None, paragraphs: list[tuple[int, int, str]] | None = None
+) -> Tail | None:
     """The body's last sentence when it stops without its final punctuation and has the shape of
     running text (4 to 60 words, opening in capitals, lowercase words after the first; not an
     address, a title-case phrase or a quote's attribution), else None. A last paragraph with no
-    sentence end at all qualifies from 8 words."""
-    paragraphs = split_paragraphs(text)
+    sentence end at all qualifies from 8 words. `paragraphs`: the text's, when already split."""
+    paragraphs = split_paragraphs(text) if paragraphs is None else paragraphs
     if not paragraphs:
         return None
     start, _, p = paragraphs[-1]

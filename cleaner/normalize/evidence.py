@@ -7,6 +7,10 @@ the destructive rules consult instead of deciding from one document alone.
 - How sentences end: how often a word ends a complete sentence against how often it stands in
   running text; a body that stops on a word that seldom ends a sentence was cut.
 - Doubling: how often a word stands doubled (`die die`) against how often it stands at all.
+- How often this corpus was cut: every body that stops without its final punctuation is counted
+  by what it stops on; a mixture fit over them (a cut stops on a word of running text, a sentence
+  short of its period on a word that ends sentences) gives the share that were cut, the prior
+  odds the truncation rule starts from.
 
 Counts are per language and add up over chunks in any order, so the evidence (and every edit made
 from it) is the same for any `--jobs` and either engine. For a lone document, stdin or a small
@@ -27,7 +31,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from cleaner.lang.languages import known_language
 from cleaner.model import Document
+from cleaner.normalize.cuts import ending, unfinished_tail
 from cleaner.text import split_paragraphs
 
 # A word: letters, inner apostrophes and hyphens (`re`, scanned in C). Case is kept: `Bill` and
@@ -196,12 +202,18 @@ class CorpusEvidence:
     languages: dict[str, LanguageCounts] = field(default_factory=dict)
     # line key -> the smallest context hashes it was seen in (at most MAX_CONTEXTS)
     lines: dict[str, list[int]] = field(default_factory=dict)
+    # language -> the unfinished endings of its bodies, counted by (kind, token, words, last line)
+    endings: dict[str, Counter[Ending]] = field(default_factory=dict)
 
     def observe(self, text: str, language: str | None) -> None:
         self.documents += 1
+        triples = split_paragraphs(text)
         if language:
             self.languages.setdefault(language, LanguageCounts()).observe(text)
-        paragraphs = [p for _, _, p in split_paragraphs(text)]
+            e = _unfinished_ending(text, language, triples)
+            if e is not None:
+                self.endings.setdefault(language, Counter())[e] += 1
+        paragraphs = [p for _, _, p in triples]
         seen: set[str] = set()
         for i, p in enumerate(paragraphs):
             for line in p.splitlines():
@@ -227,7 +239,7 @@ class CorpusEvidence:
         """Without the lines seen in one context only, which decide nothing (most of them): what
         is kept for the cleaning pass and sent to its workers."""
         lines = {k: v for k, v in self.lines.items() if len(v) > 1}
-        return CorpusEvidence(self.documents, self.languages, lines)
+        return CorpusEvidence(self.documents, self.languages, lines, self.endings)
 
     def add(self, other: CorpusEvidence) -> None:
         self.documents += other.documents
@@ -236,6 +248,33 @@ class CorpusEvidence:
         for key, hashes in other.lines.items():
             for h in hashes:
                 self._add_context(key, h)
+        for code, counts in other.endings.items():
+            self.endings.setdefault(code, Counter()).update(counts)
+
+
+# An unfinished ending as the evidence pass counts it: `sure` (a comma, dash or a word no sentence
+# ends on) or `word`, the last word, the sentence's length in words, and the key of the body's
+# last line when that is short enough to be a site line (`Reuter`): such endings are decided after
+# the boilerplate rule has run, so the prior leaves out those whose last line recurs.
+Ending = tuple[str, str, int, str]
+
+
+def _unfinished_ending(text: str, code: str, paragraphs: list[tuple[int, int, str]]) -> Ending | None:
+    lang = known_language(code)
+    if lang is None:
+        return None  # the truncation rules only flag there
+    tail = unfinished_tail(text, lang, paragraphs)
+    if tail is None:
+        return None
+    e = ending(tail.text)
+    if e.kind == "punct" or e.kind == "word" and e.token.casefold() in lang.dangling:
+        kind = "sure"
+    elif e.kind == "word":
+        kind = "word"
+    else:
+        return None
+    last = text.rstrip().rsplit("\n", 1)[-1]
+    return (kind, e.token if kind == "word" else "", e.words, line_key(last) if is_candidate_line(last) else "")
 
 
 def gather(documents: Iterable[Document]) -> CorpusEvidence:
@@ -287,6 +326,7 @@ class Evidence:
         self.corpus = corpus or CorpusEvidence()
         self.prior = prior
         self._merged: dict[str, LanguageCounts | None] = {}
+        self._priors: dict[str | None, CutPrior] = {}
 
     def counts(self, code: str | None) -> LanguageCounts | None:
         if not code:
@@ -333,25 +373,74 @@ class Evidence:
         """How sure that a sentence of `words` words stopping on `word` (no final punctuation) was
         cut rather than short of its period: the word's share of running text against its share of
         sentence ends, times the length's likelihood as a cut start against as a whole sentence,
-        as a likelihood ratio against prior odds 1:1 (on human gold text such endings were as often
-        one as the other)."""
+        as a likelihood ratio against the corpus's prior odds (`cut_prior`)."""
         c = self.counts(code)
         if c is None or not c.sentences:
             return Figure(0.0, "no sentence statistics for this language")
-        if NUMBER.fullmatch(word):
-            inside, ends, label = c.numbers, c.number_ends, "a number"
-        else:
-            inside, ends, label = c.words[word], c.ends[word], f"`{word}`"
-        # Half a count for what was never seen; no vocabulary-sized smoothing, which would shrink
-        # the share of sentence ends (far fewer than words) and make every ending look cut.
-        p_inside = (inside + 0.5) / (c.tokens + 0.5)
-        p_end = (ends + 0.5) / (c.sentences + 0.5)
-        by_length = c.cut_length_ratio(words)
-        ratio = p_inside / p_end * by_length
-        share = ends / c.sentences
+        ratio, inside, ends, label, by_length = _cut_ratio(c, word, words)
+        prior = self.cut_prior(code)
+        odds = ratio * prior.odds
         return Figure(
-            ratio / (1 + ratio),
-            f"ends on {label}: {share:.3%} of {c.sentences:,} sentences end so,"
+            odds / (1 + odds),
+            f"ends on {label}: {ends / c.sentences:.3%} of {c.sentences:,} sentences end so,"
             f" {inside / max(c.tokens, 1):.3%} of words are it;"
-            f" {words} words: {by_length:.1f}x likelier cut than whole",
+            f" {words} words: {by_length:.1f}x likelier cut than whole; {prior.describe()}",
         )
+
+    def cut_prior(self, code: str | None) -> CutPrior:
+        """The share of this corpus's unfinished endings that were cut, fitted by EM over all of
+        them: each ending's likelihood ratio (as in `cut`) is fixed, the mixing share is what is
+        fitted; a Beta(6, 6) prior on the share keeps a corpus with few endings near even odds
+        (the figure on human gold text, where such endings were as often one as the other)."""
+        if code not in self._priors:
+            c = self.counts(code)
+            sure, weighted = 0, []
+            for (kind, token, words, last_line), n in sorted(self.corpus.endings.get(code or "", {}).items()):
+                if last_line and len(self.corpus.lines.get(last_line, ())) > 1:
+                    continue  # a recurring last line (a sign-off): what ends the body is not known yet
+                if kind == "sure":
+                    sure += n
+                elif c is not None and c.sentences:
+                    weighted.append((_cut_ratio(c, token, words)[0], n))
+            total = sure + sum(n for _, n in weighted)
+            share = 0.5
+            for _ in range(200):
+                cut = sure + sum(n * share * r / (share * r + 1 - share) for r, n in weighted)
+                new = (cut + PRIOR_PSEUDO) / (total + 2 * PRIOR_PSEUDO)
+                if abs(new - share) < 1e-9:
+                    break
+                share = new
+            self._priors[code] = CutPrior(share, total)
+        return self._priors[code]
+
+
+# Beta(6, 6) on the share of unfinished endings that were cut, as pseudo-counts either way.
+PRIOR_PSEUDO = 5
+
+
+@dataclass(frozen=True)
+class CutPrior:
+    share: float  # of the corpus's unfinished endings, the share fitted as cut
+    endings: int
+
+    @property
+    def odds(self) -> float:
+        return self.share / (1 - self.share)
+
+    def describe(self) -> str:
+        return f"{self.share:.0%} of this corpus's {self.endings:,} unfinished endings cut (prior odds {self.odds:.2f})"
+
+
+def _cut_ratio(c: LanguageCounts, word: str, words: int) -> tuple[float, int, int, str, float]:
+    """The likelihood ratio cut : whole of a sentence of `words` words stopping on `word`, and the
+    figures behind it (occurrences inside, at sentence ends, a label, the length's ratio)."""
+    if NUMBER.fullmatch(word):
+        inside, ends, label = c.numbers, c.number_ends, "a number"
+    else:
+        inside, ends, label = c.words[word], c.ends[word], f"`{word}`"
+    # Half a count for what was never seen; no vocabulary-sized smoothing, which would shrink
+    # the share of sentence ends (far fewer than words) and make every ending look cut.
+    p_inside = (inside + 0.5) / (c.tokens + 0.5)
+    p_end = (ends + 0.5) / (c.sentences + 0.5)
+    by_length = c.cut_length_ratio(words)
+    return p_inside / p_end * by_length, inside, ends, label, by_length
