@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from cleaner.check_duplicates import duplicate_findings, snippet
 from cleaner.corpus.digests import file_digest, record_digest
+from cleaner.corpus.line_index import with_indexed_lines
 from cleaner.corpus.scope import DEFAULT_FILES, Scope, corpus_root, read_corpus_file, relative
 from cleaner.dedup.options import DupOptions
 from cleaner.dedup.store import IndexStore
@@ -27,9 +28,11 @@ from cleaner.errors import InputError
 from cleaner.io.lines import Lines
 from cleaner.io.readers import ReadOptions, iter_input_files
 from cleaner.jobs.index import IndexStats, build_index, reindex, update_index
+from cleaner.lang import detect_language
 from cleaner.model import Document, Edit, Finding
 from cleaner.normalize import clean_document
 from cleaner.normalize.engine import NotConverging
+from cleaner.normalize.evidence import Evidence, gather
 from cleaner.normalize.registry import Rule
 
 KIND_ORDER = {"unreadable": 0, "duplicate-article": 1, "duplicate-title": 2, "duplicate-paragraph": 3}
@@ -42,6 +45,7 @@ class CheckResult:
     records: int = 0
     new_records: int = 0
     fixable: set[str] = field(default_factory=set)  # paths with artifacts the normalizer fixes
+    evidence: Evidence | None = None  # what the artifacts were found with (and `--fix` fixes with)
 
     def stats(self) -> dict[str, int]:
         return {"files": self.files, "records": self.records, "new": self.new_records, "findings": len(self.findings)}
@@ -79,8 +83,10 @@ def check_files(
         # What the index holds of this file that the file no longer has must not be matched.
         stale.update(rid for rids in unused.values() for rid in rids)
     result.new_records = len(new_docs)
+    new_docs = [_in_language(d) for d in new_docs]
+    result.evidence = check_evidence(new_docs, store, stale)
     for doc in new_docs:
-        found = artifact_findings(doc, rules)
+        found = artifact_findings(doc, rules, result.evidence)
         if found:
             result.fixable.add(doc.origin.path)
         result.findings += found
@@ -103,11 +109,26 @@ def check_files(
 # --- artifacts -----------------------------------------------------------------------------------
 
 
-def artifact_findings(doc: Document, rules: Sequence[Rule]) -> list[Finding]:
+def _in_language(doc: Document) -> Document:
+    """Detected once, for the evidence and the rules both."""
+    return doc if doc.language is not None else replace(doc, language=detect_language(doc.text, doc.title).code)
+
+
+def check_evidence(docs: Sequence[Document], store: IndexStore | None, stale: set[int]) -> Evidence:
+    """What a check decides with: the checked records' own statistics, and where the corpus
+    has their short lines (from the index, leaving out its stale records), so that a site line
+    recurring through the corpus is found as `cleaner clean` over the corpus would find it."""
+    corpus = gather(docs)
+    if store is not None:
+        with_indexed_lines(corpus, store.conn, docs, stale)
+    return Evidence(corpus.pruned())
+
+
+def artifact_findings(doc: Document, rules: Sequence[Rule], evidence: Evidence | None = None) -> list[Finding]:
     """What the normalizer would change in a record, an edit a finding (flagged places are for
     review, not findings)."""
     try:
-        edits = [e for e in clean_document(doc, rules).edits if e.action != "flagged"]
+        edits = [e for e in clean_document(doc, rules, evidence).edits if e.action != "flagged"]
     except NotConverging as e:
         raise InputError(str(doc.origin), str(e)) from None
     lines = Lines(doc)
@@ -166,7 +187,8 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
     names = list(dict.fromkeys(relative(f.path, root) for f in iter_input_files(job.paths)))
     run = CheckRun(CheckResult())
     store: IndexStore | None = None
-    if job.use_index and job.duplicates:
+    if job.use_index:
+        # Opened for artifacts only too (the fixer hook): the index holds the corpus's evidence.
         path = job.index or root / ".cleaner" / "index"
         run.index = path
         if not path.exists() and in_git:
@@ -190,7 +212,8 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
             )
         run.result = check_files(root, names, job.rules, job.options, job.read_options, store, job.duplicates)
         if job.fix and run.result.fixable:
-            run.fixed = fix_files(root, [n for n in names if n in run.result.fixable], job.rules, job.read_options)
+            fixable = [n for n in names if n in run.result.fixable]
+            run.fixed = fix_files(root, fixable, job.rules, job.read_options, run.result.evidence)
         if job.update_index and store is not None and not run.result.findings:
             with store.transaction():
                 reindex(store, root, names, names, job.read_options, job.options, IndexStats())
@@ -201,16 +224,25 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
     return run
 
 
-def fix_files(root: Path, names: Sequence[str], rules: Sequence[Rule], read_options: ReadOptions) -> list[str]:
-    """Rewrite the files in place with the normalizer (as `cleaner clean --in-place`); return
-    those that changed."""
+def fix_files(
+    root: Path, names: Sequence[str], rules: Sequence[Rule], read_options: ReadOptions, evidence: Evidence | None = None
+) -> list[str]:
+    """Rewrite the files in place with the normalizer (as `cleaner clean --in-place`, with the
+    check's evidence where given); return those that changed."""
     from cleaner.jobs.clean import CleanJob, run_clean
 
     changed: list[str] = []
     for name in names:
         before = file_digest(root / name)
         run_clean(
-            CleanJob(paths=[root / name], rules=rules, read_options=read_options, in_place=True, skip_invalid=True)
+            CleanJob(
+                paths=[root / name],
+                rules=rules,
+                read_options=read_options,
+                in_place=True,
+                skip_invalid=True,
+                evidence=evidence,
+            )
         )
         if file_digest(root / name) != before:
             changed.append(name)

@@ -251,3 +251,35 @@ def test_a_copied_article_is_one_finding(tmp_path, monkeypatch):
     kinds = [line.split(": ")[1] for line in r.stdout.splitlines()]
     records = [line.split(":")[1] for line in r.stdout.splitlines()]
     assert kinds and set(kinds) == {"duplicate-article"} and len(records) == len(set(records))
+
+
+SITE_LINE = "Our journalism depends on readers like you"
+
+
+def test_a_site_line_recurring_through_the_indexed_corpus_is_found_and_fixed(tmp_path, monkeypatch):
+    """A check reads only the new article, but the index knows where the corpus has its short
+    lines: a site line in 12 committed articles is boilerplate in a 13th, as `cleaner clean` over
+    the whole corpus would find it; `--fix` removes it with the same evidence. Compared with the
+    checked files only (`--no-index`) it stands once and is content; when the corpus loses the
+    articles that had it, the index forgets their lines."""
+    rows = (FIXTURES / "corpora" / "allsides_sample.jsonl").read_text("utf-8").splitlines()
+    arts = [r for r in map(json.loads, rows) if r.get("text") and r["text"].count("\n\n") >= 3][:13]
+    assert len(arts) == 13
+    repo = corpus_repo(tmp_path, [])
+    for k, a in enumerate(arts):
+        ps = a["text"].split("\n\n")
+        ps.insert(2, SITE_LINE)
+        (repo / f"a{k:02}.txt").write_text(a["title"] + "\n\n" + "\n\n".join(ps) + "\n", encoding="utf-8")
+    git(repo, "add", *[f"a{k:02}.txt" for k in range(12)])
+    git(repo, "commit", "-qm", "corpus")
+    found = [line for line in cli(repo, monkeypatch, "check", "a12.txt").stdout.splitlines() if SITE_LINE in line]
+    assert found and all(": boilerplate-lines: removes" in line for line in found), found
+    alone = cli(repo, monkeypatch, "check", "--no-index", "a12.txt").stdout
+    assert SITE_LINE not in alone
+    r = cli(repo, monkeypatch, "check", "--fix", "a12.txt")
+    assert r.exit_code == 1 and SITE_LINE not in (repo / "a12.txt").read_text("utf-8")
+    (repo / "a12.txt").write_text((repo / "a11.txt").read_text("utf-8").replace("\n\n", "\n\nNew paragraph.\n\n", 1))
+    git(repo, "rm", "-q", *[f"a{k:02}.txt" for k in range(1, 11)])
+    git(repo, "commit", "-qm", "most of the corpus goes")
+    left = cli(repo, monkeypatch, "check", "--no-duplicates", "a12.txt").stdout
+    assert not [line for line in left.splitlines() if SITE_LINE in line and "boilerplate-lines: removes" in line], left

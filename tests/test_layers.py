@@ -41,6 +41,7 @@ LAYERS = [
     "cleaner.corpus.digests",
     "cleaner.corpus.git",
     "cleaner.corpus.scope",
+    "cleaner.corpus.line_index",
     "cleaner.jobs",
     "cleaner.jobs.index",
     "cleaner.jobs.dups",
@@ -49,7 +50,7 @@ LAYERS = [
     "cleaner.check",
 ]
 # What every layer may use: nothing here imports the finder, its engines or the index.
-FOUNDATIONS = ("cleaner.errors", "cleaner.model", "cleaner.text", "cleaner.io", "cleaner.normalize")
+FOUNDATIONS = ("cleaner.errors", "cleaner.model", "cleaner.text", "cleaner.io", "cleaner.lang", "cleaner.normalize")
 # Above every layer (`cleaner` itself is imported for its version).
 ALLOWED_UP = {
     "cleaner.dedup.store": {"cleaner"},

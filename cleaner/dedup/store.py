@@ -325,9 +325,8 @@ class IndexStore:
         items: dict[str, LevelItems],
         lines: dict[str, list[int | None]],
         fresh: bool = False,
-    ) -> None:
-        """Index files' records and their items (`items` computed over exactly `records`, in
-        order; `lines[level][k]` the line item k starts on)."""
+    ) -> int:
+        """Index records and their items (`items` of exactly `records`, `lines[level][k]` item k's line): first rid."""
         self.conn.executemany(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
             [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files],
@@ -368,6 +367,7 @@ class IndexStore:
             iid += len(li)
         if not fresh:
             self._count_changed(sum(len(li) for li in items.values()))
+        return first_rid
 
     def _take(self, counter: str, n: int) -> int:
         """The first of n fresh ids. Ids are never reused: a removed item's band rows stay behind

@@ -70,6 +70,9 @@ class CleanJob:
     engine: str = "local"  # or "ray": the chunks run as Ray tasks (on `address`, or a local Ray)
     address: str | None = None
     normalize: NormalizeOptions = NormalizeOptions()
+    # The corpus's evidence when the caller has it already (`cleaner check --fix` fixes what the
+    # check found, with the index's evidence): no first pass.
+    evidence: Evidence | None = None
 
 
 def run_clean(
@@ -81,7 +84,10 @@ def run_clean(
     files = iter_input_files(job.paths)
     targets = plan_outputs(files, job.output, job.in_place, len(job.paths) > 1)
     stats = CleanStats()
-    evidence = corpus_evidence(job, files) if job.normalize.evidence == "corpus" else Evidence()
+    if job.evidence is not None:
+        evidence = job.evidence
+    else:
+        evidence = corpus_evidence(job, files) if job.normalize.evidence == "corpus" else Evidence()
     setting = (evidence, job.normalize)
     with OrderedPool(job.jobs, job.engine, job.address, shared=setting) as pool:
         for f in files:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.corpus.digests import file_digest, record_digest
+from cleaner.corpus.line_index import add_lines, ensure_tables, forget_lines
 from cleaner.corpus.scope import Scope, read_corpus_file
 from cleaner.dedup.items import items_of
 from cleaner.dedup.options import DupOptions
@@ -85,13 +86,15 @@ def index_files(
     they are not articles to compare with; `cleaner check` reports them in the files it checks."""
     pending_files: list[FileRow] = []
     pending: list[Document] = []
+    ensure_tables(store.conn)
 
     def flush() -> None:
         if not pending_files:
             return
         items = items_of(pending, options)
         records = [NewRecord(d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d)) for d in pending]
-        store.add(pending_files, records, items, item_lines(pending, items), fresh)
+        first_rid = store.add(pending_files, records, items, item_lines(pending, items), fresh)
+        add_lines(store.conn, first_rid, pending)
         pending_files.clear()
         pending.clear()
 
@@ -150,6 +153,7 @@ def reindex(
     """Forget the files `forget`, index the files `read` (inside a transaction), and compact
     the index when enough of it has changed."""
     for name in forget:
+        forget_lines(store.conn, [rid for rids in store.record_digests(name).values() for rid in rids])
         store.remove_file(name)
     index_files(store, root, read, read_options, options, stats, on_file)
     if store.needs_compacting():

@@ -213,19 +213,10 @@ class CorpusEvidence:
             e = _unfinished_ending(text, language, triples)
             if e is not None:
                 self.endings.setdefault(language, Counter())[e] += 1
-        paragraphs = [p for _, _, p in triples]
-        seen: set[str] = set()
-        for i, p in enumerate(paragraphs):
-            for line in p.splitlines():
-                if not is_candidate_line(line):
-                    continue
-                key = line_key(line)
-                if key in seen:
-                    continue
-                seen.add(key)
-                self._add_context(key, _context(paragraphs, i))
+        for key, h in line_contexts(text, triples):
+            self.add_context(key, h)
 
-    def _add_context(self, key: str, h: int) -> None:
+    def add_context(self, key: str, h: int) -> None:
         have = self.lines.get(key)
         if have is None:
             self.lines[key] = [h]
@@ -247,7 +238,7 @@ class CorpusEvidence:
             self.languages.setdefault(code, LanguageCounts()).add(counts)
         for key, hashes in other.lines.items():
             for h in hashes:
-                self._add_context(key, h)
+                self.add_context(key, h)
         for code, counts in other.endings.items():
             self.endings.setdefault(code, Counter()).update(counts)
 
@@ -283,6 +274,23 @@ def gather(documents: Iterable[Document]) -> CorpusEvidence:
     for doc in documents:
         corpus.observe(doc.text, doc.language)
     return corpus
+
+
+def line_contexts(text: str, paragraphs: list[tuple[int, int, str]] | None = None) -> list[tuple[str, int]]:
+    """The document's candidate site lines, each once, as (line key, context hash). `paragraphs`:
+    the text's, when already split."""
+    texts = [p for _, _, p in (split_paragraphs(text) if paragraphs is None else paragraphs)]
+    seen: set[str] = set()
+    out = []
+    for i, p in enumerate(texts):
+        for line in p.splitlines():
+            if not is_candidate_line(line):
+                continue
+            key = line_key(line)
+            if key not in seen:
+                seen.add(key)
+                out.append((key, _context(texts, i)))
+    return out
 
 
 def _context(paragraphs: list[str], i: int) -> int:

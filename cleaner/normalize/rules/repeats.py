@@ -90,7 +90,6 @@ def repeated_sentence(text: str, ctx: RuleContext) -> list[Change]:
     return [replace(c, evidence=why) for c in merge_removals(changes)]
 
 
-
 MIN_TAIL_WORDS = 3
 _EDGE_PUNCT = ".,;:!?…\"'“”‘’«»()[]"
 # A sentence's end: its terminator, closing quotes, the space after it. A repeated tail starts in
