@@ -115,10 +115,11 @@ def _in_language(doc: Document) -> Document:
 
 
 def check_evidence(docs: Sequence[Document], store: IndexStore | None, stale: set[int]) -> Evidence:
-    """What a check decides with: the checked records' own statistics, and where the corpus
-    has their short lines (from the index, leaving out its stale records), so that a site line
-    recurring through the corpus is found as `cleaner clean` over the corpus would find it."""
-    corpus = gather(docs)
+    """What a check decides with: the shipped word statistics, the checked records' lines and
+    endings, and where the corpus has their short lines (from the index, leaving out its stale
+    records), so that a site line recurring through the corpus is found as `cleaner clean` over
+    the corpus would find it."""
+    corpus = gather(docs, words=False)
     if store is not None:
         with_indexed_lines(corpus, store.conn, docs, stale)
     return Evidence(corpus.pruned())
