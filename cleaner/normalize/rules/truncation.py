@@ -46,8 +46,11 @@ def _lead(p: str, lang: Language | None) -> tuple[list[tuple[int, int]], Figure]
         return None  # no sentence end: a list item or heading, not a cut sentence
     fragment = p[: spans[0][1]].split()
     words = len(fragment)
+    # A closed-class word is no label (`in Chile, the minister said.` was cut), unless only names
+    # follow it (`by Benny G. Powell Jr.`: a byline).
     closed = lang.slip_doubles | lang.prepositions | lang.dangling if lang is not None else frozenset()
-    if len(fragment) > 1 and fragment[1][:1].isupper() and fragment[0].casefold() not in closed:
+    named = all(w[:1].isupper() for w in fragment[1:])
+    if len(fragment) > 1 and fragment[1][:1].isupper() and (named or fragment[0].casefold() not in closed):
         return spans, Figure(
             0.5, f"a lowercase word before a capitalised one (`{fragment[0]} {fragment[1]}`): a label or a name"
         )
@@ -72,7 +75,8 @@ def truncated_start(text: str, ctx: RuleContext) -> list[Change]:
     lowercase lines without a sentence end (list items, headings), items after a colon, stanzas,
     a label before a dash (`klok - Een ...`), Dutch `'s Avonds`; the only paragraph of a body and
     a first sentence over 8 words, a lowercase word before a capitalised one (`voetbal Lucas`: a
-    label; not after a closed-class word, which no label is: `in Chile that ...` goes) (flagged instead); caseless scripts.
+    label; not after a closed-class word, which no label is: `in Chile, the minister said.` goes;
+    `by Benny G. Powell Jr.`, a byline, stays) (flagged instead); caseless scripts.
     """
     paragraphs = split_paragraphs(text)
     whole: set[int] = set()
