@@ -20,7 +20,7 @@ from pathlib import Path
 
 from cleaner.check_duplicates import duplicate_findings, snippet
 from cleaner.corpus.digests import file_digest, record_digest
-from cleaner.corpus.line_index import with_indexed_lines
+from cleaner.corpus.evidence_index import with_indexed_evidence
 from cleaner.corpus.scope import DEFAULT_FILES, Scope, corpus_root, read_corpus_file, relative
 from cleaner.dedup.options import DupOptions
 from cleaner.dedup.store import IndexStore
@@ -116,12 +116,12 @@ def _in_language(doc: Document) -> Document:
 
 def check_evidence(docs: Sequence[Document], store: IndexStore | None, stale: set[int]) -> Evidence:
     """What a check decides with: the shipped word statistics, the checked records' lines and
-    endings, and where the corpus has their short lines (from the index, leaving out its stale
-    records), so that a site line recurring through the corpus is found as `cleaner clean` over
-    the corpus would find it."""
+    endings, and from the index (leaving out its stale records) where the corpus has their short
+    lines and how its unfinished bodies end, so that a site line recurring through the corpus, or
+    a cut in a corpus often cut, is judged as `cleaner clean` over the corpus would judge it."""
     corpus = gather(docs, words=False)
     if store is not None:
-        with_indexed_lines(corpus, store.conn, docs, stale)
+        with_indexed_evidence(corpus, store.conn, docs, stale)
     return Evidence(corpus.pruned())
 
 

@@ -7,9 +7,12 @@ import json
 import re
 import shutil
 import sqlite3
+from dataclasses import replace
 
+from cleaner.check import CheckJob, run_check
 from cleaner.dedup.store import IndexStore
 from cleaner.io.readers import read_documents, strict
+from cleaner.normalize import select_rules
 from tests.conftest import FIXTURES
 from tests.corpus_repo import SEED, TXT, article, cli, copy_with_new_headline, corpus_repo, git
 
@@ -283,3 +286,27 @@ def test_a_site_line_recurring_through_the_indexed_corpus_is_found_and_fixed(tmp
     git(repo, "commit", "-qm", "most of the corpus goes")
     left = cli(repo, monkeypatch, "check", "--no-duplicates", "a12.txt").stdout
     assert not [line for line in left.splitlines() if SITE_LINE in line and "boilerplate-lines: removes" in line], left
+
+
+def test_a_check_fits_the_cut_prior_over_the_indexed_corpus(tmp_path, monkeypatch):
+    """The odds that an unfinished body was cut come from every indexed body that stops without
+    its period (as `cleaner clean` fits them over the corpus), not from the checked file alone;
+    files that go take their endings with them."""
+    rows = (FIXTURES / "corpora" / "allsides_sample.jsonl").read_text("utf-8").splitlines()
+    arts = [r for r in map(json.loads, rows) if r.get("text") and r["text"].count("\n\n") >= 3][:13]
+    repo = corpus_repo(tmp_path, [])
+    for k, a in enumerate(arts):
+        donor = arts[(k + 1) % len(arts)]["text"].split("\n\n")[1]
+        cut = a["text"].rstrip() + " " + " ".join(donor.split()[:6]).rstrip(".,;:!?")
+        (repo / f"a{k:02}.txt").write_text(a["title"] + "\n\n" + cut + "\n", encoding="utf-8")
+    git(repo, "add", *[f"a{k:02}.txt" for k in range(12)])
+    git(repo, "commit", "-qm", "corpus")
+    monkeypatch.chdir(repo)
+    job = CheckJob(paths=["a12.txt"], rules=select_rules(["truncated-end"]))
+    indexed = run_check(job).result.evidence.cut_prior("en")
+    alone = run_check(replace(job, use_index=False)).result.evidence.cut_prior("en")
+    # Not all 13: a cut that ends on a quote or in a title-case phrase is no candidate.
+    assert alone.endings == 1 and indexed.endings >= 8 and indexed.share > 0.6 > alone.share
+    git(repo, "rm", "-q", *[f"a{k:02}.txt" for k in range(1, 12)])
+    git(repo, "commit", "-qm", "most of the corpus goes")
+    assert run_check(job).result.evidence.cut_prior("en").endings <= 2

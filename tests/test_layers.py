@@ -41,7 +41,7 @@ LAYERS = [
     "cleaner.corpus.digests",
     "cleaner.corpus.git",
     "cleaner.corpus.scope",
-    "cleaner.corpus.line_index",
+    "cleaner.corpus.evidence_index",
     "cleaner.jobs",
     "cleaner.jobs.index",
     "cleaner.jobs.dups",

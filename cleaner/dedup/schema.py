@@ -19,7 +19,7 @@ from cleaner.dedup.minhash import SCHEME, permutations
 from cleaner.dedup.options import DupOptions
 from cleaner.io.readers import ReadOptions
 
-SCHEMA = 3  # 3: the line contexts of `corpus/line_index.py`
+SCHEMA = 3  # 3: the line contexts of `corpus/evidence_index.py`
 _KEY_BITS = 48  # band keys are stored in 6 bytes (SQLite's integer sizes); collisions are verified away
 # The CREATE statements are stored in the index as written: a line broken here must leave the
 # text as it was (a backslash at the end of a line joins it to the next).

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.corpus.digests import file_digest, record_digest
-from cleaner.corpus.line_index import add_lines, ensure_tables, forget_lines
+from cleaner.corpus.evidence_index import add_evidence, ensure_tables, forget_evidence
 from cleaner.corpus.scope import Scope, read_corpus_file
 from cleaner.dedup.items import items_of
 from cleaner.dedup.options import DupOptions
@@ -94,7 +94,7 @@ def index_files(
         items = items_of(pending, options)
         records = [NewRecord(d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d)) for d in pending]
         first_rid = store.add(pending_files, records, items, item_lines(pending, items), fresh)
-        add_lines(store.conn, first_rid, pending)
+        add_evidence(store.conn, first_rid, pending)
         pending_files.clear()
         pending.clear()
 
@@ -153,7 +153,7 @@ def reindex(
     """Forget the files `forget`, index the files `read` (inside a transaction), and compact
     the index when enough of it has changed."""
     for name in forget:
-        forget_lines(store.conn, [rid for rids in store.record_digests(name).values() for rid in rids])
+        forget_evidence(store.conn, [rid for rids in store.record_digests(name).values() for rid in rids])
         store.remove_file(name)
     index_files(store, root, read, read_options, options, stats, on_file)
     if store.needs_compacting():

@@ -77,6 +77,13 @@ class Tail:
     end: int
 
 
+def may_be_unfinished(text: str) -> bool:
+    """Whether the body's end lacks a sentence end: the cheap, language-free test before
+    `unfinished_tail` (most bodies fail it)."""
+    body = text.rstrip()
+    return bool(body) and not (ends_sentence(body) or body.endswith(_TAIL_OK_END))
+
+
 def unfinished_tail(
     text: str, lang: Language | None, paragraphs: list[tuple[int, int, str]] | None = None
 ) -> Tail | None:

@@ -213,7 +213,7 @@ class CorpusEvidence:
         if language:
             if words:
                 self.languages.setdefault(language, LanguageCounts()).observe(text)
-            e = _unfinished_ending(text, language, triples)
+            e = unfinished_ending(text, language, triples)
             if e is not None:
                 self.endings.setdefault(language, Counter())[e] += 1
         for key, h in line_contexts(text, triples):
@@ -253,7 +253,8 @@ class CorpusEvidence:
 Ending = tuple[str, str, int, str]
 
 
-def _unfinished_ending(text: str, code: str, paragraphs: list[tuple[int, int, str]]) -> Ending | None:
+def unfinished_ending(text: str, code: str, paragraphs: list[tuple[int, int, str]] | None = None) -> Ending | None:
+    """How the body ends when it stops without its final punctuation, as the prior counts it."""
     lang = known_language(code)
     if lang is None:
         return None  # the truncation rules only flag there
