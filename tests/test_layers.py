@@ -50,7 +50,15 @@ LAYERS = [
     "cleaner.check",
 ]
 # What every layer may use: nothing here imports the finder, its engines or the index.
-FOUNDATIONS = ("cleaner.errors", "cleaner.model", "cleaner.text", "cleaner.io", "cleaner.lang", "cleaner.normalize")
+FOUNDATIONS = (
+    "cleaner.errors",
+    "cleaner.model",
+    "cleaner.text",
+    "cleaner.io",
+    "cleaner.lang",
+    "cleaner.normalize",
+    "cleaner.progress",
+)
 # Above every layer (`cleaner` itself is imported for its version).
 ALLOWED_UP = {
     "cleaner.dedup.store": {"cleaner"},

@@ -29,6 +29,7 @@ from cleaner.dedup.verify import Level
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.local import LocalEngine
 from cleaner.model import Cluster, Document, Member
+from cleaner.progress import Report, counter
 from cleaner.text import split_paragraphs
 
 # `DupOptions` and `LEVELS` are read from here by callers written before `options` existed.
@@ -63,10 +64,13 @@ class Engine(Protocol):
         """Each level's candidate pairs, as `pairs` passes pairs on: a sorted, distinct k x 2
         array."""
 
-    def verify(self, work: Sequence[tuple[Level, np.ndarray]]) -> Iterator[list[tuple[int, int]]]:
+    def verify(
+        self, work: Sequence[tuple[Level, np.ndarray]], report: Report | None = None
+    ) -> Iterator[list[tuple[int, int]]]:
         """Each level's accepted pairs, in the order given. An engine may verify all levels at
         once (the local engine does, then yields); one that yields each level as soon as it is
-        done lets the caller cluster it while the next ones are verified (the Ray engine)."""
+        done lets the caller cluster it while the next ones are verified (the Ray engine).
+        `report` hears of the pairs verified (stage `verification`), all levels together."""
 
     def close(self) -> None:
         """Release what `candidates` and `verify` kept between calls (worker processes)."""
@@ -144,27 +148,33 @@ def _gc_paused(fn: Callable[..., DupResult]) -> Callable[..., DupResult]:
 
 @_gc_paused
 def find_duplicates(
-    docs: Sequence[Document], options: DupOptions = _DEFAULTS, engine: Engine | None = None
+    docs: Sequence[Document],
+    options: DupOptions = _DEFAULTS,
+    engine: Engine | None = None,
+    report: Report | None = None,
 ) -> DupResult:
     """Clusters of duplicate titles, paragraphs and articles. `engine` decides where the work
-    runs (default: this machine, in `options.jobs` processes); the clusters do not depend on it."""
+    runs (default: this machine, in `options.jobs` processes); the clusters do not depend on it.
+    `report` hears how far the stages are (`cleaner.progress`)."""
     if engine is None:
         engine = LocalEngine(options.jobs)
     try:
-        return _find(docs, options, engine)
+        return _find(docs, options, engine, report)
     finally:
         engine.close()
 
 
-def find_duplicates_on(engine: str, address: str | None, docs: Sequence[Document], options: DupOptions) -> DupResult:
+def find_duplicates_on(
+    engine: str, address: str | None, docs: Sequence[Document], options: DupOptions, report: Report | None = None
+) -> DupResult:
     """`find_duplicates` with the named engine (call `engines.check_dups_engine` first). Ray is
     imported only when asked for: it is an optional extra."""
     if engine == "local":
-        return find_duplicates(docs, options)
+        return find_duplicates(docs, options, report=report)
     from cleaner.engines.ray import RayEngine, RaySession
 
     with RaySession(address):
-        return find_duplicates(docs, options, RayEngine())
+        return find_duplicates(docs, options, RayEngine(), report)
 
 
 # The budget of `find_duplicates_streamed` unless told: what it keeps while it runs is mostly
@@ -179,12 +189,14 @@ def find_duplicates_streamed(
     options: DupOptions = _DEFAULTS,
     work_dir: str | os.PathLike[str] | None = None,
     memory: int = DEFAULT_MEMORY,
+    report: Report | None = None,
 ) -> DupResult:
     """`find_duplicates` in bounded memory, on this machine: the documents are read once, in
     blocks, and what the later stages need goes to a private working directory under
     `work_dir` (removed however the run ends). The clusters are `find_duplicates`' own, but
     their members know only where they are (`Member.index`, `paragraph`): `fill_members` gives
-    them their records and texts from a second read. Needs `options.verify`."""
+    them their records and texts from a second read. Needs `options.verify`. `report` hears
+    how far the stages after signing are (`cleaner.progress`); the reading is the caller's."""
     if not options.verify:
         raise ValueError("find_duplicates_streamed needs verify=True (--no-verify keeps signatures in memory)")
     engine = LocalEngine(options.jobs)
@@ -196,9 +208,10 @@ def find_duplicates_streamed(
             # Shingle sets cached for verification: a sixteenth of the budget per process (each
             # verifying process has its own cache), shared by the levels.
             signed = SpilledSigned(work, documents, options, memory // 16 // max(1, options.jobs))
-            candidates = spilled_candidates(signed, options.jobs)
+            candidates = spilled_candidates(signed, options.jobs, report)
             engine.hold(signed, options)
-            return _cluster(signed, candidates, SpilledPlaces(signed), documents, options, engine, started)
+            places = SpilledPlaces(signed)
+            return _cluster(signed, candidates, places, documents, options, engine, started, report)
         finally:
             engine.close()
 
@@ -239,11 +252,18 @@ class _Work:
     stats: dict[str, int]
 
 
-def _find(docs: Sequence[Document], options: DupOptions, engine: Engine) -> DupResult:
+def _find(docs: Sequence[Document], options: DupOptions, engine: Engine, report: Report | None) -> DupResult:
     started = time.perf_counter()
+    step = counter(report, "signing", 1, "corpus")
+    step(0)
     signed = engine.sign(docs, options)
+    step(1)
+    # The engines find all levels' candidates at once: the stage is one step.
+    step = counter(report, "candidates", 1, "corpus")
+    step(0)
     candidates = engine.candidates(signed, options)
-    return _cluster(signed, candidates, _InMemory(docs, signed), len(docs), options, engine, started)
+    step(1)
+    return _cluster(signed, candidates, _InMemory(docs, signed), len(docs), options, engine, started, report)
 
 
 def _cluster(
@@ -254,13 +274,17 @@ def _cluster(
     options: DupOptions,
     engine: Engine,
     started: float,
+    report: Report | None = None,
 ) -> DupResult:
     stats: dict[str, Any] = {"documents": documents}
     work = _plan(signed, candidates, places, documents, options)
     clusters: list[Cluster] = []
+    clustered = counter(report, "clusters", len(work), "levels")
     # Every level's pairs are known before any is verified, so the engine may verify them all
     # at once while each level is clustered here as soon as its own are done.
-    for w, accepted in zip(work, engine.verify([(w.level, w.pairs) for w in work]), strict=False):
+    verified = engine.verify([(w.level, w.pairs) for w in work], report)
+    for done, (w, accepted) in enumerate(zip(work, verified, strict=False)):
+        clustered(done)
         pairs = pair_list(w.given) + accepted
         stats.update(w.stats)
         stats[f"{w.kind}_pairs"] = len(pairs)
@@ -274,6 +298,7 @@ def _cluster(
             options.keep,
             length,  # type: ignore[arg-type]
         )
+    clustered(len(work))
     return _result(clusters, stats, options, started)
 
 

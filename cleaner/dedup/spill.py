@@ -27,6 +27,7 @@ from cleaner.dedup.shingle import ShingleBatch
 from cleaner.dedup.stages import Block, Part, Signed
 from cleaner.dedup.workdir import WorkDir
 from cleaner.model import Member
+from cleaner.progress import Report, counter
 
 
 class SpilledPlaces:
@@ -196,18 +197,23 @@ def _band_codes(work: WorkDir, name: str, band: int, n: int) -> np.ndarray:
     return buckets(work.read(f"{name}.band{band}", np.uint64)).pair_codes(n)
 
 
-def spilled_candidates(signed: SpilledSigned, threads: int) -> dict[str, np.ndarray]:
+def spilled_candidates(signed: SpilledSigned, threads: int, report: Report | None = None) -> dict[str, np.ndarray]:
     """Each level's candidate pairs (`LocalEngine.candidates`' answer), from one band column at
     a time read from disk: the pairs are merged as the bands come, so memory holds the distinct
-    pairs so far and the columns being sorted."""
+    pairs so far and the columns being sorted. `report` hears of each band column done (stage
+    `candidates`, all levels' bands together)."""
     out: dict[str, np.ndarray] = {}
+    levels = [(name, len(part.batch), list(_bands(signed.work, name))) for name, part in signed.levels()]
+    step = counter(report, "candidates", sum(len(bands) for _, _, bands in levels), "bands")
+    done = 0
+    step(done)
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        for name, part in signed.levels():
-            n = len(part.batch)
-            bands = _bands(signed.work, name)
+        for name, n, bands in levels:
             merged = no_codes()
             for codes in pool.map(lambda b, name=name, n=n: _band_codes(signed.work, name, b, n), bands):
                 merged = sorted_distinct(np.concatenate([merged, codes]))
+                done += 1
+                step(done)
             out[name] = decode_pairs(merged, n) if n >= 2 else no_pairs()
     return out
 

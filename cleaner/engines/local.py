@@ -30,12 +30,15 @@ from cleaner.dedup.verify import Level
 from cleaner.engines.parking import Mailbox, Parked, park
 from cleaner.engines.workers import worker_init
 from cleaner.model import Document
+from cleaner.progress import Report, counter
 
 # Articles per block: their tokens (a Python string per word, ~20x the text) exist only while
 # the block is signed, so memory follows the block, not the corpus.
 BLOCK = 2000
 # Fewer candidate pairs than this are verified in this process: a fork costs more.
 PARALLEL_PAIRS = 4000
+# Pairs verified in this process between two progress events.
+VERIFY_STEP = 20_000
 FORK = sys.platform == "linux"  # fork is safe and cheap there; macOS's system libraries object
 
 # What a forked worker was given (`_adopt`): (titles, texts, options, mailbox sender) to sign, or
@@ -139,6 +142,18 @@ def _accepted(level: Level, pairs: np.ndarray) -> list[tuple[int, int]]:
     return [p for p, ok in zip(listed, level.accepts(listed), strict=False) if ok]
 
 
+def _accepted_stepwise(
+    level: Level, pairs: np.ndarray, before: int, step: Callable[[int], None]
+) -> list[tuple[int, int]]:
+    """`_accepted`, `VERIFY_STEP` pairs at a time (each pair is judged alone, so the steps
+    change nothing), `step` told the pairs done, counting `before` of earlier levels."""
+    found: list[tuple[int, int]] = []
+    for lo in range(0, len(pairs), VERIFY_STEP):
+        found += _accepted(level, pairs[lo : lo + VERIFY_STEP])
+        step(before + min(lo + VERIFY_STEP, len(pairs)))
+    return found
+
+
 class LocalEngine:
     def __init__(self, jobs: int = 1) -> None:
         self.jobs = jobs
@@ -226,11 +241,18 @@ class LocalEngine:
         self._signed = (signed, options)
         return out
 
-    def verify(self, work: Sequence[tuple[Level, np.ndarray]]) -> Iterator[list[tuple[int, int]]]:
+    def verify(
+        self, work: Sequence[tuple[Level, np.ndarray]], report: Report | None = None
+    ) -> Iterator[list[tuple[int, int]]]:
+        total = sum(len(pairs) for _, pairs in work)
+        step = counter(report, "verification", total, "pairs")
+        step(0)
         big = [k for k, (_, pairs) in enumerate(work) if len(pairs) >= PARALLEL_PAIRS]
         if self.jobs <= 1 or not FORK or self._signed is None or not big:
+            before = 0
             for level, pairs in work:
-                yield _accepted(level, pairs)
+                yield _accepted_stepwise(level, pairs, before, step)
+                before += len(pairs)
             return
         levels = {level.kind: level for level, _ in work}
         # The big levels in contiguous runs of their sorted pairs (a worker reuses the shingle
@@ -242,7 +264,16 @@ class LocalEngine:
             for i in range(0, len(pairs), n)
         ]
         tasks += [(level.kind, pairs) for k, (level, pairs) in enumerate(work) if k not in big]
-        judged = self._alongside(self._signed, _judge, lambda kind, pairs: levels[kind].judge(pair_list(pairs)), tasks)
+        # Pairs of the tasks before each one: what the tasks taken so far hold.
+        upto = np.cumsum([0] + [len(pairs) for _, pairs in tasks]).tolist()
+        judged = self._alongside(
+            self._signed,
+            _judge,
+            lambda kind, pairs: levels[kind].judge(pair_list(pairs)),
+            tasks,
+            lambda front, back: step(upto[front] + upto[-1] - upto[back]),
+        )
+        step(total)
         found: dict[str, list[tuple[int, int]]] = {kind: [] for kind in levels}
         for (kind, pairs), similarities in zip(tasks, judged, strict=False):
             accepted = [(p, s) for p, s in zip(pair_list(pairs), similarities, strict=False) if s is not None]
@@ -254,14 +285,21 @@ class LocalEngine:
         self._signed = None
 
     def _alongside(
-        self, shared: Any, remote: Callable[..., Any], here: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]
+        self,
+        shared: Any,
+        remote: Callable[..., Any],
+        here: Callable[..., Any],
+        tasks: Sequence[tuple[Any, ...]],
+        taken: Callable[[int, int], None] | None = None,
     ) -> list[Any]:
         """`[here(*t) for t in tasks]`, with `jobs - 1` workers forked with `shared` in place
         running `remote(*t)` on the tasks from the front while this process runs `here(*t)` on
         them from the back, until they meet: every process busy to the end, and what this
         process does is not sent through a pipe. The workers take their tasks themselves (a
         counter in shared memory): handed out from here, the next one waited for this process,
-        busy with its own, to notice (measured: 45 ms a task)."""
+        busy with its own, to notice (measured: 45 ms a task). After each of its own tasks this
+        process tells `taken(front, back)` which have been taken: tasks[:front] and tasks[back:]
+        (begun, not all finished: the workers' are not waited for)."""
         context = multiprocessing.get_context("fork")
         ends = context.Array("q", [0, len(tasks)])
         results: list[Any] = [None] * len(tasks)
@@ -270,6 +308,8 @@ class LocalEngine:
             drains = [pool.submit(_drain, remote) for _ in range(self.jobs - 1)]
             while (k := _take(ends, front=False)) is not None:
                 results[k] = here(*tasks[k])
+                if taken is not None:
+                    taken(int(ends[0]), int(ends[1]))
                 if any(d.done() and d.exception() is not None for d in drains):
                     break
             _close(ends)  # (where a worker failed, the others are not to finish the list first)

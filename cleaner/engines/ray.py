@@ -36,6 +36,7 @@ from cleaner.dedup.verify import Level
 from cleaner.engines import reachable
 from cleaner.errors import ConfigError
 from cleaner.model import Document
+from cleaner.progress import Report, counter
 
 # Candidate pairs verified per task: enough work to outweigh a task's ~1 ms of overhead, small
 # enough that both cores of a small cluster get several tasks.
@@ -229,7 +230,12 @@ class RayEngine:
     def close(self) -> None:
         """Nothing to release: the Ray session is the caller's."""
 
-    def verify(self, work: Sequence[tuple[Level, np.ndarray]]) -> Iterator[list[tuple[int, int]]]:
+    def verify(
+        self, work: Sequence[tuple[Level, np.ndarray]], report: Report | None = None
+    ) -> Iterator[list[tuple[int, int]]]:
+        step = counter(report, "verification", sum(len(pairs) for _, pairs in work), "pairs")
+        done = 0
+        step(done)
         # All levels' tasks are submitted before any result is awaited (see `Engine.verify`).
         task = ray.remote(_verify_chunk)
         futures = []
@@ -239,6 +245,8 @@ class RayEngine:
             futures.append([task.remote(ref, pairs[s : s + chunk]) for s in range(0, len(pairs), chunk)])
         for (_, pairs), parts in zip(work, futures, strict=False):
             ok = np.concatenate(ray.get(parts)) if parts else np.zeros(0, dtype=bool)
+            done += len(pairs)
+            step(done)
             yield pair_list(pairs[ok])
 
 

@@ -24,6 +24,7 @@ import regex
 
 from cleaner.errors import InputError, os_reason
 from cleaner.model import Document, Origin, Rejected
+from cleaner.progress import Meter
 
 FORMATS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonl.gz": "jsonl", ".ndjson.gz": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
@@ -136,19 +137,22 @@ def accepted(
         yield item
 
 
-def read_file(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+def read_file(f: InputFile, options: ReadOptions, meter: Meter | None = None) -> Iterator[Document | Rejected]:
     """The records of one file. A file that cannot be read (a broken link, a symlink loop,
     permissions) or is no regular file (a fifo would wait for a writer forever) is one rejected
     record. A file that was removed, replaced or changed in size or time while it was read is an
-    `InputError` (even with --skip-invalid): what was read is no version of the file."""
+    `InputError` (even with --skip-invalid): what was read is no version of the file. `meter`
+    learns how far into the file the reader is, and its size once it is read."""
     reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[f.format]
+    meter = meter or Meter()
+    before: tuple[int, ...] = (0, 0, 0, 0, 0)
     try:
         before = _identity(f.path)
         if not stat.S_ISREG(before[0]):
             kind = _KINDS.get(stat.S_IFMT(before[0]), "not a regular file")
             yield Rejected(Origin(str(f.path), 0), f"cannot read file: {kind}, not an article file")
             return
-        for item in reader(f, options):
+        for item in reader(f, options, meter):
             if isinstance(item, Rejected):
                 _unchanged_since(f.path, before)  # a line cut off by a shrinking file is no bad record
             yield item
@@ -156,6 +160,8 @@ def read_file(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejecte
         # Unreadable file (permissions, a folder named like a file, I/O error).
         yield Rejected(Origin(str(f.path), 0), f"cannot read file: {os_reason(e)}")
         return
+    finally:
+        meter.finish(before[3])
     _unchanged_since(f.path, before)
 
 
@@ -228,15 +234,21 @@ def _decode(data: bytes) -> tuple[str | None, str]:
 # --- JSONL -----------------------------------------------------------------------------------
 
 
-def _open_binary(f: InputFile) -> io.BufferedIOBase:
-    return gzip.open(f.path, "rb") if f.gzipped else open(f.path, "rb")  # noqa: SIM115
+def _open_binary(f: InputFile, meter: Meter) -> io.BufferedIOBase:
+    if not f.gzipped:
+        fh = open(f.path, "rb")  # noqa: SIM115
+        meter.follow(fh.tell)
+        return fh
+    zipped = gzip.open(f.path, "rb")  # noqa: SIM115
+    meter.follow(zipped.fileobj.tell)  # type: ignore[union-attr]  # the file on disk: compressed bytes
+    return zipped
 
 
-def _read_jsonl(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+def _read_jsonl(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Document | Rejected]:
     path = str(f.path)
     record_no = 0
     line_no = 0
-    with _open_binary(f) as fh:
+    with _open_binary(f, meter) as fh:
         lines = iter(fh)
         while True:
             try:
@@ -270,10 +282,10 @@ def _read_jsonl(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejec
 # --- CSV -------------------------------------------------------------------------------------
 
 
-def _read_csv(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+def _read_csv(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Document | Rejected]:
     path = str(f.path)
     record_no = 0
-    with _open_binary(f) as fh:
+    with _open_binary(f, meter) as fh:
         # utf-8-sig drops a BOM if there is one; the writer puts it back.
         text_stream = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="")
         reader = csv.reader(text_stream, strict=True)
@@ -316,7 +328,7 @@ def csv_layout(path: Path) -> tuple[bool, str]:
 # --- Parquet ---------------------------------------------------------------------------------
 
 
-def _read_parquet(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+def _read_parquet(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Document | Rejected]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -334,6 +346,9 @@ def _read_parquet(f: InputFile, options: ReadOptions) -> Iterator[Document | Rej
         yield Rejected(Origin(path, 0), f"no column '{options.text_field}' (columns: {', '.join(columns)}); choose one with --text-field")
         return
     record_no = 0
+    # Where a batch ends in the file is not known: its share of the rows stands for it.
+    rows, size = max(1, pf.metadata.num_rows), f.path.stat().st_size
+    meter.follow(lambda: size * record_no // rows)
     batches = pf.iter_batches(batch_size=1024)
     while True:
         try:
@@ -395,7 +410,7 @@ def parse_txt(content: str) -> TxtLayout:
     return TxtLayout(label, title_span, (blocks[1][0], blocks[-1][1]))
 
 
-def _read_txt(f: InputFile, options: ReadOptions) -> Iterator[Document | Rejected]:
+def _read_txt(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Document | Rejected]:
     path = str(f.path)
     data = f.path.read_bytes()
     content, problem = _decode(data)

@@ -6,7 +6,10 @@ by `memory`, the rest in a working directory under `work_dir`), then read again 
 of the clusters' members and, with `drop_to`, once more to write it. The Ray engine (and
 `--no-verify`, which needs every signature) still reads the corpus into memory.
 
-This is the library form of `cleaner dups`; the CLI only adds options and reports.
+This is the library form of `cleaner dups`; the CLI only adds options, progress and reports.
+Its stages, as `report` hears them (`cleaner.progress`): `reading and signing` (`reading` and
+`signing` in memory), `candidates`, `verification`, `clusters`, `reading members` (the second
+read, local engine) and, with `drop_to`, `writing`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from cleaner.io.writers import open_writer, plan_outputs
 from cleaner.model import Cluster, Document, Member, Rejected
 from cleaner.normalize.engine import apply_changes
 from cleaner.normalize.registry import Change
+from cleaner.progress import Meter, Reading, Report, counted, counter, reading
 from cleaner.text import remove_paragraphs_spans, split_paragraphs
 
 
@@ -48,14 +52,14 @@ class DupsRun:
     removals: list[dict[str, object]] | None = None  # with `drop_to`: what was left out
 
 
-def run_dups(job: DupsJob) -> DupsRun:
+def run_dups(job: DupsJob, report: Report | None = None) -> DupsRun:
     if job.engine == "local" and job.options.verify:
-        return _run_streamed(job)
+        return _run_streamed(job, report)
     from cleaner.dedup.finder import find_duplicates_on
 
     rejected: list[Rejected] = []
-    corpus = load_corpus(job.paths, job.read_options, job.skip_invalid, rejected.append)
-    result = find_duplicates_on(job.engine, job.address, corpus.documents, job.options)
+    corpus = load_corpus(job.paths, job.read_options, job.skip_invalid, rejected.append, report)
+    result = find_duplicates_on(job.engine, job.address, corpus.documents, job.options, report)
     run = DupsRun(result.clusters, {**result.stats, "read": corpus.read, "rejected": corpus.rejected}, rejected)
     if job.drop_to is not None:
         docs = corpus.documents
@@ -67,26 +71,39 @@ def run_dups(job: DupsJob) -> DupsRun:
             lambda i: len(split_paragraphs(docs[i].text)),
             job.drop_to,
             job.read_options,
+            counter(report, "writing", corpus.read - corpus.rejected, "records"),
         )
         run.stats.update(written=written, dropped=corpus.read - corpus.rejected - written)
     return run
 
 
-def _run_streamed(job: DupsJob) -> DupsRun:
+def _run_streamed(job: DupsJob, report: Report | None) -> DupsRun:
     from cleaner.dedup.finder import DEFAULT_MEMORY, fill_members, find_duplicates_streamed
 
     rejected: list[Rejected] = []
     count = ReadCount()
     files = iter_input_files(job.paths)
     again = _Rereader(job.read_options)
-    docs = (d for f in files for d in accepted(again.first_read(f), job.skip_invalid, count, rejected.append))
-    result = find_duplicates_streamed(docs, job.options, job.work_dir, job.memory or DEFAULT_MEMORY)
+    # The signing keeps up with the reading (a few blocks in flight): one stage for both.
+    first = reading(report, "reading and signing", [f.path for f in files])
+    docs = first.count(
+        d for f in files for d in accepted(again.first_read(f, first.meter), job.skip_invalid, count, rejected.append)
+    )
+    result = find_duplicates_streamed(docs, job.options, job.work_dir, job.memory or DEFAULT_MEMORY, report)
     paragraphs: dict[int, int] = {}
-    clusters = fill_members(result.clusters, lambda wanted: again.documents(files, wanted, paragraphs))
+    members = reading(report, "reading members", [f.path for f in files])
+    clusters = fill_members(result.clusters, lambda wanted: again.documents(files, wanted, paragraphs, members))
+    members.end()  # (the read stops at the last member)
     run = DupsRun(clusters, {**result.stats, "read": count.read, "rejected": count.rejected}, rejected)
     if job.drop_to is not None:
         written, run.removals = write_without_duplicates(
-            files, again.read, clusters, paragraphs.__getitem__, job.drop_to, job.read_options
+            files,
+            again.read,
+            clusters,
+            paragraphs.__getitem__,
+            job.drop_to,
+            job.read_options,
+            counter(report, "writing", count.read - count.rejected, "records"),
         )
         run.stats.update(written=written, dropped=count.read - count.rejected - written)
     return run
@@ -108,28 +125,28 @@ class _Rereader:
     read_options: ReadOptions
     stamps: dict[Path, tuple[int, ...] | None] = field(default_factory=dict)
 
-    def first_read(self, f: InputFile) -> Iterator[Document | Rejected]:
+    def first_read(self, f: InputFile, meter: Meter) -> Iterator[Document | Rejected]:
         self.stamps[f.path] = _stamp(f.path)
-        return read_file(f, self.read_options)
+        return read_file(f, self.read_options, meter)
 
-    def read(self, f: InputFile) -> Iterator[Document]:
+    def read(self, f: InputFile, meter: Meter | None = None) -> Iterator[Document]:
         if _stamp(f.path) != self.stamps.get(f.path):
             raise InputError(
                 str(f.path), "the file changed while its duplicates were found; run again once it is complete"
             )
         # Its rejected records were counted (or stopped the run) the first time.
-        return accepted(read_file(f, self.read_options), True, ReadCount())
+        return accepted(read_file(f, self.read_options, meter), True, ReadCount())
 
     def documents(
-        self, files: Sequence[InputFile], wanted: set[int], paragraphs: dict[int, int]
+        self, files: Sequence[InputFile], wanted: set[int], paragraphs: dict[int, int], read: Reading
     ) -> Iterator[tuple[int, Document]]:
-        """The documents at the article numbers `wanted`, in input order; `paragraphs` learns
-        how many paragraphs each has (what `--drop` must leave)."""
+        """The documents at the article numbers `wanted`, in input order, counted by `read`;
+        `paragraphs` learns how many paragraphs each has (what `--drop` must leave)."""
         index, last = 0, max(wanted, default=-1)
         for f in files:
             if index > last:
                 return
-            for doc in self.read(f):
+            for doc in read.count(self.read(f, read.meter)):
                 if index in wanted:
                     paragraphs[index] = len(split_paragraphs(doc.text))
                     yield index, doc
@@ -154,11 +171,15 @@ def load_corpus(
     read_options: ReadOptions,
     skip_invalid: bool = False,
     on_reject: Callable[[Rejected], None] | None = None,
+    report: Report | None = None,
 ) -> Corpus:
     corpus = Corpus()
     count = ReadCount()
-    for f in iter_input_files(paths):
-        corpus.files.append((f, list(accepted(read_file(f, read_options), skip_invalid, count, on_reject))))
+    files = iter_input_files(paths)
+    read = reading(report, "reading", [f.path for f in files])
+    for f in files:
+        docs = accepted(read_file(f, read_options, read.meter), skip_invalid, count, on_reject)
+        corpus.files.append((f, list(read.count(docs))))
     corpus.read, corpus.rejected = count.read, count.rejected
     return corpus
 
@@ -223,9 +244,11 @@ def write_without_duplicates(
     paragraph_count: Callable[[int], int],
     output: Path,
     read_options: ReadOptions,
+    step: Callable[[int], None] | None = None,
 ) -> tuple[int, list[dict[str, object]]]:
     """Write the corpus (`records(f)`: file f's documents, in order) to `output` without the
-    duplicates `plan_drops` chose; return how many records were written and the removals."""
+    duplicates `plan_drops` chose; return how many records were written and the removals.
+    `step` is told how many records have gone through (`progress.counted`)."""
     targets = plan_outputs(files, output, False, len({f.root for f in files}) > 1)
     dropped, paragraphs, removals = plan_drops(clusters, paragraph_count)
     written = 0
@@ -233,7 +256,7 @@ def write_without_duplicates(
     for f in files:
         writer = open_writer(f, targets[f.path], read_options)
         try:
-            for doc in records(f):
+            for doc in records(f) if step is None else counted(records(f), step, index):
                 i, index = index, index + 1
                 if i in dropped:
                     continue
