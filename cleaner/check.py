@@ -14,7 +14,7 @@ normalizer's rule names, `duplicate-title`, `duplicate-paragraph`, `duplicate-ar
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from cleaner.normalize import clean_document
 from cleaner.normalize.engine import NotConverging
 from cleaner.normalize.evidence import Evidence, gather
 from cleaner.normalize.registry import Rule
+from cleaner.progress import Report
 
 KIND_ORDER = {"unreadable": 0, "duplicate-article": 1, "duplicate-title": 2, "duplicate-paragraph": 3}
 
@@ -183,7 +184,8 @@ class CheckRun:
     updated: bool = False
 
 
-def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None) -> CheckRun:
+def run_check(job: CheckJob, report: Report | None = None) -> CheckRun:
+    """`report` hears how far building or updating the index is (`jobs.index`'s stages)."""
     root, in_git = corpus_root(job.index)
     names = list(dict.fromkeys(relative(f.path, root) for f in iter_input_files(job.paths)))
     run = CheckRun(CheckResult())
@@ -196,7 +198,7 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
             # A fresh clone: build from what git tracks, so the hook needs no manual step. The
             # checked files stay out of it: they are what is being checked.
             scope = Scope(root, True, job.files_pattern)
-            run.built = build_index(path, scope, job.read_options, job.options, exclude=names, on_file=on_index_file)
+            run.built = build_index(path, scope, job.read_options, job.options, exclude=names, report=report)
         if path.exists():
             store = IndexStore.open(path, job.options, job.read_options)
         else:
@@ -209,7 +211,7 @@ def run_check(job: CheckJob, on_index_file: Callable[[str], None] | None = None)
                 job.read_options,
                 job.options,
                 exclude=names,
-                on_file=on_index_file,
+                report=report,
             )
         run.result = check_files(root, names, job.rules, job.options, job.read_options, store, job.duplicates)
         if job.fix and run.result.fixable:

@@ -15,13 +15,15 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 from cleaner import __version__
 from cleaner.errors import CleanerError, os_reason
 from cleaner.interrupts import Terminated, received, stop_on_signals
 from cleaner.io.writers import guarded_stream
+from cleaner.progress import Progress as Stage
+from cleaner.progress import Report
 
 app = typer.Typer(
     name="cleaner",
@@ -132,29 +134,41 @@ class errors:
         return False
 
 
+class _Counts(ProgressColumn):
+    """What a stage has done, in its unit: records, megabytes and MB/s for a read."""
+
+    def render(self, task: Task) -> Text:
+        unit, done = task.fields["unit"], int(task.completed)
+        if unit != "bytes":
+            of = f" of {int(task.total):,}" if task.total is not None else ""
+            return Text(f"{done:,}{of} {unit}")
+        speed = f"  {task.speed / 1e6:.1f} MB/s" if task.speed else ""
+        size = f"{done / 1e6:.1f} of {(task.total or 0) / 1e6:.1f} MB"
+        return Text(f"{task.fields['records'] or 0:,} records  {size}{speed}")
+
+
 class progress:
-    """A file-count progress bar on stderr when it is a terminal; nothing otherwise."""
+    """A line per stage on stderr, as the library reports them (`cleaner.progress`), when stderr
+    is a terminal; otherwise nothing, and the library is given no report at all."""
 
-    def __init__(self, verb: str = "cleaning") -> None:
-        self.verb = verb
+    def __enter__(self) -> Report | None:
+        self.bar: Progress | None = None
+        if not err.is_terminal:
+            return None
+        columns = (TextColumn("{task.description:<20}"), BarColumn(), _Counts(), TimeRemainingColumn())
+        self.bar = Progress(*columns, console=err, transient=True)
+        self.stages: dict[str, TaskID] = {}
+        self.bar.start()
+        return self._show
 
-    def __enter__(self):  # type: ignore[no-untyped-def]
-        self.bar = None
-        if err.is_terminal:
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed} files"),
-                TimeElapsedColumn(),
+    def _show(self, event: Stage) -> None:
+        assert self.bar is not None
+        task = self.stages.get(event.stage)
+        if task is None:
+            task = self.stages[event.stage] = self.bar.add_task(
+                event.stage, total=event.total, unit=event.unit, records=None
             )
-            self.bar = Progress(*columns, console=err, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(self.verb, total=None)
-        return self._advance
-
-    def _advance(self, f: object) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, advance=1, description=f"{self.verb} {getattr(f, 'path', f)}")
+        self.bar.update(task, completed=event.done, total=event.total, records=event.records)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

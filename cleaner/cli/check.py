@@ -65,8 +65,8 @@ def check(
         update_index=update_index,
         **({"files_pattern": table["files"]} if "files" in table else {}),
     )
-    with progress("indexing") as on_file:
-        run = run_check(job, on_index_file=on_file)
+    with progress() as show:
+        run = run_check(job, show)
     report.print_index_note(err, run, looked=job.use_index and job.duplicates)
     report.print_findings(out, run, fmt, job.rules)
     report.print_summary(err, run)

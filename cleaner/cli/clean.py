@@ -124,9 +124,9 @@ def clean(
     )
     rejected: list[Rejected] = []
     documents: list[dict[str, object]] = []
-    with report.edit_log(edits) as log, review_page(review, rules, log) as log, progress() as on_file:
+    with report.edit_log(edits) as log, review_page(review, rules, log) as log, progress() as show:
         on_result = _reporter(diff, log, documents if fmt == "json" else None)
-        stats = run_clean(job, on_result=on_result, on_reject=rejected.append, on_file=on_file)
+        stats = run_clean(job, on_result=on_result, on_reject=rejected.append, report=show)
     if rejected:
         write_rejects(bad.rejects, rejected)
     if fmt == "json":

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from cleaner import config
-from cleaner.cli.app import err, out
+from cleaner.cli.app import err, out, progress
 from cleaner.cli.options import (
     ConfigOpt,
     EngineArgs,
@@ -164,7 +164,8 @@ def dups(
     read_options = config.read_options(cfg, read.values())
     skip_invalid = cfg.get("skip-invalid", bad.skip_invalid, False)
     job = DupsJob(paths, options, read_options, skip_invalid, run_on.engine, run_on.address, output if drop else None)
-    run = run_dups(replace(job, work_dir=work_dir, memory=parse_size(memory)))
+    with progress() as show:
+        run = run_dups(replace(job, work_dir=work_dir, memory=parse_size(memory)), show)
     if run.rejected:
         write_rejects(bad.rejects, run.rejected)
     if clusters_file:

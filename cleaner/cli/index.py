@@ -60,9 +60,9 @@ def index_build(
         raise ConfigError(
             f"{path}: an index is already there; `cleaner index update` brings it up to date, --rebuild replaces it"
         )
-    with progress("indexing") as on_file:
+    with progress() as show:
         stats = build_index(
-            path, scope, config.read_options(cfg, read.values()), config.dup_options(cfg, jobs=1), on_file=on_file
+            path, scope, config.read_options(cfg, read.values()), config.dup_options(cfg, jobs=1), report=show
         )
     print_stats(err, "built", path, stats)
 
@@ -93,8 +93,8 @@ def index_update(
     try:
         if not paths:
             scope = Scope.from_meta(root, store.settings)
-        with progress("indexing") as on_file:
-            stats = update_index(store, scope, read_options, options, on_file=on_file)
+        with progress() as show:
+            stats = update_index(store, scope, read_options, options, report=show)
     finally:
         store.close()
     print_stats(err, "updated", path, stats)

@@ -14,6 +14,7 @@ from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions, detect_format, read_file
 from cleaner.io.writers import real_path
 from cleaner.model import Document, Rejected
+from cleaner.progress import Meter
 
 # What the hooks look at (the same pattern is in .pre-commit-hooks.yaml): identify, which
 # pre-commit uses for `types`, knows no type for JSONL or Parquet.
@@ -103,15 +104,18 @@ def relative(path: Path, root: Path) -> str:
         return full.as_posix()
 
 
-def read_corpus_file(root: Path, name: str, read_options: ReadOptions) -> tuple[list[Document], list[Rejected]]:
-    """The records of one corpus file, their origins naming it as the index does (`name`)."""
+def read_corpus_file(
+    root: Path, name: str, read_options: ReadOptions, meter: Meter | None = None
+) -> tuple[list[Document], list[Rejected]]:
+    """The records of one corpus file, their origins naming it as the index does (`name`);
+    `meter` counts its bytes (`progress.Meter`)."""
     path = root / name
     fmt = detect_format(path)
     if fmt is None:
         raise InputError(name, "unknown file type")
     docs: list[Document] = []
     rejected: list[Rejected] = []
-    for item in read_file(InputFile(path, path, fmt), read_options):
+    for item in read_file(InputFile(path, path, fmt), read_options, meter):
         origin = replace(item.origin, path=name)
         if isinstance(item, Rejected):
             rejected.append(replace(item, origin=origin))

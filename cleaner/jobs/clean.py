@@ -2,6 +2,8 @@
 accounted for (read = written + rejected).
 
 This is the library form of `cleaner clean`; the CLI only adds options, progress and reports.
+Its stages, as `report` hears them (`cleaner.progress`): `evidence` (the first pass, with corpus
+evidence), `reading`, `normalizing` and, when it writes, `writing` (files).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from cleaner.normalize.engine import NotConverging
 from cleaner.normalize.evidence import CorpusEvidence, Evidence, gather
 from cleaner.normalize.options import NormalizeOptions, with_language
 from cleaner.normalize.registry import Rule
+from cleaner.progress import Reading, Report, counted, counter, reading
 
 
 @dataclass
@@ -79,25 +82,35 @@ def run_clean(
     job: CleanJob,
     on_result: Callable[[CleanResult], None] | None = None,
     on_reject: Callable[[Rejected], None] | None = None,
-    on_file: Callable[[InputFile], None] | None = None,
+    report: Report | None = None,
 ) -> CleanStats:
     files = iter_input_files(job.paths)
     targets = plan_outputs(files, job.output, job.in_place, len(job.paths) > 1)
     stats = CleanStats()
+    paths = [f.path for f in files]
+    records: int | None = None  # known ahead only after a first pass
     if job.evidence is not None:
         evidence = job.evidence
+    elif job.normalize.evidence == "corpus":
+        first = reading(report, "evidence", paths)
+        evidence = corpus_evidence(job, files, first)
+        records = first.records if report is not None else None
     else:
-        evidence = corpus_evidence(job, files) if job.normalize.evidence == "corpus" else Evidence()
+        evidence = Evidence()
     setting = (evidence, job.normalize)
+    read = reading(report, "reading", paths)
+    cleaned = counter(report, "normalizing", records, "records")
+    wrote = counter(report if targets else None, "writing", len(targets), "files")
     with OrderedPool(job.jobs, job.engine, job.address, shared=setting) as pool:
         for f in files:
-            if on_file:
-                on_file(f)
             stats.files += 1
             here = ReadCount()
-            docs = accepted(read_file(f, job.read_options), job.skip_invalid, here, on_reject)
+            docs = read.count(accepted(read_file(f, job.read_options, read.meter), job.skip_invalid, here, on_reject))
             results = pool.map(docs, _clean_stream(job.rules, setting), clean_chunk, [r.name for r in job.rules])
+            if report is not None:
+                results = counted(results, cleaned, stats.written)
             _clean_file(job, f, targets.get(f.path), results, here, stats, on_result)
+            wrote(stats.files)
             stats.read += here.read
             stats.rejected += here.rejected
     return stats
@@ -138,14 +151,14 @@ def _clean_file(
 Setting = tuple[Evidence, NormalizeOptions]
 
 
-def corpus_evidence(job: CleanJob, files: Sequence[InputFile]) -> Evidence:
+def corpus_evidence(job: CleanJob, files: Sequence[InputFile], read: Reading) -> Evidence:
     """The first pass: every input read once for its statistics (in the pool, chunk by chunk;
     the counts add up the same in any order), before any document is edited. A bad record stops
-    this pass as it would the second, unless skipped."""
+    this pass as it would the second, unless skipped. `read` counts what is read."""
     corpus = CorpusEvidence()
     with OrderedPool(job.jobs, job.engine, job.address, shared=job.normalize) as pool:
         for f in files:
-            docs = accepted(read_file(f, job.read_options), job.skip_invalid, ReadCount(), None)
+            docs = read.count(accepted(read_file(f, job.read_options, read.meter), job.skip_invalid, ReadCount(), None))
             for part in pool.map(docs, lambda d: [_observe(d, job.normalize)], observe_chunk):
                 corpus.add(part)
     return Evidence(corpus.pruned())

@@ -4,11 +4,12 @@ it is behind (`index_status`, by the same comparison the update makes).
 
 A file is re-read when its size or modification time differs from what the index recorded, and
 re-indexed only when its content digest differs too (a `touch` costs a hash, not a re-index).
+Its stages, as `report` hears them (`cleaner.progress`): `reading` and `indexing` (records).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from cleaner.dedup.store import FileRow, IndexStore, NewRecord
 from cleaner.io.lines import item_lines
 from cleaner.io.readers import ReadOptions
 from cleaner.model import Document, Rejected
+from cleaner.progress import Report, counter, reading
 
 BATCH_RECORDS = 2000  # records read before their items are computed and written
 
@@ -78,7 +80,7 @@ def index_files(
     read_options: ReadOptions,
     options: DupOptions,
     stats: IndexStats,
-    on_file: Callable[[str], None] | None = None,
+    report: Report | None = None,
     fresh: bool = False,
 ) -> None:
     """Read `names` (relative to root) and add them to the store, a batch of records at a time
@@ -87,6 +89,9 @@ def index_files(
     pending_files: list[FileRow] = []
     pending: list[Document] = []
     ensure_tables(store.conn)
+    read = reading(report, "reading", [root / name for name in names])
+    indexed = counter(report, "indexing", None, "records")
+    done = 0
 
     def flush() -> None:
         if not pending_files:
@@ -95,16 +100,18 @@ def index_files(
         records = [NewRecord(d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d)) for d in pending]
         first_rid = store.add(pending_files, records, items, item_lines(pending, items), fresh)
         add_evidence(store.conn, first_rid, pending)
+        nonlocal done
+        done += len(records)
+        indexed(done)
         pending_files.clear()
         pending.clear()
 
     for name in names:
-        if on_file:
-            on_file(name)
         st = (root / name).stat()
-        docs, rejected = read_corpus_file(root, name, read_options)
+        docs, rejected = read_corpus_file(root, name, read_options, read.meter)
         stats.files_read += 1
         stats.records += len(docs)
+        read.send(stats.records)
         stats.rejected += rejected
         pending_files.append(FileRow(name, file_digest(root / name), st.st_size, st.st_mtime_ns, len(docs)))
         pending.extend(docs)
@@ -119,7 +126,7 @@ def update_index(
     read_options: ReadOptions,
     options: DupOptions,
     exclude: Iterable[str] = (),
-    on_file: Callable[[str], None] | None = None,
+    report: Report | None = None,
 ) -> IndexStats:
     """Bring the index in step with the corpus's files (except `exclude`), in one transaction:
     new and changed files are (re-)indexed, files that are gone are forgotten."""
@@ -136,7 +143,7 @@ def update_index(
         for row in diff.touched:
             store.touch_file(row)
         stats.files_removed = len(diff.gone)
-        reindex(store, scope.root, diff.gone + diff.reread, diff.reread, read_options, options, stats, on_file)
+        reindex(store, scope.root, diff.gone + diff.reread, diff.reread, read_options, options, stats, report)
     return stats
 
 
@@ -148,14 +155,14 @@ def reindex(
     read_options: ReadOptions,
     options: DupOptions,
     stats: IndexStats,
-    on_file: Callable[[str], None] | None = None,
+    report: Report | None = None,
 ) -> None:
     """Forget the files `forget`, index the files `read` (inside a transaction), and compact
     the index when enough of it has changed."""
     for name in forget:
         forget_evidence(store.conn, [rid for rids in store.record_digests(name).values() for rid in rids])
         store.remove_file(name)
-    index_files(store, root, read, read_options, options, stats, on_file)
+    index_files(store, root, read, read_options, options, stats, report)
     if store.needs_compacting():
         store.compact()
         stats.compacted = True
@@ -167,12 +174,12 @@ def build_index(
     read_options: ReadOptions,
     options: DupOptions,
     exclude: Iterable[str] = (),
-    on_file: Callable[[str], None] | None = None,
+    report: Report | None = None,
 ) -> IndexStats:
     """A new index of the scope's files at `path` (replacing any there, atomically)."""
     stats = IndexStats()
     with IndexStore.build(path, options, read_options, scope.meta()) as store:
-        index_files(store, scope.root, scope.files(exclude), read_options, options, stats, on_file, fresh=True)
+        index_files(store, scope.root, scope.files(exclude), read_options, options, stats, report, fresh=True)
     return stats
 
 
