@@ -147,6 +147,13 @@ class _Counts(ProgressColumn):
         return Text(f"{task.fields['records'] or 0:,} records  {size}{speed}")
 
 
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 class progress:
     """A line per stage on stderr, as the library reports them (`cleaner.progress`), when stderr
     is a terminal; otherwise nothing, and the library is given no report at all."""
@@ -156,7 +163,9 @@ class progress:
         if not err.is_terminal:
             return None
         columns = (TextColumn("{task.description:<20}"), BarColumn(), _Counts(), TimeRemainingColumn())
-        self.bar = Progress(*columns, console=err, transient=True)
+        # What goes to stdout stays there: rich would print it above the bars, on stderr, which
+        # is right only when stdout is the same terminal (`clean --diff > file` is not).
+        self.bar = Progress(*columns, console=err, transient=True, redirect_stdout=_isatty(sys.stdout))
         self.stages: dict[str, TaskID] = {}
         self.bar.start()
         return self._show
@@ -164,11 +173,14 @@ class progress:
     def _show(self, event: Stage) -> None:
         assert self.bar is not None
         task = self.stages.get(event.stage)
+        fresh = task is None
         if task is None:
             task = self.stages[event.stage] = self.bar.add_task(
                 event.stage, total=event.total, unit=event.unit, records=None
             )
         self.bar.update(task, completed=event.done, total=event.total, records=event.records)
+        if fresh:  # a stage shows as it begins, not at the next tick (a short one, never)
+            self.bar.refresh()
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
