@@ -1,8 +1,10 @@
 """How far a run is: the events the jobs send to whoever shows them (the CLI, on a terminal).
 
 The library only calls a `Report` with `Progress` events; it never draws anything, so a caller
-that passes no report pays nothing. Events are sent per block or every `EVERY` records, never
-per record, and for one stage `done` only grows.
+that passes no report pays nothing. Events are sent every `EVERY` records and at the end of each
+input file (one a file in a folder of .txt articles: little beside reading and cleaning one), per
+band column, every `engines.local.VERIFY_STEP` pairs verified, per level clustered; for one stage
+`done` only grows.
 """
 
 from __future__ import annotations
