@@ -421,3 +421,35 @@ def test_in_the_browser_the_review_filters(review):
     assert shown == ["doubled-word"]
     count = next(e for e in dom.found if e["attrs"].get("id") == "shown")["text"]
     assert count == str(sum(1 for e in edits if e["rule"] == "doubled-word"))
+
+
+@pytest.fixture(scope="module")
+def planted_run(tmp_path_factory):
+    from cleaner.dedup.options import DupOptions
+    from cleaner.jobs.dups import DupsJob, run_dups
+
+    out = tmp_path_factory.mktemp("dropped") / "planted.jsonl"
+    return run_dups(DupsJob([PLANTED], DupOptions(jobs=1), drop_to=out))
+
+
+@pytest.mark.parametrize("removals", [False, True])
+def test_the_json_report_written_a_cluster_at_a_time_is_json_dumps_own(planted_run, removals):
+    from cleaner.report.dups import json_chunks, report_dict
+
+    kinds = {c.kind for c in planted_run.clusters}
+    assert kinds == {"title", "paragraph", "document"} and planted_run.removals  # every shape is in it
+    given = planted_run.removals if removals else None
+    for clusters in (planted_run.clusters, planted_run.clusters[:1], []):
+        whole = json.dumps(report_dict(clusters, planted_run.stats, given), ensure_ascii=False, indent=2) + "\n"
+        chunks = list(json_chunks(clusters, planted_run.stats, given))
+        assert "".join(chunks) == whole
+        assert len(chunks) == (len(clusters) + 2 if clusters else 1)  # never the report as one string
+
+
+def test_the_jsonl_report_and_clusters_file_are_one_json_dumps_a_line(planted_run, tmp_path):
+    from cleaner.report.dups import write_clusters
+
+    path = tmp_path / "clusters.jsonl"
+    write_clusters(path, planted_run.clusters)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [{"version": 1, **c.to_dict()} for c in planted_run.clusters]

@@ -171,9 +171,9 @@ def dups(
     if clusters_file:
         report.write_clusters(clusters_file, run.clusters)
     if fmt == "json":
-        sys.stdout.write(report.to_json(run.clusters, run.stats, run.removals))
+        sys.stdout.writelines(report.json_chunks(run.clusters, run.stats, run.removals))
     elif fmt == "jsonl":
-        sys.stdout.write(report.to_jsonl(run.clusters))
+        sys.stdout.writelines(report.jsonl_lines(run.clusters))
     elif fmt in ("github", "sarif"):
         from cleaner.report.ci import github_lines, sarif_json
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,42 @@ def report_dict(
 def to_json(
     clusters: Sequence[Cluster], stats: dict[str, Any], removals: Sequence[dict[str, Any]] | None = None
 ) -> str:
-    return json.dumps(report_dict(clusters, stats, removals), ensure_ascii=False, indent=2) + "\n"
+    return "".join(json_chunks(clusters, stats, removals))
+
+
+# The top-level key the clusters go under, as `json.dumps(..., indent=2)` writes it with an empty
+# list: its first occurrence (the second key, after an integer version) is the top-level one.
+_CLUSTERS_SLOT = '\n  "clusters": []'
+
+
+def json_chunks(
+    clusters: Sequence[Cluster], stats: dict[str, Any], removals: Sequence[dict[str, Any]] | None = None
+) -> Iterator[str]:
+    """`to_json`, a cluster at a time: the report of a large corpus is hundreds of MB of text,
+    and as one dict and one string it took more memory than finding the clusters. The bytes are
+    `json.dumps(report_dict(...), ensure_ascii=False, indent=2)`'s."""
+    frame = json.dumps(report_dict([], stats, removals), ensure_ascii=False, indent=2)
+    head, slot, tail = frame.partition(_CLUSTERS_SLOT)
+    if not clusters:
+        yield frame + "\n"
+        return
+    yield head + slot[:-1] + "\n"
+    for k, c in enumerate(clusters):
+        # One item of a list two levels deep: every line of it indented by four more spaces
+        # (strings have their line breaks escaped, so each line break here is the layout's).
+        item = "    " + json.dumps(c.to_dict(), ensure_ascii=False, indent=2).replace("\n", "\n    ")
+        yield item + (",\n" if k + 1 < len(clusters) else "\n  ]")
+    yield tail + "\n"
+
+
+def jsonl_lines(clusters: Iterable[Cluster]) -> Iterator[str]:
+    """`to_jsonl`, a line at a time."""
+    for c in clusters:
+        yield json.dumps({"version": REPORT_VERSION, **c.to_dict()}, ensure_ascii=False) + "\n"
 
 
 def to_jsonl(clusters: Sequence[Cluster]) -> str:
-    return "".join(json.dumps({"version": REPORT_VERSION, **c.to_dict()}, ensure_ascii=False) + "\n" for c in clusters)
+    return "".join(jsonl_lines(clusters))
 
 
 def common_dir(clusters: Sequence[Cluster]) -> str:
@@ -229,7 +260,8 @@ def cluster_annotations(clusters: Sequence[Cluster]) -> list[Annotation]:
 def write_clusters(path: Path, clusters: Sequence[Cluster]) -> None:
     """The clusters as JSONL (as `--format jsonl`), written atomically."""
     with atomic_output(path) as fh:
-        fh.write(to_jsonl(clusters).encode("utf-8"))
+        for line in jsonl_lines(clusters):
+            fh.write(line.encode("utf-8"))
 
 
 def drop_line(stats: dict[str, Any], output: Path, removals: Sequence[dict[str, Any]]) -> str:
