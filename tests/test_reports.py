@@ -453,3 +453,18 @@ def test_the_jsonl_report_and_clusters_file_are_one_json_dumps_a_line(planted_ru
     write_clusters(path, planted_run.clusters)
     lines = path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == [{"version": 1, **c.to_dict()} for c in planted_run.clusters]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_dups_never_renders_the_whole_report_as_one_string(monkeypatch, planted_report, fmt):
+    import cleaner.report.dups as rendering
+
+    def whole(*_args, **_kwargs):
+        raise AssertionError("the report was rendered as one string")
+
+    monkeypatch.setattr(rendering, "to_json", whole)
+    monkeypatch.setattr(rendering, "to_jsonl", whole)
+    r = CliRunner().invoke(app, ["dups", str(PLANTED), "--format", fmt, "--exit-zero"])
+    assert r.exit_code == 0, r.output
+    found = json.loads(r.stdout)["clusters"] if fmt == "json" else [json.loads(x) for x in r.stdout.splitlines()]
+    assert [c["members"] for c in found] == [c["members"] for c in planted_report["clusters"]]
