@@ -32,8 +32,12 @@ def usable_cores() -> int:
 def code_version(root: Path = ROOT) -> str:
     """The commit the benchmark ran against, and whether cleaner/ had uncommitted changes."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "cleaner"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "cleaner"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "code: not a git checkout"
     return f"code: {head}" + (" + uncommitted changes in cleaner/" if dirty else " (cleaner/ clean)")

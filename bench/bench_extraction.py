@@ -89,7 +89,9 @@ def load(path: Path, corpus: str, limit: int | None) -> tuple[list[Page], int]:
     return pages, skipped
 
 
-_WS = regex.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")  # whitespace, and the invisible characters that separate nothing
+_WS = regex.compile(
+    r"[\s\u200b\u200c\u200d\u2060\ufeff]+"
+)  # whitespace, and the invisible characters that separate nothing
 
 
 def tokens(s: str) -> list[str]:
@@ -253,7 +255,9 @@ def run_controls(pages: list[Page], corpus: str, variant: str, newline_paragraph
                 if not tok:
                     shown_layout[e.rule] += 1
                 kind = "REMOVES WORDS" if tok else "whitespace only"
-                res.report.append(f"\n  [{e.rule}] {p.id} ({kind}; {n(removed_words(e))} \\w+ words)  title: {p.title!r}")
+                res.report.append(
+                    f"\n  [{e.rule}] {p.id} ({kind}; {n(removed_words(e))} \\w+ words)  title: {p.title!r}"
+                )
                 res.report.append(f"      {edit_line(e)}")
                 res.report.append(f"      in: {context(text, edits, e)}")
                 if tok:
@@ -405,8 +409,22 @@ def compare(p: Page, gold: GoldIndex, extractor: str, before: str) -> Case:
             by_rule["(unattributed)"] += n(remaining)
         lost_edits.sort(key=lambda x: (x[0].step, x[0].start))
     return Case(
-        p.corpus, p.id, extractor, p.title, p.gold, before, after, edits,
-        n(present), n(b - g), n(a - g), lost, confirmed, n(present_after - present), by_rule, lost_edits,
+        p.corpus,
+        p.id,
+        extractor,
+        p.title,
+        p.gold,
+        before,
+        after,
+        edits,
+        n(present),
+        n(b - g),
+        n(a - g),
+        lost,
+        confirmed,
+        n(present_after - present),
+        by_rule,
+        lost_edits,
     )
 
 
@@ -463,7 +481,9 @@ def print_table(title: str, rows: dict[str, Row]) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--limit", type=int, default=None, help="use only the first N records of each corpus (default: all)")
+    ap.add_argument(
+        "--limit", type=int, default=None, help="use only the first N records of each corpus (default: all)"
+    )
     ap.add_argument("--lost-cases", type=int, default=20, help="largest lost cases written in full (default 20)")
     ap.add_argument("--controls-file", type=Path, default=OUT_DIR / "extraction_controls.txt")
     ap.add_argument("--lost-file", type=Path, default=OUT_DIR / "extraction_lost.txt")
@@ -481,16 +501,24 @@ def main() -> int:
 
     # --- [1] controls ------------------------------------------------------------------------------
     print("\n[1] controls: gold bodies cleaned as they are (gold title as the title)")
-    print("    byte-identical = untouched; 'no token removed' compares whitespace-split tokens as multisets (whitespace")
-    print("    edits do not count, but a fix inside a token such as 'said ,' -> 'said,' does); '\\w+ word' compares words only")
+    print(
+        "    byte-identical = untouched; 'no token removed' compares whitespace-split tokens as multisets (whitespace"
+    )
+    print(
+        "    edits do not count, but a fix inside a token such as 'said ,' -> 'said,' does); '\\w+ word' compares words only"
+    )
     controls = [run_controls(pages, name, "as is", False) for name, pages in corpora]
     # L3S gold joins paragraphs with single line breaks: also as `--paragraph-sep '\n'` would clean it.
     l3s_pages = dict(corpora)["L3S"]
     controls.append(run_controls(l3s_pages, "L3S", "--paragraph-sep '\\n': line breaks as paragraph breaks", True))
     for res in controls:
         print_controls(res)
-    lines = ["=" * 100, "CONTROLS: gold bodies changed by cleaning: every edit that removes a (whitespace-split) token, 3 whitespace-only edits per rule",
-             "Each edit: rule action 'span' [-> 'replacement'], then the span [[in context]] as the text was when the rule ran", "=" * 100]
+    lines = [
+        "=" * 100,
+        "CONTROLS: gold bodies changed by cleaning: every edit that removes a (whitespace-split) token, 3 whitespace-only edits per rule",
+        "Each edit: rule action 'span' [-> 'replacement'], then the span [[in context]] as the text was when the rule ran",
+        "=" * 100,
+    ]
     for res in controls:
         lines.append(f"\n### {res.corpus} gold ({res.variant}): {res.n - res.identical} of {res.n} changed")
         lines.extend(res.report or ["  (nothing changed)"])
@@ -499,13 +527,27 @@ def main() -> int:
     print(f"  word-removing edits with context: {os.path.relpath(args.controls_file, Path.cwd())}")
 
     # --- [2] extractor output vs gold -------------------------------------------------------------------
-    print("\n[2] extractor output vs gold: \\w+ words, lowercased, as multisets; per extractor, means per article with output")
-    print("    recall = gold words in the output before cleaning / gold words; junk = output words not in gold (before and after")
-    print("    cleaning, mean per article); removed = share of junk removed, (before - after) / before; lost = gold words in the")
-    print("    output before cleaning and gone after (lost/art mean per article; lost total; share of gold words present before);")
-    print(f"    confirmed = the lost words whose removed span is itself in the gold body ({NGRAM}-grams with {WINDOW} words of context cover")
-    print(f"    >= {CONFIRM:.0%} of its words: real content removed); the rest is junk that only shares words with the article;")
-    print("    w/ loss = outputs with any lost word; changed = outputs the cleaner changed; empty = no output (not counted)")
+    print(
+        "\n[2] extractor output vs gold: \\w+ words, lowercased, as multisets; per extractor, means per article with output"
+    )
+    print(
+        "    recall = gold words in the output before cleaning / gold words; junk = output words not in gold (before and after"
+    )
+    print(
+        "    cleaning, mean per article); removed = share of junk removed, (before - after) / before; lost = gold words in the"
+    )
+    print(
+        "    output before cleaning and gone after (lost/art mean per article; lost total; share of gold words present before);"
+    )
+    print(
+        f"    confirmed = the lost words whose removed span is itself in the gold body ({NGRAM}-grams with {WINDOW} words of context cover"
+    )
+    print(
+        f"    >= {CONFIRM:.0%} of its words: real content removed); the rest is junk that only shares words with the article;"
+    )
+    print(
+        "    w/ loss = outputs with any lost word; changed = outputs the cleaner changed; empty = no output (not counted)"
+    )
     cases: list[Case] = []
     dup_share: dict[tuple[str, str], float] = {}  # longest_repeat of the gold of the articles with loss
     for name, pages in corpora:
@@ -548,19 +590,41 @@ def main() -> int:
             tot = Row()
             for k in extractors[:-1]:
                 r = rows[k]
-                for f in ("n", "empty", "gold", "present", "junk_before", "junk_after", "lost", "confirmed", "recovered", "changed", "with_loss"):
+                for f in (
+                    "n",
+                    "empty",
+                    "gold",
+                    "present",
+                    "junk_before",
+                    "junk_after",
+                    "lost",
+                    "confirmed",
+                    "recovered",
+                    "changed",
+                    "with_loss",
+                ):
                     setattr(tot, f, getattr(tot, f) + getattr(r, f))
-            print_table(f"{name}: the {len(extractors) - 1} extractors together (without {RAW})", {"all extractors": tot})
+            print_table(
+                f"{name}: the {len(extractors) - 1} extractors together (without {RAW})", {"all extractors": tot}
+            )
         share = sentence_over / sentence_cases if sentence_cases else 0.0
         content = content_over / sentence_cases if sentence_cases else 0.0
-        print(f"    {name}: outputs that lose over {SENTENCE_LOSS:.0%} of the gold sentences they had: {sentence_over} of {sentence_cases}"
-              f" = {share:.2%} (aim <= {AIM_SENTENCE_OUTPUTS:.0%}) {'ok' if share <= AIM_SENTENCE_OUTPUTS else 'ABOVE AIM'};"
-              f" not counting site lines the gold kept (copyright, `Click here ...`): {content_over} = {content:.2%}")
+        print(
+            f"    {name}: outputs that lose over {SENTENCE_LOSS:.0%} of the gold sentences they had: {sentence_over} of {sentence_cases}"
+            f" = {share:.2%} (aim <= {AIM_SENTENCE_OUTPUTS:.0%}) {'ok' if share <= AIM_SENTENCE_OUTPUTS else 'ABOVE AIM'};"
+            f" not counting site lines the gold kept (copyright, `Click here ...`): {content_over} = {content:.2%}"
+        )
         rec = sum(r.recovered for r in rows.values())
         print(f"    (info) gold words gained by cleaning (e.g. a fixed mojibake word now matching gold): {rec}")
         print(
             f"    {name} lost words by rule, all outputs incl. {RAW}: words (confirmed) in articles: "
-            + (", ".join(f"{r} {k} ({rule_confirmed[r]}) in {len(rule_articles[r])}" for r, k in sorted(rule_lost.items(), key=lambda x: (-x[1], x[0]))) or "none")
+            + (
+                ", ".join(
+                    f"{r} {k} ({rule_confirmed[r]}) in {len(rule_articles[r])}"
+                    for r, k in sorted(rule_lost.items(), key=lambda x: (-x[1], x[0]))
+                )
+                or "none"
+            )
         )
         mine = [c for c in cases if c.corpus == name]
         dup = [c for c in mine if dup_share[(name, c.id)] >= DUPLICATED]
@@ -580,28 +644,40 @@ def main() -> int:
     for c in cases:
         groups.setdefault((c.corpus, c.id), []).append(c)
     top = list(groups.values())[: args.lost_cases]
-    lines = ["=" * 100,
-             f"LOST CONTENT: the {args.lost_cases} articles where cleaning removed most gold words from an extractor's output (AEB: 11",
-             f"extractors and {RAW}; L3S: {RAW}). Each case: the output that lost most, every output of the article with loss,",
-             f"and up to {MAX_EDITS} distinct edits that removed gold words (more only for rules that fired on other outputs): rule action",
-             "'span', the span [[in context]] as the text was when the rule ran, the lost words it took, and its gold coverage",
-             f"(share of the span's words found in the gold body in {NGRAM}-grams with their context; >= {CONFIRM:.0%} = confirmed: the removed",
-             "passage is real article content; low = junk that only shares common words with the article). 'gold repeats itself'",
-             f"= share of gold words inside a {SELF_NGRAM}-word sequence that occurs twice or more in the gold body: a removed repeat can only",
-             "count as lost when gold has it twice. 'longest repeated block' = the longest word sequence found twice in gold, as a share",
-             f"of its words: >= {DUPLICATED:.0%} means the gold holds the article (or a long part) twice, a page artifact: removing the copy is right.",
-             "A list of every output with loss follows.",
-             "=" * 100]
+    lines = [
+        "=" * 100,
+        f"LOST CONTENT: the {args.lost_cases} articles where cleaning removed most gold words from an extractor's output (AEB: 11",
+        f"extractors and {RAW}; L3S: {RAW}). Each case: the output that lost most, every output of the article with loss,",
+        f"and up to {MAX_EDITS} distinct edits that removed gold words (more only for rules that fired on other outputs): rule action",
+        "'span', the span [[in context]] as the text was when the rule ran, the lost words it took, and its gold coverage",
+        f"(share of the span's words found in the gold body in {NGRAM}-grams with their context; >= {CONFIRM:.0%} = confirmed: the removed",
+        "passage is real article content; low = junk that only shares common words with the article). 'gold repeats itself'",
+        f"= share of gold words inside a {SELF_NGRAM}-word sequence that occurs twice or more in the gold body: a removed repeat can only",
+        "count as lost when gold has it twice. 'longest repeated block' = the longest word sequence found twice in gold, as a share",
+        f"of its words: >= {DUPLICATED:.0%} means the gold holds the article (or a long part) twice, a page artifact: removing the copy is right.",
+        "A list of every output with loss follows.",
+        "=" * 100,
+    ]
     summary = []
     for i, grp in enumerate(top, 1):
         c = grp[0]
         rep = self_repetition(c.gold)
         block = dup_share[(c.corpus, c.id)]
-        lines.append(f"\n#{i} {c.corpus} {c.id}: largest loss [{c.extractor}] {n(c.lost)} gold words of {c.present} present, {c.confirmed} confirmed"
-                     f" (junk {c.junk_before} -> {c.junk_after}); by rule: " + ", ".join(f"{r} {k}" for r, k in c.by_rule.most_common()))
-        lines.append(f"   title: {c.title!r}; gold {n(words(c.gold))} words, gold repeats itself: {rep:.0%}, longest repeated block {block:.0%}"
-                     + (" (the gold holds one block twice)" if block >= DUPLICATED else ""))
-        lines.append("   outputs with loss: " + "; ".join(f"{o.extractor} {n(o.lost)} ({o.confirmed} conf.: " + ", ".join(sorted(o.by_rule)) + ")" for o in grp))
+        lines.append(
+            f"\n#{i} {c.corpus} {c.id}: largest loss [{c.extractor}] {n(c.lost)} gold words of {c.present} present, {c.confirmed} confirmed"
+            f" (junk {c.junk_before} -> {c.junk_after}); by rule: "
+            + ", ".join(f"{r} {k}" for r, k in c.by_rule.most_common())
+        )
+        lines.append(
+            f"   title: {c.title!r}; gold {n(words(c.gold))} words, gold repeats itself: {rep:.0%}, longest repeated block {block:.0%}"
+            + (" (the gold holds one block twice)" if block >= DUPLICATED else "")
+        )
+        lines.append(
+            "   outputs with loss: "
+            + "; ".join(
+                f"{o.extractor} {n(o.lost)} ({o.confirmed} conf.: " + ", ".join(sorted(o.by_rule)) + ")" for o in grp
+            )
+        )
         lines.append(f"   lost words [{c.extractor}]: {' '.join(sorted(c.lost.elements()))[:300]}")
         shown_rules: set[str] = set()
         for o in grp:
@@ -621,22 +697,35 @@ def main() -> int:
                 lines.append(f"   [{o.extractor}] other rules:")
             for e, take, cov in sorted(picked[:limit], key=lambda x: (x[0].step, x[0].start)):
                 lines.append(f"   - {edit_line(e)}")
-                lines.append(f"     lost here: {n(take)} words; gold coverage {cov:.0%}{' (confirmed)' if cov >= CONFIRM else ''}")
+                lines.append(
+                    f"     lost here: {n(take)} words; gold coverage {cov:.0%}{' (confirmed)' if cov >= CONFIRM else ''}"
+                )
                 lines.append(f"     in: {context(o.before, o.edits, e)}")
             if len(picked) > limit:
-                lines.append(f"   (+{len(picked) - limit} more distinct edits, {sum(n(t) for _, t, _ in picked[limit:])} lost words)")
+                lines.append(
+                    f"   (+{len(picked) - limit} more distinct edits, {sum(n(t) for _, t, _ in picked[limit:])} lost words)"
+                )
             shown_rules |= {e.rule for e, _, _ in new}
         rules = sorted({r for o in grp for r in o.by_rule})
-        summary.append(f"    #{i:<2} {c.corpus} {c.id:<44} {n(c.lost):4d} ({c.confirmed:4d}) {len(grp):7d}  {rep:7.0%} {block:6.0%}  {', '.join(rules)}")
+        summary.append(
+            f"    #{i:<2} {c.corpus} {c.id:<44} {n(c.lost):4d} ({c.confirmed:4d}) {len(grp):7d}  {rep:7.0%} {block:6.0%}  {', '.join(rules)}"
+        )
     lines.append("\n" + "=" * 100)
     lines.append(f"EVERY OUTPUT WITH LOSS ({len(cases)}): corpus id [extractor] lost/present (confirmed)  rules")
     lines.append("=" * 100)
     for c in cases:
-        lines.append(f"  {c.corpus} {c.id} [{c.extractor}] {n(c.lost)}/{c.present} ({c.confirmed})  " + ", ".join(f"{r} {k}" for r, k in c.by_rule.most_common()))
+        lines.append(
+            f"  {c.corpus} {c.id} [{c.extractor}] {n(c.lost)}/{c.present} ({c.confirmed})  "
+            + ", ".join(f"{r} {k}" for r, k in c.by_rule.most_common())
+        )
     args.lost_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     conf = sum(1 for c in cases if c.confirmed)
-    print(f"\n  outputs with lost gold words: {len(cases)} ({conf} with confirmed loss), in {len(groups)} articles; the {len(top)} largest:")
-    print(f"    {'#':<3} {'article':<48} {'lost (conf.)':>12} {'outputs':>7}  {'gold repeats':>7} {'block':>6}  rules (any output)")
+    print(
+        f"\n  outputs with lost gold words: {len(cases)} ({conf} with confirmed loss), in {len(groups)} articles; the {len(top)} largest:"
+    )
+    print(
+        f"    {'#':<3} {'article':<48} {'lost (conf.)':>12} {'outputs':>7}  {'gold repeats':>7} {'block':>6}  rules (any output)"
+    )
     print("\n".join(summary))
     print(f"  edits with context: {os.path.relpath(args.lost_file, Path.cwd())}")
     return 0

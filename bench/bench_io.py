@@ -45,7 +45,13 @@ def _work_ours(src: str, dst: str) -> dict:
     t0 = time.perf_counter()
     stats = run_clean(CleanJob(paths=[src], rules=[], output=Path(dst)))
     elapsed = time.perf_counter() - t0
-    return {"elapsed": elapsed, "records": stats.written, "read": stats.read, "rejected": stats.rejected, "changed": stats.changed}
+    return {
+        "elapsed": elapsed,
+        "records": stats.written,
+        "read": stats.read,
+        "rejected": stats.rejected,
+        "changed": stats.changed,
+    }
 
 
 def _work_baseline_jsonl(src: str, dst: str) -> dict:
@@ -133,7 +139,9 @@ def worker_main(argv: list[str]) -> int:
 
 def run_worker(mode: str, src: Path, dst: Path) -> dict:
     """Run one measured part in a subprocess; return its report plus its own peak RSS (MiB)."""
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--_worker", mode, str(src), str(dst)], stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--_worker", mode, str(src), str(dst)], stdout=subprocess.PIPE
+    )
     out = proc.stdout.read() if proc.stdout else b""
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -240,7 +248,9 @@ def verify_jsonl(src: Path, out: Path, label: str) -> int:
                     print(f"  MISMATCH {label} record {n_in}: {describe_difference(ra, rb)}")
                     shown += 1
     status = "OK" if mismatches == 0 and n_in == n_out else "FAILED"
-    print(f"  verify {label}: {status}: {n_in:,} records in, {n_out:,} out, {mismatches:,} mismatched, {identical:,} byte-identical lines")
+    print(
+        f"  verify {label}: {status}: {n_in:,} records in, {n_out:,} out, {mismatches:,} mismatched, {identical:,} byte-identical lines"
+    )
     return mismatches
 
 
@@ -252,7 +262,17 @@ def fmt_times(xs: list[float]) -> str:
     return "[" + ", ".join(f"{x:.2f}" for x in xs) + "]"
 
 
-def timed_round_trip(label: str, src: Path, tmp: Path, ours_out_name: str, baseline_mode: str, repeat: int, n_records: int, mbytes: float, verify) -> tuple[int, float]:
+def timed_round_trip(
+    label: str,
+    src: Path,
+    tmp: Path,
+    ours_out_name: str,
+    baseline_mode: str,
+    repeat: int,
+    n_records: int,
+    mbytes: float,
+    verify,
+) -> tuple[int, float]:
     """Time ours against the baseline, interleaved, `repeat` times each; verify the first output
     of ours and that later runs wrote the same bytes. Return (mismatches, peak RSS of ours)."""
     ours_t, base_t, ours_rss, base_rss = [], [], [], []
@@ -263,7 +283,9 @@ def timed_round_trip(label: str, src: Path, tmp: Path, ours_out_name: str, basel
         out.parent.mkdir(exist_ok=True)
         r = run_worker("ours", src, out)
         if r["records"] != n_records or r.get("rejected"):
-            print(f"  MISMATCH {label}: run_clean wrote {r['records']} records, rejected {r.get('rejected')}, expected {n_records}")
+            print(
+                f"  MISMATCH {label}: run_clean wrote {r['records']} records, rejected {r.get('rejected')}, expected {n_records}"
+            )
             mismatches += 1
         ours_t.append(r["elapsed"])
         ours_rss.append(r["maxrss_mib"])
@@ -283,8 +305,12 @@ def timed_round_trip(label: str, src: Path, tmp: Path, ours_out_name: str, basel
     if first_out is not None:
         first_out.unlink()
     mo, mb = median(ours_t), median(base_t)
-    print(f"  ours     ({label}): median {mo:7.2f} s  {n_records / mo:9,.0f} records/s  {mbytes / mo:6.1f} MB/s   runs {fmt_times(ours_t)}  peak RSS {max(ours_rss):6.1f} MiB")
-    print(f"  baseline ({label}): median {mb:7.2f} s  {n_records / mb:9,.0f} records/s  {mbytes / mb:6.1f} MB/s   runs {fmt_times(base_t)}  peak RSS {max(base_rss):6.1f} MiB")
+    print(
+        f"  ours     ({label}): median {mo:7.2f} s  {n_records / mo:9,.0f} records/s  {mbytes / mo:6.1f} MB/s   runs {fmt_times(ours_t)}  peak RSS {max(ours_rss):6.1f} MiB"
+    )
+    print(
+        f"  baseline ({label}): median {mb:7.2f} s  {n_records / mb:9,.0f} records/s  {mbytes / mb:6.1f} MB/s   runs {fmt_times(base_t)}  peak RSS {max(base_rss):6.1f} MiB"
+    )
     print(f"  ratio ours/baseline ({label}): {mo / mb:.2f}x time")
     return mismatches, max(ours_rss)
 
@@ -354,8 +380,6 @@ def verify_parquet(expected: list[dict], schema, out: Path) -> int:
     return compare_records("parquet", expected, got, mismatches)
 
 
-
-
 # --- main -------------------------------------------------------------------------------------------
 
 
@@ -363,7 +387,12 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--_worker":
         return worker_main(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--input", type=Path, default=DEFAULT_INPUT, help="JSONL.gz corpus (default: ../shared/corpora/allsides_news_37k.jsonl.gz)")
+    ap.add_argument(
+        "--input",
+        type=Path,
+        default=DEFAULT_INPUT,
+        help="JSONL.gz corpus (default: ../shared/corpora/allsides_news_37k.jsonl.gz)",
+    )
     ap.add_argument("--limit", type=int, default=None, help="use only the first N records")
     ap.add_argument("--repeat", type=int, default=3, help="timed repetitions of each part (median printed)")
     ap.add_argument("--tmp", type=Path, default=None, help="folder for the temporary files (default: system temp)")
@@ -375,7 +404,9 @@ def main() -> int:
         return 2
     print(machine_line())
     print(code_version())
-    print(f"repetitions: {args.repeat} (medians); every part runs in its own subprocess, peak RSS = its VmHWM (/proc/self/status); MB = 10^6 bytes of uncompressed JSONL")
+    print(
+        f"repetitions: {args.repeat} (medians); every part runs in its own subprocess, peak RSS = its VmHWM (/proc/self/status); MB = 10^6 bytes of uncompressed JSONL"
+    )
     failures = 0
     with tempfile.TemporaryDirectory(prefix="bench_io.", dir=args.tmp) as tmpname:
         tmp = Path(tmpname)
@@ -386,7 +417,10 @@ def main() -> int:
         else:
             src_used = src
         n_records, n_bytes = jsonl_size(src_used)
-        print(f"input: {src} ({src_used.stat().st_size / 1e6:.1f} MB gz on disk)" + (f", first {args.limit:,} records" if args.limit is not None else ""))
+        print(
+            f"input: {src} ({src_used.stat().st_size / 1e6:.1f} MB gz on disk)"
+            + (f", first {args.limit:,} records" if args.limit is not None else "")
+        )
         print(f"       {n_records:,} records, {n_bytes / 1e6:.1f} MB uncompressed")
 
         small_n = min(SMALL, n_records)
@@ -397,16 +431,34 @@ def main() -> int:
         idle = run_worker("idle", src_used, tmp / "unused")
         print(f"interpreter with cleaner imported, doing nothing: peak RSS {idle['maxrss_mib']:.1f} MiB")
 
-        print(f"\n[1] JSONL.gz round trip, {small_records:,} records (run_clean, rules=[] vs gzip+json.loads+json.dumps loop)")
+        print(
+            f"\n[1] JSONL.gz round trip, {small_records:,} records (run_clean, rules=[] vs gzip+json.loads+json.dumps loop)"
+        )
         m, rss_small = timed_round_trip(
-            f"jsonl {small_records}", small, tmp, "out.jsonl.gz", "baseline-jsonl", args.repeat, small_records, small_bytes / 1e6,
+            f"jsonl {small_records}",
+            small,
+            tmp,
+            "out.jsonl.gz",
+            "baseline-jsonl",
+            args.repeat,
+            small_records,
+            small_bytes / 1e6,
             lambda out: verify_jsonl(small, out, f"jsonl {small_records}"),
         )
         failures += m
 
-        print(f"\n[2] JSONL.gz round trip, {n_records:,} records (the {'limited' if args.limit is not None else 'full'} corpus)")
+        print(
+            f"\n[2] JSONL.gz round trip, {n_records:,} records (the {'limited' if args.limit is not None else 'full'} corpus)"
+        )
         m, rss_full = timed_round_trip(
-            f"jsonl {n_records}", src_used, tmp, "out.jsonl.gz", "baseline-jsonl", args.repeat, n_records, n_bytes / 1e6,
+            f"jsonl {n_records}",
+            src_used,
+            tmp,
+            "out.jsonl.gz",
+            "baseline-jsonl",
+            args.repeat,
+            n_records,
+            n_bytes / 1e6,
             lambda out: verify_jsonl(src_used, out, f"jsonl {n_records}"),
         )
         failures += m
@@ -414,7 +466,9 @@ def main() -> int:
         print("\n[3] memory: peak RSS of run_clean (streaming => flat in the number of records)")
         print(f"  {small_records:>7,} records: {rss_small:7.1f} MiB")
         print(f"  {n_records:>7,} records: {rss_full:7.1f} MiB")
-        print(f"  ratio {rss_full / rss_small:.2f}x for {n_records / small_records:.1f}x the records; {rss_full - rss_small:+.1f} MiB; interpreter+imports alone {idle['maxrss_mib']:.1f} MiB")
+        print(
+            f"  ratio {rss_full / rss_small:.2f}x for {n_records / small_records:.1f}x the records; {rss_full - rss_small:+.1f} MiB; interpreter+imports alone {idle['maxrss_mib']:.1f} MiB"
+        )
 
         records = load_records(src_used, SMALL)
         header, rows = csv_rows(records)
@@ -424,9 +478,18 @@ def main() -> int:
             w.writeheader()
             w.writerows(rows)
         csv_mb = csv_path.stat().st_size / 1e6
-        print(f"\n[4] CSV round trip, {len(records):,} records ({csv_mb:.1f} MB; baseline csv.DictReader -> csv.DictWriter)")
+        print(
+            f"\n[4] CSV round trip, {len(records):,} records ({csv_mb:.1f} MB; baseline csv.DictReader -> csv.DictWriter)"
+        )
         m, _ = timed_round_trip(
-            f"csv {len(records)}", csv_path, tmp, "out.csv", "baseline-csv", args.repeat, len(records), csv_mb,
+            f"csv {len(records)}",
+            csv_path,
+            tmp,
+            "out.csv",
+            "baseline-csv",
+            args.repeat,
+            len(records),
+            csv_mb,
             lambda out: verify_csv(rows, header, out),
         )
         failures += m
@@ -443,14 +506,25 @@ def main() -> int:
         pq_mb = pq_path.stat().st_size / 1e6
         row_groups = pq.ParquetFile(pq_path).num_row_groups
         idle_pq = run_worker("idle-parquet", pq_path, tmp / "unused")
-        print(f"\n[5] Parquet round trip, {len(records):,} records ({pq_mb:.1f} MB on disk, MB/s counts the same {small_bytes / 1e6:.1f} MB of JSONL;"
-              " baseline iter_batches -> to_pylist -> from_pylist -> ParquetWriter)")
+        print(
+            f"\n[5] Parquet round trip, {len(records):,} records ({pq_mb:.1f} MB on disk, MB/s counts the same {small_bytes / 1e6:.1f} MB of JSONL;"
+            " baseline iter_batches -> to_pylist -> from_pylist -> ParquetWriter)"
+        )
         m, _ = timed_round_trip(
-            f"parquet {len(records)}", pq_path, tmp, "out.parquet", "baseline-parquet", args.repeat, len(records), small_bytes / 1e6,
+            f"parquet {len(records)}",
+            pq_path,
+            tmp,
+            "out.parquet",
+            "baseline-parquet",
+            args.repeat,
+            len(records),
+            small_bytes / 1e6,
             lambda out: verify_parquet(records, schema, out),
         )
         failures += m
-        print(f"  (the copy has {row_groups} row group(s), each read whole; interpreter with cleaner and pyarrow imported, doing nothing: {idle_pq['maxrss_mib']:.1f} MiB)")
+        print(
+            f"  (the copy has {row_groups} row group(s), each read whole; interpreter with cleaner and pyarrow imported, doing nothing: {idle_pq['maxrss_mib']:.1f} MiB)"
+        )
 
     print(f"\nresult: {'OK, every round trip matched' if failures == 0 else f'FAILED, {failures} mismatches'}")
     return 0 if failures == 0 else 1

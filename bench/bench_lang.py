@@ -176,14 +176,14 @@ def installed_mb(dists: tuple[str, ...]) -> float:
 # --- data ---------------------------------------------------------------------------------------
 
 
-
-
 def corpus() -> dict[str, list[dict]]:
     by_lang: dict[str, list[dict]] = {}
     for name in MULTI_FILES:
         for r in load_jsonl(MULTI / f"news_{name}.jsonl.gz"):
             by_lang.setdefault(r["lang"], []).append(r)
-    by_lang["en"] = load_jsonl(CORPORA / "bbc_fulltext_2225.jsonl") + load_jsonl(CORPORA / "allsides_news_37k.jsonl.gz", 2000)
+    by_lang["en"] = load_jsonl(CORPORA / "bbc_fulltext_2225.jsonl") + load_jsonl(
+        CORPORA / "allsides_news_37k.jsonl.gz", 2000
+    )
     return dict(sorted(by_lang.items()))
 
 
@@ -266,7 +266,11 @@ def _rss_kb(field: str) -> int:
 def run_probe(name: str, texts_path: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run(
-        [sys.executable, __file__, "--probe", name, "--probe-texts", str(texts_path)], check=False, capture_output=True, text=True, env=env
+        [sys.executable, __file__, "--probe", name, "--probe-texts", str(texts_path)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
@@ -305,7 +309,10 @@ def main() -> None:
     by_lang = corpus()
     s = samples(by_lang, args.per_lang, args.seed, args.head)
     langs = list(by_lang)
-    print("# texts per unit and language: " + "; ".join(f"{u} " + " ".join(f"{lang}={len(s[u][lang])}" for lang in langs) for u in UNITS))
+    print(
+        "# texts per unit and language: "
+        + "; ".join(f"{u} " + " ".join(f"{lang}={len(s[u][lang])}" for lang in langs) for u in UNITS)
+    )
     wanted = set(filter(None, args.only.split(",")))
     dets = [d for d in DETECTORS if (not wanted or d.name in wanted)]
     missing = [d.name for d in dets if not installed(d)]
@@ -366,7 +373,9 @@ def speed_table(
     print(
         f"\n## speed and cost ({len(articles)} articles, {mb:.1f} MB; one process; head = first {head} chars; MB/s counts whole articles covered)\n"
     )
-    print("| detector | whole art/s | whole MB/s | head art/s | head MB/s | import s | model load s | peak RSS added MB | installed MB |")
+    print(
+        "| detector | whole art/s | whole MB/s | head art/s | head MB/s | import s | model load s | peak RSS added MB | installed MB |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for d in dets:
         run = runs[d.name]
@@ -374,7 +383,9 @@ def speed_table(
         heads = [t[:head] for t in articles]
         headt = timed(run, heads, repeat)
         p = run_probe(d.name, probe_texts)
-        cost = "error: " + p["error"] if "error" in p else f"{p['import_s']:.3f} | {p['load_s']:.3f} | {p['rss_mb']:.0f}"
+        cost = (
+            "error: " + p["error"] if "error" in p else f"{p['import_s']:.3f} | {p['load_s']:.3f} | {p['rss_mb']:.0f}"
+        )
         print(
             f"| {d.name} | {len(articles) / whole:,.0f} | {mb / whole:.2f} | {len(articles) / headt:,.0f} | {mb / headt:.2f} | {cost} | {installed_mb(d.dists):.1f} |"
         )
@@ -425,7 +436,9 @@ def _splitter(name: str, lang: str) -> Callable[[str], list[int]]:
     if name == "pysbd":
         import pysbd
 
-        seg = pysbd.Segmenter(language=lang if lang in pysbd.languages.LANGUAGE_CODES else "es", clean=False, char_span=True)
+        seg = pysbd.Segmenter(
+            language=lang if lang in pysbd.languages.LANGUAGE_CODES else "es", clean=False, char_span=True
+        )
         return lambda p: [span.start for span in seg.segment(p)[1:]]
     from syntok import segmenter
 
@@ -450,7 +463,9 @@ def _kind(p: str, at: int, lang: str) -> str | None:
 
 
 def _expected(p: str) -> list[int]:
-    return [m.end() for m in _CLEAR_END.finditer(p)] + [m.end() for m in _CJK_END.finditer(p) if m.end() < len(p.rstrip())]
+    return [m.end() for m in _CLEAR_END.finditer(p)] + [
+        m.end() for m in _CJK_END.finditer(p) if m.end() < len(p.rstrip())
+    ]
 
 
 def sentence_table(langs: list[str], articles: dict[str, list[str]]) -> None:
@@ -460,7 +475,9 @@ def sentence_table(langs: list[str], articles: dict[str, list[str]]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     examples = []
     total_mb = sum(len(b.encode("utf-8")) for lang in langs for b in blocks[lang]) / 1e6
-    print(f"\n## sentence splitting ({sum(len(blocks[x]) for x in langs)} newline blocks of >= 40 chars, {total_mb:.1f} MB)\n")
+    print(
+        f"\n## sentence splitting ({sum(len(blocks[x]) for x in langs)} newline blocks of >= 40 chars, {total_mb:.1f} MB)\n"
+    )
     print("counts per 1,000 splits: after-abbrev / after-number; clear-ends = share of clear sentence ends split\n")
     print("| splitter | " + " | ".join(langs) + " | blocks/s | MB/s |")
     print("|---|" + "---|" * len(langs) + "---:|---:|")
@@ -480,7 +497,9 @@ def sentence_table(langs: list[str], articles: dict[str, list[str]]) -> None:
                     if k:
                         counts[k] += 1
                         if sum(1 for e in examples if e[:3] == (name, lang, k)) < 8:
-                            examples.append((name, lang, k, b[max(0, at - 60) : at].replace("\n", " ") + " | " + b[at : at + 40]))
+                            examples.append(
+                                (name, lang, k, b[max(0, at - 60) : at].replace("\n", " ") + " | " + b[at : at + 40])
+                            )
                 near = set()
                 for at in st:
                     near.update(range(at - 3, at + 4))
@@ -488,7 +507,9 @@ def sentence_table(langs: list[str], articles: dict[str, list[str]]) -> None:
                 want += len(exp)
                 hit += sum(1 for e in exp if e in near)
             per = 1000 / max(1, n_splits)
-            cells.append(f"{counts['after-abbrev'] * per:.1f} / {counts['after-number'] * per:.1f}; {hit / max(1, want):.3f}")
+            cells.append(
+                f"{counts['after-abbrev'] * per:.1f} / {counts['after-number'] * per:.1f}; {hit / max(1, want):.3f}"
+            )
         n_blocks = sum(len(blocks[x]) for x in langs)
         print(f"| {name} | " + " | ".join(cells) + f" | {n_blocks / elapsed:,.0f} | {total_mb / elapsed:.2f} |")
     with (OUT / "lang_sentence_examples.txt").open("w", encoding="utf-8") as fh:

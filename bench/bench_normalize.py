@@ -69,8 +69,6 @@ class Article:
         return self.text.split("\n\n")
 
 
-
-
 def to_articles(records: list[dict]) -> list[Article]:
     return [Article(str(r["id"]), r.get("title") or "", r["text"]) for r in records if isinstance(r.get("text"), str)]
 
@@ -184,7 +182,9 @@ def plant_boilerplate(a: Article, c: Ctx) -> Plant | None:
     line = template.format(other_title=c.other(a).title.strip(), name=name)
     k = c.rng.randint(0, len(ps))
     ps = ps[:k] + [line] + ps[k:]
-    return Plant("\n\n".join(ps), a.title, template.replace("{other_title}", "<other title>").replace("{name}", "<name>"))
+    return Plant(
+        "\n\n".join(ps), a.title, template.replace("{other_title}", "<other title>").replace("{name}", "<name>")
+    )
 
 
 _STRAY_SPACE = regex.compile(r"(?<=[\p{L}\p{N}]) (?=\p{Ll})")
@@ -240,7 +240,11 @@ def plant_truncated_start(a: Article, c: Ctx) -> Plant | None:
     tail = sentence_tail(c.other(a), c.rng)
     if tail is None:
         return None
-    return Plant(tail + " " + a.text, a.title, f"{len(tail.split())}-word fragment" if len(tail.split()) <= 5 else "6-12-word fragment")
+    return Plant(
+        tail + " " + a.text,
+        a.title,
+        f"{len(tail.split())}-word fragment" if len(tail.split()) <= 5 else "6-12-word fragment",
+    )
 
 
 _CLAUSE = {w: regex.compile(r", " + w + r" ([^.!?\"“”()]{8,160}\.)$") for w in ("where", "which", "who")}
@@ -294,7 +298,15 @@ def plant_truncated_end(a: Article, c: Ctx) -> Plant | None:
         return None
     start = c.rng.choice(cands)
     last = start.split()[-1]
-    how = "a comma" if last.endswith(",") else "a lowercase word" if last[:1].islower() else "a Capitalised word" if last[:1].isupper() else "a number/other"
+    how = (
+        "a comma"
+        if last.endswith(",")
+        else "a lowercase word"
+        if last[:1].islower()
+        else "a Capitalised word"
+        if last[:1].isupper()
+        else "a number/other"
+    )
     return Plant(a.text + " " + start, a.title, f"cut ends on {how}")
 
 
@@ -315,7 +327,9 @@ def plant_repeated_sentence(a: Article, c: Ctx) -> Plant | None:
         (i, p[s:e])
         for i, p in enumerate(ps[:-1])
         for s, e in sentences(p)
-        if len(p[s:e].split()) >= 8 and _END.search(p[s:e]) and regex.match(r"[\"“‘'(]?[\p{Lu}\p{N}]", p[s:e])  # a real sentence start
+        if len(p[s:e].split()) >= 8
+        and _END.search(p[s:e])
+        and regex.match(r"[\"“‘'(]?[\p{Lu}\p{N}]", p[s:e])  # a real sentence start
     ]
     if not cands:
         return None
@@ -350,7 +364,15 @@ def _plant_mojibake(a: Article, c: Ctx, sloppy: bool) -> Plant | None:
     chars = {ch for ch in ps[i] if not ch.isascii()}
     letters = any(ch.isalpha() for ch in chars)
     quotes = bool(chars & set("‘’“”"))
-    variant = "accents+quotes" if letters and quotes else "accents" if letters else "curly quotes" if quotes else "other symbols"
+    variant = (
+        "accents+quotes"
+        if letters and quotes
+        else "accents"
+        if letters
+        else "curly quotes"
+        if quotes
+        else "other symbols"
+    )
     if chars - set("‘’“”") and not letters:
         variant += " (+symbols)" if quotes else ""
     return Plant("\n\n".join(out), a.title, variant)
@@ -371,7 +393,11 @@ _ANY_SPACE = regex.compile(r"(?<=\S) (?=\S)")
 def plant_whitespace(a: Article, c: Ctx) -> Plant | None:
     variant = ["no-break space", "double space", "trailing spaces", "extra blank line", "all four"][c.index % 5]
     ps = list(a.paragraphs)
-    todo = ["no-break space", "double space", "trailing spaces", "extra blank line"] if variant == "all four" else [variant]
+    todo = (
+        ["no-break space", "double space", "trailing spaces", "extra blank line"]
+        if variant == "all four"
+        else [variant]
+    )
     seps = ["\n\n"] * (len(ps) - 1)
     used: set[tuple[int, int]] = set()
     # The in-paragraph edits go first, right to left within a paragraph, so offsets stay valid.
@@ -379,7 +405,9 @@ def plant_whitespace(a: Article, c: Ctx) -> Plant | None:
     for what in todo:
         if what in ("no-break space", "double space"):
             pattern, repl = (_ANY_SPACE, "\u00a0") if what == "no-break space" else (_WORD_SPACE, "  ")
-            spots = [(i, m.start()) for i, p in enumerate(ps) for m in pattern.finditer(p) if (i, m.start()) not in used]
+            spots = [
+                (i, m.start()) for i, p in enumerate(ps) for m in pattern.finditer(p) if (i, m.start()) not in used
+            ]
             if not spots:
                 return None
             i, s = c.rng.choice(spots)
@@ -496,7 +524,9 @@ def run_kind(kind: Kind, pool: list[Article], n: int, seed: int) -> KindResult:
             res.samples.append((a, plant, ok))
         if not ok:
             res.failures.append((a, plant, got, edits))
-            res.fail_rules[" + ".join(sorted({e.rule for e in edits if e.action != "flagged"})) or "(no rule fired)"] += 1
+            res.fail_rules[
+                " + ".join(sorted({e.rule for e in edits if e.action != "flagged"})) or "(no rule fired)"
+            ] += 1
     return res
 
 
@@ -506,8 +536,6 @@ def machine_line() -> str:
     return f"machine: {model}, {os.cpu_count()} cores ({usable} usable); Python {platform.python_version()}; ftfy {ftfy.__version__}"
 
 
-
-
 # --- main -----------------------------------------------------------------------------------------
 
 
@@ -515,11 +543,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n", type=int, default=300, help="artifacts planted per kind (default 300)")
-    ap.add_argument("--limit", type=int, default=10000, help="AllSides records used for speed and the mojibake pool (default 10000)")
+    ap.add_argument(
+        "--limit", type=int, default=10000, help="AllSides records used for speed and the mojibake pool (default 10000)"
+    )
     ap.add_argument("--repeat", type=int, default=3, help="timed repetitions (median printed)")
     ap.add_argument("--speed-only", action="store_true", help="only [3], the timing")
     ap.add_argument("--no-rule-profile", action="store_true", help="skip the per-rule time breakdown")
-    ap.add_argument("--failures", type=Path, default=OUT_DIR / "normalize_failures.txt", help="where the failure examples go")
+    ap.add_argument(
+        "--failures", type=Path, default=OUT_DIR / "normalize_failures.txt", help="where the failure examples go"
+    )
     ap.add_argument("--examples", type=int, default=EXAMPLES, help="failure examples per kind in the failures file")
     args = ap.parse_args()
 
@@ -568,30 +600,45 @@ def main() -> int:
                         examples[e.rule].append((a, e, edits))
         share = 1 - changed_docs / len(sample)
         print(f"\n[1] controls: {len(sample):,} BBC articles (seeded sample of {len(bbc_all):,}), cleaned as they are")
-        print(f"  left byte-identical: {len(sample) - changed_docs:,}/{len(sample):,} = {share:.4f}  (aim >= {AIM_CONTROL}) {'ok' if share >= AIM_CONTROL else 'BELOW AIM'}")
-        content_docs = sum(1 for idx in sample if cleaned[bbc_all[idx].id][0] != bbc_all[idx].text
-                           and any(e.rule not in layout_rules and e.action != "flagged" for e in cleaned[bbc_all[idx].id][1]))
-        print(f"  changed: {changed_docs}, of which {changed_docs - content_docs} only by whitespace/unicode rules and {content_docs} by rules that remove"
-              f" words (share with no words removed: {1 - content_docs / len(sample):.4f}); rules that fired (articles / edits):")
+        print(
+            f"  left byte-identical: {len(sample) - changed_docs:,}/{len(sample):,} = {share:.4f}  (aim >= {AIM_CONTROL}) {'ok' if share >= AIM_CONTROL else 'BELOW AIM'}"
+        )
+        content_docs = sum(
+            1
+            for idx in sample
+            if cleaned[bbc_all[idx].id][0] != bbc_all[idx].text
+            and any(e.rule not in layout_rules and e.action != "flagged" for e in cleaned[bbc_all[idx].id][1])
+        )
+        print(
+            f"  changed: {changed_docs}, of which {changed_docs - content_docs} only by whitespace/unicode rules and {content_docs} by rules that remove"
+            f" words (share with no words removed: {1 - content_docs / len(sample):.4f}); rules that fired (articles / edits):"
+        )
         for r, k in by_rule_docs.most_common():
             print(f"    {r:<22} {k:4d} articles  {by_rule_edits[r]:4d} edits")
         if flagged:
             print("  flagged, left in place: " + ", ".join(f"{r} {k}" for r, k in flagged.most_common()))
         print("  examples (2 per rule; more in the failures file):")
         report.append("=" * 100)
-        report.append(f"CONTROLS: BBC articles changed by cleaning ({changed_docs} of {len(sample)}): every edit of the rules that remove words, 8 of the others")
+        report.append(
+            f"CONTROLS: BBC articles changed by cleaning ({changed_docs} of {len(sample)}): every edit of the rules that remove words, 8 of the others"
+        )
         report.append("Each edit: [[the span]] in the text as it was when the rule ran")
         report.append("=" * 100)
         for r, _ in by_rule_docs.most_common():
             report.append(f"\n--- {r} ({by_rule_docs[r]} articles, {by_rule_edits[r]} edits)")
             for j, (a, e, edits) in enumerate(examples[r]):
-                line = f"  {a.id}: {e.action} {show(e.before)[:200]!r}" + ("" if e.action == "removed" else f" -> {show(e.after)[:200]!r}")
+                line = f"  {a.id}: {e.action} {show(e.before)[:200]!r}" + (
+                    "" if e.action == "removed" else f" -> {show(e.after)[:200]!r}"
+                )
                 if e.field == "text":
                     ctx = replay(a.text, [x for x in edits if x.step < e.step])  # the text just before this edit's step
-                    line += f"\n      in: …{show(ctx[max(0, e.start - 90):e.start])}[[{show(ctx[e.start:e.end])[:240]}]]{show(ctx[e.end:e.end + 90])}…"
+                    line += f"\n      in: …{show(ctx[max(0, e.start - 90) : e.start])}[[{show(ctx[e.start : e.end])[:240]}]]{show(ctx[e.end : e.end + 90])}…"
                 report.append(line)
                 if j < 2:
-                    print(f"    {r}: {a.id}: {e.action} {show(e.before)[:110]!r}" + ("" if e.action == "removed" else f" -> {show(e.after)[:60]!r}"))
+                    print(
+                        f"    {r}: {a.id}: {e.action} {show(e.before)[:110]!r}"
+                        + ("" if e.action == "removed" else f" -> {show(e.after)[:60]!r}")
+                    )
 
         # --- quality: planted artifacts -----------------------------------------------------------------
         seen_text: set[str] = set()
@@ -619,8 +666,12 @@ def main() -> int:
                 break
         as_pool.sort(key=lambda a: a.id)
         print("\n[2] planted artifacts: one artifact per article, expected output = the article as it was")
-        print(f"  base articles: {len(bbc_pool):,} BBC articles unchanged by cleaning (of {len(bbc_all):,}; deduplicated, >= 2 paragraphs);")
-        print(f"  {len(as_pool):,} non-ASCII AllSides articles unchanged by cleaning (of {checked:,} checked, within the first {len(allsides):,} records)")
+        print(
+            f"  base articles: {len(bbc_pool):,} BBC articles unchanged by cleaning (of {len(bbc_all):,}; deduplicated, >= 2 paragraphs);"
+        )
+        print(
+            f"  {len(as_pool):,} non-ASCII AllSides articles unchanged by cleaning (of {checked:,} checked, within the first {len(allsides):,} records)"
+        )
         results = []
         for kind in KINDS:
             pool = bbc_pool if kind.source == "bbc" else as_pool
@@ -632,7 +683,10 @@ def main() -> int:
             mark = "(extra, not in the brief)" if res.kind.extra else ("ok" if share >= AIM_KIND else "BELOW AIM")
             if not res.kind.extra and share < AIM_KIND:
                 below.append(res.kind.name)
-            print(f"  {res.kind.name:<20} {'(all)':<32} {res.n:5d} {res.fixed:6d} {share:6.3f}  {mark}" + (f"  ({res.skipped} draws had no place to plant)" if res.skipped else ""))
+            print(
+                f"  {res.kind.name:<20} {'(all)':<32} {res.n:5d} {res.fixed:6d} {share:6.3f}  {mark}"
+                + (f"  ({res.skipped} draws had no place to plant)" if res.skipped else "")
+            )
             for v in sorted(res.by_variant):
                 vn, vf = res.by_variant[v]
                 print(f"  {'':<20} {v[:32]:<32} {vn:5d} {vf:6d} {vf / vn:6.3f}")
@@ -653,7 +707,10 @@ def main() -> int:
         for res in results:
             if not res.failures:
                 continue
-            report.append(f"\n### {res.kind.name}: {res.n - res.fixed} failures of {res.n}; rules fired on failures: " + "; ".join(f"{r} {k}" for r, k in res.fail_rules.most_common()))
+            report.append(
+                f"\n### {res.kind.name}: {res.n - res.fixed} failures of {res.n}; rules fired on failures: "
+                + "; ".join(f"{r} {k}" for r, k in res.fail_rules.most_common())
+            )
             picked = res.failures[: args.examples]
             shown_variants = {p.variant for _, p, _, _ in picked}
             for f in res.failures[args.examples :]:
@@ -681,7 +738,10 @@ def main() -> int:
         print(f"  failure examples and control edits: {os.path.relpath(args.failures, Path.cwd())}")
 
     # --- speed ---------------------------------------------------------------------------------------
-    docs = [Document(id=a.id, title=a.title, text=a.text, origin=Origin("allsides", i + 1), language="en") for i, a in enumerate(allsides)]
+    docs = [
+        Document(id=a.id, title=a.title, text=a.text, origin=Origin("allsides", i + 1), language="en")
+        for i, a in enumerate(allsides)
+    ]
     mb = sum(len(a.text.encode("utf-8")) for a in allsides) / 1e6
     rules = all_rules()
     ours_t, ftfy_t = [], []
@@ -706,17 +766,34 @@ def main() -> int:
         ftfy_t.append(time.perf_counter() - t0)
     mo, mf = statistics.median(ours_t), statistics.median(ftfy_t)
     print(f"\n[3] speed: {len(docs):,} AllSides texts, {mb:.1f} MB of body text (UTF-8), median of {args.repeat}")
-    print(f"  evidence + rules ({len(rules)}):     {mo:7.2f} s  {mb / mo:6.2f} MB/s  {len(docs) / mo:7.0f} docs/s   runs [" + ", ".join(f"{t:.2f}" for t in ours_t) + "]")
-    print(f"  ftfy.fix_text alone:          {mf:7.2f} s  {mb / mf:6.2f} MB/s  {len(docs) / mf:7.0f} docs/s   runs [" + ", ".join(f"{t:.2f}" for t in ftfy_t) + "]")
-    print(f"  ratio (evidence pass + clean_document) / ftfy.fix_text: {mo / mf:.2f}x time (aim <= {AIM_SPEED}x) {'ok' if mo / mf <= AIM_SPEED else 'ABOVE AIM'}")
+    print(
+        f"  evidence + rules ({len(rules)}):     {mo:7.2f} s  {mb / mo:6.2f} MB/s  {len(docs) / mo:7.0f} docs/s   runs ["
+        + ", ".join(f"{t:.2f}" for t in ours_t)
+        + "]"
+    )
+    print(
+        f"  ftfy.fix_text alone:          {mf:7.2f} s  {mb / mf:6.2f} MB/s  {len(docs) / mf:7.0f} docs/s   runs ["
+        + ", ".join(f"{t:.2f}" for t in ftfy_t)
+        + "]"
+    )
+    print(
+        f"  ratio (evidence pass + clean_document) / ftfy.fix_text: {mo / mf:.2f}x time (aim <= {AIM_SPEED}x) {'ok' if mo / mf <= AIM_SPEED else 'ABOVE AIM'}"
+    )
     # Each repetition times both back to back: on a shared machine the median of the paired
     # ratios is steadier than the ratio of the medians.
     paired = sorted(o / f for o, f in zip(ours_t, ftfy_t, strict=True))
-    print(f"  paired ratios per repetition: [{', '.join(f'{r:.2f}' for r in paired)}], median {statistics.median(paired):.2f}x")
-    print(f"  (info) AllSides texts changed by cleaning: {changed:,}/{len(docs):,}; rules firing (documents): " + ", ".join(f"{r} {k}" for r, k in fired.most_common()))
+    print(
+        f"  paired ratios per repetition: [{', '.join(f'{r:.2f}' for r in paired)}], median {statistics.median(paired):.2f}x"
+    )
+    print(
+        f"  (info) AllSides texts changed by cleaning: {changed:,}/{len(docs):,}; rules firing (documents): "
+        + ", ".join(f"{r} {k}" for r, k in fired.most_common())
+    )
 
     if not args.no_rule_profile:
-        print("  per-rule time, one call of each rule on every original title and text (not the engine's fixed-point loop):")
+        print(
+            "  per-rule time, one call of each rule on every original title and text (not the engine's fixed-point loop):"
+        )
         per_rule = []
         for r in rules:
             t0 = time.perf_counter()

@@ -51,7 +51,10 @@ def run_one(kind: str, engine: str, jobs: int, limit: int, address: str | None) 
 
         edits: list = []  # type: ignore[type-arg]
         t = time.perf_counter()
-        run_clean(CleanJob(paths=[TMP], rules=select_rules(), jobs=jobs, engine=engine, address=address), on_result=lambda r: edits.append([e.to_dict() for e in r.edits]))
+        run_clean(
+            CleanJob(paths=[TMP], rules=select_rules(), jobs=jobs, engine=engine, address=address),
+            on_result=lambda r: edits.append([e.to_dict() for e in r.edits]),
+        )
         seconds = time.perf_counter() - t
         payload = json.dumps(edits, sort_keys=True)
     return {"seconds": seconds, "digest": hashlib.sha256(payload.encode()).hexdigest()[:16]}
@@ -63,11 +66,21 @@ def in_turns(configs: dict, repeat: int) -> dict:  # type: ignore[type-arg]
     runs: dict = {name: [] for name in configs}  # type: ignore[type-arg]
     for _ in range(repeat):
         for name, argv in configs.items():
-            p = subprocess.run([sys.executable, __file__, "--_run", *argv], capture_output=True, text=True, env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"})
+            p = subprocess.run(
+                [sys.executable, __file__, "--_run", *argv],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "RAY_USAGE_STATS_ENABLED": "0"},
+            )
             if p.returncode != 0:
-                raise SystemExit(f"{name} failed: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}")
+                raise SystemExit(
+                    f"{name} failed: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else p.returncode}"
+                )
             runs[name].append(json.loads(p.stdout.strip().splitlines()[-1]))
-    return {name: (statistics.median(r["seconds"] for r in rs), {r["digest"] for r in rs}, sorted(r["seconds"] for r in rs)) for name, rs in runs.items()}
+    return {
+        name: (statistics.median(r["seconds"] for r in rs), {r["digest"] for r in rs}, sorted(r["seconds"] for r in rs))
+        for name, rs in runs.items()
+    }
 
 
 def main() -> int:
@@ -85,15 +98,25 @@ def main() -> int:
         return 0
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     n = args.jobs
-    print(f"machine: {cpu_model()}, {usable_cores()} usable cores, load average {os.getloadavg()[0]:.2f}; {code_version()}")
+    print(
+        f"machine: {cpu_model()}, {usable_cores()} usable cores, load average {os.getloadavg()[0]:.2f}; {code_version()}"
+    )
     lim = str(args.limit)
     # The local speed-up before Ray starts: an idle Ray instance still wakes up (GCS, raylet)
     # and takes a few percent of the cores, more of a run that uses both.
-    print(f"duplicate finder, all levels, {args.limit:,} AllSides articles; median of {args.repeat}, each run a fresh process, in turns")
-    m = in_turns({"local1": ["dups", "local", "1", lim, "-"], "localn": ["dups", "local", str(n), lim, "-"]}, args.repeat)
+    print(
+        f"duplicate finder, all levels, {args.limit:,} AllSides articles; median of {args.repeat}, each run a fresh process, in turns"
+    )
+    m = in_turns(
+        {"local1": ["dups", "local", "1", lim, "-"], "localn": ["dups", "local", str(n), lim, "-"]}, args.repeat
+    )
     (t1, d1, r1), (tn, dn, rn) = m["local1"], m["localn"]
-    print(f"  no Ray running:  local jobs=1 {t1:6.2f} s   local jobs={n} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters and stats: {len(d1 | dn) == 1}")
-    print(f"    runs: jobs=1 {', '.join(f'{x:.2f}' for x in r1)}; jobs={n} {', '.join(f'{x:.2f}' for x in rn)}; speed-up of the slowest jobs=1 over the slowest jobs={n}: {r1[-1] / rn[-1]:.2f}x, fastest over fastest {r1[0] / rn[0]:.2f}x")
+    print(
+        f"  no Ray running:  local jobs=1 {t1:6.2f} s   local jobs={n} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters and stats: {len(d1 | dn) == 1}"
+    )
+    print(
+        f"    runs: jobs=1 {', '.join(f'{x:.2f}' for x in r1)}; jobs={n} {', '.join(f'{x:.2f}' for x in rn)}; speed-up of the slowest jobs=1 over the slowest jobs={n}: {r1[-1] / rn[-1]:.2f}x, fastest over fastest {r1[0] / rn[0]:.2f}x"
+    )
     if args.no_ray:
         return 0
     import ray
@@ -104,17 +127,29 @@ def main() -> int:
     startup = time.perf_counter() - started
     address = context.address_info["gcs_address"]
     try:
-        m = in_turns({"localn": ["dups", "local", str(n), lim, "-"], "ray": ["dups", "ray", str(n), lim, address]}, args.repeat)
+        m = in_turns(
+            {"localn": ["dups", "local", str(n), lim, "-"], "ray": ["dups", "ray", str(n), lim, address]}, args.repeat
+        )
         (tn, dn2, _), (tr, dr, _) = m["localn"], m["ray"]
-        print(f"  Ray running:     local jobs={n} {tn:6.2f} s   ray ({n} CPUs) {tr:6.2f} s = {tr / tn:.2f}x the time of local jobs={n}   identical clusters and stats: {len(dr | dn | dn2) == 1}")
+        print(
+            f"  Ray running:     local jobs={n} {tn:6.2f} s   ray ({n} CPUs) {tr:6.2f} s = {tr / tn:.2f}x the time of local jobs={n}   identical clusters and stats: {len(dr | dn | dn2) == 1}"
+        )
         print(f"  ray start-up (ray.init, {n} CPUs): {startup:.2f} s, paid once per command without --address")
         write_allsides_head(TMP, args.clean_limit)
-        print(f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} articles; median of {args.repeat}, fresh processes, in turns")
-        m = in_turns({"local": ["clean", "local", str(n), "0", "-"], "ray": ["clean", "ray", str(n), "0", address]}, args.repeat)
+        print(
+            f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} articles; median of {args.repeat}, fresh processes, in turns"
+        )
+        m = in_turns(
+            {"local": ["clean", "local", str(n), "0", "-"], "ray": ["clean", "ray", str(n), "0", address]}, args.repeat
+        )
         (tl, el, _), (tc, ec, _) = m["local"], m["ray"]
-        print(f"  local jobs={n} {tl:6.2f} s   ray ({n} CPUs) {tc:6.2f} s   = {tc / tl:.2f}x   identical edits: {len(el | ec) == 1}")
+        print(
+            f"  local jobs={n} {tl:6.2f} s   ray ({n} CPUs) {tc:6.2f} s   = {tc / tl:.2f}x   identical edits: {len(el | ec) == 1}"
+        )
         TMP.unlink()
-        print(f"load average at the end: {os.getloadavg()[0]:.2f} (this benchmark alone keeps it near {n}; more means other processes shared the cores)")
+        print(
+            f"load average at the end: {os.getloadavg()[0]:.2f} (this benchmark alone keeps it near {n}; more means other processes shared the cores)"
+        )
     finally:
         ray.shutdown()
     return 0

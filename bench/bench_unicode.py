@@ -141,7 +141,12 @@ def speed() -> int:
                 uni.may_need_ftfy(title)
             uni.may_need_ftfy(text)
 
-    names = ["unicode rules (engine, title + text)", "ftfy.fix_text, default config", "ftfy.fix_text, the rule's config", "the gate alone"]
+    names = [
+        "unicode rules (engine, title + text)",
+        "ftfy.fix_text, default config",
+        "ftfy.fix_text, the rule's config",
+        "the gate alone",
+    ]
     runs: dict[str, list[float]] = {name: [] for name in names}
     fns = [ours, ftfy_default, ftfy_rule_config, gate_only]
     for _ in range(3):  # in turns, so a slow spell of the shared machine hits every contender
@@ -149,7 +154,9 @@ def speed() -> int:
             t0 = time.perf_counter()
             fn()
             runs[name].append(time.perf_counter() - t0)
-    print(f"{len(docs):,} documents (3,000 AllSides + {len(docs) - 3000:,} multilingual), {chars / 1e6:.1f} M characters; median of 3")
+    print(
+        f"{len(docs):,} documents (3,000 AllSides + {len(docs) - 3000:,} multilingual), {chars / 1e6:.1f} M characters; median of 3"
+    )
     med = {name: statistics.median(ts) for name, ts in runs.items()}
     for name, m in med.items():
         print(f"  {name:40s} {m:7.2f} s   runs [" + ", ".join(f"{t:.2f}" for t in runs[name]) + "]")
@@ -177,7 +184,9 @@ def _before(text: str) -> str:
 
 def untouched() -> int:
     rules = select_rules(["unicode"])
-    print("articles (title or text) the unicode rules change; before = each line through ftfy as the rules did, after = this branch")
+    print(
+        "articles (title or text) the unicode rules change; before = each line through ftfy as the rules did, after = this branch"
+    )
     for path in [*MULTILINGUAL, BBC]:
         n = before = after = 0
         diff: list[str] = []
@@ -351,7 +360,11 @@ def cases() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["soundness", "speed", "untouched", "cases", "all"], help="all: the three measurements (not cases)")
+    ap.add_argument(
+        "what",
+        choices=["soundness", "speed", "untouched", "cases", "all"],
+        help="all: the three measurements (not cases)",
+    )
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         print(f"error: {SHARED} not found (this benchmark reads ../shared)", file=sys.stderr)

@@ -25,8 +25,25 @@ from cleaner.model import Document
 from cleaner.normalize import clean_document, select_rules
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = sorted(p for p in (ROOT / "fixtures" / "corpora").rglob("*") if p.suffix in {".jsonl", ".csv", ".txt", ".parquet", ".gz"})
-NASTY = [b"\x00", b"\xff", b"\xc3", b'"', b"{", b"}", b",", b"\n", b"\r\n", b"\\u0000", b"\xe2\x80", b"&amp;", b" . ", b"the the "]
+SOURCES = sorted(
+    p for p in (ROOT / "fixtures" / "corpora").rglob("*") if p.suffix in {".jsonl", ".csv", ".txt", ".parquet", ".gz"}
+)
+NASTY = [
+    b"\x00",
+    b"\xff",
+    b"\xc3",
+    b'"',
+    b"{",
+    b"}",
+    b",",
+    b"\n",
+    b"\r\n",
+    b"\\u0000",
+    b"\xe2\x80",
+    b"&amp;",
+    b" . ",
+    b"the the ",
+]
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:
@@ -83,7 +100,9 @@ def main() -> int:
                     keep.write_bytes(raw)
                     crashes[key] = f"{keep}\n{traceback.format_exc(limit=4)}"
             target.unlink()
-    print(f"fuzz: seed {args.seed}, {args.seconds:.0f} s, {files} mutated files, {records} records, {len(crashes)} distinct crashes")
+    print(
+        f"fuzz: seed {args.seed}, {args.seconds:.0f} s, {files} mutated files, {records} records, {len(crashes)} distinct crashes"
+    )
     for key, where in crashes.items():
         print(f"\nCRASH {key}\n  reproducer: {where}")
     return 1 if crashes else 0

@@ -132,7 +132,13 @@ class Member:
     index: int  # position of the record in the input, for ordering
 
     def to_dict(self) -> dict[str, Any]:
-        return {"doc": self.doc, "path": self.path, "record": self.record, "paragraph": self.paragraph, "text": self.text}
+        return {
+            "doc": self.doc,
+            "path": self.path,
+            "record": self.record,
+            "paragraph": self.paragraph,
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -182,4 +188,11 @@ class Finding:
         return f"{where}: {self.kind}: {self.message}{tail}"
 
     def to_dict(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "record": self.record, "kind": self.kind, "message": self.message, "duplicate_of": self.duplicate_of}
+        return {
+            "path": self.path,
+            "line": self.line,
+            "record": self.record,
+            "kind": self.kind,
+            "message": self.message,
+            "duplicate_of": self.duplicate_of,
+        }

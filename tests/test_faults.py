@@ -381,7 +381,6 @@ def test_an_update_that_waited_too_long_says_the_index_is_busy(tmp_path, monkeyp
     assert _index_rows(index) == before
 
 
-
 # --- what a run killed outright leaves, and who removes it ---------------------------------------
 
 

@@ -14,7 +14,9 @@ from cleaner.lang import LanguageCodeError, LanguageGuess, detect_language, norm
 from cleaner.lang.detect import HEAD_CHARS, MIN_CONFIDENCE
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = [json.loads(line) for line in (ROOT / "fixtures" / "lang" / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+SAMPLES = [
+    json.loads(line) for line in (ROOT / "fixtures" / "lang" / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+]
 BY_SOURCE = {s["source"]: s for s in SAMPLES}
 
 
@@ -95,11 +97,16 @@ def test_only_the_first_head_chars_are_read() -> None:
 
 
 def test_detection_is_deterministic_within_and_across_processes() -> None:
-    texts = [s["text"] for s in SAMPLES] + ["Angela Merkel", f"{_lead(_sample('de'), 250)}\n\n{_lead(_sample('en'), 250)}"]
+    texts = [s["text"] for s in SAMPLES] + [
+        "Angela Merkel",
+        f"{_lead(_sample('de'), 250)}\n\n{_lead(_sample('en'), 250)}",
+    ]
     here = [repr(detect_language(t)) for t in texts]
     assert here == [repr(detect_language(t)) for t in texts]
     code = "import json,sys\nfrom cleaner.lang import detect_language\nprint(json.dumps([repr(detect_language(t)) for t in json.load(sys.stdin)]))"
-    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(texts), capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(texts), capture_output=True, text=True, check=True
+    )
     assert json.loads(out.stdout) == here
 
 

@@ -35,7 +35,13 @@ def git(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProc
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("pre-commit-home")
     e = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    e.update(PRE_COMMIT_HOME=str(home), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.org", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org")
+    e.update(
+        PRE_COMMIT_HOME=str(home),
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.org",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.org",
+    )
     # The hook runs in pre-commit's own virtualenv; it must not see this one's site-packages.
     e.pop("VIRTUAL_ENV", None)
     e.pop("PYTHONPATH", None)
@@ -104,5 +110,8 @@ def test_hooks_in_a_corpus_repository(tmp_path: Path, env: dict[str, str], hook_
     (repo / "copy.txt").write_text(article_with_new_headline(TXT / clean, "Iowa race heats up over farm remarks"))
     done = commit("a copy")
     assert done.returncode != 0
-    assert f"copy.txt:1: duplicate-article: 1.00 similar \"Iowa race heats up over farm remarks\" (duplicate of {clean}:1)" in done.stdout
+    assert (
+        f'copy.txt:1: duplicate-article: 1.00 similar "Iowa race heats up over farm remarks" (duplicate of {clean}:1)'
+        in done.stdout
+    )
     assert git(repo, env, "log", "--format=%s").stdout.split("\n")[0] == "the same, fixed"

@@ -14,10 +14,35 @@ from tests.conftest import FIXTURES
 RULES = select_rules()
 
 # Real paragraphs to damage: the seed and the rule cases' clean texts.
-_REAL = [c["original"] for p in sorted((FIXTURES / "rules").glob("*.json")) for c in json.loads(p.read_text("utf-8"))["cases"]]
+_REAL = [
+    c["original"]
+    for p in sorted((FIXTURES / "rules").glob("*.json"))
+    for c in json.loads(p.read_text("utf-8"))["cases"]
+]
 _REAL += [p for p in next((FIXTURES.parent / "seeds").glob("*.txt")).read_text("utf-8").split("\n\n") if p.strip()]
 
-_NOISE = st.sampled_from([" ", "  ", " . ", ", .", "\n", "\n\n", "\n\n\n", "\u00a0", "\u200b", "â€™", "&amp;", "the the ", "Ltd., where ", "Advertisement\n", "\x07", "...", "U.S.", "\r\n"])
+_NOISE = st.sampled_from(
+    [
+        " ",
+        "  ",
+        " . ",
+        ", .",
+        "\n",
+        "\n\n",
+        "\n\n\n",
+        "\u00a0",
+        "\u200b",
+        "â€™",
+        "&amp;",
+        "the the ",
+        "Ltd., where ",
+        "Advertisement\n",
+        "\x07",
+        "...",
+        "U.S.",
+        "\r\n",
+    ]
+)
 
 
 @st.composite
@@ -80,5 +105,13 @@ def test_headline_goes_in_one_run_when_the_title_is_repaired():
 
 
 def test_known_tricky_inputs():
-    for title, text in [(None, ""), ("", " "), ("T", "T"), ("T", "T\n\nT"), (None, "\n\n\n"), ("A", "a . b . c"), (None, "the the the the")]:
+    for title, text in [
+        (None, ""),
+        ("", " "),
+        ("T", "T"),
+        ("T", "T\n\nT"),
+        (None, "\n\n\n"),
+        ("A", "a . b . c"),
+        (None, "the the the the"),
+    ]:
         _check(title, text)

@@ -64,7 +64,11 @@ def text_with_mojibake(draw):
         text = text[:a] + _mojibake_of(text[a:b], encoding) + text[b:]
     for _ in range(draw(st.integers(0, 3))):
         pos = draw(st.integers(0, len(text)))
-        piece = draw(st.one_of(st.text(alphabet=_ALPHABET, max_size=6), st.sampled_from(["\x1b[31m", "\ud83d", "\n", "\nÃ ", "Â\xa0"])))
+        piece = draw(
+            st.one_of(
+                st.text(alphabet=_ALPHABET, max_size=6), st.sampled_from(["\x1b[31m", "\ud83d", "\n", "\nÃ ", "Â\xa0"])
+            )
+        )
         text = text[:pos] + piece + text[pos:]
     return text
 

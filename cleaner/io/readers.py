@@ -26,7 +26,15 @@ from cleaner.errors import InputError, os_reason
 from cleaner.model import Document, Origin, Rejected
 from cleaner.progress import Meter
 
-FORMATS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".jsonl.gz": "jsonl", ".ndjson.gz": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+FORMATS = {
+    ".txt": "txt",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".jsonl.gz": "jsonl",
+    ".ndjson.gz": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
 
 # Records of several MB are real (whole books pasted into a body); the csv module's default
 # 128 KiB cap would reject them.
@@ -94,7 +102,9 @@ def _unreadable_folder(e: OSError) -> None:
     raise InputError(str(e.filename), f"cannot read folder: {os_reason(e)}")
 
 
-def read_documents(paths: Iterable[str | os.PathLike[str]], options: ReadOptions | None = None) -> Iterator[Document | Rejected]:
+def read_documents(
+    paths: Iterable[str | os.PathLike[str]], options: ReadOptions | None = None
+) -> Iterator[Document | Rejected]:
     """Read every record of every file under `paths`, in order."""
     options = options or ReadOptions()
     for f in iter_input_files(paths):
@@ -200,17 +210,23 @@ def get_field(record: Mapping[str, Any], path: str) -> tuple[bool, Any]:
     return True, node
 
 
-def _make_document(record: Mapping[str, Any], origin: Origin, options: ReadOptions, raw: str | bytes | None) -> Document | Rejected:
+def _make_document(
+    record: Mapping[str, Any], origin: Origin, options: ReadOptions, raw: str | bytes | None
+) -> Document | Rejected:
     found, text = get_field(record, options.text_field)
     if not found:
         fields = ", ".join(record) or "none"
-        return Rejected(origin, f"no field '{options.text_field}' (fields: {fields}); choose one with --text-field", _raw_str(raw))
+        return Rejected(
+            origin, f"no field '{options.text_field}' (fields: {fields}); choose one with --text-field", _raw_str(raw)
+        )
     if not isinstance(text, str):
         kind = "null" if text is None else type(text).__name__
         return Rejected(origin, f"field '{options.text_field}' is {kind}, expected a string", _raw_str(raw))
     found, title = get_field(record, options.title_field)
     if found and title is not None and not isinstance(title, str):
-        return Rejected(origin, f"field '{options.title_field}' is {type(title).__name__}, expected a string", _raw_str(raw))
+        return Rejected(
+            origin, f"field '{options.title_field}' is {type(title).__name__}, expected a string", _raw_str(raw)
+        )
     found, doc_id = get_field(record, options.id_field)
     doc_id = str(doc_id) if found and doc_id is not None else f"{origin.path}:{origin.record}"
     if options.paragraph_sep:
@@ -228,7 +244,7 @@ def _decode(data: bytes) -> tuple[str | None, str]:
     try:
         return data.decode("utf-8"), ""
     except UnicodeDecodeError as e:
-        return None, f"invalid UTF-8 at byte {e.start} ({data[e.start:e.start + 4]!r})"
+        return None, f"invalid UTF-8 at byte {e.start} ({data[e.start : e.start + 4]!r})"
 
 
 # --- JSONL -----------------------------------------------------------------------------------
@@ -256,7 +272,10 @@ def _read_jsonl(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Do
             except StopIteration:
                 return
             except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-                yield Rejected(Origin(path, record_no + 1, line_no + 1), f"truncated or corrupt gzip stream, nothing readable after this point ({e})")
+                yield Rejected(
+                    Origin(path, record_no + 1, line_no + 1),
+                    f"truncated or corrupt gzip stream, nothing readable after this point ({e})",
+                )
                 return
             line_no += 1
             stripped = data.rstrip(b"\r\n")
@@ -303,16 +322,25 @@ def _read_csv(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Docu
                     record_no -= 1
                     continue
                 if len(row) != len(header):
-                    yield Rejected(origin, f"expected {len(header)} fields as in the header, found {len(row)}", ",".join(row))
+                    yield Rejected(
+                        origin, f"expected {len(header)} fields as in the header, found {len(row)}", ",".join(row)
+                    )
                     continue
                 if any("\x00" in cell for cell in row):
-                    yield Rejected(origin, "NUL byte in the record: binary data, not text", ",".join(row).replace("\x00", "\\x00"))
+                    yield Rejected(
+                        origin, "NUL byte in the record: binary data, not text", ",".join(row).replace("\x00", "\\x00")
+                    )
                     continue
                 yield _make_document(dict(zip(header, row)), origin, options, None)
         except csv.Error as e:
-            yield Rejected(Origin(path, record_no + 1, line_before + 1), f"malformed CSV ({e}), nothing readable after this point")
+            yield Rejected(
+                Origin(path, record_no + 1, line_before + 1), f"malformed CSV ({e}), nothing readable after this point"
+            )
         except UnicodeDecodeError as e:
-            yield Rejected(Origin(path, record_no + 1, line_before + 1), f"invalid UTF-8 ({e.reason}), nothing readable after this point")
+            yield Rejected(
+                Origin(path, record_no + 1, line_before + 1),
+                f"invalid UTF-8 ({e.reason}), nothing readable after this point",
+            )
         except (EOFError, gzip.BadGzipFile, zlib.error) as e:
             yield Rejected(Origin(path, record_no + 1, line_before + 1), f"truncated or corrupt gzip stream ({e})")
 
@@ -343,7 +371,10 @@ def _read_parquet(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[
     columns = pf.schema_arrow.names
     top_text = options.text_field.split(".")[0]
     if options.text_field not in columns and top_text not in columns:
-        yield Rejected(Origin(path, 0), f"no column '{options.text_field}' (columns: {', '.join(columns)}); choose one with --text-field")
+        yield Rejected(
+            Origin(path, 0),
+            f"no column '{options.text_field}' (columns: {', '.join(columns)}); choose one with --text-field",
+        )
         return
     record_no = 0
     # Where a batch ends in the file is not known: its share of the rows stands for it.
@@ -356,7 +387,9 @@ def _read_parquet(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[
         except StopIteration:
             return
         except Exception as e:  # pyarrow raises ArrowInvalid, OSError and others for corrupt pages
-            yield Rejected(Origin(path, record_no + 1), f"corrupt Parquet data, nothing readable after this point ({e})")
+            yield Rejected(
+                Origin(path, record_no + 1), f"corrupt Parquet data, nothing readable after this point ({e})"
+            )
             return
         for row in batch.to_pylist():
             record_no += 1

@@ -312,7 +312,12 @@ class TxtWriter(FileWriter):
         self.out.write(content.encode("utf-8"))
 
 
-WRITERS: dict[str, type[FileWriter]] = {"jsonl": JsonlWriter, "csv": CsvWriter, "parquet": ParquetWriter, "txt": TxtWriter}
+WRITERS: dict[str, type[FileWriter]] = {
+    "jsonl": JsonlWriter,
+    "csv": CsvWriter,
+    "parquet": ParquetWriter,
+    "txt": TxtWriter,
+}
 
 
 def open_writer(source: InputFile, target: Path, options: ReadOptions) -> FileWriter:
@@ -350,7 +355,9 @@ def check_output(files: Iterable[InputFile], output: Path | None, in_place: bool
             raise OutputError(f"{output}: output is inside the input folder {f.root}; write it elsewhere")
 
 
-def plan_outputs(files: Sequence[InputFile], output: Path | None, in_place: bool, many_inputs: bool) -> dict[Path, Path]:
+def plan_outputs(
+    files: Sequence[InputFile], output: Path | None, in_place: bool, many_inputs: bool
+) -> dict[Path, Path]:
     """The output path of every input file (by input path), refusing a plan in which an output
     would overwrite an input (unless `in_place`) or two inputs would write the same output."""
     if in_place:
@@ -365,9 +372,13 @@ def plan_outputs(files: Sequence[InputFile], output: Path | None, in_place: bool
         target = output_path(f, output, many_inputs)
         resolved = real_path(target)
         if resolved in inputs:
-            raise OutputError(f"{target}: output would overwrite the input {inputs[resolved]}; use --in-place to rewrite inputs")
+            raise OutputError(
+                f"{target}: output would overwrite the input {inputs[resolved]}; use --in-place to rewrite inputs"
+            )
         if resolved in taken:
-            raise OutputError(f"{target}: both {taken[resolved]} and {f.path} would be written here; name the inputs' folders instead")
+            raise OutputError(
+                f"{target}: both {taken[resolved]} and {f.path} would be written here; name the inputs' folders instead"
+            )
         taken[resolved] = f.path
         plan[f.path] = target
     return plan
