@@ -39,8 +39,8 @@ import regex
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_normalize import code_version, machine_line, show  # noqa: E402  (same machine line as the other benchmark)
 
-from cleaner.model import Edit  # noqa: E402
 from cleaner.lang import known_language  # noqa: E402
+from cleaner.model import Edit  # noqa: E402
 from cleaner.normalize import all_rules, clean_fields, replay  # noqa: E402
 from cleaner.normalize.evidence import CorpusEvidence, Evidence  # noqa: E402
 from cleaner.text import sentence_spans  # noqa: E402
@@ -225,7 +225,7 @@ def run_controls(pages: list[Page], corpus: str, variant: str, newline_paragraph
     shown_layout: Counter = Counter()
     texts = [p.gold.replace("\n", "\n\n") if newline_paragraphs else p.gold for p in pages]
     evidence = gather(texts)
-    for p, text in zip(pages, texts):
+    for p, text in zip(pages, texts, strict=True):
         title, out, edits = clean(p.title, text, evidence)
         if newline_paragraphs:
             out = out.replace("\n\n", "\n")

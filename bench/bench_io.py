@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import gzip
 import json
 import os
@@ -200,7 +201,7 @@ def same_record(a: object, b: object) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return list(a) == list(b) and all(same_record(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_record(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same_record(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
 
 
@@ -357,7 +358,7 @@ def verify_csv(expected: list[dict[str, str]], header: list[str], out: Path) -> 
 
 def compare_records(kind: str, expected: list[dict], got: list[dict], mismatches: int) -> int:
     """Count (and show the first five) records that differ, print the verdict, return the count."""
-    for i, (a, b) in enumerate(zip(expected, got), 1):
+    for i, (a, b) in enumerate(zip(expected, got, strict=False), 1):
         if not same_record(a, b):
             mismatches += 1
             if mismatches <= 5:
@@ -490,7 +491,7 @@ def main() -> int:
             args.repeat,
             len(records),
             csv_mb,
-            lambda out: verify_csv(rows, header, out),
+            functools.partial(verify_csv, rows, header),
         )
         failures += m
         del rows

@@ -18,8 +18,8 @@ from _common import ROOT, allsides_documents, code_version, cpu_model, median_ti
 sys.path.insert(0, str(ROOT))
 
 from cleaner.dedup import DupOptions, find_duplicates  # noqa: E402
-from cleaner.normalize import select_rules  # noqa: E402
 from cleaner.jobs.clean import CleanJob, run_clean  # noqa: E402
+from cleaner.normalize import select_rules  # noqa: E402
 
 
 def main() -> int:
@@ -32,8 +32,8 @@ def main() -> int:
     docs = allsides_documents(args.limit)
     print(f"duplicate finder, {len(docs):,} AllSides articles, median of 3")
     for levels in (("document",), ("title", "paragraph", "document")):
-        t1, r1 = median_time(lambda: find_duplicates(docs, DupOptions(levels=levels, jobs=1)))
-        tn, rn = median_time(lambda: find_duplicates(docs, DupOptions(levels=levels, jobs=args.jobs)))
+        t1, r1 = median_time(lambda levels=levels: find_duplicates(docs, DupOptions(levels=levels, jobs=1)))
+        tn, rn = median_time(lambda levels=levels: find_duplicates(docs, DupOptions(levels=levels, jobs=args.jobs)))
         same = [c.to_dict() for c in r1.clusters] == [c.to_dict() for c in rn.clusters]
         print(
             f"  {','.join(levels):28s} jobs=1 {t1:6.2f} s   jobs={args.jobs} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters: {same}"

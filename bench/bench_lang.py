@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _common import code_version, cpu_model, load_jsonl
+from _common import code_version, cpu_model, load_jsonl  # noqa: E402  (needs the sys.path lines above)
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 MULTI = CORPORA / "multilingual"
@@ -490,7 +490,7 @@ def sentence_table(langs: list[str], articles: dict[str, list[str]]) -> None:
             elapsed += time.perf_counter() - t
             counts = {"after-abbrev": 0, "after-number": 0}
             n_splits = hit = want = 0
-            for b, st in zip(blocks[lang], starts):
+            for b, st in zip(blocks[lang], starts, strict=True):
                 n_splits += len(st)
                 for at in st:
                     k = _kind(b, at, lang)

@@ -29,14 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import code_version, cpu_model, load_jsonl  # noqa: E402  (bench/ is on sys.path when run as a script)
-
-import regex
-
 import ftfy
 import ftfy.bad_codecs  # noqa: F401  (registers sloppy-windows-1252)
-from cleaner.model import Document, Origin
+import regex
+from _common import code_version, cpu_model, load_jsonl  # noqa: E402  (bench/ is on sys.path when run as a script)
+
 from cleaner.lang import known_language
+from cleaner.model import Document, Origin
 from cleaner.normalize import all_rules, clean_document, clean_text, replay
 from cleaner.normalize.evidence import CorpusEvidence, Evidence
 from cleaner.normalize.registry import RuleContext
@@ -88,7 +87,52 @@ def unchanged_by_cleaning(a: Article) -> bool:
 # --- sentences (an independent splitter, only to find where to plant) ---------------------------
 
 _ABBR = frozenset(
-    "mr mrs ms dr st jr sr inc ltd co corp no gen sen rep gov prof lt col sgt capt vs etc jan feb mar apr jun jul aug sep sept oct nov dec mt ft rev hon dept fig approx plc bros".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "jr",
+        "sr",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "no",
+        "gen",
+        "sen",
+        "rep",
+        "gov",
+        "prof",
+        "lt",
+        "col",
+        "sgt",
+        "capt",
+        "vs",
+        "etc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mt",
+        "ft",
+        "rev",
+        "hon",
+        "dept",
+        "fig",
+        "approx",
+        "plc",
+        "bros",
+    ]
 )
 _BOUNDARY = regex.compile(r"[.!?][\"”’')]*(?=\s+[\"“‘'(]?[\p{Lu}\p{N}])")
 _END = regex.compile(r"[.!?][\"”’')]*$")
@@ -421,7 +465,7 @@ def plant_whitespace(a: Article, c: Ctx) -> Plant | None:
     for i, s, repl in sorted(edits, key=lambda x: (x[0], -x[1])):
         p = ps[i]
         ps[i] = p[:s] + repl + p[s + 1 :] if s < len(p) else p + repl
-    text = ps[0] + "".join(sep + p for sep, p in zip(seps, ps[1:]))
+    text = ps[0] + "".join(sep + p for sep, p in zip(seps, ps[1:], strict=True))
     return Plant(text, a.title, variant)
 
 

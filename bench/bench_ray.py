@@ -46,8 +46,8 @@ def run_one(kind: str, engine: str, jobs: int, limit: int, address: str | None) 
         stats = {k: v for k, v in result.stats.items() if k != "seconds"}
         payload = json.dumps([[c.to_dict() for c in result.clusters], stats], sort_keys=True)
     else:
-        from cleaner.normalize import select_rules
         from cleaner.jobs.clean import CleanJob, run_clean
+        from cleaner.normalize import select_rules
 
         edits: list = []  # type: ignore[type-arg]
         t = time.perf_counter()

@@ -150,7 +150,7 @@ def speed() -> int:
     runs: dict[str, list[float]] = {name: [] for name in names}
     fns = [ours, ftfy_default, ftfy_rule_config, gate_only]
     for _ in range(3):  # in turns, so a slow spell of the shared machine hits every contender
-        for name, fn in zip(runs, fns):
+        for name, fn in zip(runs, fns, strict=True):
             t0 = time.perf_counter()
             fn()
             runs[name].append(time.perf_counter() - t0)
@@ -246,7 +246,7 @@ def _sentences(line: str) -> list[str]:
     """A line cut after each sentence end, the spaces kept with the sentence before them, so
     the pieces join back to the line."""
     cuts = [m.end() for m in _SENTENCE.finditer(line) if 0 < m.end() < len(line)]
-    return [line[a:b] for a, b in zip([0, *cuts], [*cuts, len(line)]) if line[a:b]]
+    return [line[a:b] for a, b in zip([0, *cuts], [*cuts, len(line)], strict=True) if line[a:b]]
 
 
 def _damage(sentences: list[str], k: int, codec: str) -> str:

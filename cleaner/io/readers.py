@@ -331,7 +331,7 @@ def _read_csv(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Docu
                         origin, "NUL byte in the record: binary data, not text", ",".join(row).replace("\x00", "\\x00")
                     )
                     continue
-                yield _make_document(dict(zip(header, row)), origin, options, None)
+                yield _make_document(dict(zip(header, row, strict=True)), origin, options, None)
         except csv.Error as e:
             yield Rejected(
                 Origin(path, record_no + 1, line_before + 1), f"malformed CSV ({e}), nothing readable after this point"

@@ -212,13 +212,16 @@ class FileWriter(ABC):
             self.atomic.abort()  # e.g. the input's schema cannot be read: leave no temporary file
             raise
 
-    # Each format fills in _setup/_write/_finish.
-    def _setup(self) -> None: ...
+    # Each format fills in _write; _setup and _finish are optional hooks, empty on purpose: JSONL
+    # and TXT need no header or footer, so making them abstract would force no-op overrides.
+    def _setup(self) -> None:  # noqa: B027  (optional hook, see above)
+        ...
 
     @abstractmethod
     def _write(self, doc: Document) -> None: ...
 
-    def _finish(self) -> None: ...
+    def _finish(self) -> None:  # noqa: B027  (optional hook, see above)
+        ...
 
     def write(self, doc: Document) -> None:
         self._write(doc)
