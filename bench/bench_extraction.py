@@ -472,7 +472,8 @@ def print_table(title: str, rows: dict[str, Row]) -> None:
         pr = r.present or 1
         print(
             f"    {name:<15} {r.n:4d} {r.empty:5d} {r.present / r.gold:6.3f} {jb:8.1f} {ja:8.1f} {removed:7.1%}"
-            f" {r.lost / r.n:8.2f} {r.lost:5d} {r.lost / pr:7.4%} {r.confirmed:9d} {r.confirmed / pr:7.4%} {r.with_loss:7d} {r.changed:7d}"
+            f" {r.lost / r.n:8.2f} {r.lost:5d} {r.lost / pr:7.4%} {r.confirmed:9d} "
+            f"{r.confirmed / pr:7.4%} {r.with_loss:7d} {r.changed:7d}"
         )
 
 
@@ -505,7 +506,8 @@ def main() -> int:
         "    byte-identical = untouched; 'no token removed' compares whitespace-split tokens as multisets (whitespace"
     )
     print(
-        "    edits do not count, but a fix inside a token such as 'said ,' -> 'said,' does); '\\w+ word' compares words only"
+        "    edits do not count, but a fix inside a token such as "
+        "'said ,' -> 'said,' does); '\\w+ word' compares words only"
     )
     controls = [run_controls(pages, name, "as is", False) for name, pages in corpora]
     # L3S gold joins paragraphs with single line breaks: also as `--paragraph-sep '\n'` would clean it.
@@ -515,8 +517,10 @@ def main() -> int:
         print_controls(res)
     lines = [
         "=" * 100,
-        "CONTROLS: gold bodies changed by cleaning: every edit that removes a (whitespace-split) token, 3 whitespace-only edits per rule",
-        "Each edit: rule action 'span' [-> 'replacement'], then the span [[in context]] as the text was when the rule ran",
+        "CONTROLS: gold bodies changed by cleaning: every edit that removes "
+        "a (whitespace-split) token, 3 whitespace-only edits per rule",
+        "Each edit: rule action 'span' [-> 'replacement'], then "
+        "the span [[in context]] as the text was when the rule ran",
         "=" * 100,
     ]
     for res in controls:
@@ -528,25 +532,32 @@ def main() -> int:
 
     # --- [2] extractor output vs gold -------------------------------------------------------------------
     print(
-        "\n[2] extractor output vs gold: \\w+ words, lowercased, as multisets; per extractor, means per article with output"
+        "\n[2] extractor output vs gold: \\w+ words, lowercased, "
+        "as multisets; per extractor, means per article with output"
     )
     print(
-        "    recall = gold words in the output before cleaning / gold words; junk = output words not in gold (before and after"
+        "    recall = gold words in the output before cleaning / gold "
+        "words; junk = output words not in gold (before and after"
     )
     print(
-        "    cleaning, mean per article); removed = share of junk removed, (before - after) / before; lost = gold words in the"
+        "    cleaning, mean per article); removed = share of junk "
+        "removed, (before - after) / before; lost = gold words in the"
     )
     print(
-        "    output before cleaning and gone after (lost/art mean per article; lost total; share of gold words present before);"
+        "    output before cleaning and gone after (lost/art mean per "
+        "article; lost total; share of gold words present before);"
     )
     print(
-        f"    confirmed = the lost words whose removed span is itself in the gold body ({NGRAM}-grams with {WINDOW} words of context cover"
+        "    confirmed = the lost words whose removed span is itself in "
+        f"the gold body ({NGRAM}-grams with {WINDOW} words of context cover"
     )
     print(
-        f"    >= {CONFIRM:.0%} of its words: real content removed); the rest is junk that only shares words with the article;"
+        f"    >= {CONFIRM:.0%} of its words: real content removed); "
+        "the rest is junk that only shares words with the article;"
     )
     print(
-        "    w/ loss = outputs with any lost word; changed = outputs the cleaner changed; empty = no output (not counted)"
+        "    w/ loss = outputs with any lost word; changed = outputs "
+        "the cleaner changed; empty = no output (not counted)"
     )
     cases: list[Case] = []
     dup_share: dict[tuple[str, str], float] = {}  # longest_repeat of the gold of the articles with loss
@@ -610,8 +621,10 @@ def main() -> int:
         share = sentence_over / sentence_cases if sentence_cases else 0.0
         content = content_over / sentence_cases if sentence_cases else 0.0
         print(
-            f"    {name}: outputs that lose over {SENTENCE_LOSS:.0%} of the gold sentences they had: {sentence_over} of {sentence_cases}"
-            f" = {share:.2%} (aim <= {AIM_SENTENCE_OUTPUTS:.0%}) {'ok' if share <= AIM_SENTENCE_OUTPUTS else 'ABOVE AIM'};"
+            f"    {name}: outputs that lose over {SENTENCE_LOSS:.0%} of the "
+            f"gold sentences they had: {sentence_over} of {sentence_cases}"
+            f" = {share:.2%} (aim <= {AIM_SENTENCE_OUTPUTS:.0%}) "
+            f"{'ok' if share <= AIM_SENTENCE_OUTPUTS else 'ABOVE AIM'};"
             f" not counting site lines the gold kept (copyright, `Click here ...`): {content_over} = {content:.2%}"
         )
         rec = sum(r.recovered for r in rows.values())
@@ -630,9 +643,12 @@ def main() -> int:
         dup = [c for c in mine if dup_share[(name, c.id)] >= DUPLICATED]
         if mine:
             print(
-                f"    of the lost words, {sum(n(c.lost) for c in dup)} of {sum(n(c.lost) for c in mine)} ({sum(c.confirmed for c in dup)} of"
-                f" {sum(c.confirmed for c in mine)} confirmed) are in {len({c.id for c in dup})} articles whose gold body holds one block twice"
-                f" (a repeated run >= {DUPLICATED:.0%} of its words: the page duplicated, so removing the copy is right)"
+                f"    of the lost words, {sum(n(c.lost) for c in dup)} of "
+                f"{sum(n(c.lost) for c in mine)} ({sum(c.confirmed for c in dup)} of"
+                f" {sum(c.confirmed for c in mine)} confirmed) are in "
+                f"{len({c.id for c in dup})} articles whose gold body holds one block twice"
+                f" (a repeated run >= {DUPLICATED:.0%} of its words: "
+                "the page duplicated, so removing the copy is right)"
             )
 
     # --- lost-content file ----------------------------------------------------------------------------
@@ -646,15 +662,24 @@ def main() -> int:
     top = list(groups.values())[: args.lost_cases]
     lines = [
         "=" * 100,
-        f"LOST CONTENT: the {args.lost_cases} articles where cleaning removed most gold words from an extractor's output (AEB: 11",
-        f"extractors and {RAW}; L3S: {RAW}). Each case: the output that lost most, every output of the article with loss,",
-        f"and up to {MAX_EDITS} distinct edits that removed gold words (more only for rules that fired on other outputs): rule action",
-        "'span', the span [[in context]] as the text was when the rule ran, the lost words it took, and its gold coverage",
-        f"(share of the span's words found in the gold body in {NGRAM}-grams with their context; >= {CONFIRM:.0%} = confirmed: the removed",
-        "passage is real article content; low = junk that only shares common words with the article). 'gold repeats itself'",
-        f"= share of gold words inside a {SELF_NGRAM}-word sequence that occurs twice or more in the gold body: a removed repeat can only",
-        "count as lost when gold has it twice. 'longest repeated block' = the longest word sequence found twice in gold, as a share",
-        f"of its words: >= {DUPLICATED:.0%} means the gold holds the article (or a long part) twice, a page artifact: removing the copy is right.",
+        f"LOST CONTENT: the {args.lost_cases} articles where cleaning "
+        "removed most gold words from an extractor's output (AEB: 11",
+        f"extractors and {RAW}; L3S: {RAW}). Each case: the output "
+        "that lost most, every output of the article with loss,",
+        f"and up to {MAX_EDITS} distinct edits that removed gold words "
+        "(more only for rules that fired on other outputs): rule action",
+        "'span', the span [[in context]] as the text was when the "
+        "rule ran, the lost words it took, and its gold coverage",
+        f"(share of the span's words found in the gold body in {NGRAM}-grams "
+        f"with their context; >= {CONFIRM:.0%} = confirmed: the removed",
+        "passage is real article content; low = junk that only "
+        "shares common words with the article). 'gold repeats itself'",
+        f"= share of gold words inside a {SELF_NGRAM}-word sequence that "
+        "occurs twice or more in the gold body: a removed repeat can only",
+        "count as lost when gold has it twice. 'longest repeated block' "
+        "= the longest word sequence found twice in gold, as a share",
+        f"of its words: >= {DUPLICATED:.0%} means the gold holds the article "
+        "(or a long part) twice, a page artifact: removing the copy is right.",
         "A list of every output with loss follows.",
         "=" * 100,
     ]
@@ -664,12 +689,14 @@ def main() -> int:
         rep = self_repetition(c.gold)
         block = dup_share[(c.corpus, c.id)]
         lines.append(
-            f"\n#{i} {c.corpus} {c.id}: largest loss [{c.extractor}] {n(c.lost)} gold words of {c.present} present, {c.confirmed} confirmed"
+            f"\n#{i} {c.corpus} {c.id}: largest loss [{c.extractor}] {n(c.lost)} "
+            f"gold words of {c.present} present, {c.confirmed} confirmed"
             f" (junk {c.junk_before} -> {c.junk_after}); by rule: "
             + ", ".join(f"{r} {k}" for r, k in c.by_rule.most_common())
         )
         lines.append(
-            f"   title: {c.title!r}; gold {n(words(c.gold))} words, gold repeats itself: {rep:.0%}, longest repeated block {block:.0%}"
+            f"   title: {c.title!r}; gold {n(words(c.gold))} words, gold "
+            f"repeats itself: {rep:.0%}, longest repeated block {block:.0%}"
             + (" (the gold holds one block twice)" if block >= DUPLICATED else "")
         )
         lines.append(
@@ -698,17 +725,20 @@ def main() -> int:
             for e, take, cov in sorted(picked[:limit], key=lambda x: (x[0].step, x[0].start)):
                 lines.append(f"   - {edit_line(e)}")
                 lines.append(
-                    f"     lost here: {n(take)} words; gold coverage {cov:.0%}{' (confirmed)' if cov >= CONFIRM else ''}"
+                    f"     lost here: {n(take)} words; gold coverage "
+                    f"{cov:.0%}{' (confirmed)' if cov >= CONFIRM else ''}"
                 )
                 lines.append(f"     in: {context(o.before, o.edits, e)}")
             if len(picked) > limit:
                 lines.append(
-                    f"   (+{len(picked) - limit} more distinct edits, {sum(n(t) for _, t, _ in picked[limit:])} lost words)"
+                    f"   (+{len(picked) - limit} more distinct edits, "
+                    f"{sum(n(t) for _, t, _ in picked[limit:])} lost words)"
                 )
             shown_rules |= {e.rule for e, _, _ in new}
         rules = sorted({r for o in grp for r in o.by_rule})
         summary.append(
-            f"    #{i:<2} {c.corpus} {c.id:<44} {n(c.lost):4d} ({c.confirmed:4d}) {len(grp):7d}  {rep:7.0%} {block:6.0%}  {', '.join(rules)}"
+            f"    #{i:<2} {c.corpus} {c.id:<44} {n(c.lost):4d} ({c.confirmed:4d}) "
+            f"{len(grp):7d}  {rep:7.0%} {block:6.0%}  {', '.join(rules)}"
         )
     lines.append("\n" + "=" * 100)
     lines.append(f"EVERY OUTPUT WITH LOSS ({len(cases)}): corpus id [extractor] lost/present (confirmed)  rules")
@@ -721,10 +751,12 @@ def main() -> int:
     args.lost_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     conf = sum(1 for c in cases if c.confirmed)
     print(
-        f"\n  outputs with lost gold words: {len(cases)} ({conf} with confirmed loss), in {len(groups)} articles; the {len(top)} largest:"
+        f"\n  outputs with lost gold words: {len(cases)} ({conf} with "
+        f"confirmed loss), in {len(groups)} articles; the {len(top)} largest:"
     )
     print(
-        f"    {'#':<3} {'article':<48} {'lost (conf.)':>12} {'outputs':>7}  {'gold repeats':>7} {'block':>6}  rules (any output)"
+        f"    {'#':<3} {'article':<48} {'lost (conf.)':>12} {'outputs':>7} "
+        f" {'gold repeats':>7} {'block':>6}  rules (any output)"
     )
     print("\n".join(summary))
     print(f"  edits with context: {os.path.relpath(args.lost_file, Path.cwd())}")

@@ -3,8 +3,9 @@
 Runs `cleaner.jobs.clean.run_clean` with no rules over a JSONL.gz corpus (and over CSV and Parquet
 copies of its first 5000 records), checks that what comes out parses to the same records in the
 same order, and times it against a plain `json.loads`/`json.dumps` loop measured in the same run.
-Every measured part runs in its own subprocess, so its peak RSS (VmHWM, or wait4's ru_maxrss without /proc) is its own; the
-peak RSS for 5000 records and for the whole corpus should be close if reading and writing stream.
+Every measured part runs in its own subprocess, so its peak RSS (VmHWM, or wait4's ru_maxrss without
+/proc) is its own; the peak RSS for 5000 records and for the whole corpus should be close if reading
+and writing stream.
 
     python bench/bench_io.py                      # the full AllSides corpus (a few minutes)
     python bench/bench_io.py --limit 20000 --repeat 5
@@ -169,7 +170,10 @@ def machine_line() -> str:
                 mem = f", {int(line.split()[1]) / 1024**2:.1f} GiB RAM"
     except OSError:
         pass
-    return f"machine: {model}, {cores} cores ({usable} usable){mem}; Python {platform.python_version()}; {platform.system()} {platform.release()}"
+    return (
+        f"machine: {model}, {cores} cores ({usable} usable){mem}; Python "
+        f"{platform.python_version()}; {platform.system()} {platform.release()}"
+    )
 
 
 def write_limited(src: Path, dst: Path, limit: int) -> None:
@@ -250,7 +254,8 @@ def verify_jsonl(src: Path, out: Path, label: str) -> int:
                     shown += 1
     status = "OK" if mismatches == 0 and n_in == n_out else "FAILED"
     print(
-        f"  verify {label}: {status}: {n_in:,} records in, {n_out:,} out, {mismatches:,} mismatched, {identical:,} byte-identical lines"
+        f"  verify {label}: {status}: {n_in:,} records in, {n_out:,} out, "
+        f"{mismatches:,} mismatched, {identical:,} byte-identical lines"
     )
     return mismatches
 
@@ -285,7 +290,8 @@ def timed_round_trip(
         r = run_worker("ours", src, out)
         if r["records"] != n_records or r.get("rejected"):
             print(
-                f"  MISMATCH {label}: run_clean wrote {r['records']} records, rejected {r.get('rejected')}, expected {n_records}"
+                f"  MISMATCH {label}: run_clean wrote {r['records']} "
+                f"records, rejected {r.get('rejected')}, expected {n_records}"
             )
             mismatches += 1
         ours_t.append(r["elapsed"])
@@ -307,10 +313,12 @@ def timed_round_trip(
         first_out.unlink()
     mo, mb = median(ours_t), median(base_t)
     print(
-        f"  ours     ({label}): median {mo:7.2f} s  {n_records / mo:9,.0f} records/s  {mbytes / mo:6.1f} MB/s   runs {fmt_times(ours_t)}  peak RSS {max(ours_rss):6.1f} MiB"
+        f"  ours     ({label}): median {mo:7.2f} s  {n_records / mo:9,.0f} records/s  "
+        f"{mbytes / mo:6.1f} MB/s   runs {fmt_times(ours_t)}  peak RSS {max(ours_rss):6.1f} MiB"
     )
     print(
-        f"  baseline ({label}): median {mb:7.2f} s  {n_records / mb:9,.0f} records/s  {mbytes / mb:6.1f} MB/s   runs {fmt_times(base_t)}  peak RSS {max(base_rss):6.1f} MiB"
+        f"  baseline ({label}): median {mb:7.2f} s  {n_records / mb:9,.0f} records/s  "
+        f"{mbytes / mb:6.1f} MB/s   runs {fmt_times(base_t)}  peak RSS {max(base_rss):6.1f} MiB"
     )
     print(f"  ratio ours/baseline ({label}): {mo / mb:.2f}x time")
     return mismatches, max(ours_rss)
@@ -406,7 +414,8 @@ def main() -> int:
     print(machine_line())
     print(code_version())
     print(
-        f"repetitions: {args.repeat} (medians); every part runs in its own subprocess, peak RSS = its VmHWM (/proc/self/status); MB = 10^6 bytes of uncompressed JSONL"
+        f"repetitions: {args.repeat} (medians); every part runs in its own subprocess, "
+        "peak RSS = its VmHWM (/proc/self/status); MB = 10^6 bytes of uncompressed JSONL"
     )
     failures = 0
     with tempfile.TemporaryDirectory(prefix="bench_io.", dir=args.tmp) as tmpname:
@@ -433,7 +442,8 @@ def main() -> int:
         print(f"interpreter with cleaner imported, doing nothing: peak RSS {idle['maxrss_mib']:.1f} MiB")
 
         print(
-            f"\n[1] JSONL.gz round trip, {small_records:,} records (run_clean, rules=[] vs gzip+json.loads+json.dumps loop)"
+            f"\n[1] JSONL.gz round trip, {small_records:,} records "
+            "(run_clean, rules=[] vs gzip+json.loads+json.dumps loop)"
         )
         m, rss_small = timed_round_trip(
             f"jsonl {small_records}",
@@ -449,7 +459,8 @@ def main() -> int:
         failures += m
 
         print(
-            f"\n[2] JSONL.gz round trip, {n_records:,} records (the {'limited' if args.limit is not None else 'full'} corpus)"
+            f"\n[2] JSONL.gz round trip, {n_records:,} records (the "
+            f"{'limited' if args.limit is not None else 'full'} corpus)"
         )
         m, rss_full = timed_round_trip(
             f"jsonl {n_records}",
@@ -468,7 +479,8 @@ def main() -> int:
         print(f"  {small_records:>7,} records: {rss_small:7.1f} MiB")
         print(f"  {n_records:>7,} records: {rss_full:7.1f} MiB")
         print(
-            f"  ratio {rss_full / rss_small:.2f}x for {n_records / small_records:.1f}x the records; {rss_full - rss_small:+.1f} MiB; interpreter+imports alone {idle['maxrss_mib']:.1f} MiB"
+            f"  ratio {rss_full / rss_small:.2f}x for {n_records / small_records:.1f}x the records; "
+            f"{rss_full - rss_small:+.1f} MiB; interpreter+imports alone {idle['maxrss_mib']:.1f} MiB"
         )
 
         records = load_records(src_used, SMALL)
@@ -480,7 +492,8 @@ def main() -> int:
             w.writerows(rows)
         csv_mb = csv_path.stat().st_size / 1e6
         print(
-            f"\n[4] CSV round trip, {len(records):,} records ({csv_mb:.1f} MB; baseline csv.DictReader -> csv.DictWriter)"
+            f"\n[4] CSV round trip, {len(records):,} records "
+            f"({csv_mb:.1f} MB; baseline csv.DictReader -> csv.DictWriter)"
         )
         m, _ = timed_round_trip(
             f"csv {len(records)}",
@@ -508,7 +521,8 @@ def main() -> int:
         row_groups = pq.ParquetFile(pq_path).num_row_groups
         idle_pq = run_worker("idle-parquet", pq_path, tmp / "unused")
         print(
-            f"\n[5] Parquet round trip, {len(records):,} records ({pq_mb:.1f} MB on disk, MB/s counts the same {small_bytes / 1e6:.1f} MB of JSONL;"
+            f"\n[5] Parquet round trip, {len(records):,} records ({pq_mb:.1f} MB "
+            f"on disk, MB/s counts the same {small_bytes / 1e6:.1f} MB of JSONL;"
             " baseline iter_batches -> to_pylist -> from_pylist -> ParquetWriter)"
         )
         m, _ = timed_round_trip(
@@ -524,7 +538,8 @@ def main() -> int:
         )
         failures += m
         print(
-            f"  (the copy has {row_groups} row group(s), each read whole; interpreter with cleaner and pyarrow imported, doing nothing: {idle_pq['maxrss_mib']:.1f} MiB)"
+            f"  (the copy has {row_groups} row group(s), each read whole; interpreter with "
+            f"cleaner and pyarrow imported, doing nothing: {idle_pq['maxrss_mib']:.1f} MiB)"
         )
 
     print(f"\nresult: {'OK, every round trip matched' if failures == 0 else f'FAILED, {failures} mismatches'}")

@@ -36,7 +36,8 @@ def main() -> int:
         tn, rn = median_time(lambda levels=levels: find_duplicates(docs, DupOptions(levels=levels, jobs=args.jobs)))
         same = [c.to_dict() for c in r1.clusters] == [c.to_dict() for c in rn.clusters]
         print(
-            f"  {','.join(levels):28s} jobs=1 {t1:6.2f} s   jobs={args.jobs} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters: {same}"
+            f"  {','.join(levels):28s} jobs=1 {t1:6.2f} s   jobs={args.jobs} "
+            f"{tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters: {same}"
         )
     tmp = write_allsides_head(Path("/tmp/cleaner-bench-jobs.jsonl"), args.clean_limit)
     print(f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} articles, median of 3")
@@ -49,7 +50,8 @@ def main() -> int:
     t1, e1 = median_time(lambda: clean(1))
     tn, en = median_time(lambda: clean(args.jobs))
     print(
-        f"  {'clean':28s} jobs=1 {t1:6.2f} s   jobs={args.jobs} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical edits: {e1 == en}"
+        f"  {'clean':28s} jobs=1 {t1:6.2f} s   jobs={args.jobs} {tn:6.2f} s   "
+        f"speed-up {t1 / tn:.2f}x   identical edits: {e1 == en}"
     )
     tmp.unlink()
     return 0

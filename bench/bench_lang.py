@@ -334,7 +334,8 @@ def accuracy_table(
     dets: list[Detector], runs: dict[str, Callable[[str], Guess]], s: dict[str, dict[str, list[str]]], langs: list[str]
 ) -> None:
     print(
-        "\n## accuracy (share of texts whose top guess is the file's language; cleaner: und counts as not right, [wrong] = confident wrong code)\n"
+        "\n## accuracy (share of texts whose top guess is the file's language; "
+        "cleaner: und counts as not right, [wrong] = confident wrong code)\n"
     )
     print("| detector | unit | " + " | ".join(langs) + " | all |")
     print("|---|---|" + "---:|" * (len(langs) + 1))
@@ -371,10 +372,12 @@ def speed_table(
         json.dump(articles[:: max(1, len(articles) // 300)], fh)
         probe_texts = Path(fh.name)
     print(
-        f"\n## speed and cost ({len(articles)} articles, {mb:.1f} MB; one process; head = first {head} chars; MB/s counts whole articles covered)\n"
+        f"\n## speed and cost ({len(articles)} articles, {mb:.1f} MB; one process; "
+        f"head = first {head} chars; MB/s counts whole articles covered)\n"
     )
     print(
-        "| detector | whole art/s | whole MB/s | head art/s | head MB/s | import s | model load s | peak RSS added MB | installed MB |"
+        "| detector | whole art/s | whole MB/s | head art/s | head MB/s "
+        "| import s | model load s | peak RSS added MB | installed MB |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for d in dets:
@@ -387,7 +390,8 @@ def speed_table(
             "error: " + p["error"] if "error" in p else f"{p['import_s']:.3f} | {p['load_s']:.3f} | {p['rss_mb']:.0f}"
         )
         print(
-            f"| {d.name} | {len(articles) / whole:,.0f} | {mb / whole:.2f} | {len(articles) / headt:,.0f} | {mb / headt:.2f} | {cost} | {installed_mb(d.dists):.1f} |"
+            f"| {d.name} | {len(articles) / whole:,.0f} | {mb / whole:.2f} | "
+            f"{len(articles) / headt:,.0f} | {mb / headt:.2f} | {cost} | {installed_mb(d.dists):.1f} |"
         )
     probe_texts.unlink()
 
@@ -476,7 +480,8 @@ def sentence_table(langs: list[str], articles: dict[str, list[str]]) -> None:
     examples = []
     total_mb = sum(len(b.encode("utf-8")) for lang in langs for b in blocks[lang]) / 1e6
     print(
-        f"\n## sentence splitting ({sum(len(blocks[x]) for x in langs)} newline blocks of >= 40 chars, {total_mb:.1f} MB)\n"
+        f"\n## sentence splitting ({sum(len(blocks[x]) for x in langs)} "
+        f"newline blocks of >= 40 chars, {total_mb:.1f} MB)\n"
     )
     print("counts per 1,000 splits: after-abbrev / after-number; clear-ends = share of clear sentence ends split\n")
     print("| splitter | " + " | ".join(langs) + " | blocks/s | MB/s |")

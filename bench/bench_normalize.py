@@ -577,7 +577,10 @@ def run_kind(kind: Kind, pool: list[Article], n: int, seed: int) -> KindResult:
 def machine_line() -> str:
     model = cpu_model()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"machine: {model}, {os.cpu_count()} cores ({usable} usable); Python {platform.python_version()}; ftfy {ftfy.__version__}"
+    return (
+        f"machine: {model}, {os.cpu_count()} cores ({usable} usable); "
+        f"Python {platform.python_version()}; ftfy {ftfy.__version__}"
+    )
 
 
 # --- main -----------------------------------------------------------------------------------------
@@ -645,7 +648,8 @@ def main() -> int:
         share = 1 - changed_docs / len(sample)
         print(f"\n[1] controls: {len(sample):,} BBC articles (seeded sample of {len(bbc_all):,}), cleaned as they are")
         print(
-            f"  left byte-identical: {len(sample) - changed_docs:,}/{len(sample):,} = {share:.4f}  (aim >= {AIM_CONTROL}) {'ok' if share >= AIM_CONTROL else 'BELOW AIM'}"
+            f"  left byte-identical: {len(sample) - changed_docs:,}/{len(sample):,} = "
+            f"{share:.4f}  (aim >= {AIM_CONTROL}) {'ok' if share >= AIM_CONTROL else 'BELOW AIM'}"
         )
         content_docs = sum(
             1
@@ -654,8 +658,10 @@ def main() -> int:
             and any(e.rule not in layout_rules and e.action != "flagged" for e in cleaned[bbc_all[idx].id][1])
         )
         print(
-            f"  changed: {changed_docs}, of which {changed_docs - content_docs} only by whitespace/unicode rules and {content_docs} by rules that remove"
-            f" words (share with no words removed: {1 - content_docs / len(sample):.4f}); rules that fired (articles / edits):"
+            f"  changed: {changed_docs}, of which {changed_docs - content_docs} only "
+            f"by whitespace/unicode rules and {content_docs} by rules that remove"
+            " words (share with no words removed: "
+            f"{1 - content_docs / len(sample):.4f}); rules that fired (articles / edits):"
         )
         for r, k in by_rule_docs.most_common():
             print(f"    {r:<22} {k:4d} articles  {by_rule_edits[r]:4d} edits")
@@ -664,7 +670,8 @@ def main() -> int:
         print("  examples (2 per rule; more in the failures file):")
         report.append("=" * 100)
         report.append(
-            f"CONTROLS: BBC articles changed by cleaning ({changed_docs} of {len(sample)}): every edit of the rules that remove words, 8 of the others"
+            f"CONTROLS: BBC articles changed by cleaning ({changed_docs} of "
+            f"{len(sample)}): every edit of the rules that remove words, 8 of the others"
         )
         report.append("Each edit: [[the span]] in the text as it was when the rule ran")
         report.append("=" * 100)
@@ -676,7 +683,12 @@ def main() -> int:
                 )
                 if e.field == "text":
                     ctx = replay(a.text, [x for x in edits if x.step < e.step])  # the text just before this edit's step
-                    line += f"\n      in: …{show(ctx[max(0, e.start - 90) : e.start])}[[{show(ctx[e.start : e.end])[:240]}]]{show(ctx[e.end : e.end + 90])}…"
+                    line += (
+                        "\n      in: "
+                        f"…{show(ctx[max(0, e.start - 90) : e.start])}"
+                        f"[[{show(ctx[e.start : e.end])[:240]}]]"
+                        f"{show(ctx[e.end : e.end + 90])}…"
+                    )
                 report.append(line)
                 if j < 2:
                     print(
@@ -711,10 +723,12 @@ def main() -> int:
         as_pool.sort(key=lambda a: a.id)
         print("\n[2] planted artifacts: one artifact per article, expected output = the article as it was")
         print(
-            f"  base articles: {len(bbc_pool):,} BBC articles unchanged by cleaning (of {len(bbc_all):,}; deduplicated, >= 2 paragraphs);"
+            f"  base articles: {len(bbc_pool):,} BBC articles unchanged by "
+            f"cleaning (of {len(bbc_all):,}; deduplicated, >= 2 paragraphs);"
         )
         print(
-            f"  {len(as_pool):,} non-ASCII AllSides articles unchanged by cleaning (of {checked:,} checked, within the first {len(allsides):,} records)"
+            f"  {len(as_pool):,} non-ASCII AllSides articles unchanged by cleaning "
+            f"(of {checked:,} checked, within the first {len(allsides):,} records)"
         )
         results = []
         for kind in KINDS:
@@ -811,9 +825,8 @@ def main() -> int:
     mo, mf = statistics.median(ours_t), statistics.median(ftfy_t)
     print(f"\n[3] speed: {len(docs):,} AllSides texts, {mb:.1f} MB of body text (UTF-8), median of {args.repeat}")
     print(
-        f"  evidence + rules ({len(rules)}):     {mo:7.2f} s  {mb / mo:6.2f} MB/s  {len(docs) / mo:7.0f} docs/s   runs ["
-        + ", ".join(f"{t:.2f}" for t in ours_t)
-        + "]"
+        f"  evidence + rules ({len(rules)}):     {mo:7.2f} s  "
+        f"{mb / mo:6.2f} MB/s  {len(docs) / mo:7.0f} docs/s   runs [" + ", ".join(f"{t:.2f}" for t in ours_t) + "]"
     )
     print(
         f"  ftfy.fix_text alone:          {mf:7.2f} s  {mb / mf:6.2f} MB/s  {len(docs) / mf:7.0f} docs/s   runs ["
@@ -821,13 +834,15 @@ def main() -> int:
         + "]"
     )
     print(
-        f"  ratio (evidence pass + clean_document) / ftfy.fix_text: {mo / mf:.2f}x time (aim <= {AIM_SPEED}x) {'ok' if mo / mf <= AIM_SPEED else 'ABOVE AIM'}"
+        f"  ratio (evidence pass + clean_document) / ftfy.fix_text: {mo / mf:.2f}x "
+        f"time (aim <= {AIM_SPEED}x) {'ok' if mo / mf <= AIM_SPEED else 'ABOVE AIM'}"
     )
     # Each repetition times both back to back: on a shared machine the median of the paired
     # ratios is steadier than the ratio of the medians.
     paired = sorted(o / f for o, f in zip(ours_t, ftfy_t, strict=True))
     print(
-        f"  paired ratios per repetition: [{', '.join(f'{r:.2f}' for r in paired)}], median {statistics.median(paired):.2f}x"
+        f"  paired ratios per repetition: [{', '.join(f'{r:.2f}' for r in paired)}], "
+        f"median {statistics.median(paired):.2f}x"
     )
     print(
         f"  (info) AllSides texts changed by cleaning: {changed:,}/{len(docs):,}; rules firing (documents): "
@@ -836,7 +851,8 @@ def main() -> int:
 
     if not args.no_rule_profile:
         print(
-            "  per-rule time, one call of each rule on every original title and text (not the engine's fixed-point loop):"
+            "  per-rule time, one call of each rule on every original "
+            "title and text (not the engine's fixed-point loop):"
         )
         per_rule = []
         for r in rules:

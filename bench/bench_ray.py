@@ -99,23 +99,28 @@ def main() -> int:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     n = args.jobs
     print(
-        f"machine: {cpu_model()}, {usable_cores()} usable cores, load average {os.getloadavg()[0]:.2f}; {code_version()}"
+        f"machine: {cpu_model()}, {usable_cores()} usable cores, "
+        f"load average {os.getloadavg()[0]:.2f}; {code_version()}"
     )
     lim = str(args.limit)
     # The local speed-up before Ray starts: an idle Ray instance still wakes up (GCS, raylet)
     # and takes a few percent of the cores, more of a run that uses both.
     print(
-        f"duplicate finder, all levels, {args.limit:,} AllSides articles; median of {args.repeat}, each run a fresh process, in turns"
+        f"duplicate finder, all levels, {args.limit:,} AllSides articles; "
+        f"median of {args.repeat}, each run a fresh process, in turns"
     )
     m = in_turns(
         {"local1": ["dups", "local", "1", lim, "-"], "localn": ["dups", "local", str(n), lim, "-"]}, args.repeat
     )
     (t1, d1, r1), (tn, dn, rn) = m["local1"], m["localn"]
     print(
-        f"  no Ray running:  local jobs=1 {t1:6.2f} s   local jobs={n} {tn:6.2f} s   speed-up {t1 / tn:.2f}x   identical clusters and stats: {len(d1 | dn) == 1}"
+        f"  no Ray running:  local jobs=1 {t1:6.2f} s   local jobs={n} {tn:6.2f} s   "
+        f"speed-up {t1 / tn:.2f}x   identical clusters and stats: {len(d1 | dn) == 1}"
     )
     print(
-        f"    runs: jobs=1 {', '.join(f'{x:.2f}' for x in r1)}; jobs={n} {', '.join(f'{x:.2f}' for x in rn)}; speed-up of the slowest jobs=1 over the slowest jobs={n}: {r1[-1] / rn[-1]:.2f}x, fastest over fastest {r1[0] / rn[0]:.2f}x"
+        f"    runs: jobs=1 {', '.join(f'{x:.2f}' for x in r1)}; jobs={n} "
+        f"{', '.join(f'{x:.2f}' for x in rn)}; speed-up of the slowest jobs=1 over the "
+        f"slowest jobs={n}: {r1[-1] / rn[-1]:.2f}x, fastest over fastest {r1[0] / rn[0]:.2f}x"
     )
     if args.no_ray:
         return 0
@@ -132,23 +137,27 @@ def main() -> int:
         )
         (tn, dn2, _), (tr, dr, _) = m["localn"], m["ray"]
         print(
-            f"  Ray running:     local jobs={n} {tn:6.2f} s   ray ({n} CPUs) {tr:6.2f} s = {tr / tn:.2f}x the time of local jobs={n}   identical clusters and stats: {len(dr | dn | dn2) == 1}"
+            f"  Ray running:     local jobs={n} {tn:6.2f} s   ray ({n} CPUs) {tr:6.2f} s = {tr / tn:.2f}x "
+            f"the time of local jobs={n}   identical clusters and stats: {len(dr | dn | dn2) == 1}"
         )
         print(f"  ray start-up (ray.init, {n} CPUs): {startup:.2f} s, paid once per command without --address")
         write_allsides_head(TMP, args.clean_limit)
         print(
-            f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} articles; median of {args.repeat}, fresh processes, in turns"
+            f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} "
+            f"articles; median of {args.repeat}, fresh processes, in turns"
         )
         m = in_turns(
             {"local": ["clean", "local", str(n), "0", "-"], "ray": ["clean", "ray", str(n), "0", address]}, args.repeat
         )
         (tl, el, _), (tc, ec, _) = m["local"], m["ray"]
         print(
-            f"  local jobs={n} {tl:6.2f} s   ray ({n} CPUs) {tc:6.2f} s   = {tc / tl:.2f}x   identical edits: {len(el | ec) == 1}"
+            f"  local jobs={n} {tl:6.2f} s   ray ({n} CPUs) {tc:6.2f} s   "
+            f"= {tc / tl:.2f}x   identical edits: {len(el | ec) == 1}"
         )
         TMP.unlink()
         print(
-            f"load average at the end: {os.getloadavg()[0]:.2f} (this benchmark alone keeps it near {n}; more means other processes shared the cores)"
+            f"load average at the end: {os.getloadavg()[0]:.2f} (this benchmark "
+            f"alone keeps it near {n}; more means other processes shared the cores)"
         )
     finally:
         ray.shutdown()

@@ -95,11 +95,14 @@ def soundness() -> int:
         total["gate_texts"] += n["gate"]
         total["missed"] += n["missed"]
         print(
-            f"  {path.relative_to(SHARED)}: {n['texts']:,} strings, ftfy changes {n['changed']:,}, gate passes {n['gate']:,}, missed {n['missed']}"
+            f"  {path.relative_to(SHARED)}: {n['texts']:,} strings, ftfy changes "
+            f"{n['changed']:,}, gate passes {n['gate']:,}, missed {n['missed']}"
         )
     print(
-        f"gate soundness over {len(files)} files: {total['texts']:,} strings, ftfy.fix_text (rule config) changes {total['changed_texts']:,} "
-        f"({total['changed_lines']:,} lines of them); gate passes {total['gate_texts']:,} strings; ftfy-changed texts or lines the gate skips: {total['missed']}"
+        f"gate soundness over {len(files)} files: {total['texts']:,} strings, "
+        f"ftfy.fix_text (rule config) changes {total['changed_texts']:,} "
+        f"({total['changed_lines']:,} lines of them); gate passes {total['gate_texts']:,} "
+        f"strings; ftfy-changed texts or lines the gate skips: {total['missed']}"
     )
     return 1 if total["missed"] else 0
 
@@ -155,14 +158,16 @@ def speed() -> int:
             fn()
             runs[name].append(time.perf_counter() - t0)
     print(
-        f"{len(docs):,} documents (3,000 AllSides + {len(docs) - 3000:,} multilingual), {chars / 1e6:.1f} M characters; median of 3"
+        f"{len(docs):,} documents (3,000 AllSides + {len(docs) - 3000:,} "
+        f"multilingual), {chars / 1e6:.1f} M characters; median of 3"
     )
     med = {name: statistics.median(ts) for name, ts in runs.items()}
     for name, m in med.items():
         print(f"  {name:40s} {m:7.2f} s   runs [" + ", ".join(f"{t:.2f}" for t in runs[name]) + "]")
     ours_m, default_m, config_m = (med[name] for name in names[:3])
     print(
-        f"  ratio unicode rules / ftfy.fix_text default: {ours_m / default_m:.3f}x; / ftfy with the rule's config: {ours_m / config_m:.3f}x"
+        f"  ratio unicode rules / ftfy.fix_text default: {ours_m / default_m:.3f}x; "
+        f"/ ftfy with the rule's config: {ours_m / config_m:.3f}x"
     )
     gated = sum(uni.may_need_ftfy(t) for _, t in docs)
     print(f"  texts the gate sends to ftfy: {gated:,} of {len(docs):,}")
@@ -185,7 +190,8 @@ def _before(text: str) -> str:
 def untouched() -> int:
     rules = select_rules(["unicode"])
     print(
-        "articles (title or text) the unicode rules change; before = each line through ftfy as the rules did, after = this branch"
+        "articles (title or text) the unicode rules change; before = "
+        "each line through ftfy as the rules did, after = this branch"
     )
     for path in [*MULTILINGUAL, BBC]:
         n = before = after = 0
@@ -217,22 +223,70 @@ def untouched() -> int:
 # that cp1252 cannot hold (ł ś ż, ı ş ğ, ř ě č), as real text in these languages does.
 HAND_WRITTEN = {
     "pl": [
-        "W poniedziałek rano w Krakowie spadł pierwszy śnieg. Kierowcy musieli zwolnić, a tramwaje jeździły z opóźnieniem. Służby miejskie zapowiedziały, że ulice zostaną odśnieżone do południa.",
-        "Rząd przedstawił projekt budżetu na przyszły rok. Według ministra finansów deficyt ma się zmniejszyć o jedną piątą. Opozycja twierdzi, że te założenia są zbyt optymistyczne.",
-        "Mieszkańcy Gdańska protestowali przeciwko wycince drzew w parku. Władze miasta obiecały, że posadzą nowe dęby i lipy. Spór ma się rozstrzygnąć na sesji rady w przyszłym tygodniu.",
-        "Reprezentacja Polski wygrała mecz z Łotwą dwa do zera. Obie bramki zdobył młody napastnik z Poznania. Trener podkreślił, że zespół grał bardzo ambitnie i zasłużył na zwycięstwo.",
+        (
+            "W poniedziałek rano w Krakowie spadł pierwszy śnieg. "
+            "Kierowcy musieli zwolnić, a tramwaje jeździły z opóźnieniem. "
+            "Służby miejskie zapowiedziały, że ulice zostaną odśnieżone do południa."
+        ),
+        (
+            "Rząd przedstawił projekt budżetu na przyszły rok. "
+            "Według ministra finansów deficyt ma się zmniejszyć o jedną piątą. "
+            "Opozycja twierdzi, że te założenia są zbyt optymistyczne."
+        ),
+        (
+            "Mieszkańcy Gdańska protestowali przeciwko wycince drzew w parku. "
+            "Władze miasta obiecały, że posadzą nowe dęby i lipy. "
+            "Spór ma się rozstrzygnąć na sesji rady w przyszłym tygodniu."
+        ),
+        (
+            "Reprezentacja Polski wygrała mecz z Łotwą dwa do zera. "
+            "Obie bramki zdobył młody napastnik z Poznania. "
+            "Trener podkreślił, że zespół grał bardzo ambitnie i zasłużył na zwycięstwo."
+        ),
     ],
     "tr": [
-        "İstanbul'da sabah saatlerinde yoğun sis etkili oldu. Bazı vapur seferleri iptal edildi ve köprülerde trafik yavaşladı. Meteoroloji, öğleden sonra havanın açılacağını bildirdi.",
-        "Merkez Bankası faiz oranlarını değiştirmedi. Ekonomistler kararın piyasada beklendiğini söyledi. Döviz kurları açıklamanın ardından hafifçe düştü.",
-        "Ankara'daki müzede yeni bir sergi açıldı. Sergide Osmanlı döneminden kalma el yazmaları ve haritalar yer alıyor. Ziyaretçiler hafta sonu ücretsiz girebilecek.",
-        "Türkiye'nin güneyinde orman yangınları sürüyor. İtfaiye ekipleri gece boyunca aralıksız çalıştı. Yetkililer, rüzgârın yavaşlamasıyla yangının kontrol altına alınmasını umuyor.",
+        (
+            "İstanbul'da sabah saatlerinde yoğun sis etkili oldu. "
+            "Bazı vapur seferleri iptal edildi ve köprülerde trafik yavaşladı. "
+            "Meteoroloji, öğleden sonra havanın açılacağını bildirdi."
+        ),
+        (
+            "Merkez Bankası faiz oranlarını değiştirmedi. "
+            "Ekonomistler kararın piyasada beklendiğini söyledi. "
+            "Döviz kurları açıklamanın ardından hafifçe düştü."
+        ),
+        (
+            "Ankara'daki müzede yeni bir sergi açıldı. "
+            "Sergide Osmanlı döneminden kalma el yazmaları ve haritalar yer alıyor. "
+            "Ziyaretçiler hafta sonu ücretsiz girebilecek."
+        ),
+        (
+            "Türkiye'nin güneyinde orman yangınları sürüyor. "
+            "İtfaiye ekipleri gece boyunca aralıksız çalıştı. "
+            "Yetkililer, rüzgârın yavaşlamasıyla yangının kontrol altına alınmasını umuyor."
+        ),
     ],
     "cs": [
-        "V Praze se v sobotu konal tradiční vánoční trh. Na Staroměstském náměstí se sešly tisíce lidí. Pořadatelé odhadují, že letos přišlo více návštěvníků než loni.",
-        "Vláda schválila nový zákon o ochraně přírody. Podle ministra životního prostředí posílí ochranu lesů a řek. Opozice návrh kritizuje jako příliš přísný.",
-        "Hokejisté Sparty porazili Brno čtyři ku dvěma. Rozhodující gól padl v poslední minutě třetí třetiny. Trenér po zápase ocenil bojovnost mladých hráčů.",
-        "Ceny energií v Česku během zimy mírně klesly. Domácnosti ale stále platí více než před třemi lety. Ekonomové očekávají, že se situace na jaře zlepší.",
+        (
+            "V Praze se v sobotu konal tradiční vánoční trh. "
+            "Na Staroměstském náměstí se sešly tisíce lidí. "
+            "Pořadatelé odhadují, že letos přišlo více návštěvníků než loni."
+        ),
+        (
+            "Vláda schválila nový zákon o ochraně přírody. "
+            "Podle ministra životního prostředí posílí ochranu lesů a řek. "
+            "Opozice návrh kritizuje jako příliš přísný."
+        ),
+        (
+            "Hokejisté Sparty porazili Brno čtyři ku dvěma. "
+            "Rozhodující gól padl v poslední minutě třetí třetiny. "
+            "Trenér po zápase ocenil bojovnost mladých hráčů."
+        ),
+        (
+            "Ceny energií v Česku během zimy mírně klesly. "
+            "Domácnosti ale stále platí více než před třemi lety. "
+            "Ekonomové očekávají, že se situace na jaře zlepší."
+        ),
     ],
 }
 
@@ -331,18 +385,40 @@ def cases() -> int:
                 out.append(case)
     doc = {
         "family": "unicode",
-        "about": "One sentence of a correct line damaged into mojibake (UTF-8 read as cp1252 or latin-1); the mojibake rule must give the line back exactly. Built by `python bench/bench_unicode.py cases` (seed "
+        "about": (
+            "One sentence of a correct line damaged into mojibake (UTF-8 read as cp1252 or latin-1); "
+            "the mojibake rule must give the line back exactly. "
+            "Built by `python bench/bench_unicode.py cases` (seed "
+        )
         + SEED
         + "); only cases whose damaged sentence ftfy repairs when given alone are kept.",
         "sources": {
-            "pl, tr, cs": "hand-written lines in bench/bench_unicode.py (HAND_WRITTEN), written for this project; Apache-2.0 like the repository",
-            "de": "../shared/corpora/multilingual/news_de.jsonl.gz: tblock/10kGNAD (DER STANDARD), CC BY-NC-SA 4.0; news_de_semeval23.jsonl.gz: yrf1/SemEval23-Task-3-UIUC-Team, research use (shared-task data)",
-            "fr, it": "../shared/corpora/multilingual/news_fr / news_it: yrf1/SemEval23-Task-3-UIUC-Team, research use (shared-task data)",
-            "es": "../shared/corpora/multilingual/news_es.jsonl.gz: jpposadas/FakeNewsCorpusSpanish (real-news records), CC BY 4.0",
+            "pl, tr, cs": (
+                "hand-written lines in bench/bench_unicode.py (HAND_WRITTEN), "
+                "written for this project; Apache-2.0 like the repository"
+            ),
+            "de": (
+                "../shared/corpora/multilingual/news_de.jsonl.gz: tblock/10kGNAD (DER STANDARD), CC BY-NC-SA 4.0; "
+                "news_de_semeval23.jsonl.gz: yrf1/SemEval23-Task-3-UIUC-Team, research use (shared-task data)"
+            ),
+            "fr, it": (
+                "../shared/corpora/multilingual/news_fr / news_it: "
+                "yrf1/SemEval23-Task-3-UIUC-Team, research use (shared-task data)"
+            ),
+            "es": (
+                "../shared/corpora/multilingual/news_es.jsonl.gz: "
+                "jpposadas/FakeNewsCorpusSpanish (real-news records), CC BY 4.0"
+            ),
             "nl": "../shared/corpora/multilingual/news_nl.jsonl.gz: dpgmedia/partisan-news2019, no terms stated",
-            "pt": "../shared/corpora/multilingual/news_pt.jsonl.gz: roneysco/Fake.br-Corpus (true-news records), no terms stated",
+            "pt": (
+                "../shared/corpora/multilingual/news_pt.jsonl.gz: "
+                "roneysco/Fake.br-Corpus (true-news records), no terms stated"
+            ),
             "zh": "../shared/corpora/multilingual/news_zh.jsonl.gz: qianshuang/dl-exp (THUCNews subset), research use",
-            "note": "the text belongs to its publishers; here for testing only (three sentences per record, the record id in each case's `source`)",
+            "note": (
+                "the text belongs to its publishers; here for testing only "
+                "(three sentences per record, the record id in each case's `source`)"
+            ),
         },
         "cases": out,
     }
@@ -353,7 +429,9 @@ def cases() -> int:
     print(f"wrote {len(out)} cases to {CASES_OUT.relative_to(ROOT)}")
     for lang, s in stats_by_lang.items():
         print(
-            f"  {lang}: built {s['built']}, ftfy cannot fix the sentence even alone {s['ftfy_fails_alone']} (dropped), ftfy alone fixes the whole line {s['ftfy_whole_line']} of {s['built'] - s['ftfy_fails_alone']}"
+            f"  {lang}: built {s['built']}, ftfy cannot fix the sentence even "
+            f"alone {s['ftfy_fails_alone']} (dropped), ftfy alone fixes the whole "
+            f"line {s['ftfy_whole_line']} of {s['built'] - s['ftfy_fails_alone']}"
         )
     return 0
 

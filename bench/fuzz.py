@@ -101,7 +101,8 @@ def main() -> int:
                     crashes[key] = f"{keep}\n{traceback.format_exc(limit=4)}"
             target.unlink()
     print(
-        f"fuzz: seed {args.seed}, {args.seconds:.0f} s, {files} mutated files, {records} records, {len(crashes)} distinct crashes"
+        f"fuzz: seed {args.seed}, {args.seconds:.0f} s, {files} mutated "
+        f"files, {records} records, {len(crashes)} distinct crashes"
     )
     for key, where in crashes.items():
         print(f"\nCRASH {key}\n  reproducer: {where}")

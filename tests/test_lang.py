@@ -103,7 +103,11 @@ def test_detection_is_deterministic_within_and_across_processes() -> None:
     ]
     here = [repr(detect_language(t)) for t in texts]
     assert here == [repr(detect_language(t)) for t in texts]
-    code = "import json,sys\nfrom cleaner.lang import detect_language\nprint(json.dumps([repr(detect_language(t)) for t in json.load(sys.stdin)]))"
+    code = (
+        "import json,sys\n"
+        "from cleaner.lang import detect_language\n"
+        "print(json.dumps([repr(detect_language(t)) for t in json.load(sys.stdin)]))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], input=json.dumps(texts), capture_output=True, text=True, check=True
     )
