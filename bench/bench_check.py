@@ -14,6 +14,10 @@ and how much of the index file changed (4 KiB pages that differ).
 
     python bench/bench_check.py                     # sizes 10000 and 37554, --repeat 5
     python bench/bench_check.py --sizes 2000 --repeat 3
+    python bench/bench_check.py --limit 3000 --size-only   # bytes per article, no timings
+
+Each size also prints the index's bytes per article (file size / articles indexed) and where
+the bytes go (SQLite's dbstat, per table and index): a size figure, not a timing.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -82,13 +87,27 @@ def set_up(work: Path, records: list[dict], bbc: list[dict]) -> list[str]:
     return names
 
 
+def index_bytes(index: Path, articles: int) -> str:
+    """Bytes per article, and the share of each table and index (pages it holds)."""
+    conn = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+    try:
+        parts = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+    finally:
+        conn.close()
+    total = index.stat().st_size
+    shares = ", ".join(f"{name} {size / articles:,.0f}" for name, size in parts if size / total >= 0.005)
+    return f"{total / articles:,.0f} bytes per article ({total:,} bytes / {articles:,} articles; per article: {shares})"
+
+
 def changed_pages(a: bytes, b: bytes, page: int = 4096) -> tuple[int, int]:
     total = max(len(a), len(b)) // page + 1
     differ = sum(1 for k in range(total) if a[k * page : (k + 1) * page] != b[k * page : (k + 1) * page])
     return differ, total
 
 
-def run_size(n: int, records: list[dict], bbc: list[dict], repeat: int, with_dups: bool) -> dict[str, float]:
+def run_size(
+    n: int, records: list[dict], bbc: list[dict], repeat: int, with_dups: bool, size_only: bool = False
+) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix=f"bench-check-{n}-"))
     try:
         names = set_up(work, records[:n], bbc)
@@ -96,6 +115,9 @@ def run_size(n: int, records: list[dict], bbc: list[dict], repeat: int, with_dup
         index = work / ".cleaner" / "index"
         size = index.stat().st_size
         status = json.loads(sh([*CLEANER, "index", "status", "--format", "json"], work).stdout)
+        print(f"\n== index of {n:,} AllSides articles: {index_bytes(index, status['records'])}")
+        if size_only:
+            return {"bytes": size / status["records"]}
         t_check, done = median_of([*CLEANER, "check", *names], work, repeat)
         findings = len(done.stdout.splitlines())
         kinds = sorted({line.split(": ")[1] if ": " in line else repr(line) for line in done.stdout.splitlines()})
@@ -108,7 +130,7 @@ def run_size(n: int, records: list[dict], bbc: list[dict], repeat: int, with_dup
         sh(["git", "-c", "user.name=b", "-c", "user.email=b@example.org", "commit", "-qm", "new", "--no-verify"], work)
         t_update, _ = timed([*CLEANER, "index", "update", "corpus", "new"], work)
         differ, pages = changed_pages(before, index.read_bytes())
-        print(f"\n== index of {n:,} AllSides articles ({status['items']['paragraph']:,} paragraphs, {status['band_rows']:,} band rows, {size / 2**20:.0f} MiB)")
+        print(f"  ({status['items']['paragraph']:,} paragraphs, {status['band_rows']:,} band rows, {size / 2**20:.0f} MiB)")
         print(f"  index build (once)                      {t_build:8.2f} s")
         print(f"  check 100 new articles, with the index  {t_check:8.2f} s   ({findings} findings: {', '.join(kinds)})")
         print(f"  the same check without the index        {t_floor:8.2f} s   -> the index adds {t_check - t_floor:+.2f} s")
@@ -125,6 +147,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,37554")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--limit", type=int, help="use only the first N AllSides articles (caps --sizes)")
+    ap.add_argument("--size-only", action="store_true", help="build the index and print its size, no timings")
     ap.add_argument("--no-dups", action="store_true", help="skip the full `cleaner dups` comparison")
     args = ap.parse_args()
     if not ALLSIDES.exists() or not BBC.exists():
@@ -132,13 +156,13 @@ def main() -> None:
     print(f"{cpu_model()}, {usable_cores()} cores, Python {platform.python_version()}; {code_version()}")
     print(f"median of {args.repeat} runs, each a fresh process, wall time including start-up")
     with gzip.open(ALLSIDES, "rt", encoding="utf-8") as fh:
-        records = [json.loads(line) for line in fh]
+        records = [json.loads(line) for _, line in zip(range(args.limit or sys.maxsize), fh, strict=False)]
     with open(BBC, encoding="utf-8") as fh:
         bbc = [json.loads(line) for line in fh]
     results = {}
-    for n in [int(s) for s in args.sizes.split(",")]:
-        results[n] = run_size(min(n, len(records)), records, bbc, args.repeat, not args.no_dups)
-    if len(results) > 1:
+    for n in sorted({min(int(s), len(records)) for s in args.sizes.split(",")}):
+        results[n] = run_size(n, records, bbc, args.repeat, not args.no_dups, args.size_only)
+    if len(results) > 1 and not args.size_only:
         small, large = min(results), max(results)
         print(f"\ncheck time at {large:,} / at {small:,}: {results[large]['check'] / results[small]['check']:.2f}x (index {large / small:.1f}x larger)")
 
