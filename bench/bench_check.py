@@ -28,10 +28,10 @@ import json
 import os
 import platform
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
