@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 LAYERS = [
     "cleaner.dedup.options",
     "cleaner.dedup.arrays",
+    "cleaner.dedup.bandfile",
     "cleaner.dedup.workdir",
     "cleaner.dedup.matchform",
     "cleaner.dedup.shingle",

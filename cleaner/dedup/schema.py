@@ -4,22 +4,34 @@ writes it.
 
 The band keys are `lsh.level_keys` of `lsh.band_keys` cut to 48 bits: the same keys the finder's
 engines group, so the index and `check` find the buckets the finder finds.
+
+Shingle sets are not stored (schema 3): they took half the index (a document's ~1,000 shingles
+are 4 KB; its text, compressed, under 3 KB) and are recomputed, by the finder's own functions,
+from each record's title and text (`body`, zlib-compressed), only for the few records a check
+verifies against. Title keys are recomputed likewise; `titles` holds them only for the lookup.
 """
 
 from __future__ import annotations
 
 import base64
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from cleaner.dedup.lsh import bands_rows, level_keys
+from cleaner.dedup.lsh import bands_rows, level_keys, remember_bands_rows
 from cleaner.dedup.matchform import MATCH_FORM_VERSION
-from cleaner.dedup.minhash import SCHEME, permutations
+from cleaner.dedup.minhash import SCHEME, Permutations, permutations, remember_permutations
 from cleaner.dedup.options import DupOptions
+from cleaner.dedup.stages import sign_block
+from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import ReadOptions
 
-SCHEMA = 3  # 3: the line contexts of `corpus/evidence_index.py`
+SCHEMA = 4  # 3: the line contexts of `corpus/evidence_index.py`; 4: no shingle sets, a band file
 _KEY_BITS = 48  # band keys are stored in 6 bytes (SQLite's integer sizes); collisions are verified away
 # The CREATE statements are stored in the index as written: a line broken here must leave the
 # text as it was (a backslash at the end of a line joins it to the next).
@@ -28,13 +40,12 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL, \
 mtime_ns INTEGER NOT NULL, records INTEGER NOT NULL);
 CREATE TABLE records(rid INTEGER PRIMARY KEY, path TEXT NOT NULL, record INTEGER NOT NULL, \
-line INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL);
+line INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL, body BLOB NOT NULL);
 CREATE INDEX records_path ON records(path);
 CREATE TABLE items(iid INTEGER PRIMARY KEY, rid INTEGER NOT NULL, level INTEGER NOT NULL, paragraph INTEGER, \
-line INTEGER, title_key TEXT, shingles BLOB NOT NULL, signature BLOB);
+line INTEGER);
 CREATE INDEX items_rid ON items(rid);
-CREATE INDEX items_title ON items(title_key) WHERE title_key IS NOT NULL;
-CREATE TABLE bands(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
+CREATE TABLE titles(key TEXT NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
 CREATE TABLE bands_new(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
 """
 
@@ -96,6 +107,17 @@ class RecordRow:
 
 
 @dataclass(frozen=True)
+class ItemRow:
+    """An item as the index stores it: whose it is, which paragraph, which line."""
+
+    iid: int
+    rid: int
+    level: str
+    paragraph: int | None
+    line: int | None
+
+
+@dataclass(frozen=True)
 class StoredItem:
     """An indexed item as a check needs it: where it is and what to verify against."""
 
@@ -110,14 +132,26 @@ class StoredItem:
 
 @dataclass
 class NewRecord:
-    """A record to index: where it is, its content digest, and for each of its items the line it
-    starts on (see `cleaner.check.Lines`)."""
+    """A record to index: where it is, its content digest, and its title and text packed
+    (`pack_body`), from which its items are recomputed."""
 
     path: str
     record: int
     line: int | None
     doc: str
     digest: bytes
+    body: bytes
+
+
+def pack_body(title: str | None, text: str) -> bytes:
+    """A record's title (None kept apart from "") and text, compressed; deterministic."""
+    raw = json.dumps([title, text], ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return zlib.compress(raw, 9)
+
+
+def unpack_body(body: bytes) -> tuple[str | None, str]:
+    title, text = json.loads(zlib.decompress(body).decode("utf-8", "surrogatepass"))
+    return title, text
 
 
 def salted(level: str, keys: np.ndarray) -> np.ndarray:
@@ -125,3 +159,110 @@ def salted(level: str, keys: np.ndarray) -> np.ndarray:
     48 bits (6-byte SQLite integers: a quarter smaller than 64-bit ones; a chance collision is a
     candidate that verification rejects)."""
     return (level_keys(level, keys) >> np.uint64(64 - _KEY_BITS)).astype(np.int64)
+
+
+def recomputed_items(
+    rows: Sequence[ItemRow], bodies: dict[int, tuple[str | None, str]], options: DupOptions
+) -> dict[int, StoredItem]:
+    """Stored items with their shingles and title keys, recomputed from their records' bodies
+    (`bodies`: rid -> title, text) by the finder's own shingling, all records in one batch."""
+    order = sorted(bodies)
+    place = {rid: k for k, rid in enumerate(order)}
+    block = sign_block(0, [bodies[r][0] for r in order], [bodies[r][1] for r in order], options, sign=False)
+    titles = {article: (k, key) for k, (article, key) in enumerate(block.titles)}
+    paragraphs = {(article, p): k for k, (article, p, _, _) in enumerate(block.paragraphs)}
+    out: dict[int, StoredItem] = {}
+    for row in rows:
+        article, key = place[row.rid], None
+        if row.level == "title":
+            k, key = titles[article]
+        elif row.level == "paragraph":
+            k = paragraphs[(article, row.paragraph)]
+        else:
+            k = article
+        batch = block.parts[row.level].batch
+        out[row.iid] = StoredItem(row.iid, row.rid, row.level, row.paragraph, row.line, key, batch.set(k))
+    return out
+
+
+def connect_index(path: Path, timeout: float) -> sqlite3.Connection:
+    """An open index file (one-line errors for what is not one)."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=timeout)
+        conn.execute("SELECT count(*) FROM meta").fetchone()
+    except sqlite3.OperationalError as e:  # locked, unreadable, or not ours
+        if "no such table" in str(e):
+            raise ConfigError(
+                f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`"
+            ) from None
+        raise OutputError(f"{path}: cannot open the index: {e}") from None
+    except sqlite3.DatabaseError as e:
+        raise ConfigError(
+            f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`"
+        ) from None
+    return conn
+
+
+def create_tables(conn: sqlite3.Connection, settings: dict[str, str]) -> None:
+    """The tables of a new index, and its settings, in a file renamed into place only once
+    complete (so the journal buys nothing while it is written)."""
+    conn.execute("PRAGMA journal_mode=OFF")
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.executescript(SCHEMA_SQL)
+    rows = {**settings, "next-rid": "1", "next-iid": "1"}
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
+
+
+def check_schema(path: Path, settings: dict[str, str]) -> None:
+    """An index of another schema is refused with one line: its tables are not these."""
+    stored = settings.get("schema", "?")
+    if stored != str(SCHEMA):
+        age = "an older" if stored.isdigit() and int(stored) < SCHEMA else "another"
+        raise ConfigError(
+            f"{path}: the index is in {age} format (schema {stored}; this cleaner reads {SCHEMA}); "
+            "rebuild it with `cleaner index build --rebuild`"
+        )
+
+
+def check_settings(path: Path, settings: dict[str, str], expected: dict[str, str]) -> None:
+    differ = [k for k in expected if settings.get(k) != expected[k]]
+    if differ:
+        stored = ", ".join(f"{k}={settings.get(k, '?')}" for k in differ)
+        asked = ", ".join(f"{k}={expected[k]}" for k in differ)
+        raise ConfigError(
+            f"{path}: the index was built with {stored} but this run uses {asked}; "
+            "rebuild it with `cleaner index build --rebuild` (or run with the index's settings)"
+        )
+
+
+def remember_derived(settings: dict[str, str], options: DupOptions) -> None:
+    """The permutations and banding computed at build time: the index keeps answering with
+    those, whatever a later version would compute."""
+    try:
+        perms = np.frombuffer(base64.b64decode(settings["permutations"]), dtype=np.uint32)
+        bands, rows = (int(v) for v in settings["bands-rows"].split(","))
+    except (KeyError, ValueError):
+        return  # computed again when needed
+    n = options.num_perm
+    if len(perms) == 2 * n:
+        remember_permutations(Permutations(n, options.seed, perms[:n].copy(), perms[n:].copy()))
+    remember_bands_rows(options.lsh_threshold, n, bands, rows)
+
+
+def stored_value(path: Path, key: str) -> str | None:
+    """One setting of the index at `path`, or None where there is no readable index."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def chunks(values: Sequence[int] | Sequence[str] | list, size: int = 900) -> Iterator[list]:  # type: ignore[type-arg]
+    # SQLite builds before 3.32 allow at most 999 parameters in one statement.
+    for k in range(0, len(values), size):
+        yield list(values[k : k + size])

@@ -66,10 +66,12 @@ class Block:
         return replace(self, parts={name: replace(part, sigs=None) for name, part in self.parts.items()})
 
 
-def sign_block(first: int, titles: Sequence[str | None], texts: Sequence[str], options: DupOptions) -> Block:
+def sign_block(
+    first: int, titles: Sequence[str | None], texts: Sequence[str], options: DupOptions, sign: bool = True
+) -> Block:
     """Tokenize, shingle and sign articles first .. first + len(texts) - 1 (any number of blocks,
-    in any process, give the same corpus)."""
-    perms = permutations(options.num_perm, options.seed)
+    in any process, give the same corpus). Without `sign`, shingles only (what verification
+    needs of records the index holds)."""
     block = Block(first, len(texts))
     if "title" in options.levels:
         block.titles = [(first + k, match_form(strip_site_suffix(t))) for k, t in enumerate(titles) if t and tokens(t)]
@@ -80,8 +82,10 @@ def sign_block(first: int, titles: Sequence[str | None], texts: Sequence[str], o
             block.parts["paragraph"] = Part(p_part)
         if d_part is not None:
             block.parts["document"] = Part(d_part)
-    for part in block.parts.values():
-        part.sigs = signatures(part.batch, perms)
+    if sign:
+        perms = permutations(options.num_perm, options.seed)
+        for part in block.parts.values():
+            part.sigs = signatures(part.batch, perms)
     return block
 
 

@@ -1,6 +1,7 @@
 """The persistent index: one SQLite file (default `.cleaner/index`) holding, for every indexed
-record, its content digest and, per level, its shingle set, band keys and (documents) signature,
-so a check compares new articles with the corpus without re-reading the corpus.
+record, its content digest, its title and text (compressed) and, per level, its items' band
+keys, so a check compares new articles with the corpus without re-reading the corpus. The
+shingle sets a check verifies against are recomputed from the few records it needs (`items`).
 
 Why SQLite: it is in the standard library, needs no server, and its transactions make an
 interrupted update leave the previous index intact (SIGKILL leaves a `-journal` file that SQLite
@@ -11,19 +12,20 @@ version, LSH threshold) are stored inside it; opening it with other settings is 
 suggests `--rebuild`, because band keys made with other settings would silently never match.
 
 Tables: `files` (path, content digest, size, mtime: what `update` compares), `records` (one per
-indexed article, in indexing order), `items` (one per title, paragraph and document, with its
-shingles), `bands` (band key -> item: the LSH buckets, looked up by key).
+indexed article, in indexing order, with its body), `items` (one per title, paragraph and
+document: whose, which paragraph, which line), `titles` (title key -> item), `bands_new`. The LSH
+buckets (band key -> item) are a sorted array file beside the index (`bandfile`): 10 bytes a row,
+where they were 17.6 in SQLite and half the index. The index's `bands-file` names its generation.
 
-Updates must not rewrite the index. Band keys are random, so adding an article's ~400 band rows
-to the big `bands` table would touch pages all over it; they go to the small `bands_new` table
-instead, and lookups read both. A removed file's items go, but its band rows stay behind, dangling
-(lookups skip items that are gone). `compact` folds `bands_new` into `bands` and drops dangling
-rows: a full rewrite, done by `index update` only once the two make up a quarter of the index.
+Updates must not rewrite the index. The band file is written once; an update's band rows go to
+the small `bands_new` table instead, and lookups read both. A removed file's items go, but its
+band rows stay behind, dangling (lookups skip items that are gone). `compact` writes the next
+band file from both without the dangling rows: a full rewrite, done by `index update` only once
+new and dangling rows make up a quarter of the index; the old file goes when it is committed.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,20 +35,28 @@ from pathlib import Path
 import numpy as np
 
 from cleaner import __version__
+from cleaner.dedup.bandfile import BandFile, BandFileError, SortedSpill, band_file_path, band_files, compacted
 from cleaner.dedup.items import LevelItems
-from cleaner.dedup.lsh import remember_bands_rows
-from cleaner.dedup.minhash import Permutations, remember_permutations
 from cleaner.dedup.options import LEVEL_CODES, DupOptions
 from cleaner.dedup.schema import (
-    SCHEMA_SQL,
     FileRow,
+    ItemRow,
     NewRecord,
     RecordRow,
     StoredItem,
+    check_schema,
+    check_settings,
+    chunks,
+    connect_index,
+    create_tables,
     derived_settings,
     read_settings_of,
+    recomputed_items,
+    remember_derived,
     salted,
     settings_of,
+    stored_value,
+    unpack_body,
 )
 from cleaner.errors import ConfigError, IndexBusy, OutputError
 from cleaner.io.readers import ReadOptions
@@ -63,6 +73,12 @@ class IndexStore:
         self.path = path
         self.conn = conn
         self.settings = dict(conn.execute("SELECT key, value FROM meta"))
+        self.options: DupOptions | None = None  # what stored items are recomputed with
+        self.home = path  # where the index is (or, while it is built, will be)
+        self._bands: BandFile | None = None
+        self._spill: SortedSpill | None = None  # while building: the band rows, sorted on disk
+        self._after_commit: list[Path] = []  # band files the committed index no longer names
+        self._on_rollback: list[Path] = []  # band files only the rolled-back changes named
 
     # --- opening ---------------------------------------------------------------------------------
 
@@ -74,23 +90,18 @@ class IndexStore:
             raise ConfigError(f"{path}: is a folder; --index names the index file (default .cleaner/index)")
         if not path.is_file():
             raise ConfigError(f"{path}: no index here; build one with `cleaner index build PATH...`")
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_SECONDS)
-            conn.execute("SELECT count(*) FROM meta").fetchone()
-        except sqlite3.OperationalError as e:  # locked, unreadable, or not ours
-            if "no such table" in str(e):
-                raise ConfigError(
-                    f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`"
-                ) from None
-            raise OutputError(f"{path}: cannot open the index: {e}") from None
-        except sqlite3.DatabaseError as e:
-            raise ConfigError(
-                f"{path}: not a cleaner index ({e}); rebuild it with `cleaner index build --rebuild`"
-            ) from None
-        store = cls(path, conn)
+        store = cls(path, connect_index(path, BUSY_SECONDS))
         if options is not None:
-            store._check_settings({**settings_of(options), **(read_settings_of(read) if read else {})})
-            store._remember_derived(options)
+            try:
+                check_schema(path, store.settings)
+                check_settings(
+                    path, store.settings, {**settings_of(options), **(read_settings_of(read) if read else {})}
+                )
+            except ConfigError:
+                store.close()
+                raise
+            store.options = options
+            remember_derived(store.settings, options)
         return store
 
     @classmethod
@@ -103,8 +114,11 @@ class IndexStore:
         index as it was."""
         if path.is_dir():
             raise ConfigError(f"{path}: is a folder; --index names the index file (default .cleaner/index)")
+        generation = 1
         if path.exists():
             IndexStore.open(path, None).close()  # never replace a file that is not an index
+            generation = int(stored_value(path, "bands-file") or 0) + 1
+        bands = band_file_path(path, generation)
         # Named as the writers name theirs, so that a build killed outright is cleaned up later.
         tmp = path.with_name(f".{path.name}.cleaner-{os.getpid()}.build.tmp")
         try:
@@ -112,26 +126,18 @@ class IndexStore:
             remove_stale_temps(path)
             tmp.unlink(missing_ok=True)
             conn = sqlite3.connect(tmp, isolation_level=None)
+            spill = SortedSpill(path)
         except (OSError, sqlite3.Error) as e:
             raise OutputError(f"{path}: cannot write the index here: {e}") from None
         try:
-            # The file is renamed into place only once complete, so the journal buys nothing here.
-            conn.execute("PRAGMA journal_mode=OFF")
-            conn.execute("PRAGMA synchronous=OFF")
-            conn.executescript(SCHEMA_SQL)
-            rows = {
-                **settings_of(options),
-                **read_settings_of(read),
-                **derived_settings(options),
-                "cleaner": __version__,
-                "next-rid": "1",
-                "next-iid": "1",
-                **(meta or {}),
-            }
-            conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
+            create_tables(conn, {**settings_of(options), **read_settings_of(read), **derived_settings(options)})
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted({"cleaner": __version__, **(meta or {})}.items()))
             store = cls(tmp, conn)
+            store.options, store.home, store._spill = options, path, spill
             conn.execute("BEGIN")
             yield store
+            spill.write(bands)
+            store.set_meta("bands-file", str(generation))
             conn.execute("COMMIT")
             conn.execute("PRAGMA journal_mode=DELETE")
             conn.close()
@@ -139,33 +145,16 @@ class IndexStore:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
             store.path = path
+            for old in band_files(path):  # the replaced index's, and any an interrupted run left
+                if old != bands:
+                    old.unlink(missing_ok=True)
         except BaseException:
             conn.close()
             tmp.unlink(missing_ok=True)
+            bands.unlink(missing_ok=True)
             raise
-
-    def _check_settings(self, expected: dict[str, str]) -> None:
-        differ = [k for k in expected if self.settings.get(k) != expected[k]]
-        if differ:
-            stored = ", ".join(f"{k}={self.settings.get(k, '?')}" for k in differ)
-            asked = ", ".join(f"{k}={expected[k]}" for k in differ)
-            raise ConfigError(
-                f"{self.path}: the index was built with {stored} but this run uses {asked}; "
-                "rebuild it with `cleaner index build --rebuild` (or run with the index's settings)"
-            )
-
-    def _remember_derived(self, options: DupOptions) -> None:
-        """The permutations and banding computed at build time: the index keeps answering with
-        those, whatever a later version would compute."""
-        try:
-            perms = np.frombuffer(base64.b64decode(self.settings["permutations"]), dtype=np.uint32)
-            bands, rows = (int(v) for v in self.settings["bands-rows"].split(","))
-        except (KeyError, ValueError):
-            return  # computed again when needed
-        n = options.num_perm
-        if len(perms) == 2 * n:
-            remember_permutations(Permutations(n, options.seed, perms[:n].copy(), perms[n:].copy()))
-        remember_bands_rows(options.lsh_threshold, n, bands, rows)
+        finally:
+            spill.close()
 
     def close(self) -> None:
         self.conn.close()
@@ -183,9 +172,13 @@ class IndexStore:
         try:
             yield
             self.conn.execute("COMMIT")
+            _unlink(self._after_commit)
         except BaseException as e:
             if self.conn.in_transaction:  # (SQLite itself rolls back on some errors, a full disk)
                 self.conn.execute("ROLLBACK")
+            _unlink(self._on_rollback)
+            self.settings = dict(self.conn.execute("SELECT key, value FROM meta"))
+            self._bands = None
             if isinstance(e, sqlite3.Error):
                 raise OutputError(f"{self.path}: cannot write the index: {e}") from None
             raise
@@ -204,7 +197,7 @@ class IndexStore:
 
     def records(self, rids: Iterable[int]) -> dict[int, RecordRow]:
         out: dict[int, RecordRow] = {}
-        for chunk in _chunks(sorted(set(rids))):
+        for chunk in chunks(sorted(set(rids))):
             q = f"SELECT rid, path, record, line, doc FROM records WHERE rid IN ({','.join('?' * len(chunk))})"
             out.update((r[0], RecordRow(*r)) for r in self.conn.execute(q, chunk))
         return out
@@ -214,15 +207,13 @@ class IndexStore:
         ascending (indexing order), at most the first `limit` of each bucket; and the size of
         its largest bucket (a paragraph in thousands of articles is boilerplate)."""
         flat = salted(level, np.ascontiguousarray(keys)).ravel()
-        wanted = sorted(set(flat.tolist()))
         hits: dict[int, list[int]] = {}
-        for chunk in _chunks(wanted):
-            marks = ",".join("?" * len(chunk))
-            q = (
-                f"SELECT key, iid FROM bands WHERE key IN ({marks}) "
-                f"UNION ALL SELECT key, iid FROM bands_new WHERE key IN ({marks})"
-            )
-            for key, iid in self.conn.execute(q, chunk + chunk):
+        found_keys, found_items = self.band_file().lookup(flat)
+        for key, iid in zip(found_keys.tolist(), found_items.tolist(), strict=True):
+            hits.setdefault(key, []).append(iid)
+        for chunk in chunks(sorted(set(flat.tolist()))):
+            q = f"SELECT key, iid FROM bands_new WHERE key IN ({','.join('?' * len(chunk))})"
+            for key, iid in self.conn.execute(q, chunk):
                 hits.setdefault(key, []).append(iid)
         for members in hits.values():
             members.sort()
@@ -240,30 +231,47 @@ class IndexStore:
             largest.append(biggest)
         return out, largest
 
+    def band_file(self) -> BandFile:
+        """The band rows of the last build or compaction (opened once, memory-mapped)."""
+        if self._bands is None:
+            check_schema(self.home, self.settings)
+            try:
+                self._bands = BandFile(band_file_path(self.home, int(self.settings["bands-file"])))
+            except BandFileError as e:
+                raise ConfigError(f"{e}; rebuild the index with `cleaner index build --rebuild`") from None
+        return self._bands
+
     def titles_keyed(self, keys: Iterable[str]) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
-        for chunk in _chunks(sorted(set(keys))):
-            q = f"SELECT title_key, iid FROM items WHERE title_key IN ({','.join('?' * len(chunk))}) ORDER BY iid"
+        for chunk in chunks(sorted(set(keys))):
+            q = f"SELECT key, iid FROM titles WHERE key IN ({','.join('?' * len(chunk))}) ORDER BY iid"
             for key, iid in self.conn.execute(q, chunk):
                 out.setdefault(key, []).append(iid)
         return out
 
     def items(self, iids: Iterable[int]) -> dict[int, StoredItem]:
+        """The items `iids` (those still held), their shingles and title keys recomputed from
+        their records' bodies with the index's settings, all records in one batch."""
+        if self.options is None:
+            raise ValueError("items need the index opened with its settings")
         names = {v: k for k, v in LEVEL_CODES.items()}
-        out: dict[int, StoredItem] = {}
-        for chunk in _chunks(sorted(set(iids))):
-            marks = ",".join("?" * len(chunk))
-            q = f"SELECT iid, rid, level, paragraph, line, title_key, shingles FROM items WHERE iid IN ({marks})"
-            for iid, rid, level, paragraph, line, title_key, shingles in self.conn.execute(q, chunk):
-                out[iid] = StoredItem(
-                    iid, rid, names[level], paragraph, line, title_key, np.frombuffer(shingles, dtype=np.uint32)
-                )
+        rows: list[ItemRow] = []
+        for chunk in chunks(sorted(set(iids))):
+            q = f"SELECT iid, rid, level, paragraph, line FROM items WHERE iid IN ({','.join('?' * len(chunk))})"
+            rows += [ItemRow(iid, rid, names[code], p, line) for iid, rid, code, p, line in self.conn.execute(q, chunk)]
+        return recomputed_items(rows, self._bodies({row.rid for row in rows}), self.options)
+
+    def _bodies(self, rids: Iterable[int]) -> dict[int, tuple[str | None, str]]:
+        out: dict[int, tuple[str | None, str]] = {}
+        for chunk in chunks(sorted(set(rids))):
+            q = f"SELECT rid, body FROM records WHERE rid IN ({','.join('?' * len(chunk))})"
+            out.update((rid, unpack_body(body)) for rid, body in self.conn.execute(q, chunk))
         return out
 
     def items_of_records(self, level: str, rids: Iterable[int]) -> dict[int, int]:
         """rid -> iid of that record's item at `level` (documents: one per record)."""
         out: dict[int, int] = {}
-        for chunk in _chunks(sorted(set(rids))):
+        for chunk in chunks(sorted(set(rids))):
             q = f"SELECT rid, iid FROM items WHERE level = ? AND rid IN ({','.join('?' * len(chunk))})"
             out.update(self.conn.execute(q, [LEVEL_CODES[level], *chunk]))
         return out
@@ -272,6 +280,7 @@ class IndexStore:
         def count(q: str) -> int:
             return self.conn.execute(q).fetchone()[0]
 
+        check_schema(self.path, self.settings)
         levels = {name: count(f"SELECT count(*) FROM items WHERE level = {code}") for name, code in LEVEL_CODES.items()}
         return {
             "path": str(self.path),
@@ -279,7 +288,7 @@ class IndexStore:
             "files": count("SELECT count(*) FROM files"),
             "records": count("SELECT count(*) FROM records"),
             "items": levels,
-            "band_rows": count("SELECT count(*) FROM bands") + count("SELECT count(*) FROM bands_new"),
+            "band_rows": len(self.band_file()) + count("SELECT count(*) FROM bands_new"),
             "band_rows_new": count("SELECT count(*) FROM bands_new"),
             "settings": {k: v for k, v in sorted(self.settings.items()) if k != "permutations"},
         }
@@ -290,8 +299,11 @@ class IndexStore:
         """Forget a file and everything indexed from it (its band rows stay, dangling, until
         `compact`: deleting them here would touch pages all over the bands table)."""
         rids = [r for (r,) in self.conn.execute("SELECT rid FROM records WHERE path = ?", (path,))]
-        for chunk in _chunks(rids):
+        for chunk in chunks(rids):
             marks = ",".join("?" * len(chunk))
+            title = LEVEL_CODES["title"]
+            q = f"DELETE FROM titles WHERE iid IN (SELECT iid FROM items WHERE level = {title} AND rid IN ({marks}))"
+            self.conn.execute(q, chunk)
             self._count_changed(self.conn.execute(f"DELETE FROM items WHERE rid IN ({marks})", chunk).rowcount)
             self.conn.execute(f"DELETE FROM records WHERE rid IN ({marks})", chunk)
         self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
@@ -308,11 +320,20 @@ class IndexStore:
         self.set_meta("items-changed", str(self._changed_items() + n))
 
     def compact(self) -> None:
-        """Fold new band rows into the main table and drop rows of items that are gone."""
-        self.conn.execute("INSERT OR IGNORE INTO bands SELECT key, iid FROM bands_new ORDER BY key, iid")
+        """Fold new band rows into a new band file without the rows of items that are gone
+        (inside `transaction`: the current file is removed once the change is committed)."""
+        current = self.band_file()
+        generation = int(self.settings["bands-file"]) + 1
+        target = band_file_path(self.home, generation)
+        new = np.array(self.conn.execute("SELECT key, iid FROM bands_new").fetchall(), dtype=np.int64).reshape(-1, 2)
+        live = np.array([iid for (iid,) in self.conn.execute("SELECT iid FROM items ORDER BY iid")], dtype=np.int64)
+        self._on_rollback.append(target)
+        compacted(current, new[:, 0], new[:, 1], live, self.home, target)
+        self._after_commit.append(band_file_path(self.home, generation - 1))
         self.conn.execute("DELETE FROM bands_new")
-        self.conn.execute("DELETE FROM bands WHERE iid NOT IN (SELECT iid FROM items)")
+        self.set_meta("bands-file", str(generation))
         self.set_meta("items-changed", "0")
+        self._bands = None
 
     def touch_file(self, row: FileRow) -> None:
         """Record a new size or modification time for a file whose content did not change."""
@@ -333,37 +354,29 @@ class IndexStore:
         )
         first_rid = self._take("next-rid", len(records))
         self.conn.executemany(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
-            [(first_rid + k, r.path, r.record, r.line, r.doc, r.digest) for k, r in enumerate(records)],
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(first_rid + k, r.path, r.record, r.line, r.doc, r.digest, r.body) for k, r in enumerate(records)],
         )
         iid = self._take("next-iid", sum(len(li) for li in items.values()))
         for level, li in items.items():
             if not len(li):
                 continue
             code = LEVEL_CODES[level]
-            rows = []
-            for k in range(len(li)):
-                sig = li.signatures[k].tobytes() if level == "document" else None
-                key = li.keys[k] if level == "title" else None
-                rows.append(
-                    (
-                        iid + k,
-                        first_rid + li.owners[k],
-                        code,
-                        li.paragraphs[k],
-                        lines[level][k],
-                        key,
-                        li.batch.set(k).tobytes(),
-                        sig,
-                    )
-                )
-            self.conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            rows = [
+                (iid + k, first_rid + li.owners[k], code, li.paragraphs[k], lines[level][k]) for k in range(len(li))
+            ]
+            self.conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?)", rows)
+            if level == "title":
+                titled = sorted(zip(li.keys, range(iid, iid + len(li)), strict=True))
+                self.conn.executemany("INSERT INTO titles VALUES (?, ?)", titled)
             keys = salted(level, li.bands).ravel()
             ids = np.repeat(np.arange(iid, iid + len(li), dtype=np.int64), li.bands.shape[1])
-            order = np.lexsort((ids, keys))  # B-tree inserts in key order touch each page once
-            table = "bands" if fresh else "bands_new"
-            rows_in_order = zip(keys[order].tolist(), ids[order].tolist(), strict=True)
-            self.conn.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", rows_in_order)
+            if fresh and self._spill is not None:
+                self._spill.add(keys, ids)
+            else:
+                order = np.lexsort((ids, keys))  # B-tree inserts in key order touch each page once
+                rows_in_order = zip(keys[order].tolist(), ids[order].tolist(), strict=True)
+                self.conn.executemany("INSERT OR IGNORE INTO bands_new VALUES (?, ?)", rows_in_order)
             iid += len(li)
         if not fresh:
             self._count_changed(sum(len(li) for li in items.values()))
@@ -381,20 +394,7 @@ class IndexStore:
         self.settings[key] = value
 
 
-def stored_value(path: Path, key: str) -> str | None:
-    """One setting of the index at `path`, or None where there is no readable index."""
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
-    return row[0] if row else None
-
-
-def _chunks(values: Sequence[int] | Sequence[str] | list, size: int = 900) -> Iterator[list]:  # type: ignore[type-arg]
-    # SQLite builds before 3.32 allow at most 999 parameters in one statement.
-    for k in range(0, len(values), size):
-        yield list(values[k : k + size])
+def _unlink(paths: list[Path]) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)
+    paths.clear()
