@@ -71,7 +71,11 @@ def set_up(work: Path, records: list[dict], bbc: list[dict]) -> list[str]:
             for r in records[k : k + 1000]:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     (work / ".gitignore").write_text(".cleaner/\n")
-    for args in (["init", "-q"], ["add", "."], ["-c", "user.name=b", "-c", "user.email=b@example.org", "commit", "-qm", "corpus"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "."],
+        ["-c", "user.name=b", "-c", "user.email=b@example.org", "commit", "-qm", "corpus"],
+    ):
         sh(["git", *args], work)
     new = work / "new"
     new.mkdir()
@@ -87,16 +91,19 @@ def set_up(work: Path, records: list[dict], bbc: list[dict]) -> list[str]:
     return names
 
 
-def index_bytes(index: Path, articles: int) -> str:
-    """Bytes per article, and the share of each table and index (pages it holds)."""
+def index_bytes(index: Path, articles: int) -> tuple[int, str]:
+    """The index's bytes (its SQLite file and the band files beside it), and per article: in all
+    and per table and index (SQLite's dbstat) or file, the larger ones."""
     conn = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
     try:
-        parts = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall()
+        parts = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
     finally:
         conn.close()
-    total = index.stat().st_size
-    shares = ", ".join(f"{name} {size / articles:,.0f}" for name, size in parts if size / total >= 0.005)
-    return f"{total / articles:,.0f} bytes per article ({total:,} bytes / {articles:,} articles; per article: {shares})"
+    parts += [(f"file {p.name[len(index.name) + 1 :]}", p.stat().st_size) for p in index.parent.glob(f"{index.name}.*")]
+    total = index.stat().st_size + sum(p.stat().st_size for p in index.parent.glob(f"{index.name}.*"))
+    big = sorted(((size, name) for name, size in parts if size >= 0.005 * total), reverse=True)
+    shares = ", ".join(f"{name} {size / articles:,.0f}" for size, name in big)
+    return total, f"{total / articles:,.0f} bytes per article ({total:,} bytes / {articles:,} articles; {shares})"
 
 
 def changed_pages(a: bytes, b: bytes, page: int = 4096) -> tuple[int, int]:
@@ -113,9 +120,9 @@ def run_size(
         names = set_up(work, records[:n], bbc)
         t_build, _ = timed([*CLEANER, "index", "build", "corpus"], work)
         index = work / ".cleaner" / "index"
-        size = index.stat().st_size
         status = json.loads(sh([*CLEANER, "index", "status", "--format", "json"], work).stdout)
-        print(f"\n== index of {n:,} AllSides articles: {index_bytes(index, status['records'])}")
+        size, said = index_bytes(index, status["records"])
+        print(f"\n== index of {n:,} AllSides articles: {said}")
         if size_only:
             return {"bytes": size / status["records"]}
         t_check, done = median_of([*CLEANER, "check", *names], work, repeat)
@@ -130,14 +137,22 @@ def run_size(
         sh(["git", "-c", "user.name=b", "-c", "user.email=b@example.org", "commit", "-qm", "new", "--no-verify"], work)
         t_update, _ = timed([*CLEANER, "index", "update", "corpus", "new"], work)
         differ, pages = changed_pages(before, index.read_bytes())
-        print(f"  ({status['items']['paragraph']:,} paragraphs, {status['band_rows']:,} band rows, {size / 2**20:.0f} MiB)")
+        print(
+            f"  ({status['items']['paragraph']:,} paragraphs, {status['band_rows']:,} band rows, {size / 2**20:.0f} MiB)"
+        )
         print(f"  index build (once)                      {t_build:8.2f} s")
         print(f"  check 100 new articles, with the index  {t_check:8.2f} s   ({findings} findings: {', '.join(kinds)})")
-        print(f"  the same check without the index        {t_floor:8.2f} s   -> the index adds {t_check - t_floor:+.2f} s")
+        print(
+            f"  the same check without the index        {t_floor:8.2f} s   -> the index adds {t_check - t_floor:+.2f} s"
+        )
         print(f"  start-up alone (cleaner --version)      {t_start:8.2f} s")
         if with_dups:
-            print(f"  cleaner dups over corpus + new (once)   {t_dups:8.2f} s   -> check is {t_dups / t_check:.0f}x faster")
-        print(f"  index update with the 100 committed     {t_update:8.2f} s   ({differ:,} of {pages:,} pages changed, {differ / pages:.1%})")
+            print(
+                f"  cleaner dups over corpus + new (once)   {t_dups:8.2f} s   -> check is {t_dups / t_check:.0f}x faster"
+            )
+        print(
+            f"  index update with the 100 committed     {t_update:8.2f} s   ({differ:,} of {pages:,} pages changed, {differ / pages:.1%})"
+        )
         return {"check": t_check, "floor": t_floor, "update": t_update, "changed": differ / pages}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -164,7 +179,9 @@ def main() -> None:
         results[n] = run_size(n, records, bbc, args.repeat, not args.no_dups, args.size_only)
     if len(results) > 1 and not args.size_only:
         small, large = min(results), max(results)
-        print(f"\ncheck time at {large:,} / at {small:,}: {results[large]['check'] / results[small]['check']:.2f}x (index {large / small:.1f}x larger)")
+        print(
+            f"\ncheck time at {large:,} / at {small:,}: {results[large]['check'] / results[small]['check']:.2f}x (index {large / small:.1f}x larger)"
+        )
 
 
 if __name__ == "__main__":

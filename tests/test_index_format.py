@@ -1,0 +1,102 @@
+"""The index's on-disk format (schema 3): what a check finds through it is what it finds from the
+articles themselves, it stays small per article, and an index of another format or a missing
+band file is one line asking for a rebuild."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.conftest import FIXTURES
+from tests.corpus_repo import TXT, article, cli, copy_with_new_headline, corpus_repo
+
+CORPUS = [FIXTURES / "corpora" / n for n in ("allsides_sample.jsonl", "basil_sample.jsonl", "syndication_sample.jsonl")]
+# Every fixture corpus once (the .jsonl.gz repeats allsides_sample.jsonl).
+ALL_FIXTURES = [*CORPUS, FIXTURES / "corpora" / "bbc_sample.csv", FIXTURES / "corpora" / "reuters_sample.parquet", *TXT]
+
+
+def plant(repo: Path) -> list[str]:
+    """New articles that repeat the corpus: an AllSides article under a new headline, a new
+    article lifting one paragraph of another, and one under an indexed headline."""
+    records = [json.loads(line) for line in CORPUS[0].read_text(encoding="utf-8").splitlines()]
+    (repo / "copy.txt").write_text(f"A headline of our own\n\n{records[7]['text']}\n", encoding="utf-8")
+    own = article(TXT[5]).paragraphs()
+    lifted = article(TXT[2]).paragraphs()[1]
+    (repo / "lift.txt").write_text("Our own title here\n\n" + "\n\n".join([own[0], lifted, *own[1:3]]) + "\n")
+    (repo / "title.txt").write_text(f"{records[3]['title']}\n\n" + "\n\n".join(article(TXT[4]).paragraphs()[:2]) + "\n")
+    return ["copy.txt", "lift.txt", "title.txt"]
+
+
+def duplicate_lines(stdout: str, names: list[str]) -> list[str]:
+    return [line for line in stdout.splitlines() if ": duplicate-" in line and line.split(":")[0] in names]
+
+
+def test_check_through_the_index_finds_what_it_finds_from_the_articles_themselves(tmp_path, monkeypatch):
+    repo = corpus_repo(tmp_path, [*CORPUS, *TXT])
+    new = plant(repo)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    indexed = cli(repo, monkeypatch, "check", *new)
+    # Without the index, the corpus's files, named first, are the earlier copies: compared from
+    # shingles computed now, not from what the index stored.
+    corpus = sorted(p.name for p in [*CORPUS, *TXT])
+    direct = cli(repo, monkeypatch, "check", "--no-index", *corpus, *new)
+    found = duplicate_lines(indexed.stdout, new)
+    assert found == duplicate_lines(direct.stdout, new)
+    kinds = {(line.split(":")[0], line.split(": ")[1]) for line in found}
+    assert {("copy.txt", "duplicate-article"), ("lift.txt", "duplicate-paragraph")} <= kinds
+    assert ("title.txt", "duplicate-title") in kinds
+    [copy] = [line for line in found if line.startswith("copy.txt")]
+    assert copy.endswith(f"(duplicate of {CORPUS[0].name}:8)")  # record 8 is on line 8
+    # (The lifting article's other paragraphs are TXT[5]'s, indexed too.)
+    lifted_line = TXT[2].read_text(encoding="utf-8").splitlines().index(article(TXT[2]).paragraphs()[1]) + 1
+    assert any(
+        line.startswith("lift.txt:5: duplicate-paragraph")
+        and line.endswith(f"(duplicate of {TXT[2].name}:{lifted_line})")
+        for line in found
+    )
+
+
+def index_bytes(index: Path) -> int:
+    return sum(p.stat().st_size for p in index.parent.iterdir() if p.name.startswith(index.name))
+
+
+def test_the_index_takes_far_less_per_article_than_schema_2(tmp_path, monkeypatch):
+    # Schema 2 (shingle sets, and band rows in SQLite) took 7.9 KB per article of these 138
+    # fixture articles; schema 3 takes 4.3 KB, much of it pages SQLite has not filled yet.
+    repo = corpus_repo(tmp_path, ALL_FIXTURES)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    status = json.loads(cli(repo, monkeypatch, "index", "status", "--format", "json").stdout)
+    assert status["records"] > 100
+    assert index_bytes(repo / ".cleaner" / "index") / status["records"] < 5000
+
+
+def test_an_index_of_schema_2_is_one_line_asking_for_a_rebuild(tmp_path, monkeypatch):
+    repo = corpus_repo(tmp_path, TXT)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    index = repo / ".cleaner" / "index"
+    with sqlite3.connect(index) as conn:
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    copy_with_new_headline(TXT[0], repo / "new.txt", "Another headline")
+    for args in (["check", "new.txt"], ["index", "update"], ["index", "status"]):
+        r = cli(repo, monkeypatch, *args)
+        assert r.exit_code == 2, (args, r.output)
+        [line] = r.stderr.strip().splitlines()
+        assert "older format (schema 2" in line and "cleaner index build --rebuild" in line
+        assert "Traceback" not in r.output
+    assert cli(repo, monkeypatch, "index", "build", "--rebuild").exit_code == 0
+    r = cli(repo, monkeypatch, "check", "new.txt")
+    assert r.exit_code == 1 and f"(duplicate of {TXT[0].name}:1)" in r.stdout
+    # The replaced index's band file went with it: one index, one band file.
+    assert sorted(p.name for p in index.parent.iterdir()) == ["index", "index.bands2"]
+
+
+def test_a_missing_band_file_is_one_line_asking_for_a_rebuild(tmp_path, monkeypatch):
+    repo = corpus_repo(tmp_path, TXT)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    (repo / ".cleaner" / "index.bands1").unlink()
+    copy_with_new_headline(TXT[0], repo / "new.txt", "Another headline")
+    r = cli(repo, monkeypatch, "check", "new.txt")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    [line] = r.stderr.strip().splitlines()
+    assert "index.bands1" in line and "cannot read the band file" in line and "--rebuild" in line
