@@ -8,6 +8,10 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
+import pytest
+
+from cleaner.dedup import bandfile
 from tests.conftest import FIXTURES
 from tests.corpus_repo import TXT, article, cli, copy_with_new_headline, corpus_repo
 
@@ -100,3 +104,41 @@ def test_a_missing_band_file_is_one_line_asking_for_a_rebuild(tmp_path, monkeypa
     assert r.exit_code == 2 and "Traceback" not in r.output
     [line] = r.stderr.strip().splitlines()
     assert "index.bands1" in line and "cannot read the band file" in line and "--rebuild" in line
+
+
+@pytest.mark.parametrize("bucketed", [False, True])
+def test_the_band_file_answers_as_a_table_of_its_rows_would(tmp_path, monkeypatch, bucketed):
+    # Keys as the index makes them (48 bits), some shared by several items and some sharing
+    # their top or low part with others, so every way two keys can nearly match is there.
+    rng = np.random.default_rng(5)
+    keys = rng.integers(0, 1 << 48, 3000, dtype=np.int64)
+    keys[:300] = keys[300:600]  # the same key, other items
+    keys[600:700] = (keys[700:800] & ~np.int64(0xFFFFFFFF)) | 7  # the same top part
+    keys[800:900] = keys[900:1000] & np.int64(0xFFFFFFFF)  # the same low part
+    items = rng.permutation(len(keys)).astype(np.int64)
+    order = np.lexsort((items, keys))
+    monkeypatch.setattr(bandfile, "BUCKETED_FROM", 1 if bucketed else 1 << 40)
+    path = tmp_path / "bands"
+    chunks = [(keys[order][a : a + 700], items[order][a : a + 700]) for a in range(0, len(keys), 700)]
+    bandfile.write_band_file(path, len(keys), chunks)
+    f = bandfile.BandFile(path)
+    assert (f.directory is not None) == bucketed
+    table: dict[int, list[int]] = {}
+    for k, i in zip(keys.tolist(), items.tolist(), strict=True):
+        table.setdefault(k, []).append(i)
+    asked = np.concatenate([keys[::7], rng.integers(0, 1 << 48, 500, dtype=np.int64), keys[600:610] ^ 1])
+    found_keys, found_items = f.lookup(asked)
+    expect = [(k, i) for k in sorted(set(asked.tolist())) for i in sorted(table.get(k, []))]
+    assert list(zip(found_keys.tolist(), found_items.tolist(), strict=True)) == expect
+    back = [(int(k), int(i)) for ks, its in f.chunks(1000) for k, i in zip(ks, its, strict=True)]
+    assert back == list(zip(keys[order].tolist(), items[order].tolist(), strict=True))
+
+
+def test_a_truncated_band_file_is_refused(tmp_path):
+    path = tmp_path / "bands"
+    bandfile.write_band_file(path, 2, [(np.array([5, 9]), np.array([1, 2]))])
+    found_keys, found_items = bandfile.BandFile(path).lookup(np.array([9, 4]))
+    assert (found_keys.tolist(), found_items.tolist()) == ([9], [2])
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(bandfile.BandFileError, match="truncated"):
+        bandfile.BandFile(path)

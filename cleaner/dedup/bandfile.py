@@ -1,11 +1,16 @@
 """The persistent index's LSH buckets as one sorted array file beside it: every (band key, item)
-row, 10 bytes (the 48-bit key as a 32-bit high part and a 16-bit low part, the item as 32 bits)
-where SQLite took 17.6, read through a memory map so a check touches only the pages its keys
-fall on, and searched for all of a check's keys at once (`np.searchsorted`).
+row in 8 bytes and a bit (where SQLite took 17.6), read through a memory map so that a check
+touches only the pages its keys fall on, and searched for all of a check's keys at once.
+
+A row is the 48-bit band key's low 32 bits and the item (32 bits); the key's top 16 bits are a
+directory of where each of their 65,536 values starts (256 KiB, `BUCKETED_FROM` rows on), or,
+in a smaller file, 2 bytes a row. Rows are sorted by key and item, so the rows of a key are
+found by a binary search within its top bits' range.
 
 The file is written once and never changed: the index's updates go to SQLite (`bands_new`), and
-a compaction writes a whole new file. Layout: `MAGIC`, the row count (uint64), then the three
-arrays one after the other, little-endian.
+a compaction writes a whole new file. Layout: `MAGIC`, the row count and the layout (uint64
+each: 1 with a directory), then the low parts, the items, and the directory or the top parts,
+little-endian.
 """
 
 from __future__ import annotations
@@ -19,13 +24,19 @@ from pathlib import Path
 import numpy as np
 
 MAGIC = b"cleaner-bands-1\n"
-_HEADER = len(MAGIC) + 8
-_HI, _LO, _ID = np.dtype("<u4"), np.dtype("<u2"), np.dtype("<u4")
-_LOW_BITS = 16
+_HEADER = len(MAGIC) + 16
+_U16, _U32 = np.dtype("<u2"), np.dtype("<u4")
+_LOW_BITS = 32
+_TOPS = 1 << (48 - _LOW_BITS)
+BUCKETED_FROM = 1 << 19  # rows from which a directory of the top bits is smaller than 2 bytes a row
 
 
 class BandFileError(ValueError):
     """The file is missing, truncated or not a band file."""
+
+
+def _size(rows: int, bucketed: bool) -> int:
+    return _HEADER + rows * 2 * _U32.itemsize + ((_TOPS + 1) * _U32.itemsize if bucketed else rows * _U16.itemsize)
 
 
 class BandFile:
@@ -40,26 +51,37 @@ class BandFile:
             raise BandFileError(f"{path}: cannot read the band file ({e.strerror})") from None
         if len(head) < _HEADER or head[: len(MAGIC)] != MAGIC:
             raise BandFileError(f"{path}: not a band file")
-        n = int.from_bytes(head[len(MAGIC) :], "little")
-        if size != _HEADER + n * (_HI.itemsize + _LO.itemsize + _ID.itemsize):
+        n = int.from_bytes(head[len(MAGIC) : len(MAGIC) + 8], "little")
+        bucketed = head[len(MAGIC) + 8 :] != bytes(8)
+        if size != _size(n, bucketed):
             raise BandFileError(f"{path}: truncated band file")
         self.rows = n
-        if n == 0:
-            self.hi, self.lo, self.ids = np.zeros(0, _HI), np.zeros(0, _LO), np.zeros(0, _ID)
-            return
-        self.hi = np.memmap(path, _HI, "r", _HEADER, (n,))
-        self.lo = np.memmap(path, _LO, "r", _HEADER + n * _HI.itemsize, (n,))
-        self.ids = np.memmap(path, _ID, "r", _HEADER + n * (_HI.itemsize + _LO.itemsize), (n,))
+        self.low, self.ids = _arrays(path, n, _HEADER, _U32, _U32)
+        at = _HEADER + n * 2 * _U32.itemsize
+        self.directory = np.memmap(path, _U32, "r", at, (_TOPS + 1,)) if bucketed else None
+        self.top = None if bucketed else _arrays(path, n, at, _U16)[0]
 
     def __len__(self) -> int:
         return self.rows
 
+    def _ranges(self, top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the rows of each top part start and end."""
+        if self.directory is not None:
+            return self.directory[top].astype(np.int64), self.directory[top + 1].astype(np.int64)
+        assert self.top is not None
+        return np.searchsorted(self.top, top, "left"), np.searchsorted(self.top, top, "right")
+
     def chunks(self, size: int = 1 << 20) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All rows in order, `size` at a time, as (48-bit keys, items)."""
         for a in range(0, self.rows, size):
-            hi = np.asarray(self.hi[a : a + size], dtype=np.int64)
-            lo = np.asarray(self.lo[a : a + size], dtype=np.int64)
-            yield (hi << _LOW_BITS) | lo, np.asarray(self.ids[a : a + size], dtype=np.int64)
+            b = min(a + size, self.rows)
+            if self.directory is not None:
+                top = np.searchsorted(self.directory, np.arange(a, b), "right") - 1
+            else:
+                assert self.top is not None
+                top = np.asarray(self.top[a:b], dtype=np.int64)
+            low = np.asarray(self.low[a:b], dtype=np.int64)
+            yield (top << _LOW_BITS) | low, np.asarray(self.ids[a:b], dtype=np.int64)
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows whose key is one of `keys` (48-bit, int64): their keys and items, grouped by
@@ -67,42 +89,68 @@ class BandFile:
         q = np.unique(np.asarray(keys, dtype=np.int64))
         if not self.rows or not len(q):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        q_hi = (q >> _LOW_BITS).astype(_HI)
-        q_lo = (q & ((1 << _LOW_BITS) - 1)).astype(_LO)
-        left = np.searchsorted(self.hi, q_hi, "left")
-        right = np.searchsorted(self.hi, q_hi, "right")
+        start, end = self._ranges(q >> _LOW_BITS)
+        low = q & ((1 << _LOW_BITS) - 1)
+        left = _first(self.low, start, end, low, after=False)
+        right = _first(self.low, left, end, low, after=True)
         runs = right - left
         which = np.repeat(np.arange(len(q)), runs)
-        # Positions of every row whose high part matches: each run's start plus its offsets.
-        starts = np.cumsum(runs) - runs
-        pos = left[which] + (np.arange(len(which)) - starts[which])
-        same = self.lo[pos] == q_lo[which]
-        return q[which[same]], np.asarray(self.ids[pos[same]], dtype=np.int64)
+        pos = left[which] + (np.arange(len(which)) - (np.cumsum(runs) - runs)[which])
+        return q[which], np.asarray(self.ids[pos], dtype=np.int64)
+
+
+def _arrays(path: Path, n: int, at: int, *dtypes: np.dtype) -> list[np.ndarray]:
+    out = []
+    for dtype in dtypes:
+        out.append(np.memmap(path, dtype, "r", at, (n,)) if n else np.zeros(0, dtype))
+        at += n * dtype.itemsize
+    return out
+
+
+def _first(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray, after: bool) -> np.ndarray:
+    """Per query, the first position in [lo, hi) whose value is at least (`after`: above) its
+    target, for values ascending within each range: all the binary searches at once."""
+    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
+    last = max(len(values) - 1, 0)
+    while (active := lo < hi).any():
+        mid = (lo + hi) // 2
+        value = values[np.minimum(mid, last)].astype(np.int64)
+        right = active & ((value <= target) if after else (value < target))
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+    return lo
 
 
 def write_band_file(path: Path, count: int, chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
     """Write `count` rows, given in chunks of (keys, items) already sorted by (key, item), and
     flush them to disk (the index that names the file is committed after)."""
-    sizes = (_HI.itemsize, _LO.itemsize, _ID.itemsize)
+    bucketed = count >= BUCKETED_FROM
     with open(path, "wb") as fh:
-        fh.write(MAGIC + count.to_bytes(8, "little"))
-        fh.truncate(_HEADER + count * sum(sizes))
+        fh.write(MAGIC + count.to_bytes(8, "little") + int(bucketed).to_bytes(8, "little"))
+        fh.truncate(_size(count, bucketed))
     written = 0
+    tops = np.zeros(_TOPS, dtype=np.int64)
     if count:
-        hi = np.memmap(path, _HI, "r+", _HEADER, (count,))
-        lo = np.memmap(path, _LO, "r+", _HEADER + count * sizes[0], (count,))
-        ids = np.memmap(path, _ID, "r+", _HEADER + count * (sizes[0] + sizes[1]), (count,))
+        at = _HEADER + count * 2 * _U32.itemsize
+        low = np.memmap(path, _U32, "r+", _HEADER, (count,))
+        ids = np.memmap(path, _U32, "r+", _HEADER + count * _U32.itemsize, (count,))
+        top = np.memmap(path, _U32, "r+", at, (_TOPS + 1,)) if bucketed else np.memmap(path, _U16, "r+", at, (count,))
         for keys, items in chunks:
             end = written + len(keys)
             if end > count:
                 raise ValueError("more band rows than announced")
-            hi[written:end] = keys >> _LOW_BITS
-            lo[written:end] = keys & ((1 << _LOW_BITS) - 1)
+            low[written:end] = keys & ((1 << _LOW_BITS) - 1)
             ids[written:end] = items
+            if bucketed:
+                tops += np.bincount(keys >> _LOW_BITS, minlength=_TOPS)
+            else:
+                top[written:end] = keys >> _LOW_BITS
             written = end
-        for array in (hi, lo, ids):
+        if bucketed:
+            top[:] = np.concatenate([[0], np.cumsum(tops)])
+        for array in (low, ids, top):
             array.flush()
-        del hi, lo, ids
+        del low, ids, top
     if written != count:
         raise ValueError(f"{count} band rows announced, {written} written")
     with open(path, "rb+") as fh:
