@@ -55,7 +55,7 @@ class BandFile:
         bucketed = head[len(MAGIC) + 8 :] != bytes(8)
         if size != _size(n, bucketed):
             raise BandFileError(f"{path}: truncated band file")
-        self.rows = n
+        self.rows, self.bytes = n, size
         self.low, self.ids = _arrays(path, n, _HEADER, _U32, _U32)
         at = _HEADER + n * 2 * _U32.itemsize
         self.directory = np.memmap(path, _U32, "r", at, (_TOPS + 1,)) if bucketed else None

@@ -1,7 +1,7 @@
-"""The persistent index: one SQLite file (default `.cleaner/index`) holding, for every indexed
-record, its content digest, its title and text (compressed) and, per level, its items' band
-keys, so a check compares new articles with the corpus without re-reading the corpus. The
-shingle sets a check verifies against are recomputed from the few records it needs (`items`).
+"""The persistent index: a SQLite file (default `.cleaner/index`) and a band file beside it
+holding, for every indexed record, its content digest, title and text (compressed) and its
+items' band keys, so a check compares new articles with the corpus without re-reading the
+corpus. Shingle sets are recomputed from the few records a check verifies against (`items`).
 
 Why SQLite: it is in the standard library, needs no server, and its transactions make an
 interrupted update leave the previous index intact (SIGKILL leaves a `-journal` file that SQLite
@@ -12,10 +12,10 @@ version, LSH threshold) are stored inside it; opening it with other settings is 
 suggests `--rebuild`, because band keys made with other settings would silently never match.
 
 Tables: `files` (path, content digest, size, mtime: what `update` compares), `records` (one per
-indexed article, in indexing order, with its body), `items` (one per title, paragraph and
-document: whose, which paragraph, which line), `titles` (title key -> item), `bands_new`. The LSH
-buckets (band key -> item) are a sorted array file beside the index (`bandfile`): 10 bytes a row,
-where they were 17.6 in SQLite and half the index. The index's `bands-file` names its generation.
+indexed article, in indexing order), `bodies` (titles and texts, compressed), `items` (one per
+title, paragraph and document: whose, which paragraph, which line), `titles` (title key -> item),
+`bands_new`. The LSH buckets (band key -> item) are the band file (`bandfile`: 8 bytes a row,
+where SQLite took 17.6); the setting `bands-file` names its generation.
 
 Updates must not rewrite the index. The band file is written once; an update's band rows go to
 the small `bands_new` table instead, and lookups read both. A removed file's items go, but its
@@ -40,23 +40,25 @@ from cleaner.dedup.items import LevelItems
 from cleaner.dedup.options import LEVEL_CODES, DupOptions
 from cleaner.dedup.schema import (
     FileRow,
-    ItemRow,
     NewRecord,
     RecordRow,
     StoredItem,
+    body_blocks,
     check_schema,
     check_settings,
     chunks,
     connect_index,
     create_tables,
     derived_settings,
+    packed_blocks,
+    read_bodies,
+    read_items,
     read_settings_of,
     recomputed_items,
     remember_derived,
     salted,
     settings_of,
     stored_value,
-    unpack_body,
 )
 from cleaner.errors import ConfigError, IndexBusy, OutputError
 from cleaner.io.readers import ReadOptions
@@ -70,15 +72,15 @@ class IndexStore:
     """An open index. Use `IndexStore.open` for an existing one, `IndexStore.build` for a new one."""
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
-        self.path = path
-        self.conn = conn
+        self.path, self.conn = path, conn
         self.settings = dict(conn.execute("SELECT key, value FROM meta"))
         self.options: DupOptions | None = None  # what stored items are recomputed with
         self.home = path  # where the index is (or, while it is built, will be)
         self._bands: BandFile | None = None
         self._spill: SortedSpill | None = None  # while building: the band rows, sorted on disk
-        self._after_commit: list[Path] = []  # band files the committed index no longer names
-        self._on_rollback: list[Path] = []  # band files only the rolled-back changes named
+        # Band files the committed index no longer names, and those only rolled-back changes named.
+        self._after_commit: list[Path] = []
+        self._on_rollback: list[Path] = []
 
     # --- opening ---------------------------------------------------------------------------------
 
@@ -254,19 +256,8 @@ class IndexStore:
         their records' bodies with the index's settings, all records in one batch."""
         if self.options is None:
             raise ValueError("items need the index opened with its settings")
-        names = {v: k for k, v in LEVEL_CODES.items()}
-        rows: list[ItemRow] = []
-        for chunk in chunks(sorted(set(iids))):
-            q = f"SELECT iid, rid, level, paragraph, line FROM items WHERE iid IN ({','.join('?' * len(chunk))})"
-            rows += [ItemRow(iid, rid, names[code], p, line) for iid, rid, code, p, line in self.conn.execute(q, chunk)]
-        return recomputed_items(rows, self._bodies({row.rid for row in rows}), self.options)
-
-    def _bodies(self, rids: Iterable[int]) -> dict[int, tuple[str | None, str]]:
-        out: dict[int, tuple[str | None, str]] = {}
-        for chunk in chunks(sorted(set(rids))):
-            q = f"SELECT rid, body FROM records WHERE rid IN ({','.join('?' * len(chunk))})"
-            out.update((rid, unpack_body(body)) for rid, body in self.conn.execute(q, chunk))
-        return out
+        rows = read_items(self.conn, iids)
+        return recomputed_items(rows, read_bodies(self.conn, {row.rid for row in rows}), self.options)
 
     def items_of_records(self, level: str, rids: Iterable[int]) -> dict[int, int]:
         """rid -> iid of that record's item at `level` (documents: one per record)."""
@@ -284,7 +275,7 @@ class IndexStore:
         levels = {name: count(f"SELECT count(*) FROM items WHERE level = {code}") for name, code in LEVEL_CODES.items()}
         return {
             "path": str(self.path),
-            "bytes": self.path.stat().st_size,
+            "bytes": self.path.stat().st_size + self.band_file().bytes,
             "files": count("SELECT count(*) FROM files"),
             "records": count("SELECT count(*) FROM records"),
             "items": levels,
@@ -299,6 +290,7 @@ class IndexStore:
         """Forget a file and everything indexed from it (its band rows stay, dangling, until
         `compact`: deleting them here would touch pages all over the bands table)."""
         rids = [r for (r,) in self.conn.execute("SELECT rid FROM records WHERE path = ?", (path,))]
+        self.conn.execute("DELETE FROM bodies WHERE block IN (SELECT block FROM records WHERE path = ?)", (path,))
         for chunk in chunks(rids):
             marks = ",".join("?" * len(chunk))
             title = LEVEL_CODES["title"]
@@ -353,9 +345,16 @@ class IndexStore:
             [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files],
         )
         first_rid = self._take("next-rid", len(records))
+        blocks = body_blocks([r.path for r in records])
+        first_block = self._take("next-block", blocks[-1] + 1 if blocks else 0)
+        self.conn.executemany("INSERT INTO bodies VALUES (?, ?)", packed_blocks(records, blocks, first_block))
+        slots = [k - blocks.index(b) for k, b in enumerate(blocks)]
         self.conn.executemany(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(first_rid + k, r.path, r.record, r.line, r.doc, r.digest, r.body) for k, r in enumerate(records)],
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (first_rid + k, r.path, r.record, r.line, r.doc, r.digest, first_block + b, slot)
+                for k, (r, b, slot) in enumerate(zip(records, blocks, slots, strict=True))
+            ],
         )
         iid = self._take("next-iid", sum(len(li) for li in items.values()))
         for level, li in items.items():

@@ -19,7 +19,6 @@ from cleaner.corpus.evidence_index import add_evidence, ensure_tables, forget_ev
 from cleaner.corpus.scope import Scope, read_corpus_file
 from cleaner.dedup.items import items_of
 from cleaner.dedup.options import DupOptions
-from cleaner.dedup.schema import pack_body
 from cleaner.dedup.store import FileRow, IndexStore, NewRecord
 from cleaner.io.lines import item_lines
 from cleaner.io.readers import ReadOptions
@@ -99,7 +98,7 @@ def index_files(
             return
         items = items_of(pending, options)
         records = [
-            NewRecord(d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d), pack_body(d.title, d.text))
+            NewRecord(d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d), d.title, d.text)
             for d in pending
         ]
         first_rid = store.add(pending_files, records, items, item_lines(pending, items), fresh)
