@@ -176,7 +176,7 @@ class _Matcher:
     def _rids_of(self, iids: list[int]) -> dict[int, int]:
         if not self.store or not iids:
             return {}
-        return {iid: item.rid for iid, item in self.store.items(iids).items()}
+        return {row.iid: row.rid for row in self.store.item_rows(iids)}
 
     def first_matches(
         self, level: str, accept: Callable[[np.ndarray, np.ndarray, str | None, str | None], bool]

@@ -271,3 +271,22 @@ def bucket_pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     level, a, b = level[sort], a[sort], b[sort]
     keep = np.concatenate([[True], (level[1:] != level[:-1]) | (a[1:] != a[:-1]) | (b[1:] != b[:-1])])
     return {"level": level[keep], "a": a[keep], "b": b[keep]}
+
+
+def members_per_item(buckets: dict[int, list[int]], keys: np.ndarray, limit: int) -> tuple[list[list[int]], list[int]]:
+    """For each row of keys (items x bands), given each key's bucket members: the members of its
+    buckets, ascending, at most the first `limit` of each bucket; and its largest bucket's size."""
+    for members in buckets.values():
+        members.sort()
+    out: list[list[int]] = []
+    largest: list[int] = []
+    for row in keys.tolist():
+        found: set[int] = set()
+        biggest = 0
+        for key in row:
+            members = buckets.get(key, [])
+            found.update(members[:limit])
+            biggest = max(biggest, len(members))
+        out.append(sorted(found))
+        largest.append(biggest)
+    return out, largest

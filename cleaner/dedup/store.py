@@ -12,7 +12,7 @@ version, LSH threshold) are stored inside it; opening it with other settings is 
 suggests `--rebuild`, because band keys made with other settings would silently never match.
 
 Tables: `files` (path, content digest, size, mtime: what `update` compares), `records` (one per
-indexed article, in indexing order), `bodies` (titles and texts, compressed), `items` (one per
+indexed article, in indexing order, its title and text compressed), `items` (one per
 title, paragraph and document: whose, which paragraph, which line), `titles` (title key -> item),
 `bands_new`. The LSH buckets (band key -> item) are the band file (`bandfile`: 8 bytes a row,
 where SQLite took 17.6); the setting `bands-file` names its generation.
@@ -26,6 +26,7 @@ new and dangling rows make up a quarter of the index; the old file goes when it 
 
 from __future__ import annotations
 
+import base64
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -37,20 +38,22 @@ import numpy as np
 from cleaner import __version__
 from cleaner.dedup.bandfile import BandFile, BandFileError, SortedSpill, band_file_path, band_files, compacted
 from cleaner.dedup.items import LevelItems
+from cleaner.dedup.lsh import members_per_item
 from cleaner.dedup.options import LEVEL_CODES, DupOptions
 from cleaner.dedup.schema import (
     FileRow,
+    ItemRow,
     NewRecord,
     RecordRow,
     StoredItem,
-    body_blocks,
+    body_dictionary,
     check_schema,
     check_settings,
     chunks,
     connect_index,
     create_tables,
     derived_settings,
-    packed_blocks,
+    pack_body,
     read_bodies,
     read_items,
     read_settings_of,
@@ -217,21 +220,7 @@ class IndexStore:
             q = f"SELECT key, iid FROM bands_new WHERE key IN ({','.join('?' * len(chunk))})"
             for key, iid in self.conn.execute(q, chunk):
                 hits.setdefault(key, []).append(iid)
-        for members in hits.values():
-            members.sort()
-        width = keys.shape[1] if keys.ndim == 2 else 0
-        out: list[list[int]] = []
-        largest: list[int] = []
-        for row in range(keys.shape[0]):
-            found: set[int] = set()
-            biggest = 0
-            for key in flat[row * width : (row + 1) * width].tolist():
-                members = hits.get(key, ())
-                found.update(members[:limit])
-                biggest = max(biggest, len(members))
-            out.append(sorted(found))
-            largest.append(biggest)
-        return out, largest
+        return members_per_item(hits, flat.reshape(keys.shape[0], keys.shape[1] if keys.ndim == 2 else 0), limit)
 
     def band_file(self) -> BandFile:
         """The band rows of the last build or compaction (opened once, memory-mapped)."""
@@ -256,8 +245,15 @@ class IndexStore:
         their records' bodies with the index's settings, all records in one batch."""
         if self.options is None:
             raise ValueError("items need the index opened with its settings")
-        rows = read_items(self.conn, iids)
-        return recomputed_items(rows, read_bodies(self.conn, {row.rid for row in rows}), self.options)
+        rows = self.item_rows(iids)
+        bodies = read_bodies(
+            self.conn, {row.rid for row in rows}, base64.b64decode(self.settings.get("body-dictionary", ""))
+        )
+        return recomputed_items(rows, bodies, self.options)
+
+    def item_rows(self, iids: Iterable[int]) -> list[ItemRow]:
+        """The items `iids` still held, as stored: whose, which paragraph, which line."""
+        return read_items(self.conn, iids)
 
     def items_of_records(self, level: str, rids: Iterable[int]) -> dict[int, int]:
         """rid -> iid of that record's item at `level` (documents: one per record)."""
@@ -281,7 +277,9 @@ class IndexStore:
             "items": levels,
             "band_rows": len(self.band_file()) + count("SELECT count(*) FROM bands_new"),
             "band_rows_new": count("SELECT count(*) FROM bands_new"),
-            "settings": {k: v for k, v in sorted(self.settings.items()) if k != "permutations"},
+            "settings": {
+                k: v for k, v in sorted(self.settings.items()) if k not in ("permutations", "body-dictionary")
+            },
         }
 
     # --- writing (inside `transaction` or `build`) -----------------------------------------------
@@ -290,7 +288,6 @@ class IndexStore:
         """Forget a file and everything indexed from it (its band rows stay, dangling, until
         `compact`: deleting them here would touch pages all over the bands table)."""
         rids = [r for (r,) in self.conn.execute("SELECT rid FROM records WHERE path = ?", (path,))]
-        self.conn.execute("DELETE FROM bodies WHERE block IN (SELECT block FROM records WHERE path = ?)", (path,))
         for chunk in chunks(rids):
             marks = ",".join("?" * len(chunk))
             title = LEVEL_CODES["title"]
@@ -345,15 +342,14 @@ class IndexStore:
             [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files],
         )
         first_rid = self._take("next-rid", len(records))
-        blocks = body_blocks([r.path for r in records])
-        first_block = self._take("next-block", blocks[-1] + 1 if blocks else 0)
-        self.conn.executemany("INSERT INTO bodies VALUES (?, ?)", packed_blocks(records, blocks, first_block))
-        slots = [k - blocks.index(b) for k, b in enumerate(blocks)]
+        if records and "body-dictionary" not in self.settings:
+            self.set_meta("body-dictionary", base64.b64encode(body_dictionary(records)).decode("ascii"))
+        dictionary = base64.b64decode(self.settings.get("body-dictionary", ""))
         self.conn.executemany(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (first_rid + k, r.path, r.record, r.line, r.doc, r.digest, first_block + b, slot)
-                for k, (r, b, slot) in enumerate(zip(records, blocks, slots, strict=True))
+                (first_rid + k, r.path, r.record, r.line, r.doc, r.digest, pack_body(r.title, r.text, dictionary))
+                for k, r in enumerate(records)
             ],
         )
         iid = self._take("next-iid", sum(len(li) for li in items.values()))
