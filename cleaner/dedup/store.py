@@ -312,6 +312,7 @@ class IndexStore:
         """Fold new band rows into a new band file without the rows of items that are gone
         (inside `transaction`: the current file is removed once the change is committed)."""
         current = self.band_file()
+        remove_stale_temps(self.home)  # what a compaction killed outright left
         generation = int(self.settings["bands-file"]) + 1
         target = band_file_path(self.home, generation)
         new = np.array(self.conn.execute("SELECT key, iid FROM bands_new").fetchall(), dtype=np.int64).reshape(-1, 2)
