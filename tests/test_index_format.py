@@ -1,4 +1,4 @@
-"""The index's on-disk format (schema 3): what a check finds through it is what it finds from the
+"""The index's on-disk format (schema 4): what a check finds through it is what it finds from the
 articles themselves, it stays small per article, and an index of another format or a missing
 band file is one line asking for a rebuild."""
 
@@ -65,9 +65,9 @@ def index_bytes(index: Path) -> int:
     return sum(p.stat().st_size for p in index.parent.iterdir() if p.name.startswith(index.name))
 
 
-def test_the_index_takes_far_less_per_article_than_schema_2(tmp_path, monkeypatch):
-    # Schema 2 (shingle sets, and band rows in SQLite) took 7.9 KB per article of these 138
-    # fixture articles; schema 3 takes 4.3 KB, much of it pages SQLite has not filled yet.
+def test_the_index_takes_far_less_per_article_than_schema_3(tmp_path, monkeypatch):
+    # Schema 3 (shingle sets, and band rows in SQLite) took 8.0 KB per article of these 138
+    # fixture articles; schema 4 takes 4.5 KB, much of it pages SQLite has not filled yet.
     repo = corpus_repo(tmp_path, ALL_FIXTURES)
     assert cli(repo, monkeypatch, "index", "build").exit_code == 0
     status = json.loads(cli(repo, monkeypatch, "index", "status", "--format", "json").stdout)
@@ -75,18 +75,18 @@ def test_the_index_takes_far_less_per_article_than_schema_2(tmp_path, monkeypatc
     assert index_bytes(repo / ".cleaner" / "index") / status["records"] < 5000
 
 
-def test_an_index_of_schema_2_is_one_line_asking_for_a_rebuild(tmp_path, monkeypatch):
+def test_an_index_of_schema_3_is_one_line_asking_for_a_rebuild(tmp_path, monkeypatch):
     repo = corpus_repo(tmp_path, TXT)
     assert cli(repo, monkeypatch, "index", "build").exit_code == 0
     index = repo / ".cleaner" / "index"
     with sqlite3.connect(index) as conn:
-        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
     copy_with_new_headline(TXT[0], repo / "new.txt", "Another headline")
     for args in (["check", "new.txt"], ["index", "update"], ["index", "status"]):
         r = cli(repo, monkeypatch, *args)
         assert r.exit_code == 2, (args, r.output)
         [line] = r.stderr.strip().splitlines()
-        assert "older format (schema 2" in line and "cleaner index build --rebuild" in line
+        assert "older format (schema 3" in line and "cleaner index build --rebuild" in line
         assert "Traceback" not in r.output
     assert cli(repo, monkeypatch, "index", "build", "--rebuild").exit_code == 0
     r = cli(repo, monkeypatch, "check", "new.txt")

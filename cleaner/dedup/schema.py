@@ -5,7 +5,7 @@ writes it.
 The band keys are `lsh.level_keys` of `lsh.band_keys` cut to 48 bits: the same keys the finder's
 engines group, so the index and `check` find the buckets the finder finds.
 
-Shingle sets are not stored (schema 3): they took half the index (a document's ~1,000 shingles
+Shingle sets are not stored (schema 4): they took half the index (a document's ~1,000 shingles
 are 4 KB; its text, compressed, under 3 KB) and are recomputed, by the finder's own functions,
 from each record's title and text, only for the few records a check verifies against. Title
 keys are recomputed likewise; `titles` holds them only for the lookup.
