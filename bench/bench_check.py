@@ -138,7 +138,8 @@ def run_size(
         t_update, _ = timed([*CLEANER, "index", "update", "corpus", "new"], work)
         differ, pages = changed_pages(before, index.read_bytes())
         print(
-            f"  ({status['items']['paragraph']:,} paragraphs, {status['band_rows']:,} band rows, {size / 2**20:.0f} MiB)"
+            f"  ({status['items']['paragraph']:,} paragraphs, {status['band_rows']:,} band rows, "
+            f"{size / 2**20:.0f} MiB)"
         )
         print(f"  index build (once)                      {t_build:8.2f} s")
         print(f"  check 100 new articles, with the index  {t_check:8.2f} s   ({findings} findings: {', '.join(kinds)})")
@@ -148,10 +149,12 @@ def run_size(
         print(f"  start-up alone (cleaner --version)      {t_start:8.2f} s")
         if with_dups:
             print(
-                f"  cleaner dups over corpus + new (once)   {t_dups:8.2f} s   -> check is {t_dups / t_check:.0f}x faster"
+                f"  cleaner dups over corpus + new (once)   {t_dups:8.2f} s   "
+                f"-> check is {t_dups / t_check:.0f}x faster"
             )
         print(
-            f"  index update with the 100 committed     {t_update:8.2f} s   ({differ:,} of {pages:,} pages changed, {differ / pages:.1%})"
+            f"  index update with the 100 committed     {t_update:8.2f} s   "
+            f"({differ:,} of {pages:,} pages changed, {differ / pages:.1%})"
         )
         return {"check": t_check, "floor": t_floor, "update": t_update, "changed": differ / pages}
     finally:
@@ -180,7 +183,8 @@ def main() -> None:
     if len(results) > 1 and not args.size_only:
         small, large = min(results), max(results)
         print(
-            f"\ncheck time at {large:,} / at {small:,}: {results[large]['check'] / results[small]['check']:.2f}x (index {large / small:.1f}x larger)"
+            f"\ncheck time at {large:,} / at {small:,}: {results[large]['check'] / results[small]['check']:.2f}x "
+            f"(index {large / small:.1f}x larger)"
         )
 
 
