@@ -71,7 +71,11 @@ class DupArgs:
     ] = None
     noisy: Annotated[
         bool | None,
-        typer.Option("--noisy/--no-noisy", help="Character 5-grams, for OCR'd or badly scraped copies. [default: off]"),
+        typer.Option(
+            "--noisy/--no-noisy",
+            help="Character 5-grams for every text (OCR'd or badly scraped corpora), or for none."
+            " [default: for the articles that look OCR-noisy]",
+        ),
     ] = None
 
     def values(self) -> dict[str, Any]:

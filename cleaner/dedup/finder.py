@@ -23,7 +23,8 @@ import numpy as np
 from cleaner.dedup.cluster import build_clusters
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import no_pairs, pair_list, pairs_without, union_pairs
-from cleaner.dedup.spill import SpilledPlaces, SpilledSigned, spill_block, spilled_candidates
+from cleaner.dedup.robust import robust_pairs
+from cleaner.dedup.spill import SpilledPlaces, SpilledSigned, spill_block, spilled_candidates, spilled_robust_pairs
 from cleaner.dedup.stages import Signed, level_of
 from cleaner.dedup.verify import Level
 from cleaner.dedup.workdir import WorkDir
@@ -209,6 +210,7 @@ def find_duplicates_streamed(
             # verifying process has its own cache), shared by the levels.
             signed = SpilledSigned(work, documents, options, memory // 16 // max(1, options.jobs))
             candidates = spilled_candidates(signed, options.jobs, report)
+            candidates["robust"] = spilled_robust_pairs(signed, options.jobs)
             engine.hold(signed, options)
             places = SpilledPlaces(signed)
             return _cluster(signed, candidates, places, documents, options, engine, started, report)
@@ -262,6 +264,8 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine, report:
     step = counter(report, "candidates", 1, "corpus")
     step(0)
     candidates = engine.candidates(signed, options)
+    if signed.robust is not None and signed.noisy is not None:
+        candidates["robust"] = robust_pairs(signed.robust.keys, signed.robust.sigs, signed.noisy)
     step(1)
     return _cluster(signed, candidates, _InMemory(docs, signed), len(docs), options, engine, started, report)
 
@@ -327,7 +331,8 @@ def _plan(
         paragraphs, shared = signed.evidence_pairs()
         counted = {"paragraphs": paragraphs}
     if "document" in signed.parts:
-        work.append(_document_work(signed, candidates["document"], shared, places, documents, options, counted))
+        noisy = candidates.get("robust", no_pairs())
+        work.append(_document_work(signed, candidates["document"], shared, noisy, places, documents, options, counted))
     return work
 
 
@@ -349,6 +354,7 @@ def _document_work(
     signed: Signed,
     candidates: np.ndarray,
     shared: np.ndarray,
+    noisy: np.ndarray,
     places: Places,
     documents: int,
     options: DupOptions,
@@ -358,16 +364,20 @@ def _document_work(
 
     Articles that share a paragraph (`shared`, pairs of articles in any order) are candidates
     too: that is how a copy cut after a few paragraphs, or under a new headline, is found when
-    its overall Jaccard is low."""
+    its overall Jaccard is low. So are the pairs of the character index (`noisy`, pairs with a
+    noisy article: `robust`)."""
     shared = np.sort(shared[shared[:, 0] != shared[:, 1]], axis=1)
-    pairs = union_pairs(documents, candidates, shared)
+    pairs = union_pairs(documents, candidates, shared, noisy)
+    stats = {**counted, "document_candidates": len(pairs)}
+    if signed.noisy is not None:
+        stats.update(noisy_documents=int(signed.noisy.sum()), noisy_candidates=len(noisy))
     return _Work(
         "document",
         level_of(signed, "document", options),
         _items(places, "document", documents),
         no_pairs(),
         pairs,
-        {**counted, "document_candidates": len(pairs)},
+        stats,
     )
 
 

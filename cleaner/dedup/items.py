@@ -6,7 +6,7 @@ the persistent index stores them for the corpus, so both compare the same things
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,6 +39,9 @@ class LevelItems:
 def items_of(docs: Sequence[Document], options: DupOptions) -> dict[str, LevelItems]:
     """The items of every level in `options.levels`, for `docs` in order: the finder's own
     `sign_block`, plus each item's band keys."""
+    # The index and the incremental check compare words (or, `noisy=True`, characters)
+    # everywhere: the default mode's character index of noisy documents is the finder's alone.
+    options = replace(options, noisy=bool(options.noisy))
     block = sign_block(0, [d.title for d in docs], [d.text for d in docs], options)
     out: dict[str, LevelItems] = {}
     for name, part in block.levels():

@@ -27,7 +27,10 @@ class DupOptions:
     min_words: int = 8
     keep: str = "first"
     verify: bool = True
-    noisy: bool = False
+    # True (`--noisy`): every paragraph and article compared by its character 5-grams; False
+    # (`--no-noisy`): by words only; None (the default): by words, and the articles that look
+    # OCR-noisy (`noise`) also by characters, against every article (`robust`).
+    noisy: bool | None = None
     # Shorter texts need shorter shingles: one changed word in a 20-word paragraph removes 10 of
     # its 16 word 5-grams (Jaccard 0.46) but only 6 of its 18 trigrams (0.71). Titles compare as
     # word sets, so `House passes abortion measure` and `House passes abortion again measure` match.

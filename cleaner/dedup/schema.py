@@ -72,7 +72,7 @@ def settings_of(options: DupOptions) -> dict[str, str]:
         "ngram": str(options.ngram),
         "paragraph-ngram": str(options.paragraph_ngram),
         "title-ngram": str(options.title_ngram),
-        "noisy": str(options.noisy).lower(),
+        "noisy": str(bool(options.noisy)).lower(),  # the default mode stores what --no-noisy does
         "min-words": str(options.min_words),
         "lsh-threshold": repr(round(options.lsh_threshold, 6)),
         "levels": ",".join(options.levels),

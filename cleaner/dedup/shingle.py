@@ -157,6 +157,11 @@ def _hash_words(buf: bytes, marker: bool = False) -> tuple[np.ndarray, np.ndarra
     return h, starts
 
 
+def word_hashes_of(buf: bytes) -> np.ndarray:
+    """The hashes of the words of folded text `buf`, in order."""
+    return _hash_words(buf)[0]
+
+
 def _word_hashes(all_tokens: list[str]) -> np.ndarray:
     buf = " ".join(all_tokens).encode(*UTF8)
     h, _ = _hash_words(buf)
@@ -287,16 +292,28 @@ def hash_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def hash_paragraphs(paragraphs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """`hash_articles` without the folded texts."""
+    h, counts, _ = hash_articles(paragraphs)
+    return h, counts
+
+
+def hash_articles(paragraphs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
     """`hash_texts` of every paragraph of many texts (`paragraphs[i]` are text i's), with the
     same result as `hash_texts` of the paragraphs one after another, but each text folded once,
     its paragraphs joined by the b'\\0' marker: folding a text has a cost per call (the set of
     its characters, NFKC), and an article has twenty-odd paragraphs. (The marker cannot join
-    or split anything in the folding: NUL is a character of its own for NFKC and casefold.)"""
+    or split anything in the folding: NUL is a character of its own for NFKC and casefold.)
+    Also returns each text's folded form (its paragraphs joined by the marker, b'' for a text
+    without paragraphs), from which `chargrams` takes its character shingles."""
     joined = ["\0".join(ps) for ps in paragraphs if ps]
     if any(j.count("\0") != len(ps) - 1 for j, ps in zip(joined, (ps for ps in paragraphs if ps), strict=False)):
         # A NUL of the text itself would read as a marker: fold paragraph by paragraph.
-        return hash_texts([p for ps in paragraphs for p in ps])
-    return _hash_segments([folded(j) for j in joined])
+        h, counts = hash_texts([p for ps in paragraphs for p in ps])
+        return h, counts, [b"\0".join(folded(p) for p in ps) for ps in paragraphs]
+    parts = [folded(j) for j in joined]
+    h, counts = _hash_segments(parts)
+    found = iter(parts)
+    return h, counts, [next(found) if ps else b"" for ps in paragraphs]
 
 
 def _hash_segments(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:

@@ -13,8 +13,9 @@ kept: a cluster's members are read again from the input by their article number.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -23,11 +24,17 @@ from cleaner.dedup.arrays import sorted_distinct
 from cleaner.dedup.lsh import Buckets, buckets
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import decode_pairs, no_codes, no_pairs
+from cleaner.dedup.robust import noisy_codes
 from cleaner.dedup.shingle import ShingleBatch
-from cleaner.dedup.stages import Block, Part, Signed
+from cleaner.dedup.stages import Block, Part, Signed, finds_noisy
 from cleaner.dedup.workdir import WorkDir
 from cleaner.model import Member
 from cleaner.progress import Report, counter
+
+# The character index's files (`robust`), beside the levels': `robust.sizes`, `robust.hashes`,
+# `robust.band<b>`, which documents look noisy, `document.noisy`, and their share of unknown
+# words, `document.noise`.
+ROBUST = "robust"
 
 
 class SpilledPlaces:
@@ -54,13 +61,18 @@ def _key_hash(key: str) -> int:
 def spill_block(work: WorkDir, block: Block, titles: Sequence[str | None], texts: Sequence[str]) -> None:
     """Append one signed block (with band keys, `with_band_keys`) to the working directory;
     `titles` and `texts` are the block's articles, for the lengths `--keep longest` needs."""
-    for name, part in block.levels():
+    parts = list(block.levels()) + ([(ROBUST, block.robust)] if block.robust is not None else [])
+    for name, part in parts:
         work.append(f"{name}.sizes", np.diff(part.batch.offsets))
         work.append(f"{name}.hashes", part.batch.hashes)
         if part.keys is None:
             raise RuntimeError("a spilled block needs its band keys (verify=False keeps signatures in memory)")
         for band, row in enumerate(part.keys):
             work.append(f"{name}.band{band}", row)
+    if block.noisy is not None:
+        work.append("document.noisy", block.noisy.astype(np.uint8))
+    if block.noise is not None:
+        work.append("document.noise", block.noise)
     if block.titles:
         owners = np.array([i for i, _ in block.titles], dtype=np.int64)
         keys = [k.encode("utf-8", "surrogatepass") for _, k in block.titles]
@@ -137,11 +149,13 @@ class SpilledSigned(Signed):
     def __init__(self, work: WorkDir, documents: int, options: DupOptions, cache_bytes: int) -> None:
         parts = {}
         for name in (n for n in LEVELS if n in options.levels):
-            sizes = work.read(f"{name}.sizes", np.int64)
-            offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-            parts[name] = Part(DiskBatch(work, name, offsets, cache_bytes // len(LEVELS)))
+            parts[name] = Part(_disk_batch(work, name, cache_bytes // len(LEVELS)))
         super().__init__([], [], {}, parts)
         self.work, self.documents = work, documents
+        if finds_noisy(options):
+            self.noisy = work.read("document.noisy", np.uint8).astype(bool)
+            self.noise = work.read("document.noise", np.float32)
+            self.robust = Part(_disk_batch(work, ROBUST, cache_bytes // len(LEVELS)))
         self.title_owner = work.read("title.owner", np.int64)
         self.paragraph_owner = work.read("paragraph.owner", np.int64)
 
@@ -159,6 +173,11 @@ class SpilledSigned(Signed):
 
     def evidence_pairs(self) -> tuple[int, np.ndarray]:
         return _evidence_pairs(self.work)
+
+
+def _disk_batch(work: WorkDir, name: str, cache_bytes: int) -> DiskBatch:
+    sizes = work.read(f"{name}.sizes", np.int64)
+    return DiskBatch(work, name, np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64), cache_bytes)
 
 
 def _exact_title_pairs(work: WorkDir, keys: Sequence[str]) -> np.ndarray:
@@ -193,8 +212,9 @@ def _evidence_pairs(work: WorkDir) -> tuple[int, np.ndarray]:
     return counted, np.stack([a, b], axis=1) if len(a) else no_pairs()
 
 
-def _band_codes(work: WorkDir, name: str, band: int, n: int) -> np.ndarray:
-    return buckets(work.read(f"{name}.band{band}", np.uint64)).pair_codes(n)
+def _band_codes(work: WorkDir, name: str, band: int, n: int, noisy: np.ndarray | None = None) -> np.ndarray:
+    row = work.read(f"{name}.band{band}", np.uint64)
+    return buckets(row).pair_codes(n) if noisy is None else noisy_codes(row, noisy)
 
 
 def spilled_candidates(signed: SpilledSigned, threads: int, report: Report | None = None) -> dict[str, np.ndarray]:
@@ -202,20 +222,44 @@ def spilled_candidates(signed: SpilledSigned, threads: int, report: Report | Non
     a time read from disk: the pairs are merged as the bands come, so memory holds the distinct
     pairs so far and the columns being sorted. `report` hears of each band column done (stage
     `candidates`, all levels' bands together)."""
-    out: dict[str, np.ndarray] = {}
     levels = [(name, len(part.batch), list(_bands(signed.work, name))) for name, part in signed.levels()]
     step = counter(report, "candidates", sum(len(bands) for _, _, bands in levels), "bands")
-    done = 0
-    step(done)
+    done = [0]
+    step(0)
+
+    def band_done() -> None:
+        done[0] += 1
+        step(done[0])
+
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        for name, n, bands in levels:
-            merged = no_codes()
-            for codes in pool.map(lambda b, name=name, n=n: _band_codes(signed.work, name, b, n), bands):
-                merged = sorted_distinct(np.concatenate([merged, codes]))
-                done += 1
-                step(done)
-            out[name] = decode_pairs(merged, n) if n >= 2 else no_pairs()
-    return out
+        return {name: _merged(pool, signed.work, name, n, bands, band_done) for name, n, bands in levels}
+
+
+def spilled_robust_pairs(signed: SpilledSigned, threads: int) -> np.ndarray:
+    """`robust.robust_pairs` of the character index on disk."""
+    if signed.robust is None or signed.noisy is None or not signed.noisy.any():
+        return no_pairs()
+    bands = list(_bands(signed.work, ROBUST))
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        return _merged(pool, signed.work, ROBUST, len(signed.robust.batch), bands, noisy=signed.noisy)
+
+
+def _merged(
+    pool: ThreadPoolExecutor,
+    work: WorkDir,
+    name: str,
+    n: int,
+    bands: list[int],
+    done: Callable[[], None] | None = None,
+    noisy: np.ndarray | None = None,
+) -> np.ndarray:
+    """The pairs of `name`'s band columns, merged as they come (`done` after each)."""
+    merged = no_codes()
+    for codes in pool.map(functools.partial(_band_codes, work, name, n=n, noisy=noisy), bands):
+        merged = sorted_distinct(np.concatenate([merged, codes]))
+        if done is not None:
+            done()
+    return decode_pairs(merged, n) if n >= 2 else no_pairs()
 
 
 def _bands(work: WorkDir, name: str) -> Iterator[int]:

@@ -21,13 +21,24 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from cleaner.dedup import robust
+from cleaner.dedup.chargrams import char_samples
 from cleaner.dedup.lsh import band_keys
 from cleaner.dedup.matchform import match_form, tokens
 from cleaner.dedup.minhash import permutations, signatures
+from cleaner.dedup.noise import noisy_flags
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import pair_array, pairs_of
-from cleaner.dedup.shingle import ShingleBatch, hash_paragraphs, join_batches, segment_keys, shingle_batch, shingle_runs
-from cleaner.dedup.verify import Level
+from cleaner.dedup.shingle import (
+    ShingleBatch,
+    hash_articles,
+    hash_paragraphs,
+    join_batches,
+    segment_keys,
+    shingle_batch,
+    shingle_runs,
+)
+from cleaner.dedup.verify import Level, RobustSets
 from cleaner.text import split_paragraphs, strip_site_suffix
 
 
@@ -57,12 +68,19 @@ class Block:
     paragraphs: list[tuple[int, int, int, int]] = field(default_factory=list)  # (article, paragraph, start, end)
     evidence: list[tuple[int, int]] = field(default_factory=list)  # (64-bit paragraph key, article)
     parts: dict[str, Part] = field(default_factory=dict)
+    # The default mode's character index (`robust`): which articles look noisy, and every
+    # article's sampled character grams.
+    noisy: np.ndarray | None = None
+    noise: np.ndarray | None = None  # every article's share of unknown words (`noise`)
+    robust: Part | None = None
 
     def levels(self) -> Iterator[tuple[str, Part]]:
         """The block's parts, in the order of `LEVELS`."""
         return _in_order(self.parts)
 
     def without_signatures(self) -> Block:
+        """The block without its word levels' signatures (the character index keeps its own:
+        they are small, and its pairs are found where the blocks are put together)."""
         return replace(self, parts={name: replace(part, sigs=None) for name, part in self.parts.items()})
 
 
@@ -86,7 +104,15 @@ def sign_block(
         perms = permutations(options.num_perm, options.seed)
         for part in block.parts.values():
             part.sigs = signatures(part.batch, perms)
+        if block.robust is not None:
+            block.robust.sigs = signatures(block.robust.batch, permutations(robust.NUM_PERM, options.seed))
     return block
+
+
+def finds_noisy(options: DupOptions) -> bool:
+    """Whether the documents that look noisy are also matched by characters: by default, at the
+    document level (`--noisy` matches every text so, `--no-noisy` none)."""
+    return options.noisy is None and "document" in options.levels
 
 
 def _word_parts(
@@ -98,12 +124,16 @@ def _word_parts(
     does the document level's evidence."""
     found = [split_paragraphs(t) for t in texts]
     per_article = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-    words, counts = hash_paragraphs([[p for _, _, p in f] for f in found])
+    words, counts, folded_texts = hash_articles([[p for _, _, p in f] for f in found])
+    running = np.concatenate([[0], np.cumsum(counts)])
+    last = np.cumsum(per_article)
+    article_words = running[last] - running[last - per_article]
+    if finds_noisy(options):
+        block.noisy, block.noise = noisy_flags(words, article_words, folded_texts)
+        block.robust = Part(char_samples(folded_texts))
     d_part = None
     if "document" in options.levels:
-        running = np.concatenate([[0], np.cumsum(counts)])
-        last = np.cumsum(per_article)
-        d_part = shingle_runs(words, running[last] - running[last - per_article], options.ngram)
+        d_part = shingle_runs(words, article_words, options.ngram)
     if "paragraph" not in options.levels:
         block.evidence = _evidence(block.first, per_article, words, counts, options.min_words)
         return None, d_part
@@ -161,6 +191,9 @@ def with_band_keys(block: Block, options: DupOptions) -> Block:
         if part.sigs is not None:
             part.keys = np.ascontiguousarray(band_keys(part.sigs, options.lsh_threshold).T)
             part.sigs = None
+    if block.robust is not None and block.robust.sigs is not None:
+        block.robust.keys = np.ascontiguousarray(band_keys(block.robust.sigs, robust.LSH_THRESHOLD).T)
+        block.robust.sigs = None
     return block
 
 
@@ -173,6 +206,9 @@ class Signed:
     paragraphs: list[tuple[int, int, int, int]]
     evidence: dict[int, list[int]]
     parts: dict[str, Part]
+    noisy: np.ndarray | None = None  # see `Block`
+    noise: np.ndarray | None = None
+    robust: Part | None = None
 
     def levels(self) -> Iterator[tuple[str, Part]]:
         """The corpus's parts, in the order of `LEVELS`."""
@@ -226,7 +262,12 @@ def assemble(blocks: Sequence[Block], documents: int, options: DupOptions, threa
         titles = [t for b in blocks for t in b.titles]
         paragraphs = [p for b in blocks for p in b.paragraphs]
         parts = {name: f.result() for name, f in zip(names, found, strict=False)}
-    return Signed(titles, paragraphs, evidence, parts)
+    if not finds_noisy(options):
+        return Signed(titles, paragraphs, evidence, parts)
+    noisy = np.concatenate([b.noisy for b in blocks if b.noisy is not None] or [np.zeros(0, dtype=bool)])
+    noise = np.concatenate([b.noise for b in blocks if b.noise is not None] or [np.zeros(0, dtype=np.float32)])
+    joined = _join_level([b.robust for b in blocks if b.robust is not None], robust.NUM_PERM)
+    return Signed(titles, paragraphs, evidence, parts, noisy, noise, joined)
 
 
 def _join_level(parts: list[Part], num_perm: int) -> Part:
@@ -245,4 +286,7 @@ def level_of(signed: Signed, kind: str, options: DupOptions) -> Level:
     """What verifying the `kind` level of a signed corpus needs."""
     part = signed.parts[kind]
     keys = signed.title_keys() if kind == "title" else None
-    return Level(kind, part.batch, part.sigs, options.threshold, options.containment, options.verify, keys)
+    found = None
+    if kind == "document" and signed.robust is not None and signed.noisy is not None and signed.noise is not None:
+        found = RobustSets(signed.robust.batch, signed.noisy, signed.noise, options.threshold, options.containment)
+    return Level(kind, part.batch, part.sigs, options.threshold, options.containment, options.verify, keys, found)

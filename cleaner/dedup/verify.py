@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cleaner.dedup.minhash import estimate_jaccard
+from cleaner.dedup.noise import NOISIER_BY
 from cleaner.dedup.shingle import ShingleBatch
 
 ORDINALS = frozenset(
@@ -35,6 +36,14 @@ ORDINALS = frozenset(
 # A copy must be this long (in shingles, about as many words) for containment to count: shorter
 # texts (a footer, a one-line body) are contained in too much to say they were copied.
 MIN_CONTAINED_SHINGLES = 50
+# The same for sampled character grams (`chargrams`: about 110 words' worth: a small sample's
+# share is a rough one).
+MIN_CONTAINED_SAMPLES = 40
+# The character test of a pair with a noisy document asks this much less containment than the
+# word test: the noise removes grams too. With half the words of a copy OCR-noised, 0.74 or more
+# of its sampled grams are in its original (80 AllSides copies, `bench_dups_quality.py`'s noise);
+# of BASIL's same-event rewrites (Fox, NYT, HuffPost, none of them noisy) at most 0.64.
+NOISY_CONTAINMENT_MARGIN = 0.1
 
 
 def overlap(x: np.ndarray, y: np.ndarray) -> int:
@@ -100,6 +109,38 @@ def same_document(x: np.ndarray, y: np.ndarray, threshold: float, min_containmen
 
 
 @dataclass
+class RobustSets:
+    """The default mode's character test of a pair with a noisy document (`robust`): Jaccard of
+    their sampled character grams at the threshold, or the smaller sample mostly contained in
+    the larger (`containment` less `NOISY_CONTAINMENT_MARGIN`): the word test's settings, on
+    characters, where a confused letter costs five grams and not five words."""
+
+    batch: ShingleBatch
+    noisy: np.ndarray
+    noise: np.ndarray  # every document's share of unknown words
+    threshold: float
+    containment: float
+
+    def involves(self, a: int, b: int) -> bool:
+        """Whether the pair is judged by characters: one document noisy, and noisier than the
+        other by `noise.NOISIER_BY`."""
+        x, y = float(self.noise[a]), float(self.noise[b])
+        return bool(self.noisy[a] and x >= y + NOISIER_BY or self.noisy[b] and y >= x + NOISIER_BY)
+
+    def similarity(self, a: int, b: int) -> float | None:
+        """The pair's character similarity where it makes a duplicate, else None."""
+        x, y = self.batch.set(a), self.batch.set(b)
+        small, large = sorted((len(x), len(y)))
+        if not small:
+            return None
+        inter = overlap(x, y)
+        jaccard = inter / (small + large - inter)
+        contained = inter / small if small >= MIN_CONTAINED_SAMPLES else 0.0
+        best = max(jaccard, contained)
+        return best if jaccard >= self.threshold or contained >= self.containment - NOISY_CONTAINMENT_MARGIN else None
+
+
+@dataclass
 class Level:
     """What verifying one level's pairs needs: its shingles, signatures and (titles) match keys.
     `known` holds the similarity of the pairs accepted so far (here, or by an engine's workers),
@@ -112,6 +153,8 @@ class Level:
     containment: float
     verify: bool
     keys: Sequence[str] | None = None
+    # Documents only, in the default mode: the character test of pairs with a noisy document.
+    robust: RobustSets | None = None
     known: dict[tuple[int, int], float] = field(default_factory=dict, repr=False)
 
     def accept(self, a: int, b: int) -> bool:
@@ -144,6 +187,10 @@ class Level:
             return found
         if self.kind == "title" and self.keys is not None and self.keys[a] == self.keys[b]:
             return 1.0
+        if self.kind == "document" and self.robust is not None:
+            found = self._document(a, b)
+            if found is not None:
+                return found
         x, y = self.batch.set(a), self.batch.set(b)
         return document_similarity(x, y) if self.kind == "document" else jaccard(x, y)
 
@@ -167,6 +214,27 @@ class Level:
         return self._near(a, b)
 
     def _accept_document(self, a: int, b: int) -> bool:
+        if self.robust is not None:
+            return self._document(a, b) is not None
+        return self._same_words(a, b)
+
+    def _same_words(self, a: int, b: int) -> bool:
         if not self.verify:
             return self._estimate(a, b) >= self.threshold
         return same_document(self.batch.set(a), self.batch.set(b), self.threshold, self.containment)
+
+    def _document(self, a: int, b: int) -> float | None:
+        """The pair's similarity where it is a duplicate, by words or (with a noisy document)
+        by characters, else None; remembered in `known`."""
+        pair = (min(a, b), max(a, b))
+        found = self.known.get(pair)
+        if found is not None:
+            return found
+        assert self.robust is not None
+        if self._same_words(a, b):
+            found = document_similarity(self.batch.set(a), self.batch.set(b))
+        elif self.robust.involves(a, b):
+            found = self.robust.similarity(a, b)
+        if found is not None:
+            self.known[pair] = found
+        return found
