@@ -1,7 +1,8 @@
 """Build the word statistics shipped with the package (`cleaner/lang/stats/<code>.json.gz`): the
 prior that the evidence-based rules use for a lone document, stdin or a small corpus.
 
-    python bench/build_language_stats.py            # reads ../shared/corpora, writes cleaner/lang/stats/
+    python bench/build_language_stats.py   # reads ../shared/corpora, writes cleaner/lang/stats/ and the
+                                           # noise vocabulary cleaner/dedup/vocabulary.npz
 
 Reproducible: the same corpora give byte-identical files (sorted keys, gzip without a time stamp).
 Only counts are shipped (how often each of the most frequent words occurs, ends a sentence, stands
@@ -22,10 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
+
+from cleaner.dedup.noise import VOCABULARY, build_vocabulary  # noqa: E402
 from cleaner.normalize.evidence import LanguageCounts  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 OUT = ROOT / "cleaner" / "lang" / "stats"
+NOISE_VOCABULARY = ROOT / "cleaner" / "dedup" / VOCABULARY
 TOP_WORDS = 30_000
 SOURCES = {
     "en": [CORPORA / "allsides_news_37k.jsonl.gz"],
@@ -59,6 +64,10 @@ def main() -> int:
         blob = build(code, paths)
         (OUT / f"{code}.json.gz").write_bytes(blob)
         print(f"{code}: {len(blob):,} bytes from {', '.join(p.name for p in paths)}")
+    # The duplicate finder's noise estimate reads the same words as hashes: rebuilt with them, so
+    # the two never disagree (tests/test_noise.py checks that they agree).
+    np.savez(NOISE_VOCABULARY, **build_vocabulary(OUT))
+    print(f"{NOISE_VOCABULARY.relative_to(ROOT)}: {NOISE_VOCABULARY.stat().st_size:,} bytes")
     return 0
 
 
