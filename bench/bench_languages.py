@@ -66,7 +66,7 @@ AIM_KIND = 0.95
 # Plants the evidence pass sees, and how: truncated-end's plants at 5% of the corpus (a bad scrape;
 # the shared corpora's own unfinished endings are 0.03% to 7% of their bodies).
 PLANT_RATE = 0.05
-REGATHER = {"site-line": "all", "truncated-end": "rate"}
+REGATHER = {"site-line": "all", "truncated-end": "rate", "truncated-start": "rate"}
 AIM_LOSS = 0.005
 EXEMPT = {"headline-repeat", "repeated-paragraph", "repeated-sentence", "doubled-word"}  # repeats kept once
 LAYOUT = {r.name for r in RULES if r.family in ("unicode", "whitespace")}

@@ -12,6 +12,7 @@ from cleaner.lang import known_language
 from cleaner.normalize import clean_fields, select_rules
 from cleaner.normalize.cuts import ending, unfinished_tail
 from cleaner.normalize.evidence import CorpusEvidence, Evidence, LanguageCounts, doubles
+from cleaner.text import sentence_spans
 from tests.conftest import FIXTURES
 
 RULES = select_rules()
@@ -155,3 +156,115 @@ def test_endings_under_a_recurring_last_line_do_not_count():
     ev = _evidence(texts)
     assert ev.cut_prior("en").endings == 0
     assert sum(ev.corpus.endings["en"].values()) >= len(ARTICLES) // 2  # counted, then left out
+
+
+# --- how the corpus's paragraphs open ----------------------------------------------------------
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _sentences(min_words: int) -> list[str]:
+    return [s for a in ARTICLES for s in _SENTENCE.split(a["text"]) if len(s.split()) >= min_words]
+
+
+def _tail_from(sentence: str, k: int, capital: bool = False) -> str | None:
+    """The sentence's last words from its k-th, when that word is lowercase and plain and the next
+    one is capitalised or not (`capital`): what a scraper that cut the body's start leaves."""
+    words = sentence.split()
+    if not words[k].isalpha() or not words[k].islower() or words[k + 1][:1].isupper() != capital:
+        return None
+    if not re.search(r"\b[a-z]{4,}\.$", sentence) or re.search(r"[-–—:|]\s", sentence):
+        return None  # ends on a plain word and its period, and no dash or colon reads as a label
+    return " ".join(words[k:])
+
+
+def _long_leads(texts: list[str]) -> list[tuple[str, str]]:
+    """Tails of 12 words or more, each before one of `texts`: (the body cut at its start, the
+    body)."""
+    tails = [
+        t
+        for s in _sentences(16)
+        if (t := _tail_from(s, 3)) and len(t.split()) >= 12
+        if len(sentence_spans(t, known_language("en"))) == 1
+    ]
+    return [(tail + " " + t, t) for tail, t in zip(tails, texts, strict=False)]
+
+
+def _dropped_names(text: str, every: int) -> str:
+    """Every `every`-th inner paragraph without its first two words, the way a scraper that drops
+    linked names writes a whole corpus (`was on record-breaking form as she ...`)."""
+    ps = text.split("\n\n")
+    for i in range(1, len(ps), every):
+        words = ps[i].split(" ")
+        if len(words) > 8 and words[2][:1].islower():
+            ps[i] = " ".join(words[2:])
+    return "\n\n".join(ps)
+
+
+def _plain() -> list[str]:
+    """The fixture articles none of whose paragraphs opens in lowercase."""
+    return [
+        a["text"]
+        for a in ARTICLES
+        if "en" not in _evidence([a["text"]]).corpus.openings
+        or not _evidence([a["text"]]).corpus.openings["en"]["lower"]
+    ]
+
+
+def _cut_starts(bodies: list[str], leads: list[tuple[str, str]], every: int) -> list[str]:
+    """`bodies` with every `every`-th one replaced by a body cut at its start (from `leads`)."""
+    out = list(bodies)
+    for k, i in enumerate(range(0, len(out), every)):
+        out[i] = leads[k % len(leads)][0]
+    return out
+
+
+def test_a_long_lowercase_opening_goes_where_the_corpus_has_cut_starts_its_writing_does_not_explain():
+    """A first sentence too long to be read as a fragment by its length: removed in a corpus where
+    many bodies open so and its other paragraphs never do; flagged where its other paragraphs often
+    open in lowercase too (dropped names), where only one body does, and with no corpus at all."""
+    plain = _plain()
+    leads = _long_leads(plain)
+    assert len(leads) >= 5 and len(plain) >= 25
+    bodies = plain * 4  # the fixture articles as a corpus of over a hundred bodies
+    cut = _cut_starts(bodies, leads, 3)
+    styled = _cut_starts([_dropped_names(t, 3) for t in bodies], leads, 3)
+    once = _cut_starts(bodies, leads, len(bodies))
+    for ev_texts, removes in ((cut, True), (styled, False), (once, False), (None, False)):
+        ev = _evidence(ev_texts) if ev_texts else Evidence()
+        for text, base in leads:
+            # All rules: the base is compared as they give it back (mojibake repaired, and so on).
+            _, out, edits = clean_fields(None, text, RULES, "en", ev)
+            lead = [e for e in edits if e.rule == "truncated-start" and e.start == 0]
+            assert [e.action for e in lead] == ["removed" if removes else "flagged"], (ev_texts is None, edits)
+            assert "bodies open in lowercase" in lead[0].evidence
+            if removes:
+                assert out == clean_fields(None, base, RULES, "en", ev)[1]
+    styled_counts = _evidence(styled).corpus.openings["en"]
+    assert styled_counts["lower"] >= styled_counts["inner"] // 6
+
+
+def test_a_lowercase_word_that_opens_many_bodies_is_a_label_and_one_that_opens_one_a_cut():
+    """`politics The ...` on many bodies is a section label; a tail like `latest Brexit delay ...`
+    before one body, in a corpus with many cut starts, is what a cut start leaves."""
+    en = known_language("en")
+    closed = en.slip_doubles | en.prepositions | en.dangling  # `in Chile, ...` is decided so anyway
+    tails = [
+        t
+        for s in _sentences(10)
+        for k in range(2, 5)
+        if (t := _tail_from(s, k, capital=True)) and t.split()[0] not in closed and len(sentence_spans(t, en)) == 1
+    ]
+    tails = list({t.split()[0]: t for t in tails}.values())  # each word cut once
+    plain = _plain() * 4
+    leads = [(tail + " " + t, t) for tail, t in zip(tails, plain[::6], strict=False)]
+    assert len(leads) == len(plain[::6]) >= 20  # one cut start in six bodies, each on its own word
+    bodies = _cut_starts(plain, leads, 6)
+    labelled = [("politics " + t) if i % 4 == 1 else t for i, t in enumerate(bodies)]
+    ev = _evidence(labelled)
+    rule = select_rules(["truncated-start"])
+    _, out, edits = clean_fields(None, labelled[1], rule, "en", ev)
+    assert out == labelled[1] and "a label" in edits[0].evidence
+    for text, base in leads:
+        _, out, edits = clean_fields(None, text, rule, "en", ev)
+        assert out == base, edits

@@ -56,6 +56,32 @@ def starts_mid_sentence(p: str, lang: Language | None) -> bool:
     return not (rest is not p and rest[:1].isupper())
 
 
+# A label before a dash or colon (`klok - Een parlementaire commissie`, `illustrazione: Gli`).
+_LABEL = regex.compile(r"\S+(?:\s+\S+){0,2}\s*(?:[-–—|:]\s)")
+
+
+def _verse(p: str) -> bool:
+    """Lines of a stanza or a list: several short lines, each opening in lowercase."""
+    lines = [line for line in p.splitlines() if line.strip()]
+    return len(lines) > 1 and sum(line.lstrip()[:1].islower() for line in lines[1:]) >= 1
+
+
+def lowercase_opening(p: str, lang: Language | None) -> list[tuple[int, int]] | None:
+    """The sentences of paragraph `p` when it opens like a sentence whose start was cut, with a
+    sentence end to cut to; None for a label line, a stanza or list, or a heading."""
+    if not starts_mid_sentence(p, lang):
+        return None
+    first_line = p.split("\n", 1)[0]
+    if "\n" in p and len(first_line.split()) <= 3 and not ends_sentence(first_line):
+        return None  # a lowercase label line (`immunology`) above the text, not a cut sentence
+    if _verse(p) or _LABEL.match(p):
+        return None
+    spans = sentence_spans(p, lang)
+    if not ends_sentence(p[: spans[0][1]]):
+        return None  # no sentence end: a list item or heading, not a cut sentence
+    return spans
+
+
 def stops_mid_sentence(s: str) -> bool:
     """A cut sentence is running text: it has lowercase words after its first. A title-case
     phrase (`Politics Without Bannisters`), a label with a colon or an address is a sign-off or a

@@ -13,48 +13,45 @@ from functools import cache
 import regex
 
 from cleaner.lang.languages import Language
-from cleaner.normalize.cuts import ending, starts_mid_sentence, unfinished_tail
+from cleaner.normalize.cuts import ending, lowercase_opening, starts_mid_sentence, unfinished_tail
 from cleaner.normalize.evidence import Figure
 from cleaner.normalize.registry import Change, RuleContext, rule
 from cleaner.text import ends_sentence, remove_paragraphs_spans, sentence_spans, split_paragraphs
 
-# A label before a dash or colon (`klok - Een parlementaire commissie`, `illustrazione: Gli`).
-_LABEL = regex.compile(r"\S+(?:\s+\S+){0,2}\s*(?:[-–—|:]\s)")
 # Scrapers cut at any point of a sentence, so the fragment before the first sentence end is short
-# more often than not; a longer lowercase first sentence is as often a sentence that lost its
-# subject (BBC's dropped linked names: `was on record-breaking form as she stormed to ...`) or its
-# capital (`s doleiros acusados ...` for `Os doleiros`): flagged, not removed.
+# more often than not: such a fragment goes. A longer lowercase first sentence may instead be a
+# sentence that lost its subject (BBC's dropped linked names: `was on record-breaking form as she
+# stormed to ...`) or its capital (`s doleiros acusados ...` for `Os doleiros`), the way a corpus
+# writes: at a body's start, how often the corpus's bodies and other paragraphs open so decides
+# (`Evidence.cut_start`); elsewhere it is flagged.
 MAX_LEAD_FRAGMENT_WORDS = 8
 
 
-def _verse(p: str) -> bool:
-    """Lines of a stanza or a list: several short lines, each opening in lowercase."""
-    lines = [line for line in p.splitlines() if line.strip()]
-    return len(lines) > 1 and sum(line.lstrip()[:1].islower() for line in lines[1:]) >= 1
-
-
-def _lead(p: str, lang: Language | None) -> tuple[list[tuple[int, int]], Figure] | None:
+def _lead(p: str, first: bool, ctx: RuleContext) -> tuple[list[tuple[int, int]], Figure] | None:
     """The paragraph's sentences and how sure its lowercase opening is a cut sentence, or None
-    when the opening is not a candidate at all."""
-    first_line = p.split("\n", 1)[0]
-    if "\n" in p and len(first_line.split()) <= 3 and not ends_sentence(first_line):
-        return None  # a lowercase label line (`immunology`) above the text, not a cut sentence
-    if _verse(p) or _LABEL.match(p):
+    when the opening is not a candidate at all. `first`: the body's first paragraph, where the
+    corpus's evidence on cut body starts applies."""
+    lang = ctx.language
+    spans = lowercase_opening(p, lang)
+    if spans is None:
         return None
-    spans = sentence_spans(p, lang)
-    if not ends_sentence(p[: spans[0][1]]):
-        return None  # no sentence end: a list item or heading, not a cut sentence
     fragment = p[: spans[0][1]].split()
     words = len(fragment)
     # A closed-class word is no label (`in Chile, the minister said.` was cut), unless only names
     # follow it (`by Benny G. Powell Jr.`: a byline).
     closed = lang.slip_doubles | lang.prepositions | lang.dangling if lang is not None else frozenset()
-    named = all(w[:1].isupper() for w in fragment[1:])
-    if len(fragment) > 1 and fragment[1][:1].isupper() and (named or fragment[0].casefold() not in closed):
+    capital = len(fragment) > 1 and fragment[1][:1].isupper()
+    if capital and all(w[:1].isupper() for w in fragment[1:]):
+        return spans, Figure(0.5, f"only names after a lowercase word (`{fragment[0]} {fragment[1]}`): a byline")
+    if capital and fragment[0].casefold() not in closed:
+        if first and len(fragment[0]) > 1:  # `x With that ...`: an icon's letter, no cut word
+            return spans, ctx.evidence.cut_start(ctx.code, label=fragment[0])
         return spans, Figure(
             0.5, f"a lowercase word before a capitalised one (`{fragment[0]} {fragment[1]}`): a label or a name"
         )
     if words > MAX_LEAD_FRAGMENT_WORDS:
+        if first:
+            return spans, ctx.evidence.cut_start(ctx.code)
         return spans, Figure(
             0.6,
             f"opens in lowercase, but its first sentence has {words} words: as likely a sentence that lost its subject",
@@ -73,10 +70,13 @@ def truncated_start(text: str, ctx: RuleContext) -> list[Change]:
     Leaves alone: `iPhone sales rose.`, `eBay said.`, `de Blasio said.`, `von der Leyen said`,
     `bell hooks wrote`, `e-mail`, paragraphs that start with a digit, quote, bullet or capital,
     lowercase lines without a sentence end (list items, headings), items after a colon, stanzas,
-    a label before a dash (`klok - Een ...`), Dutch `'s Avonds`; the only paragraph of a body and
-    a first sentence over 8 words, a lowercase word before a capitalised one (`voetbal Lucas`: a
-    label; not after a closed-class word, which no label is: `in Chile, the minister said.` goes;
-    `by Benny G. Powell Jr.`, a byline, stays) (flagged instead); caseless scripts.
+    a label before a dash (`klok - Een ...`), Dutch `'s Avonds`; caseless scripts. Flagged
+    instead: the only paragraph of a body; `by Benny G. Powell Jr.` (names after the lowercase
+    word: a byline); and, unless the corpus says otherwise, a first sentence over 8 words or a
+    lowercase word before a capitalised one (`voetbal Lucas`; not after a closed-class word, which
+    no label is: `in Chile, the minister said.` goes). At a body's start those two go when the
+    corpus has more lowercase body openings than the way it writes its other paragraphs explains
+    (`Evidence.cut_start`), the word no recurring section label; inside a body they are flagged.
     """
     paragraphs = split_paragraphs(text)
     whole: set[int] = set()
@@ -87,7 +87,7 @@ def truncated_start(text: str, ctx: RuleContext) -> list[Change]:
         in_list = (in_list and mid) or (i > 0 and paragraphs[i - 1][2].rstrip().endswith(":"))
         if not mid or in_list:
             continue
-        lead = _lead(p, ctx.language)
+        lead = _lead(p, i == 0, ctx)
         if lead is None:
             continue
         spans, figure = lead
