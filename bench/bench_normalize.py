@@ -188,7 +188,8 @@ class Ctx:
     def other(self, a: Article) -> Article:
         while True:
             b = self.rng.choice(self.pool)
-            if b.id != a.id and b.text != a.text and b.title != a.title:
+            # Different titles only where there are titles (10kGNAD has none: this looped forever).
+            if b.id != a.id and b.text != a.text and (b.title != a.title or not a.title):
                 return b
 
 
