@@ -60,10 +60,24 @@ def starts_mid_sentence(p: str, lang: Language | None) -> bool:
 _LABEL = regex.compile(r"\S+(?:\s+\S+){0,2}\s*(?:[-–—|:]\s)")
 
 
+# Prose wrapped at a fixed column (wire copy, e-mail, plain-text archives) breaks its lines at
+# about that column: every line but the last within a fifth of the longest, itself this long.
+WRAP_MIN_COLUMN = 55
+
+
+def _hard_wrapped(lines: list[str]) -> bool:
+    widths = [len(line.rstrip()) for line in lines]
+    width = max(widths)
+    return width >= WRAP_MIN_COLUMN and all(w >= 0.8 * width for w in widths[:-1])
+
+
 def _verse(p: str) -> bool:
-    """Lines of a stanza or a list: several short lines, each opening in lowercase."""
+    """Lines of a stanza or a list: several lines, some opening in lowercase, that are not prose
+    wrapped at a fixed column."""
     lines = [line for line in p.splitlines() if line.strip()]
-    return len(lines) > 1 and sum(line.lstrip()[:1].islower() for line in lines[1:]) >= 1
+    if len(lines) < 2 or _hard_wrapped(lines):
+        return False
+    return sum(line.lstrip()[:1].islower() for line in lines[1:]) >= 1
 
 
 def lowercase_opening(p: str, lang: Language | None) -> list[tuple[int, int]] | None:
