@@ -12,6 +12,15 @@ Parts (each measured run in its own fresh subprocess, so caches start cold and i
                  with an identity hashfunc (datasketch's permutation kernel alone); values compared.
 Then (b) and (c) once on all 37,554 articles, and per-stage profiles of (c) and (b).
 
+    python bench/bench_dups_speed.py --command       # the whole command instead (_dups_command.py)
+
+--command: `cleaner dups FILE.jsonl --format json` in a fresh process per run (start-up, reading,
+finding, writing the report) for all levels, --levels document, --noisy and --noisy --levels
+document, against the whole datasketch script (datasketch_dups.py, reading the same JSONL), in
+turns, medians; then a phase breakdown of each variant with --jobs 1. Last measured (loaded machine,
+load 2.3-2.5, median of 1, commit fc2df7f): datasketch 17.60 s; all levels 10.09 s (1.74x),
+document 6.35 s (2.77x), --noisy 48.74 s (0.36x), --noisy --levels document 30.50 s (0.58x).
+
 Times exclude reading the corpus; loading is the first --limit records of
 allsides_news_37k.jsonl.gz as Documents. Peak memory is VmHWM from /proc/self/status at the end of
 the part; "above load" is the peak after resetting it (/proc/self/clear_refs 5) once the documents
@@ -35,6 +44,7 @@ pages shared with the main process count in both).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gzip
 import io
@@ -52,6 +62,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 ALLSIDES = ROOT / ".." / "shared" / "corpora" / "allsides_news_37k.jsonl.gz"
 FULL = 37554
 AIM_DOC, AIM_ALL, AIM_KERNEL = 5.0, 2.0, 5.0
@@ -91,43 +102,10 @@ def load(limit: int):
     return docs
 
 
-class UF:
-    def __init__(self, n: int) -> None:
-        self.p = list(range(n))
-
-    def find(self, x: int) -> int:
-        while self.p[x] != x:
-            self.p[x] = self.p[self.p[x]]
-            x = self.p[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.p[max(ra, rb)] = min(ra, rb)
-
-
 def baseline(texts: list[str]) -> int:
-    from datasketch import MinHash, MinHashLSH
+    from datasketch_dups import groups
 
-    lsh = MinHashLSH(threshold=0.7, num_perm=128)
-    mhs = []
-    for i, t in enumerate(texts):
-        toks = t.lower().split()
-        sh = {" ".join(toks[k : k + 5]).encode("utf-8") for k in range(max(1, len(toks) - 4))}
-        m = MinHash(num_perm=128)
-        m.update_batch(list(sh))
-        lsh.insert(i, m)
-        mhs.append(m)
-    uf = UF(len(texts))
-    for i, m in enumerate(mhs):
-        for j in lsh.query(m):
-            uf.union(i, j)
-    sizes: dict[int, int] = {}
-    for i in range(len(texts)):
-        r = uf.find(i)
-        sizes[r] = sizes.get(r, 0) + 1
-    return sum(1 for s in sizes.values() if s > 1)
+    return len(groups(texts))
 
 
 def worker(part: str, limit: int) -> dict:
@@ -206,6 +184,11 @@ STAGE_FUNCS = {
     "strip_site_suffix": "title match form",
     "shingle_batch": "shingling",
     "hash_paragraphs": "match form + word hashes (paragraphs, articles)",
+    "hash_articles": "match form + word hashes (paragraphs, articles)",
+    "folded": "match form (folded bytes)",
+    "_hash_words": "word hashes",
+    "noisy_flags": "noise estimate",
+    "char_samples": "character samples (noise index)",
     "shingle_runs": "shingling",
     "_evidence": "identical-paragraph evidence (document level alone)",
     "with_band_keys": "LSH band keys",
@@ -222,20 +205,20 @@ STAGE_FUNCS = {
 }
 
 
-def profile(docs, res: dict, levels: tuple[str, ...]) -> dict:
-    """Per-stage exclusive times of find_duplicates (all levels) by wrapping the functions the
-    finder calls, per-level times, and cProfile's top functions."""
+@contextlib.contextmanager
+def wrapped_steps():
+    """While inside, the finder's steps (STAGE_FUNCS, as the modules that call them hold them)
+    are wrapped; yields ({stage: exclusive seconds}, {stage: calls}), filled as they run."""
     import cleaner.dedup.finder as finder
+    import cleaner.dedup.shingle as shingle
     import cleaner.dedup.stages as stages
     import cleaner.dedup.verify as verify
     import cleaner.engines.local as local
-    from cleaner.dedup import DupOptions, find_duplicates
 
     totals: dict[str, float] = {}
     calls: dict[str, int] = {}
     stack: list[list[float]] = []  # [child time] per active wrapped call
-    # The names as the modules that call them hold them (the stages, the local engine, the pair tests).
-    modules = (finder, stages, local, verify)
+    modules = (finder, stages, local, verify, shingle)
     originals = {(m, name): getattr(m, name) for m in modules for name in STAGE_FUNCS if hasattr(m, name)}
 
     def wrap(name, fn):
@@ -259,12 +242,21 @@ def profile(docs, res: dict, levels: tuple[str, ...]) -> dict:
     for (m, name), fn in originals.items():
         setattr(m, name, wrap(name, fn))
     try:
-        t0 = time.perf_counter()
-        r = find_duplicates(docs, DupOptions(levels=levels))
-        res["wrapped_total"] = time.perf_counter() - t0
+        yield totals, calls
     finally:
         for (m, name), fn in originals.items():
             setattr(m, name, fn)
+
+
+def profile(docs, res: dict, levels: tuple[str, ...]) -> dict:
+    """Per-stage exclusive times of find_duplicates (all levels) by wrapping the functions the
+    finder calls, per-level times, and cProfile's top functions."""
+    from cleaner.dedup import DupOptions, find_duplicates
+
+    with wrapped_steps() as (totals, calls):
+        t0 = time.perf_counter()
+        r = find_duplicates(docs, DupOptions(levels=levels))
+        res["wrapped_total"] = time.perf_counter() - t0
     res["stages"] = totals
     res["calls"] = calls
     res["stats"] = {k: v for k, v in r.stats.items() if k != "clusters"}
@@ -344,6 +336,28 @@ def print_profile(pr: dict, label: str, cprofile: bool) -> None:
     print("\n".join("    " + line for line in pr["cprofile"]["cumulative"].splitlines()))
 
 
+def whole_command(args: argparse.Namespace) -> None:
+    from _dups_command import VARIANTS, compare, phases
+
+    started = time.perf_counter()
+    print(machine())
+    print(code_line())
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    compare(args.limit, args.repeat, [int(j) for j in args.command_jobs.split(",")])
+    for extra in VARIANTS.values():
+        print()
+        phases(args.limit, extra)
+    print()
+    print(f"load average after: {os.getloadavg()[0]:.2f}; total {time.perf_counter() - started:.0f} s")
+
+
+def code_line() -> str:
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run([*git, "log", "-1", "--format=%h %s"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "cleaner"], capture_output=True, text=True).stdout.strip()
+    return f"code: {head[:100]}{' (cleaner/ has uncommitted changes)' if dirty else ''}"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=10000)
@@ -351,17 +365,25 @@ def main() -> None:
     ap.add_argument("--no-full", action="store_true", help="skip the 37,554-article runs")
     ap.add_argument("--no-profile", action="store_true")
     ap.add_argument("--jobs", type=int, default=1, help="also run (b) and (c) with this many worker processes (the CLI's default is all cores); (b) and (c) themselves are always one process")
+    ap.add_argument(
+        "--command",
+        action="store_true",
+        help="only the whole command (fresh process, JSONL in, JSON report out) against the whole datasketch"
+        " script, then where its time goes",
+    )
+    ap.add_argument("--command-jobs", default="2", help="with --command: comma-separated --jobs values (default 2)")
     ap.add_argument("--_worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._worker:
         print(json.dumps(worker(args._worker[0], int(args._worker[1]))))
         return
+    if args.command:
+        whole_command(args)
+        return
 
     started = time.perf_counter()
     print(machine())
-    head = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %s"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "cleaner"], capture_output=True, text=True).stdout.strip()
-    print(f"code: {head[:100]}{' (cleaner/ has uncommitted changes)' if dirty else ''}")
+    print(code_line())
     print(f"corpus: first {args.limit} records of {ALLSIDES.name}; median of {args.repeat} runs, each in a fresh subprocess; times exclude loading")
     print()
     parts = ["baseline", "document", "all"] + ([f"document:{args.jobs}", f"all:{args.jobs}"] if args.jobs > 1 else [])
