@@ -25,7 +25,15 @@ def _start(*args: str) -> subprocess.Popen:
     # `--evidence shipped`: writing starts at once (no first pass over the 68 MB input), so the
     # signal lands while the output is being written, however busy the machine.
     cmd = [sys.executable, "-m", "cleaner.cli", "clean", "--evidence", "shipped", *args]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C's default action restored in the child: a shell that starts the suite in the
+    # background (`cmd &`, nohup) leaves SIGINT ignored, and the child would inherit that.
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def _wait_until_running(proc: subprocess.Popen, folder: Path) -> None:
