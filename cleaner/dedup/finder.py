@@ -43,6 +43,7 @@ __all__ = [
     "find_duplicates",
     "find_duplicates_on",
     "find_duplicates_streamed",
+    "ordered_result",
 ]
 
 KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
@@ -303,7 +304,7 @@ def _cluster(
             length,  # type: ignore[arg-type]
         )
     clustered(len(work))
-    return _result(clusters, stats, options, started)
+    return ordered_result(clusters, stats, options, started)
 
 
 def _items(places: Places, kind: str, count: int) -> _Members:
@@ -381,7 +382,8 @@ def _document_work(
     )
 
 
-def _result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:
+def ordered_result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:
+    """The clusters in report order (level, then their first member), numbered, and counted."""
     clusters.sort(key=lambda c: (KIND_ORDER[c.kind], c.members[0].index, c.members[0].paragraph or 0))
     clusters = [Cluster(i + 1, c.kind, c.members, c.representative, c.similarity) for i, c in enumerate(clusters)]
     stats["clusters"] = {kind: sum(1 for c in clusters if c.kind == kind) for kind in options.levels}

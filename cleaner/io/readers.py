@@ -61,6 +61,18 @@ class InputFile:
         return self.path.name.endswith(".gz")
 
 
+@dataclass(frozen=True)
+class Span:
+    """A part of a file (a Ray shard, `cleaner.io.shards`) and the numbering it continues: bytes
+    `start` .. `end` of a plain JSONL file, cut at line starts, or Parquet row groups `start` ..
+    `end`; `record` and `line` records and lines come before it. Other formats are read whole."""
+
+    start: int = 0
+    end: int | None = None
+    record: int = 0
+    line: int = 0
+
+
 def detect_format(path: Path) -> str | None:
     name = path.name.lower()
     for suffix in sorted(FORMATS, key=len, reverse=True):
@@ -147,13 +159,17 @@ def accepted(
         yield item
 
 
-def read_file(f: InputFile, options: ReadOptions, meter: Meter | None = None) -> Iterator[Document | Rejected]:
+def read_file(
+    f: InputFile, options: ReadOptions, meter: Meter | None = None, span: Span | None = None
+) -> Iterator[Document | Rejected]:
     """The records of one file. A file that cannot be read (a broken link, a symlink loop,
     permissions) or is no regular file (a fifo would wait for a writer forever) is one rejected
     record. A file that was removed, replaced or changed in size or time while it was read is an
     `InputError` (even with --skip-invalid): what was read is no version of the file. `meter`
-    learns how far into the file the reader is, and its size once it is read."""
+    learns how far into the file the reader is, and its size once it is read. `span`: only that
+    part of the file (JSONL and Parquet), numbered as in the whole file."""
     reader = {"txt": _read_txt, "jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}[f.format]
+    span = span or Span()
     meter = meter or Meter()
     before: tuple[int, ...] = (0, 0, 0, 0, 0)
     try:
@@ -162,7 +178,7 @@ def read_file(f: InputFile, options: ReadOptions, meter: Meter | None = None) ->
             kind = _KINDS.get(stat.S_IFMT(before[0]), "not a regular file")
             yield Rejected(Origin(str(f.path), 0), f"cannot read file: {kind}, not an article file")
             return
-        for item in reader(f, options, meter):
+        for item in reader(f, options, meter, span):
             if isinstance(item, Rejected):
                 _unchanged_since(f.path, before)  # a line cut off by a shrinking file is no bad record
             yield item
@@ -260,13 +276,16 @@ def _open_binary(f: InputFile, meter: Meter) -> io.BufferedIOBase:
     return zipped
 
 
-def _read_jsonl(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Document | Rejected]:
+def _read_jsonl(f: InputFile, options: ReadOptions, meter: Meter, span: Span) -> Iterator[Document | Rejected]:
     path = str(f.path)
-    record_no = 0
-    line_no = 0
+    record_no = span.record
+    line_no = span.line
     with _open_binary(f, meter) as fh:
+        if span.start:
+            fh.seek(span.start)
+        left = -1 if span.end is None else span.end - span.start  # bytes of the span not yet read
         lines = iter(fh)
-        while True:
+        while left:
             try:
                 data = next(lines)
             except StopIteration:
@@ -278,6 +297,7 @@ def _read_jsonl(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Do
                 )
                 return
             line_no += 1
+            left = max(0, left - len(data)) if left > 0 else left
             stripped = data.rstrip(b"\r\n")
             if not stripped.strip():
                 continue  # a blank line holds no record
@@ -301,7 +321,7 @@ def _read_jsonl(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Do
 # --- CSV -------------------------------------------------------------------------------------
 
 
-def _read_csv(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Document | Rejected]:
+def _read_csv(f: InputFile, options: ReadOptions, meter: Meter, span: Span) -> Iterator[Document | Rejected]:
     path = str(f.path)
     record_no = 0
     with _open_binary(f, meter) as fh:
@@ -356,7 +376,7 @@ def csv_layout(path: Path) -> tuple[bool, str]:
 # --- Parquet ---------------------------------------------------------------------------------
 
 
-def _read_parquet(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Document | Rejected]:
+def _read_parquet(f: InputFile, options: ReadOptions, meter: Meter, span: Span) -> Iterator[Document | Rejected]:
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -376,11 +396,12 @@ def _read_parquet(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[
             f"no column '{options.text_field}' (columns: {', '.join(columns)}); choose one with --text-field",
         )
         return
-    record_no = 0
+    record_no = span.record
     # Where a batch ends in the file is not known: its share of the rows stands for it.
     rows, size = max(1, pf.metadata.num_rows), f.path.stat().st_size
     meter.follow(lambda: size * record_no // rows)
-    batches = pf.iter_batches(batch_size=1024)
+    groups = list(range(span.start, pf.num_row_groups if span.end is None else span.end))
+    batches = pf.iter_batches(batch_size=1024, row_groups=groups)
     while True:
         try:
             batch = next(batches)
@@ -443,7 +464,7 @@ def parse_txt(content: str) -> TxtLayout:
     return TxtLayout(label, title_span, (blocks[1][0], blocks[-1][1]))
 
 
-def _read_txt(f: InputFile, options: ReadOptions, meter: Meter) -> Iterator[Document | Rejected]:
+def _read_txt(f: InputFile, options: ReadOptions, meter: Meter, span: Span) -> Iterator[Document | Rejected]:
     path = str(f.path)
     data = f.path.read_bytes()
     content, problem = _decode(data)

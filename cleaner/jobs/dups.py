@@ -15,6 +15,7 @@ read, local engine) and, with `drop_to`, `writing`.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,8 @@ class DupsRun:
 def run_dups(job: DupsJob, report: Report | None = None) -> DupsRun:
     if job.engine == "local" and job.options.verify:
         return _run_streamed(job, report)
+    if job.engine == "ray" and job.options.verify:
+        return _run_sharded(job, report)
     from cleaner.dedup.finder import find_duplicates_on
 
     rejected: list[Rejected] = []
@@ -95,18 +98,57 @@ def _run_streamed(job: DupsJob, report: Report | None) -> DupsRun:
     clusters = fill_members(result.clusters, lambda wanted: again.documents(files, wanted, paragraphs, members))
     members.end()  # (the read stops at the last member)
     run = DupsRun(clusters, {**result.stats, "read": count.read, "rejected": count.rejected}, rejected)
+    return _dropped(job, run, files, again, paragraphs, report)
+
+
+def _dropped(
+    job: DupsJob,
+    run: DupsRun,
+    files: Sequence[InputFile],
+    again: _Rereader,
+    paragraphs: dict[int, int],
+    report: Report | None,
+) -> DupsRun:
+    """The run, and with `drop_to` the corpus written there without its duplicates (read again)."""
     if job.drop_to is not None:
+        kept = run.stats["read"] - run.stats["rejected"]
         written, run.removals = write_without_duplicates(
             files,
             again.read,
-            clusters,
+            run.clusters,
             paragraphs.__getitem__,
             job.drop_to,
             job.read_options,
-            counter(report, "writing", count.read - count.rejected, "records"),
+            counter(report, "writing", kept, "records"),
         )
-        run.stats.update(written=written, dropped=count.read - count.rejected - written)
+        run.stats.update(written=written, dropped=kept - written)
     return run
+
+
+def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
+    """On Ray: the workers read their shards of the input themselves (`engines.ray_dups`)."""
+    from cleaner.dedup.finder import fill_members, ordered_result
+    from cleaner.engines.ray_dups import RayDups
+
+    started = time.perf_counter()
+    files = iter_input_files(job.paths)
+    again = _Rereader(job.read_options, {f.path: _stamp(f.path) for f in files})
+    paragraphs: dict[int, int] = {}
+
+    def members(wanted: set[int]) -> Iterator[tuple[int, Document]]:
+        for i, doc in engine.read_members(wanted, job.read_options):
+            paragraphs[i] = len(split_paragraphs(doc.text))
+            yield i, doc
+
+    with RayDups(job.address) as engine:
+        found = engine.find(files, job.read_options, job.options, job.skip_invalid, report)
+        result = ordered_result(found.clusters, found.stats, job.options, started)
+        step = counter(report, "reading members", 1, "corpus")
+        step(0)
+        clusters = fill_members(result.clusters, members)
+        step(1)
+    stats = {**result.stats, "read": found.read, "rejected": len(found.rejected)}
+    return _dropped(job, DupsRun(clusters, stats, found.rejected), files, again, paragraphs, report)
 
 
 def _stamp(path: Path) -> tuple[int, ...] | None:

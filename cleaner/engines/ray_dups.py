@@ -1,0 +1,322 @@
+"""`dups --engine ray` as a sharded job: the workers read, sign, pair and verify; the driver plans
+the shards, numbers them, and clusters the verified edges.
+
+1. The driver plans shards from metadata (`cleaner.io.shards`) and runs `sign_shard` on each:
+   its signed levels stay in the object store, its band rows go there cut into partitions.
+2. With every shard's counts back, the driver knows the corpus's numbering (where each shard's
+   articles, titles, paragraphs, records and lines start) and runs `reduce_partition` on each
+   partition: candidate pairs, routed to shard-pair groups, stay in the object store.
+3. `verify_group` per group: the driver gets the verified edges and the places of their items.
+4. Connected components and the representatives (`cluster.build_clusters`) on the driver; a
+   representative check of a pair that was no edge is asked of the workers (`judge_pairs`).
+5. The members' texts are read again by the workers that read their shards (`read_members`).
+
+The driver thus holds the shards' summaries, the edges with their items' places, and the
+clusters: what grows with the corpus (texts, shingles, band rows, candidates) is on the
+cluster, in the object store (which spills to disk when full).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import ray
+
+from cleaner.dedup.cluster import build_clusters
+from cleaner.dedup.options import LEVELS, DupOptions
+from cleaner.dedup.pairs import pair_list
+from cleaner.dedup.stages import finds_noisy
+from cleaner.engines.ray import RaySession
+from cleaner.engines.ray_shards import (
+    Edges,
+    ShardSummary,
+    judge_pairs,
+    read_members,
+    reduce_partition,
+    sign_shard,
+    verify_group,
+)
+from cleaner.errors import CleanerError, InputError
+from cleaner.io.readers import InputFile, ReadOptions
+from cleaner.io.shards import Shard, numbered, plan_shards
+from cleaner.model import Cluster, Document, Member, Origin, Rejected
+from cleaner.progress import Report, counter
+
+# A shard is about a quarter of the input per CPU (so the cores stay busy to the end), within
+# these bounds: below, a task's overhead shows; above, a worker holds too many records at once.
+MIN_SHARD, MAX_SHARD = 1 << 20, 64 << 20
+
+
+def _get(refs: Any) -> Any:
+    """`ray.get`, with an error of cleaner's raised in a task raised as itself (one line)."""
+    try:
+        return ray.get(refs)
+    except ray.exceptions.RayTaskError as e:
+        cause = getattr(e, "cause", None)
+        if isinstance(cause, CleanerError):
+            raise cause from None
+        raise
+
+
+@dataclass
+class RayFound:
+    clusters: list[Cluster]  # members know where they are only: `read_members` gives the rest
+    stats: dict[str, Any]
+    read: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+class _Items(Sequence[Member]):
+    """A level's items as members, from the places of the items in edges."""
+
+    def __init__(self, kind: str, count: int, places: dict[str, np.ndarray]) -> None:
+        self.kind, self.count, self.places = kind, count, places
+
+    def __len__(self) -> int:
+        return self.count
+
+    def at(self, j: int) -> int:
+        return int(np.searchsorted(self.places["item"], j))
+
+    def __getitem__(self, j):  # type: ignore[no-untyped-def]
+        k = self.at(j)
+        number = int(self.places["number"][k])
+        return Member("", "", 0, None, number if number >= 0 else None, "", int(self.places["article"][k]))
+
+    def length(self, j: int) -> int:
+        return int(self.places["length"][self.at(j)])
+
+
+def _merged_places(found: Sequence[Edges]) -> dict[str, np.ndarray]:
+    """The places of the items of a level's edges, by item (each once)."""
+    columns = ("item", "article", "number", "length")
+    joined = {k: np.concatenate([e.places[k] for e in found] or [np.zeros(0, np.int64)]) for k in columns}
+    _, first = np.unique(joined["item"], return_index=True)
+    return {k: v[first] for k, v in joined.items()}
+
+
+class RayDups:
+    """The sharded job on a Ray cluster (`address`, or a Ray started here), as a context."""
+
+    def __init__(self, address: str | None = None, shard_bytes: int | None = None) -> None:
+        self.session = RaySession(address)
+        self.shard_bytes = shard_bytes
+        self.shards: list[Shard] = []
+        self.outs: list[Any] = []
+        self.starts: dict[str, np.ndarray] = {}
+
+    def __enter__(self) -> RayDups:
+        self.session.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.outs = []
+        self.session.__exit__(*exc)
+
+    def find(
+        self,
+        files: Sequence[InputFile],
+        read_options: ReadOptions,
+        options: DupOptions,
+        skip_invalid: bool,
+        report: Report | None = None,
+    ) -> RayFound:
+        cpus = RaySession.cpus()
+        partitions = 2 * cpus
+        total = sum(f.path.stat().st_size for f in files if f.path.is_file())
+        target = self.shard_bytes or min(MAX_SHARD, max(MIN_SHARD, total // (4 * cpus) + 1))
+        self.shards = plan_shards(files, target)
+        names = [name for name in LEVELS if name in options.levels]
+        sign = ray.remote(sign_shard).options(num_returns=1 + len(names) + partitions)
+        self.outs = [
+            sign.remote(s, k, read_options, options, skip_invalid, partitions) for k, s in enumerate(self.shards)
+        ]
+        step = counter(report, "reading and signing", len(self.shards), "shards")
+        step(0)
+        summaries: list[ShardSummary] = _get([o[0] for o in self.outs])
+        step(len(self.shards))
+        found = RayFound([], {})
+        found.read, found.rejected = self._number(summaries, skip_invalid)
+        self.starts = self._starts(summaries, names)
+        edges = self._edges(names, options, partitions, report)
+        found.stats, found.clusters = self._cluster(names, edges, summaries, options, report)
+        return found
+
+    def _number(self, summaries: list[ShardSummary], skip_invalid: bool) -> tuple[int, list[Rejected]]:
+        """Each byte range given the numbering of its file so far, and the rejected records of
+        all shards numbered so: the records read and the rejections (the first one an error
+        without `skip_invalid`)."""
+        before: dict[str, tuple[int, int]] = {}
+        rejected: list[Rejected] = []
+        whole_file: set[str] = set()  # a file-level rejection (record 0), once per file
+        read = 0
+        for k, (shard, summary) in enumerate(zip(self.shards, summaries, strict=True)):
+            record, line = before.get(shard.path, (0, 0)) if shard.splits else (0, 0)
+            if shard.splits:
+                self.shards[k] = numbered(shard, record, line)
+                before[shard.path] = (record + summary.records, line + summary.lines)
+            read += summary.read
+            for r in summary.rejected:
+                if r.origin.record == 0:
+                    if r.origin.path in whole_file:
+                        read -= 1
+                        continue
+                    whole_file.add(r.origin.path)
+                    record = line = 0
+                origin = Origin(
+                    r.origin.path, r.origin.record + record, None if r.origin.line is None else r.origin.line + line
+                )
+                rejected.append(replace(r, origin=origin))
+                if not skip_invalid:
+                    raise InputError(str(origin), r.reason)
+        return read, rejected
+
+    @staticmethod
+    def _starts(summaries: list[ShardSummary], names: list[str]) -> dict[str, np.ndarray]:
+        """Per level (and `document`: articles), where each shard's items start, and the total."""
+        starts = {"document": np.cumsum([0] + [s.documents for s in summaries]).astype(np.int64)}
+        for name in names:
+            starts[name] = np.cumsum([0] + [s.items.get(name, 0) for s in summaries]).astype(np.int64)
+        return starts
+
+    def _payload(self, name: str, names: list[str], shard: int) -> Any:
+        return self.outs[shard][1 + names.index(name)]
+
+    def _sides(self, name: str, names: list[str], sa: int, sb: int) -> tuple[tuple[int, ...], list[Any]]:
+        first, articles = self.starts[name], self.starts["document"]
+        sides: tuple[int, ...] = (int(first[sa]), int(articles[sa]))
+        refs = [self._payload(name, names, sa)]
+        if sb != sa:
+            sides += (int(first[sb]), int(articles[sb]))
+            refs.append(self._payload(name, names, sb))
+        return sides, refs
+
+    def _edges(
+        self, names: list[str], options: DupOptions, partitions: int, report: Report | None
+    ) -> dict[str, list[Edges]]:
+        """Every group's verified edges, by level."""
+        reduce = ray.remote(reduce_partition).options(num_returns=2)
+        first = 1 + len(names)
+        reduced = [reduce.remote(self.starts, options, *[o[first + p] for o in self.outs]) for p in range(partitions)]
+        step = counter(report, "candidates", partitions, "partitions")
+        step(0)
+        present: list[list[tuple[str, int, int]]] = _get([r[0] for r in reduced])
+        step(partitions)
+        # The band rows are consumed: the object store may let them go.
+        self.outs = [o[:first] for o in self.outs]
+        groups = sorted({key for keys in present for key in keys}, key=lambda k: (LEVELS.index(k[0]), k[1], k[2]))
+        verify = ray.remote(verify_group)
+        futures = []
+        for key in groups:
+            name, sa, sb = key
+            sides, refs = self._sides(name, names, sa, sb)
+            parts = [reduced[p][1] for p in range(partitions) if key in present[p]]
+            n = int(self.starts[name][-1])
+            futures.append(verify.remote(name, options, n, key, sides, *refs, *parts))
+        step = counter(report, "verification", len(futures), "groups")
+        step(0)
+        out: dict[str, list[Edges]] = {name: [] for name in names}
+        for k, (key, result) in enumerate(zip(groups, _get(futures), strict=True)):
+            out[key[0]].append(result)
+            step(k + 1)
+        return out
+
+    def _judge(self, name: str, names: list[str], options: DupOptions, pairs: list[tuple[int, int]]) -> dict:
+        """`judge_pairs` of the pairs, by shard pair, on the workers."""
+        arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        shard = np.searchsorted(self.starts[name], arr, side="right") - 1
+        task = ray.remote(judge_pairs)
+        futures, asked = [], []
+        for sa, sb in sorted(set(map(tuple, shard.tolist()))):
+            mine = arr[(shard[:, 0] == sa) & (shard[:, 1] == sb)]
+            sides, refs = self._sides(name, names, sa, sb)
+            futures.append(task.remote(name, options, sides, mine, *refs))
+            asked.append(mine)
+        return {
+            (int(a), int(b)): s
+            for mine, sims in zip(asked, _get(futures), strict=True)
+            for (a, b), s in zip(mine.tolist(), sims, strict=True)
+        }
+
+    def _level_clusters(
+        self, name: str, names: list[str], found: list[Edges], count: int, options: DupOptions
+    ) -> tuple[list[Cluster], int]:
+        pairs = (
+            np.stack([np.concatenate([e.a for e in found]), np.concatenate([e.b for e in found])], axis=1)
+            if found
+            else np.zeros((0, 2), np.int64)
+        )
+        sims = np.concatenate([e.similarity for e in found]) if found else np.zeros(0)
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        edges = pair_list(pairs[order])
+        known = dict(zip(edges, sims[order].tolist(), strict=True))
+        items = _Items(name, count, _merged_places(found))
+        answers: dict[tuple[int, int], float | None] = {}
+        missing: set[tuple[int, int]] = set()
+
+        def accept(a: int, b: int) -> bool:
+            p = (min(a, b), max(a, b))
+            if p in known:
+                return True
+            if p in answers:
+                return answers[p] is not None
+            missing.add(p)
+            return False  # for now: asked of the workers, then clustered again
+
+        def similarity(a: int, b: int) -> float:
+            p = (min(a, b), max(a, b))
+            return known[p] if p in known else answers[p]  # type: ignore[return-value]
+
+        while True:
+            missing.clear()
+            clusters = build_clusters(name, items, edges, similarity, accept, options.keep, items.length)  # type: ignore[arg-type]
+            if not missing:
+                return clusters, len(edges)
+            answers.update(self._judge(name, names, options, sorted(missing)))
+
+    def _cluster(
+        self,
+        names: list[str],
+        edges: dict[str, list[Edges]],
+        summaries: list[ShardSummary],
+        options: DupOptions,
+        report: Report | None,
+    ) -> tuple[dict[str, Any], list[Cluster]]:
+        """The clusters of every level, and the stats the local engine gives (in its order)."""
+        stats: dict[str, Any] = {"documents": int(self.starts["document"][-1])}
+        clusters: list[Cluster] = []
+        step = counter(report, "clusters", len(names), "levels")
+        plural = {"title": "titles", "paragraph": "paragraphs", "document": "documents"}
+        for done, name in enumerate(names):
+            step(done)
+            candidates = sum(e.candidates for e in edges[name])
+            if name == "title" or name == "paragraph":
+                stats.update({plural[name]: int(self.starts[name][-1]), f"{name}_candidates": candidates})
+            else:
+                if "paragraph" not in names:
+                    stats["paragraphs"] = sum(s.evidence for s in summaries)
+                stats["document_candidates"] = candidates
+                if finds_noisy(options):
+                    stats["noisy_documents"] = sum(s.noisy for s in summaries)
+                    stats["noisy_candidates"] = sum(e.noisy for e in edges[name])
+            found, count = self._level_clusters(name, names, edges[name], int(self.starts[name][-1]), options)
+            stats[f"{name}_pairs"] = count
+            clusters += found
+        step(len(names))
+        return stats, clusters
+
+    def read_members(self, wanted: set[int], read_options: ReadOptions) -> Iterator[tuple[int, Document]]:
+        """The documents at the article numbers `wanted`, in input order, read by the workers."""
+        first = self.starts["document"]
+        by_shard: dict[int, list[int]] = {}
+        for i in sorted(wanted):
+            shard = int(np.searchsorted(first, i, side="right") - 1)
+            by_shard.setdefault(shard, []).append(i - int(first[shard]))
+        task = ray.remote(read_members)
+        futures = {k: task.remote(self.shards[k], read_options, local) for k, local in sorted(by_shard.items())}
+        for k, future in futures.items():
+            for local, doc in _get(future):
+                yield int(first[k]) + local, doc

@@ -1,0 +1,335 @@
+"""What the Ray engine's workers do for `dups`, as plain functions of plain values (the driver,
+`ray_dups`, runs them as Ray tasks; the tests also call them directly):
+
+1. `sign_shard`: read one shard with cleaner's readers, sign it in blocks (`stages.sign_block`,
+   numbered within the shard), and cut its band rows into partitions by a hash of their key.
+   What verification needs of the shard (`LevelShard`: shingles, title keys, where each item
+   is) stays in the object store as the task's result; the driver gets a `ShardSummary`.
+2. `reduce_partition`: the band rows of one partition from every shard, numbered globally:
+   candidate pairs per level (`lsh.bucket_pairs`, and for titles the exact match keys, for
+   articles the shared paragraphs and the character index's pairs with a noisy article), routed
+   to the shard pair that holds their two items.
+3. `verify_group`: one level's candidates of one shard pair, made distinct and verified
+   (`verify.Level`, as the local engine verifies them): the accepted edges, with the places of
+   their items, go to the driver.
+4. `judge_pairs`: a cluster's representative checks of pairs that were no edge.
+5. `read_members`: the documents of a shard at some article numbers, read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cleaner.dedup import robust
+from cleaner.dedup.lsh import band_keys, band_rows
+from cleaner.dedup.options import LEVELS, DupOptions
+from cleaner.dedup.pairs import no_pairs, pairs_without, union_pairs
+from cleaner.dedup.shingle import ShingleBatch, join_batches
+from cleaner.dedup.stages import Block, Signed, assemble, sign_block
+from cleaner.dedup.verify import Level, RobustSets
+from cleaner.engines.ray_pairs import group_pairs, reduce_rows
+from cleaner.io.readers import ReadOptions
+from cleaner.io.shards import Shard, count_span, read_shard
+from cleaner.model import Document, Rejected
+
+# Articles signed at once in a shard: the tokens of a block exist only while it is signed.
+BLOCK = 1000
+
+
+@dataclass
+class ShardSummary:
+    read: int  # records, rejected ones included
+    documents: int
+    items: dict[str, int]  # per level
+    evidence: int = 0  # paragraphs counted as the article level's evidence (no paragraph level)
+    noisy: int = 0
+    rejected: list[Rejected] = field(default_factory=list)  # all, or the first without skip_invalid
+    records: int = 0  # a byte range's records and lines, for the numbering of the next one
+    lines: int = 0
+
+
+@dataclass
+class LevelShard:
+    """One level of one shard, numbered within the shard: the items' shingles, each item's
+    article (`owner`), paragraph number and text length, the titles' match keys, and for
+    articles the character index's samples and noise."""
+
+    batch: ShingleBatch
+    owner: np.ndarray
+    length: np.ndarray
+    number: np.ndarray | None = None
+    keys: list[str] | None = None
+    robust: ShingleBatch | None = None
+    noisy: np.ndarray | None = None
+    noise: np.ndarray | None = None
+
+
+def _read(shard: Shard, read_options: ReadOptions, skip_invalid: bool) -> tuple[list[Document], ShardSummary]:
+    docs: list[Document] = []
+    summary = ShardSummary(0, 0, {})
+    for item in read_shard(shard, read_options):
+        summary.read += 1
+        if isinstance(item, Rejected):
+            # Without --skip-invalid the first rejection stops the run: nothing after it counts.
+            summary.rejected.append(item)
+            if not skip_invalid:
+                break
+            continue
+        docs.append(item)
+    summary.documents = len(docs)
+    if shard.splits:
+        summary.records, summary.lines = count_span(shard)
+    return docs, summary
+
+
+def key_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def _block_rows(block: Block, first: dict[str, int], threshold: float, partitions: int) -> dict[str, dict]:
+    """A signed block's rows to shuffle, items numbered within the shard (`first`: the block's
+    first item of each level): word bands (`bands`), the character index's bands (`robust`),
+    title match keys (`titles`) and paragraph evidence (`evidence`)."""
+    out: dict[str, dict] = {}
+    bands = []
+    for name, part in block.levels():
+        if part.sigs is not None and len(part.sigs):
+            rows = band_rows(name, part.sigs, first[name], threshold, partitions)
+            per_item = len(rows["key"]) // len(part.sigs)
+            owners = np.array([p[0] for p in block.paragraphs], dtype=np.int64) if name == "paragraph" else None
+            rows["owner"] = np.repeat(owners, per_item) if owners is not None else rows["item"]
+            bands.append(rows)
+    if bands:
+        out["bands"] = {k: np.concatenate([r[k] for r in bands]) for k in bands[0]}
+    if block.robust is not None and block.robust.sigs is not None and len(block.robust.sigs):
+        keys = band_keys(block.robust.sigs, robust.LSH_THRESHOLD)
+        n, b = keys.shape
+        out["robust"] = {
+            "key": keys.ravel(),
+            "band": np.tile(np.arange(b, dtype=np.int64), n),
+            "item": np.repeat(np.arange(block.first, block.first + n, dtype=np.int64), b),
+            "noisy": np.repeat(block.noisy, b),
+        }
+    if block.titles:
+        out["titles"] = {
+            "key": np.array([key_hash(k) for _, k in block.titles], dtype=np.uint64),
+            "item": np.arange(first["title"], first["title"] + len(block.titles), dtype=np.int64),
+            "text": np.array([k for _, k in block.titles], dtype=object),
+        }
+    if block.evidence:
+        evidence = np.array(block.evidence, dtype=np.uint64).reshape(-1, 2)
+        out["evidence"] = {"key": evidence[:, 0], "owner": evidence[:, 1].astype(np.int64)}
+    return out
+
+
+def _cut(rows: dict[str, dict], partitions: int) -> list[dict[str, dict]]:
+    """Rows -> `partitions` parts, each row to the part its key's hash names."""
+    parts: list[dict[str, dict]] = [{} for _ in range(partitions)]
+    for kind, table in rows.items():
+        part = (table["key"] % np.uint64(partitions)).astype(np.int64)
+        table = {k: v for k, v in table.items() if k != "part"}
+        for p in range(partitions):
+            mine = np.flatnonzero(part == p)
+            parts[p][kind] = {k: v[mine] for k, v in table.items()}
+    return parts
+
+
+def _join_rows(tables: Sequence[dict[str, dict]]) -> dict[str, dict]:
+    kinds = sorted({kind for t in tables for kind in t})
+    return {
+        kind: {
+            k: np.concatenate([t[kind][k] for t in tables if kind in t])
+            for k in next(t[kind] for t in tables if kind in t)
+        }
+        for kind in kinds
+    }
+
+
+def _level_shards(signed: Signed, docs: Sequence[Document], options: DupOptions) -> list[LevelShard]:
+    out: list[LevelShard] = []
+    for name, part in signed.levels():
+        if name == "title":
+            owner = signed.title_owners()
+            length = np.array([len(docs[i].title or "") for i in owner.tolist()], dtype=np.int64)
+            out.append(LevelShard(part.batch, owner, length, keys=list(signed.title_keys())))
+        elif name == "paragraph":
+            places = np.array(signed.paragraphs, dtype=np.int64).reshape(-1, 4)
+            out.append(LevelShard(part.batch, places[:, 0], places[:, 3] - places[:, 2], number=places[:, 1]))
+        else:
+            length = np.fromiter((len(d.text) for d in docs), dtype=np.int64, count=len(docs))
+            shard = LevelShard(part.batch, np.arange(len(docs), dtype=np.int64), length)
+            if signed.robust is not None:
+                shard.robust, shard.noisy, shard.noise = signed.robust.batch, signed.noisy, signed.noise
+            out.append(shard)
+    return out
+
+
+def sign_shard(
+    shard: Shard, index: int, read_options: ReadOptions, options: DupOptions, skip_invalid: bool, partitions: int
+) -> tuple[object, ...]:
+    """(summary, one `LevelShard` per level asked for, `partitions` parts of band rows); the
+    shard is the `index`-th of the corpus."""
+    docs, summary = _read(shard, read_options, skip_invalid)
+    first = {name: 0 for name in LEVELS}
+    blocks: list[Block] = []
+    rows: list[dict[str, dict]] = []
+    for start in range(0, len(docs), BLOCK):
+        chunk = docs[start : start + BLOCK]
+        block = sign_block(start, [d.title for d in chunk], [d.text for d in chunk], options)
+        first["document"] = start
+        rows.append(_block_rows(block, first, options.lsh_threshold, partitions))
+        for name, part in block.levels():
+            first[name] += len(part.batch)
+        summary.evidence += len(block.evidence)
+        blocks.append(block.without_signatures())
+        if block.robust is not None:
+            block.robust.sigs = None
+    signed = assemble(blocks, len(docs), options)
+    summary.items = {name: len(part.batch) for name, part in signed.levels()}
+    summary.noisy = int(signed.noisy.sum()) if signed.noisy is not None else 0
+    joined = _join_rows(rows)
+    for table in joined.values():
+        table["shard"] = np.full(len(table["key"]), index, dtype=np.int64)
+    parts = _cut(joined, partitions)
+    return (summary, *_level_shards(signed, docs, options), *parts)
+
+
+def reduce_partition(starts: dict[str, np.ndarray], options: DupOptions, *parts: dict[str, dict]) -> tuple[object, ...]:
+    """(the groups this partition has pairs for, the pairs by group): see `ray_pairs`."""
+    grouped = group_pairs(reduce_rows(_join_rows([p for p in parts if p]), starts, options), starts)
+    return sorted(grouped), grouped
+
+
+def _joined(name: str, options: DupOptions, a: LevelShard, b: LevelShard | None) -> Level:
+    """The level of one shard, or of two side by side (b's items after a's)."""
+    both = [a] if b is None else [a, b]
+    batch = a.batch if b is None else join_batches([s.batch for s in both])
+    keys = None if a.keys is None else [k for s in both for k in s.keys or []]
+    sets = None
+    if a.robust is not None and a.noisy is not None and a.noise is not None:
+        samples = a.robust if b is None else join_batches([s.robust for s in both])  # type: ignore[misc]
+        noisy = np.concatenate([s.noisy for s in both])  # type: ignore[misc]
+        noise = np.concatenate([s.noise for s in both])  # type: ignore[misc]
+        sets = RobustSets(samples, noisy, noise, options.threshold, options.containment)
+    return Level(name, batch, None, options.threshold, options.containment, options.verify, keys, sets)
+
+
+@dataclass
+class Side:
+    """Where a shard's items and articles start in the corpus's numbering."""
+
+    shard: LevelShard
+    item: int
+    article: int
+
+
+def _local(pairs: np.ndarray, a: Side, b: Side) -> list[tuple[int, int]]:
+    """Global item pairs (first in a's shard, second in b's) -> items of `_joined(a, b)`."""
+    if not len(pairs):
+        return []
+    shift = 0 if a is b else len(a.shard.batch)
+    first = pairs[:, 0] - a.item
+    second = pairs[:, 1] - b.item + shift
+    return list(zip(first.tolist(), second.tolist(), strict=True))
+
+
+def _places(items: np.ndarray, a: Side, b: Side) -> dict[str, np.ndarray]:
+    """Each global item's article, paragraph number (-1: none) and text length."""
+    out = {"item": items, "article": np.zeros(len(items), np.int64), "number": np.full(len(items), -1, np.int64)}
+    out["length"] = np.zeros(len(items), np.int64)
+    for side in (a,) if a is b else (a, b):
+        mine = (items >= side.item) & (items < side.item + len(side.shard.batch))
+        local = items[mine] - side.item
+        out["article"][mine] = side.shard.owner[local] + side.article
+        out["length"][mine] = side.shard.length[local]
+        if side.shard.number is not None:
+            out["number"][mine] = side.shard.number[local]
+    return out
+
+
+@dataclass
+class Edges:
+    """One group's verified pairs (global items, sorted) with their similarities, the places of
+    their items (`_places`), and the group's distinct candidates (and, for articles, those of
+    the character index)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    similarity: np.ndarray
+    places: dict[str, np.ndarray]
+    candidates: int
+    noisy: int = 0
+
+
+def _distinct(kind: str, key: tuple[str, int, int], grouped: Sequence[dict], n: int) -> np.ndarray:
+    found = [g[key][kind] for g in grouped if key in g and kind in g[key]]
+    return union_pairs(n, *found) if found else no_pairs()
+
+
+def verify_group(
+    name: str, options: DupOptions, n: int, key: tuple[str, int, int], sides: tuple[int, ...], *shards_and_pairs: object
+) -> Edges:
+    """Verify a group's candidates: `sides` are the two shards' first item and first article
+    (one shard's when the group is within a shard), `shards_and_pairs` their `LevelShard`s and
+    the grouped pairs of every partition that has some (`reduce_partition`)."""
+    a, b, grouped = _sides(sides, shards_and_pairs)
+    level = _joined(name, options, a.shard, None if a is b else b.shard)
+    lsh = _distinct("lsh", key, grouped, n)  # type: ignore[arg-type]
+    given, noisy = no_pairs(), 0
+    if name == "title":
+        given = _distinct("exact", key, grouped, n)  # type: ignore[arg-type]
+        candidates = len(union_pairs(n, lsh, given))
+        lsh = pairs_without(n, lsh, given)
+    elif name == "document":
+        shared = _distinct("shared", key, grouped, n)  # type: ignore[arg-type]
+        found = _distinct("robust", key, grouped, n)  # type: ignore[arg-type]
+        lsh, noisy = union_pairs(n, lsh, shared, found), len(found)
+        candidates = len(lsh)
+    else:
+        candidates = len(lsh)
+    judged = level.judge(_local(lsh, a, b))
+    ok = np.array([s is not None for s in judged], dtype=bool)
+    pairs = union_pairs(n, given, lsh[ok]) if len(given) else lsh[ok]
+    sims = {
+        (int(x), int(y)): s for (x, y), s in zip(lsh[ok].tolist(), (s for s in judged if s is not None), strict=True)
+    }
+    similarity = np.array([sims.get((int(x), int(y)), 1.0) for x, y in pairs.tolist()], dtype=np.float64)
+    places = _places(np.unique(pairs.ravel()), a, b)
+    return Edges(pairs[:, 0], pairs[:, 1], similarity, places, candidates, noisy)
+
+
+def _sides(sides: tuple[int, ...], values: Sequence[object]) -> tuple[Side, Side, Sequence[object]]:
+    a = Side(values[0], sides[0], sides[1])  # type: ignore[arg-type]
+    if len(sides) == 2:
+        return a, a, values[1:]
+    return a, Side(values[1], sides[2], sides[3]), values[2:]  # type: ignore[arg-type]
+
+
+def judge_pairs(name: str, options: DupOptions, sides: tuple[int, ...], pairs: np.ndarray, *shards: object) -> list:
+    """For each pair (global items of the sides' shards): its similarity where `Level.accept`
+    takes it, else None; what clustering asks of a representative and a member that were no
+    verified edge."""
+    a, b, _ = _sides(sides, shards)
+    level = _joined(name, options, a.shard, None if a is b else b.shard)
+    out: list[float | None] = []
+    for x, y in _local(pairs, a, b):
+        out.append(level.similarity(x, y) if level.accept(x, y) else None)
+    return out
+
+
+def read_members(shard: Shard, read_options: ReadOptions, wanted: list[int]) -> list[tuple[int, Document]]:
+    """The shard's documents at the (shard's) article numbers `wanted`, read again."""
+    want, out, k = set(wanted), [], 0
+    last = max(want, default=-1)
+    for item in read_shard(shard, read_options):
+        if k > last:
+            break
+        if isinstance(item, Document):
+            if k in want:
+                out.append((k, item))
+            k += 1
+    return out
