@@ -1,0 +1,171 @@
+"""`dups --engine ray` as a sharded job (`cleaner.engines.ray_dups`): the workers read their own
+shards, and the report (JSON without `stats.seconds`), the rejected records, their messages and
+`--drop`'s output are the local engine's byte for byte, on one node and on two nodes simulated
+on this machine (`ray.cluster_utils.Cluster`), with the input cut into many shards.
+
+Skips only where Ray is not installed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+
+import pytest
+
+from cleaner.dedup import DupOptions
+from cleaner.errors import InputError
+from cleaner.io import ReadOptions
+from cleaner.io.readers import InputFile
+from cleaner.io.shards import count_span, plan_shards
+from cleaner.jobs.dups import DupsJob, run_dups
+from cleaner.report import dups as report
+from tests.conftest import FIXTURES, planted_copies, shared_corpus
+
+PLANTED = FIXTURES / "dups" / "planted.jsonl"
+DEFAULTS = DupOptions()
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.data.context")
+
+
+def _start(ray, **kwargs):
+    if ray.is_initialized():
+        ray.shutdown()  # (another module's Ray, done with)
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    return ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def one_node():
+    ray = pytest.importorskip("ray")
+    _start(ray, num_cpus=2)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def two_nodes():
+    ray = pytest.importorskip("ray")
+    from ray.cluster_utils import Cluster
+
+    if ray.is_initialized():
+        ray.shutdown()
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    cluster.add_node(num_cpus=1)
+    cluster.wait_for_nodes()
+    _start(ray, address=cluster.address)
+    assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+    yield
+    ray.shutdown()
+    cluster.shutdown()
+
+
+@pytest.fixture
+def small_shards(monkeypatch):
+    """Shards of at most 1 MB: a few thousand articles make a dozen or more byte ranges."""
+    from cleaner.engines import ray_dups
+
+    monkeypatch.setattr(ray_dups, "MIN_SHARD", 1)
+    monkeypatch.setattr(ray_dups, "MAX_SHARD", 1_000_000)
+
+
+def _allsides(tmp_path, n: int):
+    path = tmp_path / "allsides.jsonl"
+    with gzip.open(shared_corpus("allsides_news_37k.jsonl.gz"), "rt", encoding="utf-8") as fh, path.open("w") as out:
+        for i, line in enumerate(fh):
+            if i >= n:
+                break
+            out.write(line)
+    return path
+
+
+def _both(paths, options=DEFAULTS, skip_invalid=False, drop_to=None):
+    """(JSON report, rejections) of the local engine and of Ray."""
+    out = []
+    for engine in ("local", "ray"):
+        target = None if drop_to is None else drop_to / engine
+        run = run_dups(DupsJob(paths, options, ReadOptions(), skip_invalid, engine, drop_to=target))
+        run.stats.pop("seconds")
+        out.append(("".join(report.json_chunks(run.clusters, run.stats, run.removals)), run.rejected))
+    return out
+
+
+def _parity(paths, options=DEFAULTS, **kwargs):
+    (local, local_rejected), (ray, ray_rejected) = _both(paths, options, **kwargs)
+    assert ray == local and ray_rejected == local_rejected
+    return json.loads(local)
+
+
+def test_shards_are_cut_at_line_starts_and_count_as_the_reader(tmp_path):
+    path = planted_copies(tmp_path / "in.jsonl", 3)
+    with path.open("a") as fh:
+        fh.write("\n  \n")  # blank lines: no records, but lines
+    shards = plan_shards([InputFile(path, path, "jsonl")], 20_000)
+    data = path.read_bytes()
+    assert len(shards) > 5 and shards[0].span.start == 0 and shards[-1].span.end == len(data)
+    assert all(a.span.end == b.span.start for a, b in zip(shards, shards[1:], strict=False))
+    assert all(data[s.span.start - 1 : s.span.start] == b"\n" for s in shards[1:])
+    counted = [count_span(s) for s in shards]
+    assert sum(r for r, _ in counted) == 3 * 58 and sum(n for _, n in counted) == data.count(b"\n")
+
+
+def test_ray_report_is_local_on_allsides_cut_into_byte_ranges(one_node, small_shards, tmp_path):
+    path = _allsides(tmp_path, 3000)
+    for options in (DupOptions(), DupOptions(levels=("document",))):
+        found = _parity([path], options)
+        assert found["clusters"] and found["stats"]["documents"] == 3000
+
+
+def test_ray_report_is_local_with_noisy_matching(one_node, small_shards, tmp_path):
+    path = _allsides(tmp_path, 1500)
+    found = _parity([path], DupOptions(noisy=True))
+    assert found["clusters"]
+    found = _parity([path], DupOptions(keep="longest", levels=("title", "document")))
+    assert "noisy_documents" in found["stats"]
+
+
+def test_ray_rejections_and_errors_are_local_across_shards(one_node, small_shards, tmp_path):
+    rows = [json.loads(line) for line in PLANTED.read_text().splitlines()]
+    path = tmp_path / "bad.jsonl"
+    with path.open("w") as fh:
+        for k in range(4):
+            for i, r in enumerate(rows):
+                fh.write(json.dumps({**r, "id": f"{r['id']}-{k}"}) + "\n")
+                if i == 20:
+                    fh.write("\n{not json\n")  # a blank line, then a bad record, in every copy
+                if i == 40:
+                    fh.write(json.dumps({"title": "no text"}) + "\n")
+    found = _parity([path], skip_invalid=True)
+    assert found["stats"]["rejected"] == 8 and found["clusters"]
+    messages = []
+    for engine in ("local", "ray"):
+        with pytest.raises(InputError) as e:
+            run_dups(DupsJob([path], DupOptions(), ReadOptions(), False, engine))
+        messages.append(str(e.value))
+    assert messages[0] == messages[1] and ":23:" in messages[0]
+
+
+def test_ray_reads_parquet_row_groups_csv_and_gzip_as_local(one_node, small_shards, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    import pyarrow as pa
+
+    rows = [json.loads(line) for line in planted_copies(tmp_path / "p.jsonl", 4).read_text().splitlines()]
+    table = pa.Table.from_pylist([{"id": r["id"], "title": r["title"], "text": r["text"]} for r in rows])
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=20)
+    gz = tmp_path / "in.jsonl.gz"
+    gz.write_bytes(gzip.compress(PLANTED.read_bytes()))
+    found = _parity([tmp_path / "in.parquet", gz, FIXTURES / "corpora"])
+    assert found["stats"]["read"] > 4 * 58 + 58
+
+
+def test_ray_drop_writes_what_local_writes(one_node, small_shards, tmp_path):
+    path = planted_copies(tmp_path / "in.jsonl", 3)
+    _parity([path], drop_to=tmp_path)
+    assert (tmp_path / "ray").read_bytes() == (tmp_path / "local").read_bytes()
+
+
+def test_ray_report_is_local_on_two_nodes(two_nodes, small_shards, tmp_path):
+    path = _allsides(tmp_path, 2000)
+    found = _parity([path])
+    assert found["clusters"] and found["stats"]["documents"] == 2000
+    _parity([PLANTED], DupOptions(noisy=True))
+    _parity([planted_copies(tmp_path / "in.jsonl", 3)], skip_invalid=True)
