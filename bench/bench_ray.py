@@ -2,16 +2,20 @@
 on the same articles, in one run, with identical results checked.
 
     python bench/bench_ray.py [--limit 20000] [--clean-limit 2000] [--jobs 2] [--repeat 3] [--no-ray]
+    python bench/bench_ray.py --driver-only --driver-sizes 50000 150000      # the driver's memory
 
-Duplicate finder (all levels) on the first --limit AllSides articles: local --jobs 1 against
+Duplicate finder (all levels) on the first --limit AllSides articles (a plain JSONL file, the
+whole job from reading to the report): local --jobs 1 against
 local --jobs N with no Ray running; then local --jobs N against the Ray engine as a driver
 connected to a running local Ray instance with N CPUs (as on a cluster, `--address`; its times
 include connecting); then the normalizer (all rules, nothing written) on the first
 --clean-limit articles, local --jobs N against Ray tasks. Every run is a fresh process, as a
 command is (in one process, the word-hash cache left warm by one configuration would speed up
 the next), the configurations run in turns so that load from other processes on a shared
-machine falls on all alike, and times exclude loading the articles. Ray's start-up is timed
-apart: `cleaner ... --engine ray` without --address pays it once per command.
+machine falls on all alike, and times include reading the input. Ray's start-up is timed
+apart: `cleaner ... --engine ray` without --address pays it once per command. With
+--driver-sizes, `cleaner dups --engine ray --address A` on synthetic corpora of those sizes
+(`bench_scale.py`'s generator): the driver's peak PSS, apart from the cluster's processes.
 """
 
 from __future__ import annotations
@@ -26,25 +30,61 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, allsides_documents, code_version, cpu_model, usable_cores, write_allsides_head
+from _common import ROOT, code_version, cpu_model, run_sampled, usable_cores, write_allsides_head
 
 sys.path.insert(0, str(ROOT))
 
 TMP = Path("/tmp/cleaner-bench-ray.jsonl")
 
 
+def dups_input(limit: int) -> Path:
+    """The first `limit` AllSides articles as a plain JSONL file (kept for the next runs)."""
+    path = Path(f"/tmp/cleaner-bench-ray-dups-{limit}.jsonl")
+    if not path.exists():
+        write_allsides_head(path.with_suffix(".part"), limit).rename(path)
+    return path
+
+
+def driver_peaks(sizes: list[int], address: str, data: Path) -> None:
+    """`cleaner dups --engine ray --address A` on bench_scale's synthetic corpora: the driver's
+    peak PSS (the command's own process tree; the cluster's processes are not its children),
+    its wall time and the planted copies found."""
+    import bench_scale
+
+    pools = None
+    data.mkdir(parents=True, exist_ok=True)
+    first = None
+    for n in sorted(sizes):
+        path, copies, pools = bench_scale.corpus(n, 1, data, pools)
+        out = data / f"ray-report-{n}.json"
+        cmd = [sys.executable, "-m", "cleaner.cli", "dups", str(path), "--format", "json", "--exit-zero"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        with out.open("wb") as fh:
+            code, wall, peak = run_sampled([*cmd, "--engine", "ray", "--address", address], env, fh)
+        found, wrong = bench_scale.score(json.loads(out.read_text()), copies) if code in (0, 1) else (0, 0)
+        out.unlink()
+        first = first or (n, peak)
+        print(
+            f"  {n:>9,} articles ({path.stat().st_size / 1e6:,.0f} MB): exit {code}, {wall:7.1f} s, driver peak "
+            f"{peak / 2**20:7.1f} MiB (x{peak / first[1]:.2f} for x{n / first[0]:.1f} articles), "
+            f"copies found {found:,}/{len(copies):,}, wrong links {wrong}"
+        )
+        sys.stdout.flush()
+
+
 def run_one(kind: str, engine: str, jobs: int, limit: int, address: str | None) -> dict:  # type: ignore[type-arg]
     """One timed run in this (fresh) process: its seconds and a digest of its result."""
     if kind == "dups":
         from cleaner.dedup import DupOptions
-        from cleaner.dedup.finder import find_duplicates_on
+        from cleaner.jobs.dups import DupsJob, run_dups
+        from cleaner.report import dups as report
 
-        docs = allsides_documents(limit)
+        # The whole job, reading included: the Ray engine's workers read the file themselves.
         t = time.perf_counter()
-        result = find_duplicates_on(engine, address, docs, DupOptions(jobs=jobs))
+        run = run_dups(DupsJob([dups_input(limit)], DupOptions(jobs=jobs), engine=engine, address=address))
         seconds = time.perf_counter() - t
-        stats = {k: v for k, v in result.stats.items() if k != "seconds"}
-        payload = json.dumps([[c.to_dict() for c in result.clusters], stats], sort_keys=True)
+        run.stats.pop("seconds")
+        payload = "".join(report.json_chunks(run.clusters, run.stats, run.removals))
     else:
         from cleaner.jobs.clean import CleanJob, run_clean
         from cleaner.normalize import select_rules
@@ -90,6 +130,11 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-ray", action="store_true", help="the local speed-up only (Ray need not be installed)")
+    ap.add_argument(
+        "--driver-sizes", type=int, nargs="*", default=[], help="synthetic corpus sizes for the driver's peak"
+    )
+    ap.add_argument("--driver-only", action="store_true", help="only the driver's peak memory at --driver-sizes")
+    ap.add_argument("--data", type=Path, default=Path("/tmp/bench-scale"), help="where bench_scale keeps its corpora")
     ap.add_argument("--_run", nargs=5, metavar=("KIND", "ENGINE", "JOBS", "LIMIT", "ADDRESS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._run:
@@ -102,6 +147,16 @@ def main() -> int:
         f"machine: {cpu_model()}, {usable_cores()} usable cores, "
         f"load average {os.getloadavg()[0]:.2f}; {code_version()}"
     )
+    if args.driver_only:
+        import ray
+
+        context = ray.init(num_cpus=n, include_dashboard=False, log_to_driver=False)
+        try:
+            print(f"ray {ray.__version__}; Ray engine's driver, all levels, synthetic articles (bench_scale)")
+            driver_peaks(args.driver_sizes, context.address_info["gcs_address"], args.data)
+        finally:
+            ray.shutdown()
+        return 0
     lim = str(args.limit)
     # The local speed-up before Ray starts: an idle Ray instance still wakes up (GCS, raylet)
     # and takes a few percent of the cores, more of a run that uses both.
@@ -141,6 +196,9 @@ def main() -> int:
             f"the time of local jobs={n}   identical clusters and stats: {len(dr | dn | dn2) == 1}"
         )
         print(f"  ray start-up (ray.init, {n} CPUs): {startup:.2f} s, paid once per command without --address")
+        if args.driver_sizes:
+            print("Ray engine's driver, all levels, synthetic articles (bench_scale)")
+            driver_peaks(args.driver_sizes, address, args.data)
         write_allsides_head(TMP, args.clean_limit)
         print(
             f"normalizer (run_clean, all rules, nothing written), {args.clean_limit:,} "
