@@ -1,5 +1,6 @@
-"""The Ray engine: the duplicate finder's stages as a staged Ray job, and the normalizer's chunks
-as Ray tasks. The functions are those of the local engine (`cleaner.dedup.stages`,
+"""The Ray engine: the Ray session, the normalizer's chunks as Ray tasks, and the duplicate
+finder's stages over documents the driver holds (`RayEngine`: what `--no-verify` runs; `dups`
+otherwise runs as a sharded job whose workers read the input, `ray_dups`). The functions are those of the local engine (`cleaner.dedup.stages`,
 `pipeline._clean_chunk`); only where they run differs, so the results are the same.
 
 The finder's job:

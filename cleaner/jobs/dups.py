@@ -3,8 +3,9 @@ without the duplicates.
 
 On the local engine the corpus is read as a stream (`find_duplicates_streamed`: memory bounded
 by `memory`, the rest in a working directory under `work_dir`), then read again for the texts
-of the clusters' members and, with `drop_to`, once more to write it. The Ray engine (and
-`--no-verify`, which needs every signature) still reads the corpus into memory.
+of the clusters' members and, with `drop_to`, once more to write it. On the Ray engine the
+workers read shards of the input themselves (`_run_sharded`, `engines.ray_dups`). `--no-verify`,
+which needs every signature, reads the corpus into memory (on either engine).
 
 This is the library form of `cleaner dups`; the CLI only adds options, progress and reports.
 Its stages, as `report` hears them (`cleaner.progress`): `reading and signing` (`reading` and
