@@ -129,7 +129,8 @@ def test_ray_rejections_and_errors_are_local_across_shards(one_node, small_shard
     with path.open("w") as fh:
         for k in range(4):
             for i, r in enumerate(rows):
-                fh.write(json.dumps({**r, "id": f"{r['id']}-{k}"}) + "\n")
+                # Every other copy without ids: their ids are then `path:record`, numbered across shards.
+                fh.write(json.dumps({**r, "id": f"{r['id']}-{k}"} if k % 2 else {**r, "id": None}) + "\n")
                 if i == 20:
                     fh.write("\n{not json\n")  # a blank line, then a bad record, in every copy
                 if i == 40:

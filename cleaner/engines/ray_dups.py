@@ -165,9 +165,10 @@ class RayDups:
                         read -= 1
                         continue
                     whole_file.add(r.origin.path)
-                    record = line = 0
+                # A file-level rejection (record 0, no line) stays as it is.
+                shift = record if r.origin.record else 0
                 origin = Origin(
-                    r.origin.path, r.origin.record + record, None if r.origin.line is None else r.origin.line + line
+                    r.origin.path, r.origin.record + shift, None if r.origin.line is None else r.origin.line + line
                 )
                 rejected.append(replace(r, origin=origin))
                 if not skip_invalid:
