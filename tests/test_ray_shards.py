@@ -11,13 +11,14 @@ import gzip
 import json
 import os
 
+import numpy as np
 import pytest
 
 from cleaner.dedup import DupOptions
 from cleaner.errors import InputError
 from cleaner.io import ReadOptions
 from cleaner.io.readers import InputFile
-from cleaner.io.shards import count_span, plan_shards
+from cleaner.io.shards import plan_shards, scan_lines
 from cleaner.jobs.dups import DupsJob, run_dups
 from cleaner.report import dups as report
 from tests.conftest import FIXTURES, planted_copies, shared_corpus
@@ -104,8 +105,10 @@ def test_shards_are_cut_at_line_starts_and_count_as_the_reader(tmp_path):
     assert len(shards) > 5 and shards[0].span.start == 0 and shards[-1].span.end == len(data)
     assert all(a.span.end == b.span.start for a, b in zip(shards, shards[1:], strict=False))
     assert all(data[s.span.start - 1 : s.span.start] == b"\n" for s in shards[1:])
-    counted = [count_span(s) for s in shards]
-    assert sum(r for r, _ in counted) == 3 * 58 and sum(n for _, n in counted) == data.count(b"\n")
+    counted = [scan_lines(s) for s in shards]
+    assert sum(r for r, _ in counted) == 3 * 58 and sum(len(n) - 1 for _, n in counted) == data.count(b"\n")
+    starts = np.concatenate([n[:-1] for _, n in counted])
+    assert starts.tolist() == [0] + [k + 1 for k, c in enumerate(data) if c == 10][:-1]
 
 
 def test_ray_report_is_local_on_allsides_cut_into_byte_ranges(one_node, small_shards, tmp_path):

@@ -130,7 +130,7 @@ class RayDups:
         target = self.shard_bytes or min(MAX_SHARD, max(MIN_SHARD, total // (4 * cpus) + 1))
         self.shards = plan_shards(files, target)
         names = [name for name in LEVELS if name in options.levels]
-        sign = ray.remote(sign_shard).options(num_returns=1 + len(names) + partitions)
+        sign = ray.remote(sign_shard).options(num_returns=2 + len(names) + partitions)
         self.outs = [
             sign.remote(s, k, read_options, options, skip_invalid, partitions) for k, s in enumerate(self.shards)
         ]
@@ -184,7 +184,7 @@ class RayDups:
         return starts
 
     def _payload(self, name: str, names: list[str], shard: int) -> Any:
-        return self.outs[shard][1 + names.index(name)]
+        return self.outs[shard][2 + names.index(name)]
 
     def _sides(self, name: str, names: list[str], sa: int, sb: int) -> tuple[tuple[int, ...], list[Any]]:
         first, articles = self.starts[name], self.starts["document"]
@@ -200,7 +200,7 @@ class RayDups:
     ) -> dict[str, list[Edges]]:
         """Every group's verified edges, by level."""
         reduce = ray.remote(reduce_partition).options(num_returns=2)
-        first = 1 + len(names)
+        first = 2 + len(names)
         reduced = [reduce.remote(self.starts, options, *[o[first + p] for o in self.outs]) for p in range(partitions)]
         step = counter(report, "candidates", partitions, "partitions")
         step(0)
@@ -317,7 +317,10 @@ class RayDups:
             shard = int(np.searchsorted(first, i, side="right") - 1)
             by_shard.setdefault(shard, []).append(i - int(first[shard]))
         task = ray.remote(read_members)
-        futures = {k: task.remote(self.shards[k], read_options, local) for k, local in sorted(by_shard.items())}
+        futures = {
+            k: task.remote(self.shards[k], self.outs[k][1], read_options, local)
+            for k, local in sorted(by_shard.items())
+        }
         for k, future in futures.items():
             for local, doc in _get(future):
                 yield int(first[k]) + local, doc

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cleaner.dedup import robust
+from cleaner.dedup.arrays import ranges, sorted_distinct
 from cleaner.dedup.lsh import band_keys, band_rows
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import no_pairs, pairs_without, union_pairs
@@ -33,7 +34,7 @@ from cleaner.dedup.stages import Block, Signed, assemble, sign_block
 from cleaner.dedup.verify import Level, RobustSets
 from cleaner.engines.ray_pairs import group_pairs, reduce_rows
 from cleaner.io.readers import ReadOptions
-from cleaner.io.shards import Shard, count_span, read_shard
+from cleaner.io.shards import Shard, read_line, read_shard, scan_lines, seekable
 from cleaner.model import Document, Rejected
 
 # Articles signed at once in a shard: the tokens of a block exist only while it is signed.
@@ -68,7 +69,19 @@ class LevelShard:
     noise: np.ndarray | None = None
 
 
-def _read(shard: Shard, read_options: ReadOptions, skip_invalid: bool) -> tuple[list[Document], ShardSummary]:
+@dataclass
+class Locations:
+    """Where a seekable shard's articles are: its line starts (`scan_lines`), and each
+    article's line and record, numbered within the shard."""
+
+    starts: np.ndarray
+    lines: np.ndarray
+    records: np.ndarray
+
+
+def _read(
+    shard: Shard, read_options: ReadOptions, skip_invalid: bool
+) -> tuple[list[Document], ShardSummary, Locations | None]:
     docs: list[Document] = []
     summary = ShardSummary(0, 0, {})
     for item in read_shard(shard, read_options):
@@ -81,9 +94,12 @@ def _read(shard: Shard, read_options: ReadOptions, skip_invalid: bool) -> tuple[
             continue
         docs.append(item)
     summary.documents = len(docs)
-    if shard.splits:
-        summary.records, summary.lines = count_span(shard)
-    return docs, summary
+    if not seekable(shard):
+        return docs, summary, None
+    summary.records, starts = scan_lines(shard)
+    summary.lines = len(starts) - 1
+    lines = np.array([d.origin.line or 0 for d in docs], dtype=np.int64)
+    return docs, summary, Locations(starts, lines, np.array([d.origin.record for d in docs], dtype=np.int64))
 
 
 def key_hash(key: str) -> int:
@@ -171,9 +187,9 @@ def _level_shards(signed: Signed, docs: Sequence[Document], options: DupOptions)
 def sign_shard(
     shard: Shard, index: int, read_options: ReadOptions, options: DupOptions, skip_invalid: bool, partitions: int
 ) -> tuple[object, ...]:
-    """(summary, one `LevelShard` per level asked for, `partitions` parts of band rows); the
-    shard is the `index`-th of the corpus."""
-    docs, summary = _read(shard, read_options, skip_invalid)
+    """(summary, `Locations` or None, one `LevelShard` per level asked for, `partitions` parts
+    of band rows); the shard is the `index`-th of the corpus."""
+    docs, summary, locations = _read(shard, read_options, skip_invalid)
     first = {name: 0 for name in LEVELS}
     blocks: list[Block] = []
     rows: list[dict[str, dict]] = []
@@ -195,27 +211,13 @@ def sign_shard(
     for table in joined.values():
         table["shard"] = np.full(len(table["key"]), index, dtype=np.int64)
     parts = _cut(joined, partitions)
-    return (summary, *_level_shards(signed, docs, options), *parts)
+    return (summary, locations, *_level_shards(signed, docs, options), *parts)
 
 
 def reduce_partition(starts: dict[str, np.ndarray], options: DupOptions, *parts: dict[str, dict]) -> tuple[object, ...]:
     """(the groups this partition has pairs for, the pairs by group): see `ray_pairs`."""
     grouped = group_pairs(reduce_rows(_join_rows([p for p in parts if p]), starts, options), starts)
     return sorted(grouped), grouped
-
-
-def _joined(name: str, options: DupOptions, a: LevelShard, b: LevelShard | None) -> Level:
-    """The level of one shard, or of two side by side (b's items after a's)."""
-    both = [a] if b is None else [a, b]
-    batch = a.batch if b is None else join_batches([s.batch for s in both])
-    keys = None if a.keys is None else [k for s in both for k in s.keys or []]
-    sets = None
-    if a.robust is not None and a.noisy is not None and a.noise is not None:
-        samples = a.robust if b is None else join_batches([s.robust for s in both])  # type: ignore[misc]
-        noisy = np.concatenate([s.noisy for s in both])  # type: ignore[misc]
-        noise = np.concatenate([s.noise for s in both])  # type: ignore[misc]
-        sets = RobustSets(samples, noisy, noise, options.threshold, options.containment)
-    return Level(name, batch, None, options.threshold, options.containment, options.verify, keys, sets)
 
 
 @dataclass
@@ -227,14 +229,29 @@ class Side:
     article: int
 
 
-def _local(pairs: np.ndarray, a: Side, b: Side) -> list[tuple[int, int]]:
-    """Global item pairs (first in a's shard, second in b's) -> items of `_joined(a, b)`."""
-    if not len(pairs):
-        return []
-    shift = 0 if a is b else len(a.shard.batch)
-    first = pairs[:, 0] - a.item
-    second = pairs[:, 1] - b.item + shift
-    return list(zip(first.tolist(), second.tolist(), strict=True))
+def _subset(batch: ShingleBatch, idx: np.ndarray) -> ShingleBatch:
+    """The texts `idx` of a batch, in that order, as a batch of their own."""
+    starts, sizes = batch.offsets[idx], batch.offsets[idx + 1] - batch.offsets[idx]
+    return ShingleBatch(batch.hashes[ranges(starts, sizes)], np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64))
+
+
+def _prepared(name: str, options: DupOptions, a: Side, b: Side, pairs: np.ndarray) -> tuple[Level, list]:
+    """The level of just the items of `pairs` (global items, the first in a's shard, the second
+    in b's), and the pairs numbered as its items: the work follows the pairs, not the shards."""
+    items = sorted_distinct(pairs.ravel())
+    sides = [(a, items)] if a is b else [(a, items[items < b.item]), (b, items[items >= b.item])]
+    local = [(side.shard, mine - side.item) for side, mine in sides]
+    batch = join_batches([_subset(shard.batch, idx) for shard, idx in local])
+    keys = None if a.shard.keys is None else [shard.keys[i] for shard, idx in local for i in idx.tolist()]  # type: ignore[index]
+    sets = None
+    if a.shard.robust is not None and a.shard.noisy is not None and a.shard.noise is not None:
+        samples = join_batches([_subset(shard.robust, idx) for shard, idx in local])  # type: ignore[arg-type]
+        noisy = np.concatenate([shard.noisy[idx] for shard, idx in local])  # type: ignore[index]
+        noise = np.concatenate([shard.noise[idx] for shard, idx in local])  # type: ignore[index]
+        sets = RobustSets(samples, noisy, noise, options.threshold, options.containment)
+    level = Level(name, batch, None, options.threshold, options.containment, options.verify, keys, sets)
+    at = np.searchsorted(items, pairs)
+    return level, list(zip(at[:, 0].tolist(), at[:, 1].tolist(), strict=True))
 
 
 def _places(items: np.ndarray, a: Side, b: Side) -> dict[str, np.ndarray]:
@@ -277,7 +294,6 @@ def verify_group(
     (one shard's when the group is within a shard), `shards_and_pairs` their `LevelShard`s and
     the grouped pairs of every partition that has some (`reduce_partition`)."""
     a, b, grouped = _sides(sides, shards_and_pairs)
-    level = _joined(name, options, a.shard, None if a is b else b.shard)
     lsh = _distinct("lsh", key, grouped, n)  # type: ignore[arg-type]
     given, noisy = no_pairs(), 0
     if name == "title":
@@ -291,7 +307,8 @@ def verify_group(
         candidates = len(lsh)
     else:
         candidates = len(lsh)
-    judged = level.judge(_local(lsh, a, b))
+    level, local = _prepared(name, options, a, b, lsh)
+    judged = level.judge(local)
     ok = np.array([s is not None for s in judged], dtype=bool)
     pairs = union_pairs(n, given, lsh[ok]) if len(given) else lsh[ok]
     sims = {
@@ -314,15 +331,29 @@ def judge_pairs(name: str, options: DupOptions, sides: tuple[int, ...], pairs: n
     takes it, else None; what clustering asks of a representative and a member that were no
     verified edge."""
     a, b, _ = _sides(sides, shards)
-    level = _joined(name, options, a.shard, None if a is b else b.shard)
+    level, local = _prepared(name, options, a, b, pairs)
     out: list[float | None] = []
-    for x, y in _local(pairs, a, b):
+    for x, y in local:
         out.append(level.similarity(x, y) if level.accept(x, y) else None)
     return out
 
 
-def read_members(shard: Shard, read_options: ReadOptions, wanted: list[int]) -> list[tuple[int, Document]]:
-    """The shard's documents at the (shard's) article numbers `wanted`, read again."""
+def read_members(
+    shard: Shard, locations: Locations | None, read_options: ReadOptions, wanted: list[int]
+) -> list[tuple[int, Document]]:
+    """The shard's documents at the (shard's) article numbers `wanted`, read again: each from
+    its own line where the shard is seekable, else by reading the shard up to the last one."""
+    if locations is not None:
+        out = []
+        for k in wanted:
+            line = int(locations.lines[k])  # within the shard, 1-based
+            start, end = int(locations.starts[line - 1]), int(locations.starts[line])
+            record, at = int(locations.records[k]) + shard.span.record, line + shard.span.line
+            doc = read_line(shard, read_options, start, end, record, at)
+            if not isinstance(doc, Document):
+                raise RuntimeError(f"{shard.path}: record {record} was not read again as it was first")
+            out.append((k, doc))
+        return out
     want, out, k = set(wanted), [], 0
     last = max(want, default=-1)
     for item in read_shard(shard, read_options):

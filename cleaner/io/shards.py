@@ -7,7 +7,7 @@ groups. gzip, CSV and .txt files are read whole (a gzip stream cannot be entered
 a CSV record may span lines). Each shard is read with the readers of `cleaner.io.readers`, so
 records, errors and ids are theirs; a shard of a file continues that file's numbering
 (`Span.record`, `Span.line`), which for a JSONL range is known once the ranges before it are
-counted (`count_span`). A shard also holds what its file was when planned: a file changed since
+counted (`scan_lines`). A shard also holds what its file was when planned: a file changed since
 is an error, as it is for the local engine.
 """
 
@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions, Span, read_file
@@ -99,20 +101,32 @@ def _row_group_spans(f: InputFile, target: int) -> list[Span]:
     return spans or [Span()]
 
 
-def count_span(shard: Shard) -> tuple[int, int]:
-    """The records and lines of a JSONL byte range, as `_read_jsonl` counts them: every line,
-    and the lines that are not blank."""
-    records = lines = 0
+def seekable(shard: Shard) -> bool:
+    """Whether a record of the shard can be read alone from where its line starts."""
+    return shard.file.format == "jsonl" and not shard.file.gzipped
+
+
+def scan_lines(shard: Shard) -> tuple[int, np.ndarray]:
+    """A plain JSONL shard's records, as `_read_jsonl` counts them (the lines that are not
+    blank), and where each of its lines starts in the file, and last where the shard ends."""
+    records, starts = 0, [shard.span.start]
     with open(shard.file.path, "rb") as fh:
         fh.seek(shard.span.start)
-        left = (shard.span.end or 0) - shard.span.start
+        left = -1 if shard.span.end is None else shard.span.end - shard.span.start
         for data in fh:
-            lines += 1
             records += bool(data.rstrip(b"\r\n").strip())
-            left -= len(data)
-            if left <= 0:
+            starts.append(starts[-1] + len(data))
+            left = max(0, left - len(data)) if left > 0 else left
+            if not left:
                 break
-    return records, lines
+    return records, np.array(starts, dtype=np.int64)
+
+
+def read_line(shard: Shard, options: ReadOptions, start: int, end: int, record: int, line: int) -> Document | Rejected:
+    """The record whose line is bytes `start` .. `end` of a seekable shard's file, numbered as
+    the `record`-th record on line `line` (1-based) of its file."""
+    items = read_file(shard.file, options, span=Span(start, end, record - 1, line - 1))
+    return next(iter(items))
 
 
 def numbered(shard: Shard, record: int, line: int) -> Shard:
