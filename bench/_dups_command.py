@@ -13,7 +13,6 @@ signing`, the exclusive time of the finder's steps (wrapped as `--profile` wraps
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import os
 import statistics
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import ALLSIDES, ROOT, run_sampled
+from _common import ROOT, run_sampled, write_allsides_head
 
 VARIANTS = {
     "all levels": [],
@@ -37,13 +36,7 @@ BASELINE = Path(__file__).resolve().parent / "datasketch_dups.py"
 
 def write_input(limit: int, folder: Path) -> Path:
     """The first `limit` AllSides records, as they are, in a plain JSONL file."""
-    path = folder / f"allsides_{limit}.jsonl"
-    with gzip.open(ALLSIDES, "rt", encoding="utf-8") as fh, path.open("w", encoding="utf-8") as out:
-        for i, line in enumerate(fh):
-            if i >= limit:
-                break
-            out.write(line)
-    return path
+    return write_allsides_head(folder / f"allsides_{limit}.jsonl", limit)
 
 
 def _env(checkout: Path) -> dict[str, str]:

@@ -290,3 +290,16 @@ def members_per_item(buckets: dict[int, list[int]], keys: np.ndarray, limit: int
         out.append(sorted(found))
         largest.append(biggest)
     return out, largest
+
+
+def shared_key_pairs(keys: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of owners that share a key (each owner once per key; a key's owners paired as
+    `Buckets.pairs` pairs them): articles with a paragraph in common, from (key, article) rows."""
+    order = np.lexsort((owners, keys))
+    keys, owners = keys[order], owners[order]
+    distinct = np.concatenate([[True], (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])])
+    keys, owners = keys[distinct], owners[distinct]
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [len(keys)]]))
+    many = sizes > 1
+    return Buckets(owners, starts[many], sizes[many]).pairs()

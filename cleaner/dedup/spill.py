@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from cleaner.dedup.arrays import sorted_distinct
-from cleaner.dedup.lsh import Buckets, buckets
+from cleaner.dedup.lsh import buckets, shared_key_pairs
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import decode_pairs, no_codes, no_pairs
 from cleaner.dedup.robust import noisy_codes
@@ -201,14 +201,7 @@ def _evidence_pairs(work: WorkDir) -> tuple[int, np.ndarray]:
     counted = len(keys)
     if counted < 2:
         return counted, no_pairs()
-    order = np.lexsort((owners, keys))
-    keys, owners = keys[order], owners[order]
-    distinct = np.concatenate([[True], (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])])
-    keys, owners = keys[distinct], owners[distinct]
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    sizes = np.diff(np.concatenate([starts, [len(keys)]]))
-    many = sizes > 1
-    a, b = Buckets(owners, starts[many], sizes[many]).pairs()
+    a, b = shared_key_pairs(keys, owners)
     return counted, np.stack([a, b], axis=1) if len(a) else no_pairs()
 
 

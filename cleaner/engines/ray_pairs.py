@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cleaner.dedup.lsh import Buckets, bucket_pairs, buckets
+from cleaner.dedup.lsh import Buckets, bucket_pairs, buckets, shared_key_pairs
 from cleaner.dedup.options import LEVEL_CODES, LEVELS, DupOptions
 from cleaner.dedup.pairs import no_pairs
 
@@ -73,14 +73,7 @@ def _evidence_pairs(t: dict[str, np.ndarray], found: Found) -> None:
     keys, owners = t["key"], t["owner"]
     if len(keys) < 2:
         return
-    order = np.lexsort((owners, keys))
-    keys, owners = keys[order], owners[order]
-    distinct = np.concatenate([[True], (keys[1:] != keys[:-1]) | (owners[1:] != owners[:-1])])
-    keys, owners = keys[distinct], owners[distinct]
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    sizes = np.diff(np.concatenate([starts, [len(keys)]]))
-    many = sizes > 1
-    found[("document", "shared")] = _pairs(*Buckets(owners, starts[many], sizes[many]).pairs())
+    found[("document", "shared")] = _pairs(*shared_key_pairs(keys, owners))
 
 
 def _robust_pairs(t: dict[str, np.ndarray], found: Found) -> None:
