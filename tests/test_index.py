@@ -66,6 +66,17 @@ def test_settings_mismatch_is_an_error_suggesting_rebuild(tmp_path, monkeypatch)
     assert cli(repo, monkeypatch, "check", "--select", "headline", TXT[0].name).exit_code == 0
 
 
+def test_an_index_of_an_older_word_hash_asks_for_a_rebuild(tmp_path, monkeypatch):
+    """Band keys follow from the word hashes: an index whose words were hashed another way would
+    find nothing, silently, so it is refused (an index from before the setting has none)."""
+    repo = corpus_repo(tmp_path, TXT)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    with sqlite3.connect(repo / ".cleaner" / "index") as conn:
+        conn.execute("DELETE FROM meta WHERE key = 'word-hash'")
+    r = cli(repo, monkeypatch, "check", TXT[0].name)
+    assert r.exit_code == 2 and "word-hash=?" in r.stderr and "--rebuild" in r.stderr
+
+
 def test_read_options_are_settings_of_the_index(tmp_path, monkeypatch):
     repo = corpus_repo(tmp_path, TXT)
     assert cli(repo, monkeypatch, "index", "build").exit_code == 0

@@ -118,22 +118,33 @@ def test_tokens_of_many_distinct_characters_take_the_str_path():
     assert tokens(text) == reference_tokens(text)
 
 
-def test_word_hashes_and_text_runs_equal_one_word_at_a_time(monkeypatch):
+def test_word_hashes_and_text_runs_equal_one_word_at_a_time():
     from cleaner.dedup import shingle
     from cleaner.dedup.shingle import hash_texts, word_hash
 
     texts = [d.text for d in _docs(PLANTED)][:40] + ["", "a\x00b c", "x" * 40 + " y", "“Quoted” — text’s end", "\x00"]
+    texts.append("abcdefghijklmno abcdefghijklmnop " + "ü" * 7 + " " + "ü" * 8 + " zürich")  # 15/16-byte edges
     expected = [tokens(t) for t in texts]
     flat = [w for ws in expected for w in ws]
-    for collide in (False, True):
-        if collide:  # every fingerprint equal: words must still be told apart by their bytes
-            monkeypatch.setattr(shingle, "_fingerprint", lambda lo, hi: lo * np.uint64(0))
-        hashes, counts = hash_texts(texts)
-        assert counts.tolist() == [len(ws) for ws in expected]
-        assert hashes.tolist() == [word_hash(w) for w in flat]
+    hashes, counts = hash_texts(texts)
+    assert counts.tolist() == [len(ws) for ws in expected]
+    assert hashes.tolist() == [word_hash(w) for w in flat]
     batch = shingle.shingle_runs(hashes, counts, 5)
     reference = shingle_batch(expected, 5)
     assert np.array_equal(batch.hashes, reference.hashes) and np.array_equal(batch.offsets, reference.offsets)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.binary(min_size=1, max_size=20).map(lambda b: b.replace(b" ", b"_")), max_size=30))
+def test_numpy_word_hash_is_bytes_hash_and_tells_words_apart(words):
+    """The bulk hash of any bytes (NULs, 15/16-byte edges, trailing zero bytes) is `bytes_hash` of
+    each word, and distinct words get distinct hashes (the length is part of a short word's key:
+    b'a' and b'a\\0' differ)."""
+    from cleaner.dedup.shingle import _hash_words, bytes_hash
+
+    got, _ = _hash_words(b" ".join(words))
+    assert got.tolist() == [bytes_hash(w) for w in words]
+    assert len(set(got.tolist())) == len(set(words))
 
 
 def test_shingle_batch_keeps_empty_tokens():
@@ -178,6 +189,32 @@ def test_hash_paragraphs_is_hash_texts_of_each_paragraph():
         expected, expected_counts = hash_texts([p for ps in paragraphs for p in ps])
         assert counts.tolist() == expected_counts.tolist() and len(counts) == sum(map(len, paragraphs))
         assert got.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("levels", [("paragraph", "document"), ("document",)])
+def test_noisy_shingles_of_paragraphs_and_articles_are_their_definition(levels):
+    """`--noisy` hashes characters in bulk and shares the 5-gram windows between the levels:
+    each paragraph's and article's shingles must still be `shingles_for(text, noisy=True)`."""
+    from cleaner.dedup.options import DupOptions
+    from cleaner.dedup.stages import sign_block
+    from cleaner.text import split_paragraphs
+
+    texts = [d.text for d in _docs(PLANTED)] + EDGE_TEXTS + ["a\x00b c d e f g h i\n\nd \x00 e", "ab\n\ncd"]
+    options = DupOptions(levels=levels, noisy=True, min_words=3)
+    block = sign_block(0, [None] * len(texts), texts, options, sign=False)
+    documents = block.parts["document"].batch
+    for k, text in enumerate(texts):
+        article = " ".join(p for _, _, p in split_paragraphs(text))
+        assert documents.set(k).tolist() == shingles_for(article, 5, noisy=True).tolist(), text
+    if "paragraph" not in levels:
+        return
+    expected = [
+        (k, j) for k, t in enumerate(texts) for j, (_, _, p) in enumerate(split_paragraphs(t)) if len(tokens(p)) >= 3
+    ]
+    assert [(a, j) for a, j, _, _ in block.paragraphs] == expected
+    paragraphs = block.parts["paragraph"].batch
+    for i, (a, j, start, end) in enumerate(block.paragraphs):
+        assert paragraphs.set(i).tolist() == shingles_for(texts[a][start:end], 5, noisy=True).tolist()
 
 
 def test_segment_keys_are_equal_exactly_for_the_same_words():

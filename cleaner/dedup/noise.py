@@ -14,7 +14,10 @@ are matched as before.
 
 Words are looked up in a table of 2^22 slots (4 MB) by the top bits of their hash, one bit per
 language: a slot shared by accident makes an unknown word count as known for one in about 140
-(30,000 words a language), which moves the estimate by well under its own spread.
+(30,000 words a language), which moves the estimate by well under its own spread. A word's OCR
+slip (`ocr_slips`) is looked up exactly, in the set of the hashes themselves: each unknown word is
+tried a score of ways, and by slot the accidents added up to a share of the slips that depended on
+the hash function (a change of it moved two of thirty OCR'd articles under `MIN_SLIPS`).
 """
 
 from __future__ import annotations
@@ -112,8 +115,17 @@ def noisy_flags(word_hashes: np.ndarray, counts: np.ndarray, texts: Sequence[byt
     return flags, shares.astype(np.float32)
 
 
+@cache
+def _vocabulary() -> frozenset[int]:
+    """The top 32 bits of the hash of every word a language of `LANGUAGES` knows."""
+    with resources.files("cleaner.dedup").joinpath(VOCABULARY).open("rb") as fh, np.load(fh) as data:
+        return frozenset(v for code in LANGUAGES for v in data[code].tolist())
+
+
 def _known(word: str) -> bool:
-    return bool(_table()[word_hash(word) >> (64 - SLOT_BITS)])
+    # Exact, not by slot: a slip is tried a score of ways, and a slot shared by accident each time
+    # would make a third of the unknown words read as slips.
+    return word_hash(word) >> 32 in _vocabulary()
 
 
 def _slip(words: list[str], i: int) -> bool:

@@ -27,6 +27,7 @@ from cleaner.dedup.lsh import bands_rows, level_keys, remember_bands_rows
 from cleaner.dedup.matchform import MATCH_FORM_VERSION
 from cleaner.dedup.minhash import SCHEME, Permutations, permutations, remember_permutations
 from cleaner.dedup.options import LEVEL_CODES, DupOptions
+from cleaner.dedup.shingle import WORD_HASH_VERSION
 from cleaner.dedup.stages import sign_block
 from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import ReadOptions
@@ -77,6 +78,7 @@ def settings_of(options: DupOptions) -> dict[str, str]:
         "lsh-threshold": repr(round(options.lsh_threshold, 6)),
         "levels": ",".join(options.levels),
         "match-form": str(MATCH_FORM_VERSION),
+        "word-hash": str(WORD_HASH_VERSION),
     }
 
 

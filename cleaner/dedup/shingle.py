@@ -1,10 +1,11 @@
 """Shingles: the word n-grams (or, `--noisy`, character 5-grams) of the match form, hashed.
 
 Shingles are token n-grams hashed to 32 bits with a stable hash (independent of PYTHONHASHSEED).
-Each distinct word gets a 64-bit BLAKE2b hash of its UTF-8 bytes once (cached: a corpus has few
-distinct words), and an n-gram's hash is a polynomial over its words' hashes. The words of a batch
-of texts are found and told apart with numpy straight from the folded bytes (`_hash_words`), so
-there is a Python object and a dictionary lookup per distinct word of the batch, not per word.
+Each word gets a 64-bit hash of its UTF-8 bytes (`word_hash`), and an n-gram's hash is a
+polynomial over its words' hashes. The words of a batch of texts are found and hashed with numpy
+straight from the folded bytes (`_hash_words`): a word of under 16 bytes (nearly all) is two
+64-bit loads and its length, mixed by integer arithmetic that numpy does for all words at once and
+`word_hash` does for one; a longer word gets a BLAKE2b hash, one Python object each.
 The n-grams of a whole batch are hashed at once with numpy (`shingle_batch`, `shingle_runs`);
 `reference.shingle_hash` is the same function for one shingle, so datasketch's
 `MinHash(hashfunc=shingle_hash)` gives the same signatures (tested).
@@ -32,29 +33,62 @@ _WORD_HASHES: dict[str, int] = {}
 _BYTES_HASHES: dict[bytes, int] = {}
 _MAX_CACHED = 4_000_000
 _LONG_WORD = 16  # bytes: a shorter word is told apart by two 64-bit loads (with its length)
+# What the stored band keys of an index depend on: 1 was BLAKE2b of every word.
+WORD_HASH_VERSION = 2
+_SALT = 0x2545F4914F6CDD1D  # so that the empty word (all loads zero) does not hash to zero
 
 
 def _blake(word: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little")
 
 
+def _fmix_int(x: int) -> int:
+    """`fmix64` of one Python integer."""
+    x ^= x >> 33
+    x = (x * 0xFF51AFD7ED558CCD) & MASK
+    x ^= x >> 33
+    x = (x * 0xC4CEB9FE1A85EC53) & MASK
+    return x ^ (x >> 33)
+
+
+def bytes_hash(word: bytes) -> int:
+    """The 64-bit hash of a word's bytes: `_mix` of its loads for a short word (what
+    `_hash_words` computes for many at once), BLAKE2b for a long one."""
+    if len(word) >= _LONG_WORD:
+        return _blake(word)
+    lo = int.from_bytes(word[:8], "little")
+    hi = int.from_bytes(word[8:], "little") | len(word) << 56
+    return _fmix_int(lo ^ _fmix_int(hi ^ _SALT))
+
+
 def word_hash(word: str) -> int:
     h = _WORD_HASHES.get(word)
     if h is None:
-        h = _blake(word.encode(*UTF8))
+        h = bytes_hash(word.encode(*UTF8))
         if len(_WORD_HASHES) < _MAX_CACHED:
             _WORD_HASHES[word] = h
     return h
 
 
 def fmix64(x: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 64-bit finalizer (in place): spreads a key's bits for the fingerprint."""
+    """MurmurHash3's 64-bit finalizer (in place): a bijection of 64-bit keys that spreads
+    every input bit over the output."""
     x ^= x >> np.uint64(33)
     x *= np.uint64(0xFF51AFD7ED558CCD)
     x ^= x >> np.uint64(33)
     x *= np.uint64(0xC4CEB9FE1A85EC53)
     x ^= x >> np.uint64(33)
     return x
+
+
+def _mix(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The hash of short words from their loads (`hi` holding the length in its top byte): the
+    finalizer of the low load xored with the finalizer of the high one. Each finalizer is a
+    bijection, so two words collide only by chance (1 in 2^64), never by a pattern of bytes."""
+    with np.errstate(over="ignore"):
+        hi = fmix64(hi ^ np.uint64(_SALT))
+        hi ^= lo
+        return fmix64(hi)
 
 
 def _cached_hashes(words: list[bytes]) -> list[int]:
@@ -86,74 +120,43 @@ def _words(a: np.ndarray, *separators: int) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends - starts
 
 
+# A load's bytes past a word's end cleared: the mask of its first k bytes, k = 0 .. 8.
+_FIRST_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [MASK], dtype=np.uint64)
+
+
 def _loads(buf: bytes, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each word's bytes 0-7 and 8-15 as little-endian 64-bit integers, zero past its end: two
     unaligned loads from a stride-1 view of the zero-padded buffer (element k is the 8 bytes from
-    offset k), masked by shifting the bytes past the end out."""
+    offset k), masked by table. Most words are under 9 bytes, so only the longer load a second."""
     u64 = np.ndarray(shape=(len(buf) + 9,), dtype="<u8", buffer=buf + bytes(16), offset=0, strides=(1,))
-    cut = (64 - 8 * np.minimum(lengths, 8)).astype(np.uint64)
-    lo = u64[starts] << cut >> cut
-    cut = (64 - 8 * np.clip(lengths - 8, 0, 8)).astype(np.uint64)
-    hi = u64[starts + 8] << cut >> cut
-    hi[cut == 64] = 0  # a shift by the full width is not defined to clear
+    lo = u64[starts]
+    lo &= _FIRST_BYTES[np.minimum(lengths, 8)]
+    hi = np.zeros(len(starts), dtype=np.uint64)
+    longer = np.flatnonzero(lengths > 8)
+    hi[longer] = u64[starts[longer] + 8] & _FIRST_BYTES[np.minimum(lengths[longer] - 8, 8)]
     return lo, hi
 
 
-def _fingerprint(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """A word's sort key from its loads. Multiplying by odd constants carries every bit of a load
-    into the high bits, which are the ones kept."""
-    with np.errstate(over="ignore"):
-        f = lo * np.uint64(0x9E3779B97F4A7C15)
-        f ^= hi * np.uint64(0xC2B2AE3D27D4EB4F)
-        f ^= f >> np.uint64(29)
-    return f
-
-
 def _hash_words(buf: bytes, marker: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """The BLAKE2b hash of every word of `buf` (words are runs of bytes other than b' ', and
-    other than b'\\0' when `marker`) and where each word starts.
-
-    Splitting into a Python bytes object per word and looking each up costs more than the rest of
-    the shingling together; here numpy finds the words, reads a word of under 16 bytes (nearly
-    all) as two 64-bit loads with its length in the top byte, which identify it exactly, and
-    groups equal words by sorting a fingerprint of those loads (checked against the loads
-    themselves, so a fingerprint collision cannot merge two words). Only one word of each group
-    becomes a Python object, to look up or compute its BLAKE2b hash."""
+    """`bytes_hash` of every word of `buf` (words are runs of bytes other than b' ', and other
+    than b'\\0' when `marker`) and where each word starts. numpy finds the words and reads a word
+    of under 16 bytes as two 64-bit loads with its length in the top byte, which identify it
+    exactly, and mixes them (`_mix`); only a longer word becomes a Python object."""
     starts, lengths = _words(np.frombuffer(buf, dtype=np.uint8), *((32, 0) if marker else (32,)))
     h = np.empty(len(starts), dtype=np.uint64)
     short = lengths < _LONG_WORD
-    s_starts, s_lengths = starts[short], lengths[short]
-    n = len(s_starts)
-    if n:
-        lo, hi = _loads(buf, s_starts, s_lengths)
-        hi |= s_lengths.astype(np.uint64) << np.uint64(56)
-        # Sort fingerprints with each word's index packed into the low bits (a plain sort is ~3x
-        # faster than an argsort).
-        index_bits = np.uint64(max(1, (n - 1).bit_length()))
-        fingerprint = _fingerprint(lo, hi)
-        fingerprint >>= index_bits
-        fingerprint <<= index_bits
-        fingerprint |= np.arange(n, dtype=np.uint64)
-        fingerprint.sort()
-        order = (fingerprint & ((np.uint64(1) << index_bits) - np.uint64(1))).astype(np.int64)
-        fingerprint >>= index_bits
-        new_group = np.empty(n, dtype=bool)
-        new_group[0] = True
-        np.not_equal(fingerprint[1:], fingerprint[:-1], out=new_group[1:])
-        # Within a group every word must equal the one before it; a word that does not (a
-        # fingerprint collision) starts a group of its own.
-        lo_sorted, hi_sorted = lo[order], hi[order]
-        new_group[1:] |= (lo_sorted[1:] != lo_sorted[:-1]) | (hi_sorted[1:] != hi_sorted[:-1])
-        first = order[new_group]
-        words = [buf[b : b + k] for b, k in zip(s_starts[first].tolist(), s_lengths[first].tolist(), strict=False)]
-        group_hashes = np.array(_cached_hashes(words), dtype=np.uint64)
-        h_short = np.empty(n, dtype=np.uint64)
-        h_short[order] = group_hashes[np.cumsum(new_group) - 1]
-        h[short] = h_short
+    if short.all():
+        lo, hi = _loads(buf, starts, lengths)
+        hi |= lengths.astype(np.uint64) << np.uint64(56)
+        h[:] = _mix(lo, hi)
+        return h, starts
+    s_lengths = lengths[short]
+    lo, hi = _loads(buf, starts[short], s_lengths)
+    hi |= s_lengths.astype(np.uint64) << np.uint64(56)
+    h[short] = _mix(lo, hi)
     long = ~short
-    if long.any():
-        spans = zip(starts[long].tolist(), lengths[long].tolist(), strict=True)
-        h[long] = _cached_hashes([buf[b : b + k] for b, k in spans])
+    spans = zip(starts[long].tolist(), lengths[long].tolist(), strict=True)
+    h[long] = _cached_hashes([buf[b : b + k] for b, k in spans])
     return h, starts
 
 
@@ -226,12 +229,30 @@ def shingle_batch(token_lists: Sequence[Sequence[str]], n: int) -> ShingleBatch:
     return shingle_runs(wh, lengths, n)
 
 
+def window_hashes(word_hashes: np.ndarray, n: int) -> np.ndarray:
+    """The 64-bit polynomial hash of the n words from every position of `word_hashes` on (the
+    shingle hash is its top 32 bits). The levels that take n-grams of the same words share it."""
+    windows = len(word_hashes) - n + 1
+    h = np.zeros(max(windows, 0), dtype=np.uint64)
+    if windows > 0:
+        with np.errstate(over="ignore"):
+            for j in range(n):
+                h *= MULT
+                h += word_hashes[j : j + windows]
+    return h
+
+
 def shingle_runs(
-    word_hashes: np.ndarray, lengths: np.ndarray, n: int, select: np.ndarray | None = None
+    word_hashes: np.ndarray,
+    lengths: np.ndarray,
+    n: int,
+    select: np.ndarray | None = None,
+    windows: np.ndarray | None = None,
 ) -> ShingleBatch:
     """`shingle_batch` over words already hashed: text i is the next `lengths[i]` words of
     `word_hashes`; with `select` (a boolean per text) only the selected texts are in the batch,
-    so a paragraph's and its article's shingles come from the same hashed words."""
+    so a paragraph's and its article's shingles come from the same hashed words; `windows`, if
+    given, is `window_hashes(word_hashes, n)`."""
     lengths = np.asarray(lengths, dtype=np.int64)
     starts = (
         np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else np.zeros(0, dtype=np.int64)
@@ -242,15 +263,10 @@ def shingle_runs(
     counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     out = np.empty(int(offsets[-1]), dtype=np.uint32)
-    total = len(wh)
     full = lengths >= n
-    if total >= n and full.any():
+    if len(wh) >= n and full.any():
         # Windows of n words at every position of the concatenation; keep those inside one text.
-        windows = total - n + 1
-        h = np.zeros(windows, dtype=np.uint64)
-        with np.errstate(over="ignore"):
-            for j in range(n):
-                h = h * MULT + wh[j : j + windows]
+        h = window_hashes(wh, n) if windows is None else windows
         idx = ranges(starts[full], counts[full])
         out_idx = ranges(offsets[:-1][full], counts[full])
         out[out_idx] = (h[idx] >> np.uint64(32)).astype(np.uint32)
@@ -260,6 +276,20 @@ def shingle_runs(
             h1 = (h1 * int(MULT) + w) & MASK
         out[offsets[i]] = h1 >> 32
     return ShingleBatch(out, offsets)
+
+
+def hash_chars(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The hash of every character of many texts, concatenated, and each text's length: the word
+    hashes of texts whose words are their characters (`--noisy`), as `_word_hashes` gives them
+    (a character's hash is its one-character word's), without a Python string per character."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    if not len(codes):
+        return np.zeros(0, dtype=np.uint64), lengths
+    table = np.zeros(int(codes.max()) + 1, dtype=np.uint64)
+    present = np.flatnonzero(np.bincount(codes))
+    table[present] = [word_hash(chr(c)) for c in present.tolist()]
+    return table[codes], lengths
 
 
 def hash_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -299,21 +329,28 @@ def hash_paragraphs(paragraphs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np
 
 def hash_articles(paragraphs: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
     """`hash_texts` of every paragraph of many texts (`paragraphs[i]` are text i's), with the
-    same result as `hash_texts` of the paragraphs one after another, but each text folded once,
-    its paragraphs joined by the b'\\0' marker: folding a text has a cost per call (the set of
-    its characters, NFKC), and an article has twenty-odd paragraphs. (The marker cannot join
-    or split anything in the folding: NUL is a character of its own for NFKC and casefold.)
-    Also returns each text's folded form (its paragraphs joined by the marker, b'' for a text
-    without paragraphs), from which `chargrams` takes its character shingles."""
+    same result as `hash_texts` of the paragraphs one after another, and each text's folded form
+    (`fold_articles`), from which `chargrams` takes its character shingles."""
+    folded_texts, by_marker = fold_articles(paragraphs)
+    if not by_marker:
+        h, counts = hash_texts([p for ps in paragraphs for p in ps])
+        return h, counts, folded_texts
+    h, counts = _hash_segments([f for f, ps in zip(folded_texts, paragraphs, strict=True) if ps])
+    return h, counts, folded_texts
+
+
+def fold_articles(paragraphs: Sequence[Sequence[str]]) -> tuple[list[bytes], bool]:
+    """Each text's folded form, its paragraphs joined by the b'\\0' marker (b'' for a text
+    without paragraphs), and whether the markers are the only NULs in them. Each text is folded
+    once, not paragraph by paragraph: folding has a cost per call (the set of its characters,
+    NFKC), and an article has twenty-odd paragraphs. (The marker cannot join or split anything
+    in the folding: NUL is a character of its own for NFKC and casefold.)"""
     joined = ["\0".join(ps) for ps in paragraphs if ps]
     if any(j.count("\0") != len(ps) - 1 for j, ps in zip(joined, (ps for ps in paragraphs if ps), strict=False)):
         # A NUL of the text itself would read as a marker: fold paragraph by paragraph.
-        h, counts = hash_texts([p for ps in paragraphs for p in ps])
-        return h, counts, [b"\0".join(folded(p) for p in ps) for ps in paragraphs]
-    parts = [folded(j) for j in joined]
-    h, counts = _hash_segments(parts)
-    found = iter(parts)
-    return h, counts, [next(found) if ps else b"" for ps in paragraphs]
+        return [b"\0".join(folded(p) for p in ps) for ps in paragraphs], False
+    found = iter([folded(j) for j in joined])
+    return [next(found) if ps else b"" for ps in paragraphs], True
 
 
 def _hash_segments(parts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:

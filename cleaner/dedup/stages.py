@@ -24,19 +24,21 @@ import numpy as np
 from cleaner.dedup import robust
 from cleaner.dedup.chargrams import char_samples
 from cleaner.dedup.lsh import band_keys
-from cleaner.dedup.matchform import match_form, tokens
+from cleaner.dedup.matchform import UTF8, folded, match_form, tokens
 from cleaner.dedup.minhash import permutations, signatures
 from cleaner.dedup.noise import noisy_flags
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import pair_array, pairs_of
 from cleaner.dedup.shingle import (
     ShingleBatch,
+    fold_articles,
     hash_articles,
-    hash_paragraphs,
+    hash_chars,
     join_batches,
     segment_keys,
     shingle_batch,
     shingle_runs,
+    window_hashes,
 )
 from cleaner.dedup.verify import Level, RobustSets
 from cleaner.text import split_paragraphs, strip_site_suffix
@@ -138,35 +140,55 @@ def _word_parts(
         block.evidence = _evidence(block.first, per_article, words, counts, options.min_words)
         return None, d_part
     selected = counts >= options.min_words
-    owners = [(block.first + offset, k, a, b) for offset, f in enumerate(found) for k, (a, b, _) in enumerate(f)]
-    block.paragraphs = [owners[j] for j in np.flatnonzero(selected)]
+    block.paragraphs = _selected_paragraphs(block.first, found, selected)
     return shingle_runs(words, counts, min(options.ngram, options.paragraph_ngram), selected), d_part
 
 
 def _noisy_parts(
     block: Block, texts: Sequence[str], options: DupOptions
 ) -> tuple[ShingleBatch | None, ShingleBatch | None]:
-    """Character 5-grams of the match form without spaces (`--noisy`), from token lists."""
-    with_paragraphs = "paragraph" in options.levels
-    p_tokens: list[list[str]] = []
-    d_tokens: list[list[str]] = []
+    """Character 5-grams of the match form without spaces (`--noisy`). An article's characters
+    are its paragraphs' one after another, so one hash per character and one pass of 5-gram
+    windows serve both levels (a window across two paragraphs is the article's only)."""
     found = [split_paragraphs(t) for t in texts]
-    for offset, paragraphs in enumerate(found):
-        words_of_doc: list[str] = []
-        for k, (a, b, p) in enumerate(paragraphs):
-            toks = tokens(p)
-            words_of_doc += toks
-            if with_paragraphs and len(toks) >= options.min_words:
-                block.paragraphs.append((block.first + offset, k, a, b))
-                p_tokens.append(list("".join(toks)))
-        d_tokens.append(list("".join(words_of_doc)))
-    if not with_paragraphs:
-        words, counts = hash_paragraphs([[p for _, _, p in f] for f in found])
-        per_article = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    per_article = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    paragraphs = [[p for _, _, p in f] for f in found]
+    if "paragraph" in options.levels:
+        counts, chars = _paragraph_chars(fold_articles(paragraphs)[0], paragraphs)
+    else:
+        words, counts, folded_texts = hash_articles(paragraphs)
         block.evidence = _evidence(block.first, per_article, words, counts, options.min_words)
-    p_part = shingle_batch(p_tokens, 5) if with_paragraphs else None
-    d_part = shingle_batch(d_tokens, 5) if "document" in options.levels else None
-    return p_part, d_part
+        chars = _paragraph_chars(folded_texts, paragraphs)[1]
+    hashes, lengths = hash_chars(chars)
+    windows = window_hashes(hashes, 5)
+    d_part = None
+    if "document" in options.levels:
+        running = np.concatenate([[0], np.cumsum(lengths)])
+        last = np.cumsum(per_article)
+        d_part = shingle_runs(hashes, running[last] - running[last - per_article], 5, windows=windows)
+    if "paragraph" not in options.levels:
+        return None, d_part
+    selected = counts >= options.min_words
+    block.paragraphs = _selected_paragraphs(block.first, found, selected)
+    return shingle_runs(hashes, lengths, 5, selected, windows), d_part
+
+
+def _paragraph_chars(folded_texts: list[bytes], paragraphs: list[list[str]]) -> tuple[np.ndarray, list[str]]:
+    """Every paragraph's number of words and its match form without spaces, from its article's
+    folded form (`fold_articles`: paragraphs joined by the marker, unless a NUL of the text
+    itself made them fold one by one)."""
+    segments: list[str] = []
+    for f, ps in zip(folded_texts, paragraphs, strict=True):
+        found = f.decode(*UTF8).split("\0") if ps else []
+        segments += found if len(found) == len(ps) else [folded(p).decode(*UTF8) for p in ps]
+    split = [s.split() for s in segments]
+    return np.fromiter(map(len, split), dtype=np.int64, count=len(split)), ["".join(w) for w in split]
+
+
+def _selected_paragraphs(first: int, found: list, selected: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """(article, paragraph, start, end) of the selected paragraphs of a block's articles."""
+    owners = [(first + offset, k, a, b) for offset, f in enumerate(found) for k, (a, b, _) in enumerate(f)]
+    return [owners[j] for j in np.flatnonzero(selected)]
 
 
 def _evidence(
