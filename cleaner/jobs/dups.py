@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import time
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,8 @@ from typing import Any
 from cleaner.dedup.options import DupOptions
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadCount, ReadOptions, accepted, iter_input_files, read_file
+from cleaner.io.relocate import read_again, relocatable
+from cleaner.io.shards import CHANGED
 from cleaner.io.writers import open_writer, plan_outputs
 from cleaner.model import Cluster, Document, Member, Rejected
 from cleaner.normalize.engine import apply_changes
@@ -163,20 +167,29 @@ def _stamp(path: Path) -> tuple[int, ...] | None:
 @dataclass
 class _Rereader:
     """Reads each input file again, as it was read the first time: a file changed in between
-    is an error, since its record numbers may no longer be the ones found."""
+    is an error, since its record numbers may no longer be the ones found. Where each document
+    was is kept (its record and line, 16 bytes), so that the members of a plain JSONL file are
+    read from their own lines (`relocate`) and a file without members is not read at all."""
 
     read_options: ReadOptions
     stamps: dict[Path, tuple[int, ...] | None] = field(default_factory=dict)
+    origins: dict[Path, tuple[array[int], array[int]]] = field(default_factory=dict)
 
     def first_read(self, f: InputFile, meter: Meter) -> Iterator[Document | Rejected]:
         self.stamps[f.path] = _stamp(f.path)
-        return read_file(f, self.read_options, meter)
+        records, lines = self.origins.setdefault(f.path, (array("q"), array("q")))
+        for item in read_file(f, self.read_options, meter):
+            if isinstance(item, Document):
+                records.append(item.origin.record)
+                lines.append(item.origin.line or 0)
+            yield item
+
+    def _unchanged(self, f: InputFile) -> None:
+        if _stamp(f.path) != self.stamps.get(f.path):
+            raise InputError(str(f.path), CHANGED)
 
     def read(self, f: InputFile, meter: Meter | None = None) -> Iterator[Document]:
-        if _stamp(f.path) != self.stamps.get(f.path):
-            raise InputError(
-                str(f.path), "the file changed while its duplicates were found; run again once it is complete"
-            )
+        self._unchanged(f)
         # Its rejected records were counted (or stopped the run) the first time.
         return accepted(read_file(f, self.read_options, meter), True, ReadCount())
 
@@ -185,15 +198,33 @@ class _Rereader:
     ) -> Iterator[tuple[int, Document]]:
         """The documents at the article numbers `wanted`, in input order, counted by `read`;
         `paragraphs` learns how many paragraphs each has (what `--drop` must leave)."""
-        index, last = 0, max(wanted, default=-1)
+        first, ordered = 0, sorted(wanted)
         for f in files:
-            if index > last:
+            records, lines = self.origins.get(f.path, (array("q"), array("q")))
+            lo, hi = bisect_left(ordered, first), bisect_left(ordered, first + len(records))
+            mine = [i - first for i in ordered[lo:hi]]
+            if mine and relocatable(f):
+                self._unchanged(f)
+                again = read_again(f, self.read_options, [(records[k], lines[k]) for k in mine])
+                found = zip((first + k for k in mine), read.count(again), strict=True)
+            else:
+                found = ((first + k, d) for k, d in _at(read.count(self.read(f, read.meter)), mine))
+            for i, doc in found:
+                paragraphs[i] = len(split_paragraphs(doc.text))
+                yield i, doc
+            first += len(records)
+
+
+def _at(docs: Iterator[Document], positions: list[int]) -> Iterator[tuple[int, Document]]:
+    """The documents at the ascending `positions` of `docs`, read no further than the last."""
+    wanted = iter(positions)
+    position = next(wanted, None)
+    for k, doc in enumerate(docs) if position is not None else ():
+        if k == position:
+            yield k, doc
+            position = next(wanted, None)
+            if position is None:
                 return
-            for doc in read.count(self.read(f, read.meter)):
-                if index in wanted:
-                    paragraphs[index] = len(split_paragraphs(doc.text))
-                    yield index, doc
-                index += 1
 
 
 @dataclass

@@ -1,0 +1,53 @@
+"""Records read again where they were first read. The duplicate finder needs the texts of its
+clusters' members after the first pass; in a plain JSONL file it finds their lines by one scan of
+the file's bytes (no decoding, no JSON) and parses only those, as `read_file` reads them, so that
+a corpus of a million articles is not parsed twice for its few thousand members.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from cleaner.errors import InputError
+from cleaner.io.readers import InputFile, ReadOptions, Span, read_file
+from cleaner.io.shards import CHANGED
+from cleaner.model import Document
+
+
+def relocatable(f: InputFile) -> bool:
+    """Whether a record of `f` can be read again from its line alone: plain (not gzipped) JSONL."""
+    return f.format == "jsonl" and not f.gzipped
+
+
+def line_spans(f: InputFile, lines: Sequence[int]) -> list[tuple[int, int]]:
+    """Where the 1-based `lines` (ascending) of the file start and end, in bytes."""
+    out: list[tuple[int, int]] = []
+    if not lines:
+        return out
+    wanted = iter(lines)
+    line, pos = next(wanted), 0
+    with open(f.path, "rb") as fh:
+        for n, data in enumerate(fh, 1):
+            if n == line:
+                out.append((pos, pos + len(data)))
+                following = next(wanted, None)
+                if following is None:
+                    break
+                line = following
+            pos += len(data)
+    return out
+
+
+def read_again(f: InputFile, options: ReadOptions, located: Sequence[tuple[int, int]]) -> Iterator[Document]:
+    """The documents first read as (record, line) of a `relocatable` file, in that order."""
+    try:
+        spans = line_spans(f, [line for _, line in located])
+    except OSError as e:
+        raise InputError(str(f.path), f"cannot read the file again ({e.strerror})") from None
+    if len(spans) != len(located):
+        raise InputError(str(f.path), CHANGED)
+    for (record, line), (start, end) in zip(located, spans, strict=True):
+        item = next(iter(read_file(f, options, span=Span(start, end, record - 1, line - 1))), None)
+        if not isinstance(item, Document) or (item.origin.record, item.origin.line) != (record, line):
+            raise InputError(str(f.path), CHANGED)
+        yield item
