@@ -15,7 +15,8 @@ under a new headline, with 3 words changed. The corpus depends only on its size 
 Each size runs `cleaner dups FILE --format json` in a fresh process (the code of --checkout
 first on PYTHONPATH) with all levels and with `--levels document`, and prints its wall time,
 its peak memory (PSS summed over the process and all its descendants, sampled every 0.1 s),
-bytes per article, the planted copies found in a document cluster with their original (recall)
+bytes per article, the planted copies found in a document cluster with their original (recall),
+the candidates and verified pairs per level (the work, which need not grow as the articles do),
 and the members of document clusters that are no copy of their cluster's representative nor
 its original (wrong links; a chance near-copy among random sentences would count here). Ratios
 are against the smallest size of the same run.
@@ -139,6 +140,16 @@ def score(report: dict, copies: dict[int, int]) -> tuple[int, int]:  # type: ign
     return found, wrong
 
 
+def work(stats: dict) -> str:  # type: ignore[type-arg]
+    """Candidates and verified pairs per level: how much of the time is the corpus's own
+    growth (titles drawn from a fixed pool of halves collide more often as the corpus grows)."""
+    levels = [k for k in ("title", "paragraph", "document") if f"{k}_candidates" in stats]
+    parts = [f"{k} {stats[f'{k}_candidates']:,} candidates, {stats.get(f'{k}_pairs', 0):,} pairs" for k in levels]
+    if "noisy_candidates" in stats:
+        parts.append(f"noisy {stats['noisy_candidates']:,} candidates")
+    return "; ".join(parts)
+
+
 def measure(checkout: Path, path: Path, extra: list[str], out: Path) -> tuple[int, float, int]:
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     env.pop("RAY_ADDRESS", None)
@@ -172,7 +183,8 @@ def main() -> int:
                 print(f"{n:>9,} {name:<10} failed: exit {code}")
                 continue
             try:
-                found, wrong = score(json.loads(report_path.read_text()), copies)
+                report = json.loads(report_path.read_text())
+                found, wrong = score(report, copies)
             except ValueError:  # exit 0 or 1 yet no report: say so rather than stop the run
                 print(f"{n:>9,} {name:<10} exit {code} without a JSON report ({report_path.stat().st_size} bytes)")
                 continue
@@ -182,6 +194,7 @@ def main() -> int:
                 f"  {peak / n / 1e3:6.1f} KB/article  copies found {found:,}/{len(copies):,}  wrong links {wrong}"
                 f"  | x{n / n0:.1f} articles: time x{wall / w0:.2f}, peak x{peak / p0:.2f}"
             )
+            print(f"{'':>10} the work: {work(report['stats'])}")
             sys.stdout.flush()
             report_path.unlink()
     return 0
