@@ -13,7 +13,8 @@ from cleaner.dedup.lsh import bands_rows, candidate_pairs
 from cleaner.dedup.matchform import match_form, tokens
 from cleaner.dedup.minhash import permutations, signatures, to_lean
 from cleaner.dedup.reference import reference_tokens, shingle_hash, shingle_tokens, shingles_for
-from cleaner.dedup.shingle import shingle_batch
+from cleaner.dedup.shingle import ShingleBatch, shingle_batch
+from cleaner.dedup.verify import overlap, pair_overlaps
 from cleaner.io import ReadOptions, read_documents, strict
 from tests.conftest import FIXTURES
 
@@ -243,3 +244,27 @@ def test_identical_shingles_are_found_for_all_pairs_at_once(monkeypatch, chunk):
     pairs = [(0, 1), (0, 2), (0, 3), (4, 5), (0, 6), (1, 0), (2, 2)]
     assert batch.identical(pairs).tolist() == [True, False, False, False, False, True, True]
     assert batch.identical([]).tolist() == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 40), max_size=30), min_size=2, max_size=12),
+    st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11)), min_size=1, max_size=40),
+    st.integers(1, 64),
+)
+def test_pair_overlaps_are_those_of_the_sets(sets, pairs, chunk):
+    """All pairs at once, whatever the chunking, give each pair's overlap and set sizes as its
+    two sets do: repeats within a text, empty texts, a text paired with itself or with many."""
+    import cleaner.dedup.verify as verify
+
+    hashes = np.array([h * 2654435761 % 2**32 for s in sets for h in s], dtype=np.uint32)
+    offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int64)
+    batch = ShingleBatch(hashes, offsets)
+    ij = np.array([(a % len(sets), b % len(sets)) for a, b in pairs], dtype=np.int64)
+    before, verify.OVERLAP_CHUNK = verify.OVERLAP_CHUNK, chunk
+    try:
+        found = list(zip(*(c.tolist() for c in pair_overlaps(batch, ij)), strict=True))
+    finally:
+        verify.OVERLAP_CHUNK = before
+    sets_of = [batch.set(i) for i in range(len(sets))]
+    assert found == [(overlap(sets_of[a], sets_of[b]), len(sets_of[a]), len(sets_of[b])) for a, b in ij.tolist()]

@@ -19,6 +19,7 @@ from cleaner.dedup import DupOptions, find_duplicates
 from cleaner.dedup.finder import fill_members, find_duplicates_streamed
 from cleaner.dedup.spill import SpilledSigned, spill_block, spilled_candidates
 from cleaner.dedup.stages import assemble, sign_block, with_band_keys
+from cleaner.dedup.verify import overlap, pair_overlaps
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.local import LocalEngine
 from cleaner.io import ReadOptions, read_documents, strict
@@ -63,6 +64,15 @@ def test_the_spilled_corpus_answers_as_the_corpus_in_memory(tmp_path, path, leve
                 assert np.array_equal(on_disk.set(i), batch.set(i))
             pairs = [tuple(p) for p in expected[name][:200].tolist()]
             assert on_disk.identical(pairs).tolist() == batch.identical(pairs).tolist()
+            if pairs:  # all pairs at once, read from the map of the file, as pair by pair
+                ij = np.array(pairs, dtype=np.int64)
+                one_by_one = [
+                    (overlap(batch.set(a), batch.set(b)), len(batch.set(a)), len(batch.set(b))) for a, b in pairs
+                ]
+                at_once = [
+                    list(zip(*(c.tolist() for c in pair_overlaps(b, ij)), strict=True)) for b in (on_disk, batch)
+                ]
+                assert at_once[0] == at_once[1] == one_by_one
         if "title" in levels:
             assert np.array_equal(spilled.exact_title_pairs(), memory.exact_title_pairs())
             assert list(spilled.title_keys()) == memory.title_keys()

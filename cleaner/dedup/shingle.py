@@ -212,6 +212,11 @@ class ShingleBatch:
                 same[part] = np.add.reduceat(differ, np.concatenate([[0], np.cumsum(n)[:-1]])) == 0
         return same
 
+    def gather(self, items: np.ndarray) -> np.ndarray:
+        """The shingle hashes of texts `items`, one after another (repeats kept)."""
+        starts = self.offsets[items]
+        return self.hashes[ranges(starts, self.offsets[items + 1] - starts)]
+
     def set(self, i: int) -> np.ndarray:
         """Text i's distinct shingle hashes, sorted (cached: verification asks repeatedly)."""
         s = self._sets.get(i)

@@ -59,6 +59,10 @@ class WorkDir:
             shutil.rmtree(self.path, ignore_errors=True)
             self.path = None
 
+    def file(self, name: str) -> Path:
+        """Where array `name` is (to map it for a moment: `spill.DiskBatch.gather`)."""
+        return self._file(name)
+
     def _file(self, name: str) -> Path:
         if self.path is None:
             raise RuntimeError("the working directory is not open")
