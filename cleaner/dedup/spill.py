@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import mmap
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from cleaner.dedup.arrays import ranges, sorted_distinct
+from cleaner.dedup.arrays import sorted_distinct
 from cleaner.dedup.lsh import buckets, shared_key_pairs
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import decode_pairs, no_codes, no_pairs
@@ -109,17 +108,8 @@ class DiskBatch(ShingleBatch):
         return self.work.read_range(self.name, np.uint32, start, end - start)
 
     def gather(self, items: np.ndarray) -> np.ndarray:
-        # Through a map of the file made for this call and let go after it: the pages it
-        # touches count as this process's memory only while it is mapped.
         starts = self.offsets[items]
-        wanted = ranges(starts, self.offsets[items + 1] - starts)
-        if not len(wanted):
-            return np.zeros(0, dtype=np.uint32)
-        with open(self.work.file(self.name), "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            mapped = np.frombuffer(m, dtype=np.uint32)
-            found = mapped[wanted]
-            del mapped  # the map closes only once no array looks into it
-        return found
+        return self.work.read_ranges(self.name, np.uint32, starts, self.offsets[items + 1] - starts)
 
     def identical(self, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
         sizes = np.diff(self.offsets)
