@@ -17,9 +17,9 @@ Then (b) and (c) once on all 37,554 articles, and per-stage profiles of (c) and 
 --command: `cleaner dups FILE.jsonl --format json` in a fresh process per run (start-up, reading,
 finding, writing the report) for all levels, --levels document, --noisy and --noisy --levels
 document, against the whole datasketch script (datasketch_dups.py, reading the same JSONL), in
-turns, medians; then a phase breakdown of each variant with --jobs 1. Last measured (loaded machine,
-load 2.3-2.5, median of 1, commit fc2df7f): datasketch 17.60 s; all levels 10.09 s (1.74x),
-document 6.35 s (2.77x), --noisy 48.74 s (0.36x), --noisy --levels document 30.50 s (0.58x).
+turns, medians; then a phase breakdown of each variant with --jobs 1. Last measured (quiet,
+load 0.9, median of 3, commit 71f27d2): datasketch 14.30 s; all levels 4.42 s (3.24x), document
+2.94 s (4.87x), --noisy 8.35 s (1.71x), --noisy --levels document 6.51 s (2.20x).
 
 Times exclude reading the corpus; loading is the first --limit records of
 allsides_news_37k.jsonl.gz as Documents. Peak memory is VmHWM from /proc/self/status at the end of
@@ -33,10 +33,10 @@ were loaded, minus the RSS at that moment.
 The full default run takes about 3 minutes on 2 cores (each part's subprocess loads the corpus
 first, ~5 s); --repeat 1 --no-full under 2.
 
-Last measured (AMD EPYC, 2 cores, quiet; `python bench/bench_dups_speed.py --jobs 2`, medians of 3):
-(a) 9.91 s; (b) 2.35 s, 4.22x; (c) 3.55 s, 2.79x (aim 2x: met); with --jobs 2 (the CLI's default
-here), (b) 1.73 s, 5.72x (aim 5x: met) and (c) 2.48 s, 3.99x. Profile of (b): match form + word
-hashes 1.57 s of 2.47, signatures 0.25, paragraph split 0.18, shingling 0.10, evidence 0.10.
+Last measured (AMD EPYC, 2 cores, quiet; `python bench/bench_dups_speed.py --jobs 2`, medians of 3,
+commit 3794e61): (a) 14.70 s; (b) 2.58 s, 5.70x; (c) 3.83 s, 3.84x; with --jobs 2 (the CLI's
+default here), (b) 1.85 s, 7.94x and (c) 2.59 s, 5.68x. Profile of (c): MinHash 0.83 s of 3.73,
+match form 0.61, word hashes 0.48, character samples 0.29, paragraph split 0.22, shingling 0.22.
 Peak memory is the main process's; "worker MB" is the largest worker's peak (a forked worker's
 pages shared with the main process count in both).
 """
