@@ -94,22 +94,22 @@ class WorkDir:
 
     def read_range(self, name: str, dtype: type | np.dtype, start: int, count: int) -> np.ndarray:  # type: ignore[type-arg]
         """Elements start .. start + count - 1 of array `name`."""
+        fd, size = self._reader(name), np.dtype(dtype).itemsize
+        data = os.pread(fd, count * size, start * size)
+        return np.frombuffer(data, dtype=dtype)
+
+    def _reader(self, name: str) -> int:
         fd = self._readers.get(name)
         if fd is None:
             fd = self._readers[name] = os.open(self._file(name), os.O_RDONLY)
-        size = np.dtype(dtype).itemsize
-        data = os.pread(fd, count * size, start * size)
-        return np.frombuffer(data, dtype=dtype)
+        return fd
 
     def read_ranges(self, name: str, dtype: type | np.dtype, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
         """The ranges (start, count) of array `name`, one after another: a `pread` each, which
         costs about a microsecond. (A memory map gathered them no faster, and the kernel maps
         the cached pages around each one it touches into the process: 1.5 GB of PSS for 45,000
         ranges of a 2 GB file.)"""
-        fd = self._readers.get(name)
-        if fd is None:
-            fd = self._readers[name] = os.open(self._file(name), os.O_RDONLY)
-        size = np.dtype(dtype).itemsize
+        fd, size = self._reader(name), np.dtype(dtype).itemsize
         data = b"".join(
             os.pread(fd, n * size, s * size) for s, n in zip(starts.tolist(), counts.tolist(), strict=True) if n
         )

@@ -94,7 +94,7 @@ def _read(
             continue
         docs.append(item)
     summary.documents = len(docs)
-    if not seekable(shard):
+    if not seekable(shard.file):
         return docs, summary, None
     summary.records, starts = scan_lines(shard)
     summary.lines = len(starts) - 1
@@ -349,7 +349,7 @@ def read_members(
             line = int(locations.lines[k])  # within the shard, 1-based
             start, end = int(locations.starts[line - 1]), int(locations.starts[line])
             record, at = int(locations.records[k]) + shard.span.record, line + shard.span.line
-            doc = read_line(shard, read_options, start, end, record, at)
+            doc = read_line(shard.file, read_options, start, end, record, at)
             if not isinstance(doc, Document):
                 raise RuntimeError(f"{shard.path}: record {record} was not read again as it was first")
             out.append((k, doc))

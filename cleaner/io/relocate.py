@@ -9,14 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from cleaner.errors import InputError
-from cleaner.io.readers import InputFile, ReadOptions, Span, read_file
-from cleaner.io.shards import CHANGED
+from cleaner.io.readers import InputFile, ReadOptions
+from cleaner.io.shards import CHANGED, read_line
 from cleaner.model import Document
-
-
-def relocatable(f: InputFile) -> bool:
-    """Whether a record of `f` can be read again from its line alone: plain (not gzipped) JSONL."""
-    return f.format == "jsonl" and not f.gzipped
 
 
 def line_spans(f: InputFile, lines: Sequence[int]) -> list[tuple[int, int]]:
@@ -39,7 +34,7 @@ def line_spans(f: InputFile, lines: Sequence[int]) -> list[tuple[int, int]]:
 
 
 def read_again(f: InputFile, options: ReadOptions, located: Sequence[tuple[int, int]]) -> Iterator[Document]:
-    """The documents first read as (record, line) of a `relocatable` file, in that order."""
+    """The documents first read as (record, line) of a `seekable` file, in that order."""
     try:
         spans = line_spans(f, [line for _, line in located])
     except OSError as e:
@@ -47,7 +42,7 @@ def read_again(f: InputFile, options: ReadOptions, located: Sequence[tuple[int, 
     if len(spans) != len(located):
         raise InputError(str(f.path), CHANGED)
     for (record, line), (start, end) in zip(located, spans, strict=True):
-        item = next(iter(read_file(f, options, span=Span(start, end, record - 1, line - 1))), None)
+        item = read_line(f, options, start, end, record, line)
         if not isinstance(item, Document) or (item.origin.record, item.origin.line) != (record, line):
             raise InputError(str(f.path), CHANGED)
         yield item

@@ -101,9 +101,10 @@ def _row_group_spans(f: InputFile, target: int) -> list[Span]:
     return spans or [Span()]
 
 
-def seekable(shard: Shard) -> bool:
-    """Whether a record of the shard can be read alone from where its line starts."""
-    return shard.file.format == "jsonl" and not shard.file.gzipped
+def seekable(f: InputFile) -> bool:
+    """Whether a record of the file can be read alone from where its line starts: plain (not
+    gzipped) JSONL."""
+    return f.format == "jsonl" and not f.gzipped
 
 
 def scan_lines(shard: Shard) -> tuple[int, np.ndarray]:
@@ -122,11 +123,13 @@ def scan_lines(shard: Shard) -> tuple[int, np.ndarray]:
     return records, np.array(starts, dtype=np.int64)
 
 
-def read_line(shard: Shard, options: ReadOptions, start: int, end: int, record: int, line: int) -> Document | Rejected:
-    """The record whose line is bytes `start` .. `end` of a seekable shard's file, numbered as
-    the `record`-th record on line `line` (1-based) of its file."""
-    items = read_file(shard.file, options, span=Span(start, end, record - 1, line - 1))
-    return next(iter(items))
+def read_line(
+    f: InputFile, options: ReadOptions, start: int, end: int, record: int, line: int
+) -> Document | Rejected | None:
+    """The record whose line is bytes `start` .. `end` of a `seekable` file, numbered as the
+    `record`-th record on line `line` (1-based) of the file (None: a blank line there)."""
+    items = read_file(f, options, span=Span(start, end, record - 1, line - 1))
+    return next(iter(items), None)
 
 
 def numbered(shard: Shard, record: int, line: int) -> Shard:

@@ -27,8 +27,8 @@ from typing import Any
 from cleaner.dedup.options import DupOptions
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadCount, ReadOptions, accepted, iter_input_files, read_file
-from cleaner.io.relocate import read_again, relocatable
-from cleaner.io.shards import CHANGED
+from cleaner.io.relocate import read_again
+from cleaner.io.shards import CHANGED, seekable
 from cleaner.io.writers import open_writer, plan_outputs
 from cleaner.model import Cluster, Document, Member, Rejected
 from cleaner.normalize.engine import apply_changes
@@ -168,8 +168,9 @@ def _stamp(path: Path) -> tuple[int, ...] | None:
 class _Rereader:
     """Reads each input file again, as it was read the first time: a file changed in between
     is an error, since its record numbers may no longer be the ones found. Where each document
-    was is kept (its record and line, 16 bytes), so that the members of a plain JSONL file are
-    read from their own lines (`relocate`) and a file without members is not read at all."""
+    was is kept (its record and line, 16 bytes), so that the members of a plain JSONL file
+    (`shards.seekable`) are read from their own lines (`relocate`) and a file without members is
+    not read at all."""
 
     read_options: ReadOptions
     stamps: dict[Path, tuple[int, ...] | None] = field(default_factory=dict)
@@ -203,7 +204,7 @@ class _Rereader:
             records, lines = self.origins.get(f.path, (array("q"), array("q")))
             lo, hi = bisect_left(ordered, first), bisect_left(ordered, first + len(records))
             mine = [i - first for i in ordered[lo:hi]]
-            if mine and relocatable(f):
+            if mine and seekable(f):
                 self._unchanged(f)
                 again = read_again(f, self.read_options, [(records[k], lines[k]) for k in mine])
                 found = zip((first + k for k in mine), read.count(again), strict=True)
