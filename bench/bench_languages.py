@@ -40,7 +40,10 @@ from _common import code_version  # noqa: E402
 from bench_normalize import (  # noqa: E402  (the planters of the English benchmark)
     Article,
     Ctx,
+    OUT_DIR,
     Plant,
+    char_diff,
+    edit_lines,
     machine_line,
     plant_dangling_tail,
     plant_headline,
@@ -63,6 +66,7 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 ML = CORPORA / "multilingual"
 RULES = select_rules()
 AIM_KIND = 0.95
+EXAMPLES = 8  # missed plants written per corpus and kind
 # Plants the evidence pass sees, and how: truncated-end's plants at 5% of the corpus (a bad scrape;
 # the shared corpora's own unfinished endings are 0.03% to 7% of their bodies).
 PLANT_RATE = 0.05
@@ -215,7 +219,7 @@ def frequent_short_words(arts: list[Article], lang: str, k: int = 8) -> list[str
 class KindResult:
     n: int = 0
     fixed: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[tuple[Article, Plant, str, tuple]] = field(default_factory=list)
 
 
 def run_kind(c: Corpus, planter, pool: list[Article], ev_texts: list[str], ev: Evidence, n: int, seed: int, regather: str = "") -> KindResult:
@@ -241,12 +245,12 @@ def run_kind(c: Corpus, planter, pool: list[Article], ev_texts: list[str], ev: E
     plants = [(a, p, e) for b, e in zip(batches, evidences) for a, p in b]
     res = KindResult()
     for a, p, e in plants:
-        got, _ = clean(c, p, e)
+        got, edits = clean(c, p, e)
         res.n += 1
         ok = got == a.text
         res.fixed += ok
-        if not ok and len(res.failures) < 3:
-            res.failures.append((p.text[-200:], got[-200:]))
+        if not ok and len(res.failures) < EXAMPLES:
+            res.failures.append((a, p, got, edits))
     return res
 
 
@@ -286,11 +290,27 @@ def plant_site_line(lang: str) -> Callable[[Article, Ctx], Plant | None]:
     return plant
 
 
-def part_planted(corpora: list[Corpus], n: int, seed: int, pool_limit: int, only: list[str] | None = None) -> None:
+def failure_lines(corpus: str, kind: str, r: KindResult) -> list[str]:
+    """What each missed plant looked like: the plant against what cleaning gave back, and the
+    edits (a flag's evidence says why the rule did not act)."""
+    out = []
+    for a, p, got, edits in r.failures:
+        out.append(f"== {corpus} {kind} ({p.variant})")
+        out += ["  planted: " + line for line in char_diff(a.text, p.text)]
+        out += ["  cleaned: " + line for line in char_diff(p.text, got)] or ["  cleaned: (nothing changed)"]
+        out += ["    " + line for line in edit_lines(edits)]
+        out += [f"      evidence: {e.evidence}" for e in edits if e.evidence][:3]
+    return out
+
+
+def part_planted(
+    corpora: list[Corpus], n: int, seed: int, pool_limit: int, only: list[str] | None = None, failures: Path | None = None
+) -> None:
     print(f"\n[2] planted artifacts fixed exactly (n = {n} per kind; '-' where the corpus has no place to plant)")
     neutral = ["headline-repeat", "repeated-paragraph", "repeated-sentence", "repeated-tail", "site-line", "mojibake", "whitespace"]
     bound = ["doubled-word", "stray-period", "truncated-start", "truncated-end", "dangling-tail"]
     kinds = [k for k in neutral + bound if not only or k in only]
+    report: list[str] = []
     print("  " + f"{'corpus':<12} {'lang':<4} {'split':<6} {'pool':>5} " + " ".join(f"{k[:10]:>10}" for k in kinds))
     for c in corpora:
         arts = load(c)
@@ -337,10 +357,15 @@ def part_planted(corpora: list[Corpus], n: int, seed: int, pool_limit: int, only
                 cells.append(f"{'-':>10}")
                 continue
             share = r.fixed / r.n
+            report += failure_lines(c.name, k, r)
             aim = c.split == "report" and (k in neutral or c.lang == "en")
             cells.append(f"{share:>9.3f}{'!' if aim and share < AIM_KIND else ' '}")
         print("  " + f"{c.name:<12} {c.lang:<4} {c.split:<6} {len(pool):5d} " + " ".join(cells))
     print("  ! below the aim (report split: English kinds and language-neutral kinds >= 0.95)")
+    if failures is not None:
+        failures.parent.mkdir(parents=True, exist_ok=True)
+        failures.write_text("\n".join(report) + "\n", encoding="utf-8")
+        print(f"  missed plants, {EXAMPLES} a cell at most: {failures}")
 
 
 def main() -> int:
@@ -351,6 +376,7 @@ def main() -> int:
     ap.add_argument("--pool", type=int, default=600, help="articles per corpus sampled as plant bases (default 600)")
     ap.add_argument("--corpus", action="append", help="only these corpora (names as printed)")
     ap.add_argument("--kind", action="append", help="only these planted kinds (names as printed in full: truncated-end)")
+    ap.add_argument("--failures", type=Path, default=OUT_DIR / "languages_failures.txt", help="where missed plants go")
     args = ap.parse_args()
     print(machine_line())
     print(code_version())
@@ -360,7 +386,7 @@ def main() -> int:
         worst = {lang: max(v) for lang, v in per_lang.items()}
         print("  content rules, worst corpus per language: " + ", ".join(f"{k} {v:.2%}" for k, v in sorted(worst.items())))
     if args.part in ("planted", "all"):
-        part_planted(corpora, args.n, args.seed, args.pool, args.kind)
+        part_planted(corpora, args.n, args.seed, args.pool, args.kind, args.failures)
     return 0
 
 

@@ -32,6 +32,8 @@ def test_rule_case(case):
     else:
         assert text == case["fixed"]
         assert {e.rule for e in edits if e.action != "flagged"} == {case["rule"]}
+    if "flagged" in case:  # what the rule leaves for a person must reach the edit log
+        assert sum(e.action == "flagged" for e in edits) == case["flagged"], edits
 
 
 @pytest.mark.parametrize("case", KEEP, ids=[c["id"] for c in KEEP])

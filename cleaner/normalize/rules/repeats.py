@@ -25,7 +25,8 @@ def repeated_paragraph(text: str, ctx: RuleContext) -> list[Change]:
     Leaves alone: short repeated lines (`* * *`, `Yes.`, list items, subheads, `Winners meet in
     final match` after each group of a fixture list), paragraphs that differ in any word, more
     than two repeats scattered through the article (interview questions, meal plans, spec
-    lists: flagged instead).
+    lists: flagged instead; a meal plan's lines can be as long as a gallery's repeated caption,
+    so no length tells them apart).
     """
     paragraphs = split_paragraphs(text)
     seen: set[str] = set()
@@ -60,34 +61,57 @@ def repeated_sentence(text: str, ctx: RuleContext) -> list[Change]:
     """A sentence of 8 or more words that repeats an earlier sentence of the same article.
 
     Fixes: `He resigned on Monday after the vote in parliament. ... He resigned on Monday after
-    the vote in parliament.` loses the second copy (with the space before it).
+    the vote in parliament.` loses the second copy (with the space before it); a passage printed
+    twice, sentence by sentence, loses its second copy however long it is.
     Leaves alone: short repeated sentences (`It was not.`), near-repeats, sentences split at
-    abbreviations or decimals (`2.5 percent`, `U.S.`, `U.K.` do not end a sentence), articles
-    with more than two repeated sentences (their structure, not a scraping slip).
+    abbreviations or decimals (`2.5 percent`, `U.S.`, `U.K.` do not end a sentence); an article
+    with more than two repeated sentences that stand alone, outside a passage printed twice (a
+    question put to each interviewee, a meal plan's dishes: its structure; all its repeats are
+    flagged).
     """
-    seen: set[str] = set()
-    changes = []
+    units: list[tuple[int, int, int, str]] = []  # (paragraph, sentence, paragraph's start, key)
     paragraphs = split_paragraphs(text)
-    whole: set[int] = set()
+    spans_of: list[list[tuple[int, int]]] = []
     for i, (start, _, p) in enumerate(paragraphs):
         spans = sentence_spans(p, ctx.language)
-        for j, (a, b) in enumerate(spans):
-            k = _key(p[a:b])
-            if len(k.split()) < MIN_SENTENCE_WORDS:
-                continue
-            if k in seen:
-                if len(spans) == 1:
-                    whole.add(i)  # a one-sentence paragraph repeating a sentence: a pull quote
-                elif j > 0:  # take the whitespace before the sentence
-                    changes.append(Change(start + spans[j - 1][1], start + b))
-                else:  # the first sentence: take the whitespace after it
-                    changes.append(Change(start + a, start + spans[1][0]))
-            seen.add(k)
-    changes += [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, whole).values()]
-    if len(changes) > MAX_SCATTERED_REPEATS:
-        return []  # many repeated sentences: the article's structure (see `_structured`)
+        spans_of.append(spans)
+        units += [(i, j, start, _key(p[a:b])) for j, (a, b) in enumerate(spans)]
+    first: dict[str, int] = {}
+    copies: dict[int, int] = {}  # a later copy's place in `units` -> its first copy's
+    for g, (_, _, _, k) in enumerate(units):
+        if len(k.split()) < MIN_SENTENCE_WORDS:
+            continue
+        if k in first:
+            copies[g] = first[k]
+        else:
+            first[k] = g
+    # A copy whose neighbour is the copy of its first copy's neighbour is part of a passage
+    # printed twice; the others stand alone, and many of those are the article's structure.
+    in_passage = {g for g, f in copies.items() if copies.get(g - 1) == f - 1 or copies.get(g + 1) == f + 1}
+    alone = [g for g in copies if g not in in_passage]
+    # A meal plan repeats runs of lines as well as single ones: among structure, nothing goes.
+    structured = len(alone) > MAX_SCATTERED_REPEATS
+    take = [] if structured else sorted(copies)
+    inner, whole = [], set()
+    for g in take:
+        i, j, start, _ = units[g]
+        spans = spans_of[i]
+        if len(spans) == 1:
+            whole.add(i)  # a one-sentence paragraph repeating a sentence: a pull quote
+        elif j > 0:  # take the whitespace before the sentence
+            inner.append(Change(start + spans[j - 1][1], start + spans[j][1]))
+        else:  # the first sentence: take the whitespace after it
+            inner.append(Change(start + spans[0][0], start + spans[1][0]))
+    inner += [Change(a, b) for a, b in remove_paragraphs_spans(paragraphs, whole).values()]
     why = "a word-for-word copy of an earlier sentence"
-    return [replace(c, evidence=why) for c in merge_removals(changes)]
+    changes = [replace(c, evidence=why) for c in merge_removals(inner)]
+    if structured:
+        flag = "one of more than two repeated sentences that stand alone: the article's structure"
+        for g in sorted(copies):
+            i, j, start, _ = units[g]
+            a, b = spans_of[i][j]
+            changes.append(Change(start + a, start + b, paragraphs[i][2][a:b], "flagged", flag))
+    return sorted(changes, key=lambda c: c.start)
 
 
 MIN_TAIL_WORDS = 3
