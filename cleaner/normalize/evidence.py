@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import re
 import sys
 import zlib
@@ -30,6 +31,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+
+import regex
 
 from cleaner.lang.languages import known_language
 from cleaner.model import Document
@@ -40,6 +43,9 @@ from cleaner.text import split_paragraphs
 # `bill` end sentences at different rates.
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 NUMBER = re.compile(r"\d[\d.,]*%?")
+# A lowercase word after a capitalised one that follows a lowercase word or a comma: a name inside
+# a sentence, then the word after it (`said Smith was`, `in Paris in`).
+AFTER_NAME = regex.compile(r"(?<=\p{Ll}[,;]? )\p{Lu}\p{Ll}+ (\p{Ll}+)")
 # Where one sentence ends and the next begins: after its terminator and closing quotes.
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’»)\]]*\s+")
 _TERMINATORS = ".!?…"
@@ -79,6 +85,13 @@ def doubles(text: str) -> list[tuple[int, int, int]]:
         out.append((a, first_end, b))
         pos = b
     return out
+
+
+def _name_after(double: str) -> bool:
+    """`van Van Dijk`, `the The Hague`: a lowercase word, then a name that starts with it; not a
+    doubling of the word."""
+    first, second = double.split()[0], double.split()[-1]
+    return first[:1].islower() and second[:1].isupper()
 
 
 def _sentence_ends(text: str) -> tuple[list[str], int, list[int]]:
@@ -132,6 +145,10 @@ class LanguageCounts:
     ends: Counter[str] = field(default_factory=Counter)
     doubled: Counter[str] = field(default_factory=Counter)  # casefolded
     lengths: Counter[int] = field(default_factory=Counter)  # words per sentence, up to MAX_LENGTH
+    # The lowercase words that follow a capitalised word inside a sentence (`Smith was`, `Paris
+    # in`): what a paragraph opens with when a scraper dropped a linked name before it.
+    after_name: Counter[str] = field(default_factory=Counter)
+    names: int = 0  # such pairs in all
 
     def observe(self, text: str) -> None:
         words = WORD.findall(text)
@@ -143,7 +160,10 @@ class LanguageCounts:
         self.sentences += len(ends) + n_end
         self.lengths.update(lengths)
         self.numbers += len(NUMBER.findall(text))
-        self.doubled.update(text[a:b].casefold() for a, b, _ in doubles(text))
+        self.doubled.update(text[a:first].casefold() for a, first, b in doubles(text) if not _name_after(text[a:b]))
+        after = AFTER_NAME.findall(text)
+        self.names += len(after)
+        self.after_name.update(after)
 
     def add(self, other: LanguageCounts) -> None:
         self.tokens += other.tokens
@@ -154,6 +174,8 @@ class LanguageCounts:
         self.ends.update(other.ends)
         self.doubled.update(other.doubled)
         self.lengths.update(other.lengths)
+        self.after_name.update(other.after_name)
+        self.names += other.names
 
     def to_dict(self, top: int | None = None) -> dict[str, object]:
         keep = {w for w, _ in self.words.most_common(top)} if top else set(self.words)
@@ -166,6 +188,8 @@ class LanguageCounts:
             "ends": {w: n for w, n in sorted(self.ends.items()) if w in keep},
             "doubled": dict(sorted(self.doubled.items())),
             "lengths": {str(k): v for k, v in sorted(self.lengths.items())},
+            "after_name": {w: n for w, n in sorted(self.after_name.items()) if w in keep},
+            "names": self.names,
         }
 
     @classmethod
@@ -180,6 +204,8 @@ class LanguageCounts:
             Counter(d["ends"]),
             Counter(d["doubled"]),
             lengths,
+            Counter(d.get("after_name", {})),
+            d.get("names", 0),
         )
 
     def cut_length_ratio(self, k: int) -> float:
@@ -382,16 +408,20 @@ class Evidence:
         """In how many distinct contexts the corpus had this line."""
         return len(self.corpus.lines.get(line_key(line), ()))
 
-    def doubling(self, code: str | None, word: str, slip_rate: float) -> Figure:
-        """How sure that `word word` is a slip: the doublings a slip rate of `slip_rate` per word
-        would explain, over the doublings the corpus has (this one included)."""
+    def doubling(self, code: str | None, word: str, slip_rate: float, legit_rate: float, legit_prior: float) -> Figure:
+        """How sure that `word word` is a slip: the posterior that `word` is doubled only by slips
+        (at `slip_rate` of its occurrences) rather than on purpose (at `legit_rate`, a share
+        `legit_prior` of words), given the doublings the corpus has of its occurrences (this one
+        included; Poisson counts)."""
         c = self.counts(code)
         w = word.casefold()
         if c is None:
             return Figure(0.0, "no word statistics for this language")
         n = _any_case(c, w)
         d = max(c.doubled[w], 1)
-        p = min(1.0, slip_rate * n / d)
+        log_odds = d * math.log(slip_rate / legit_rate) + (legit_rate - slip_rate) * n
+        log_odds += math.log((1 - legit_prior) / legit_prior)
+        p = 1 / (1 + math.exp(-log_odds)) if log_odds > -700 else 0.0
         return Figure(p, f"`{w} {w}` {d:,} times in {n:,} `{w}`")
 
     def doubled_often(self, code: str | None, word: str, slip_rate: float) -> bool:
@@ -445,6 +475,31 @@ class Evidence:
             f" as its inner paragraphs do ({counts['lower']:,} of {counts['inner']:,})",
         )
 
+    def opening_word(self, code: str | None, word: str, figure: Figure) -> Figure:
+        """`figure`, how sure a lowercase opening lost its start, weighed by its first word: a
+        paragraph that lost a linked name opens with what follows names (`was`, `said`, `has`), a
+        cut one with any word of running text (`the`, `officer`, `early`). The likelihood ratio is
+        the word's share of running text against its share of the words after a name inside a
+        sentence (counted, with one pseudo-count each way, at most 20). It only ever raises the
+        figure: function words follow names in running text too (`Smith and Jones`, `Paris in
+        May`), so a word that follows names often is no evidence of a dropped name; one that
+        seldom does (`the`, `officer`) is evidence of a cut."""
+        c = self.counts(code)
+        if c is None or not c.names or not c.tokens or figure.confidence <= 0.0:
+            return figure
+        expected = c.names * c.words[word] / c.tokens
+        seen = c.after_name[word]
+        ratio = min((expected + 1) / (seen + 1), OPENING_WORD_BOUND)
+        if ratio <= 1:
+            return figure
+        p = min(figure.confidence, 1 - 1e-9)
+        odds = p / (1 - p) * ratio
+        return Figure(
+            odds / (1 + odds),
+            f"{figure.reason}; `{word}` follows a name {seen:,} times where running text would give"
+            f" {expected:,.0f}: {ratio:.2g}x likelier a cut",
+        )
+
     def cut_prior(self, code: str | None) -> CutPrior:
         """The share of this corpus's unfinished endings that were cut, fitted by EM over all of
         them: each ending's likelihood ratio (as in `cut`) is fixed, the mixing share is what is
@@ -471,6 +526,9 @@ class Evidence:
             self._priors[code] = CutPrior(share, total)
         return self._priors[code]
 
+
+# How far one word's evidence can raise a cut start's odds.
+OPENING_WORD_BOUND = 20
 
 # Beta(6, 6) on the share of unfinished endings that were cut, as pseudo-counts either way.
 PRIOR_PSEUDO = 5
