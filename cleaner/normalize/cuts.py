@@ -61,21 +61,32 @@ _LABEL = regex.compile(r"\S+(?:\s+\S+){0,2}\s*(?:[-–—|:]\s)")
 
 
 # Prose wrapped at a fixed column (wire copy, e-mail, plain-text archives) breaks its lines at
-# about that column: every line but the last within a fifth of the longest, itself this long.
+# about that column: two lines in three within a fifth of the longest, itself this long (the
+# others end a paragraph indented on the next line, as Reuters writes, or the text).
 WRAP_MIN_COLUMN = 55
+WRAPPED_SHARE = 2 / 3
 
 
 def _hard_wrapped(lines: list[str]) -> bool:
     widths = [len(line.rstrip()) for line in lines]
     width = max(widths)
-    return width >= WRAP_MIN_COLUMN and all(w >= 0.8 * width for w in widths[:-1])
+    full = sum(w >= 0.8 * width for w in widths[:-1])
+    return width >= WRAP_MIN_COLUMN and full >= WRAPPED_SHARE * (len(widths) - 1)
+
+
+# Lines this long on average are paragraphs written one a line (L3S, many extractors), not the
+# lines of a stanza or a list.
+MAX_VERSE_LINE_CHARS = 100
 
 
 def _verse(p: str) -> bool:
     """Lines of a stanza or a list: several lines, some opening in lowercase, that are not prose
-    wrapped at a fixed column."""
+    wrapped at a fixed column (the first line may be longer: a cut fragment or a dateline before
+    the wrapped text) nor paragraphs one a line."""
     lines = [line for line in p.splitlines() if line.strip()]
-    if len(lines) < 2 or _hard_wrapped(lines):
+    if len(lines) < 2 or _hard_wrapped(lines) or len(lines) > 2 and _hard_wrapped(lines[1:]):
+        return False
+    if sum(len(line) for line in lines) / len(lines) > MAX_VERSE_LINE_CHARS:
         return False
     return sum(line.lstrip()[:1].islower() for line in lines[1:]) >= 1
 
