@@ -154,7 +154,12 @@ def unfinished_tail(
         a, b = spans[-1]
         tail = body[a:b]
         n = len(tail.split())
-        if n < MIN_TAIL_WORDS or n > MAX_TAIL_WORDS or not tail[:1].isupper() or not stops_mid_sentence(tail):
+        if n < MIN_TAIL_WORDS or n > MAX_TAIL_WORDS or not tail[:1].isupper():
+            return None
+        # A title-case phrase is a heading or a sign-off, unless a comma says that the sentence
+        # ran on (`... the Ukrainian government. The American Medical Association,`).
+        ran_on = tail.endswith((",", ";")) and not _LINKISH.search(tail)
+        if not stops_mid_sentence(tail) and not ran_on:
             return None
         if _ATTRIBUTION.search(tail):
             return None  # `... anew.” — Amanda Mull, Atlantic`: a quote's attribution
