@@ -93,7 +93,9 @@ def remove_paragraphs_spans(paragraphs: list[tuple[int, int, str]], indices: set
 # A terminator run, closing quotes/brackets, whitespace, then something that can start a sentence
 # (after an opening quote, bracket or the Spanish `¿ ¡`). The lookbehind makes a match start only
 # at the start of a run of terminators, so a run of 200,000 dots is scanned once, not once per dot.
-_BOUNDARY = regex.compile(r"(?<![.!?…])[.!?…]+[\"”’'»)\]]*(\s+)(?=[\"“‘'(\[¿¡«„]?[\p{Lu}\p{N}])")
+# A letter of a caseless script (`\p{Lo}`: CJK, Arabic, Hebrew, Devanagari) starts a sentence
+# as a capital does: `... on Wednesday. 先日、...` is two sentences.
+_BOUNDARY = regex.compile(r"(?<![.!?…])[.!?…]+[\"”’'»)\]]*(\s+)(?=[\"“‘'(\[¿¡«„]?[\p{Lu}\p{Lo}\p{N}])")
 _DOTTED = regex.compile(r"\p{L}(?:\.\p{L})+")  # U.S, e.g, p.m, a.m (the last dot is the boundary's)
 
 
