@@ -87,10 +87,9 @@ def doubles(text: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def _name_after(double: str) -> bool:
+def name_after(first: str, second: str) -> bool:
     """`van Van Dijk`, `the The Hague`: a lowercase word, then a name that starts with it; not a
     doubling of the word."""
-    first, second = double.split()[0], double.split()[-1]
     return first[:1].islower() and second[:1].isupper()
 
 
@@ -160,7 +159,11 @@ class LanguageCounts:
         self.sentences += len(ends) + n_end
         self.lengths.update(lengths)
         self.numbers += len(NUMBER.findall(text))
-        self.doubled.update(text[a:first].casefold() for a, first, b in doubles(text) if not _name_after(text[a:b]))
+        self.doubled.update(
+            text[a:first].casefold()
+            for a, first, b in doubles(text)
+            if not name_after(text[a:first], text[a:b].rsplit(None, 1)[-1])
+        )
         after = AFTER_NAME.findall(text)
         self.names += len(after)
         self.after_name.update(after)
@@ -452,30 +455,32 @@ class Evidence:
             f" {words} words: {by_length:.1f}x likelier cut than whole; {prior.describe()}",
         )
 
-    def cut_start(self, code: str | None, label: str | None = None) -> Figure:
-        """How sure that a body opening in lowercase, with a first sentence too long to be read as
-        a fragment by its length (or with `label`, a lowercase word before a capitalised one:
-        `voetbal Lucas`, `latest Brexit`), lost its start: the share of this corpus's lowercase
-        body openings that the way it writes does not explain. The rate at which its inner
-        paragraphs, where no scraper cuts, open in lowercase (dropped names: `was on
-        record-breaking form ...`) explains that many first paragraphs; a lowercase word that
-        opens other bodies before a capital is a section label, and explains those."""
+    def cut_start(self, code: str | None, word: str, label: bool = False) -> Figure:
+        """How sure that a body opening in lowercase on `word`, with a first sentence too long to
+        be read as a fragment by its length (or, `label`, with `word` a lowercase word before a
+        capitalised one: `voetbal Lucas`, `latest Brexit`), lost its start: the share of this
+        corpus's lowercase body openings that the way it writes does not explain, weighed by the
+        word (`_opening_word`). The rate at which its inner paragraphs, where no scraper cuts,
+        open in lowercase (dropped names: `was on record-breaking form ...`) explains that many
+        first paragraphs; a lowercase word that opens other bodies before a capital is a section
+        label, and explains those."""
         counts = self.corpus.openings.get(code or "", Counter())
         labels = {k: n for k, n in counts.items() if k.startswith("label:") and n > 1}
-        if label is not None and labels.get("label:" + label.casefold()):
-            n = labels["label:" + label.casefold()]
-            return Figure(0.1, f"`{label}` opens {n:,} of this corpus's {counts['bodies']:,} bodies so: a label")
+        if label and labels.get("label:" + word.casefold()):
+            n = labels["label:" + word.casefold()]
+            return Figure(0.1, f"`{word}` opens {n:,} of this corpus's {counts['bodies']:,} bodies so: a label")
         bodies, first = counts["bodies"], counts["first"] - sum(labels.values())
         rate = (counts["lower"] + OPENING_PSEUDO / 50) / (counts["inner"] + OPENING_PSEUDO)
         explained = bodies * rate
         share = max(0.0, first - explained) / (first + CUT_START_PSEUDO)
-        return Figure(
+        figure = Figure(
             share,
             f"{first:,} of this corpus's {bodies:,} bodies open in lowercase, {explained:.1f} of them"
             f" as its inner paragraphs do ({counts['lower']:,} of {counts['inner']:,})",
         )
+        return self._opening_word(code, word, figure)
 
-    def opening_word(self, code: str | None, word: str, figure: Figure) -> Figure:
+    def _opening_word(self, code: str | None, word: str, figure: Figure) -> Figure:
         """`figure`, how sure a lowercase opening lost its start, weighed by its first word: a
         paragraph that lost a linked name opens with what follows names (`was`, `said`, `has`), a
         cut one with any word of running text (`the`, `officer`, `early`). The likelihood ratio is

@@ -11,7 +11,7 @@ are grammar.
 from __future__ import annotations
 
 from cleaner.lang.languages import Language
-from cleaner.normalize.evidence import Figure, doubles
+from cleaner.normalize.evidence import Figure, doubles, name_after
 from cleaner.normalize.registry import Change, RuleContext, rule
 
 # The share of a word's occurrences that a slip or a scraper doubles: up to about 1 in 5,000 (in
@@ -65,7 +65,7 @@ def _looks_like_a_name(first: str, second: str, preceding: str) -> bool:
         return True  # `at AT&T`, `us US`: the second is an acronym, not a copy
     if any(ch.isupper() for ch in second[1:]):
         return True  # `iStockphoto iStockphoto`: a credit or a name
-    if first[0].islower() and second[0].isupper() and not _starts_sentence(preceding):
+    if name_after(first, second) and not _starts_sentence(preceding):
         return True  # `het huis van Van Dijk`, `in the The Hague office`: the second starts a name
     # `Theresa May may resign`: a name, then the word
     return first[0].isupper() and second[0].islower() and not _starts_sentence(preceding)

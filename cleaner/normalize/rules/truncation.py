@@ -25,8 +25,6 @@ from cleaner.text import ends_sentence, remove_paragraphs_spans, sentence_spans,
 # writes: at a body's start, how often the corpus's bodies and other paragraphs open so decides
 # (`Evidence.cut_start`); elsewhere it is flagged.
 MAX_LEAD_FRAGMENT_WORDS = 8
-# `Evidence.cut_start`'s figure for a word that opens other bodies before a capital: a label.
-LABEL_CONFIDENCE = 0.1
 
 
 def _lead(p: str, first: bool, ctx: RuleContext) -> tuple[list[tuple[int, int]], Figure] | None:
@@ -47,25 +45,18 @@ def _lead(p: str, first: bool, ctx: RuleContext) -> tuple[list[tuple[int, int]],
         return spans, Figure(0.5, f"only names after a lowercase word (`{fragment[0]} {fragment[1]}`): a byline")
     if capital and fragment[0].casefold() not in closed:
         if first and len(fragment[0]) > 1:  # `x With that ...`: an icon's letter, no cut word
-            figure = ctx.evidence.cut_start(ctx.code, label=fragment[0])
-            if figure.confidence <= LABEL_CONFIDENCE:
-                return spans, figure  # a section label that opens other bodies too
-        else:
-            return spans, Figure(
-                0.5, f"a lowercase word before a capitalised one (`{fragment[0]} {fragment[1]}`): a label or a name"
-            )
-    elif words > MAX_LEAD_FRAGMENT_WORDS:
-        if not first:  # inside a body no scraper cuts: a lowercase opening lost a name or a link
-            return spans, Figure(
-                0.6,
-                f"opens in lowercase, but its first sentence has {words} words:"
-                " as likely a sentence that lost its subject",
-            )
-        figure = ctx.evidence.cut_start(ctx.code)
-    else:
-        return spans, Figure(0.95, f"opens mid-sentence: a {words}-word fragment before the first sentence end")
-    # What the first word is: one that follows names (`was`), or one of any running text (`the`).
-    return spans, ctx.evidence.opening_word(ctx.code, fragment[0], figure)
+            return spans, ctx.evidence.cut_start(ctx.code, fragment[0], label=True)
+        return spans, Figure(
+            0.5, f"a lowercase word before a capitalised one (`{fragment[0]} {fragment[1]}`): a label or a name"
+        )
+    if words > MAX_LEAD_FRAGMENT_WORDS:
+        if first:
+            return spans, ctx.evidence.cut_start(ctx.code, fragment[0])
+        return spans, Figure(
+            0.6,
+            f"opens in lowercase, but its first sentence has {words} words: as likely a sentence that lost its subject",
+        )
+    return spans, Figure(0.95, f"opens mid-sentence: a {words}-word fragment before the first sentence end")
 
 
 @rule("truncated-start", "truncation", languages=True)
