@@ -31,6 +31,7 @@ from cleaner.dedup.shingle import WORD_HASH_VERSION
 from cleaner.dedup.stages import sign_block
 from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import ReadOptions
+from cleaner.normalize.evidence import ENDINGS_VERSION
 
 SCHEMA = 4  # 3: the line contexts of `corpus/evidence_index.py`; 4: no shingle sets, a band file
 DICTIONARY_BYTES = 1 << 15  # zlib's window: a longer preset dictionary would not be used
@@ -79,6 +80,7 @@ def settings_of(options: DupOptions) -> dict[str, str]:
         "levels": ",".join(options.levels),
         "match-form": str(MATCH_FORM_VERSION),
         "word-hash": str(WORD_HASH_VERSION),
+        "endings": str(ENDINGS_VERSION),  # the evidence index's rows (`corpus/evidence_index.py`)
     }
 
 

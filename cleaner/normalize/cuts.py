@@ -22,6 +22,9 @@ MIN_TAIL_WORDS = 4
 MAX_TAIL_WORDS = 60
 MIN_FRAGMENT_WORDS = 8
 _LINKISH = regex.compile(r"@|https?://|www\.|:|\.com/|#\w")
+# A last word with a dot inside it (`bloomberg.com`, `report.pdf`): an address or file name, which
+# ends a site line or a credit, not a sentence cut short.
+_ADDRESS_END = regex.compile(r"\w\.\p{Ll}{2,}\W*$")
 _LAST_WORD = regex.compile(r"([\p{L}\p{M}](?:[\p{L}\p{M}'’-]*[\p{L}\p{M}])?|\p{N}[\p{N}.,]*%?)\W*$")
 _ATTRIBUTION = regex.compile(r"[”\"’]\s*[—–-]\s+\p{Lu}")
 _MARK = regex.compile(r"[\p{S}\p{Po}]")
@@ -112,20 +115,29 @@ def stops_mid_sentence(s: str) -> bool:
     phrase (`Politics Without Bannisters`), a label with a colon or an address is a sign-off or a
     heading, not a cut."""
     words = s.split()
-    if len(words) < 2 or _LINKISH.search(s):
+    if len(words) < 2 or _LINKISH.search(s) or _ADDRESS_END.search(s):
         return False
     return any(w[:1].islower() for w in words[1:])
 
 
 @dataclass(frozen=True)
 class Tail:
-    """A body's unfinished last sentence (`text`). `whole` when it is the entire last paragraph;
-    otherwise `start` and `end` are the span that removes it with the space before it."""
+    """A body's unfinished last sentence (`text`) and its `shape`: `glued` after a finished
+    sentence on the same line (where a scraper's cut leaves it), a `line` of its own below one
+    (a credit, caption or heading as often: paragraphs written one a line), or the whole last
+    `paragraph`. `start` and `end`: the span that removes it with the space or line break before
+    it (for a paragraph, the paragraph)."""
 
     text: str
-    whole: bool
+    shape: str
     start: int
     end: int
+
+    @property
+    def alone(self) -> bool:
+        """Set apart from the sentence before it: what stands so is a sentence short of its period
+        (a bio, credit, teaser) far more often than one glued on is."""
+        return self.shape != "glued"
 
 
 def may_be_unfinished(text: str) -> bool:
@@ -163,12 +175,13 @@ def unfinished_tail(
             return None
         if _ATTRIBUTION.search(tail):
             return None  # `... anew.” — Amanda Mull, Atlantic`: a quote's attribution
-        return Tail(tail, False, start + spans[-2][1], start + b)
+        shape = "line" if "\n" in body[spans[-2][1] : a] else "glued"
+        return Tail(tail, shape, start + spans[-2][1], start + b)
     if len(body.split()) < MIN_FRAGMENT_WORDS or not body[:1].isupper() and not starts_mid_sentence(body, lang):
         return None
     if not stops_mid_sentence(body):
         return None
-    return Tail(body, True, start, start + len(body))
+    return Tail(body, "paragraph", start, start + len(body))
 
 
 @dataclass(frozen=True)

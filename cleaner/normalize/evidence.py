@@ -299,10 +299,15 @@ class CorpusEvidence:
 
 
 # An unfinished ending as the evidence pass counts it: `sure` (a comma, dash or a word no sentence
-# ends on) or `word`, the last word, the sentence's length in words, and the key of the body's
-# last line when that is short enough to be a site line (`Reuter`): such endings are decided after
-# the boilerplate rule has run, so the prior leaves out those whose last line recurs.
+# ends on) or `word`, either with `ALONE` after it when the ending is a line or paragraph of its
+# own (`Tail.alone`; the prior of each shape is fitted apart), the last word, the sentence's
+# length in words, and the key of the body's last line when that is short enough to be a site
+# line (`Reuter`): such endings are decided after the boilerplate rule has run, so the prior
+# leaves out those whose last line recurs.
 Ending = tuple[str, str, int, str]
+ALONE = "-alone"
+# What `unfinished_ending` counts changed (1: shapes apart): an index's endings are from one version.
+ENDINGS_VERSION = 1
 
 
 def unfinished_ending(text: str, code: str, paragraphs: list[tuple[int, int, str]] | None = None) -> Ending | None:
@@ -321,7 +326,8 @@ def unfinished_ending(text: str, code: str, paragraphs: list[tuple[int, int, str
     else:
         return None
     last = text.rstrip().rsplit("\n", 1)[-1]
-    return (kind, e.token if kind == "word" else "", e.words, line_key(last) if is_candidate_line(last) else "")
+    token = e.token if kind == "word" else ""
+    return (kind + (ALONE if tail.alone else ""), token, e.words, line_key(last) if is_candidate_line(last) else "")
 
 
 def gather(documents: Iterable[Document], words: bool = True) -> CorpusEvidence:
@@ -437,16 +443,17 @@ class Evidence:
         n = _any_case(c, w)
         return c.doubled[w] >= 3 and c.doubled[w] >= 10 * slip_rate * n
 
-    def cut(self, code: str | None, word: str, words: int) -> Figure:
+    def cut(self, code: str | None, word: str, words: int, alone: bool = False) -> Figure:
         """How sure that a sentence of `words` words stopping on `word` (no final punctuation) was
         cut rather than short of its period: the word's share of running text against its share of
         sentence ends, times the length's likelihood as a cut start against as a whole sentence,
-        as a likelihood ratio against the corpus's prior odds (`cut_prior`)."""
+        as a likelihood ratio against the corpus's prior odds for endings of its shape (`alone`:
+        a line or paragraph of its own; else glued after a finished sentence; `cut_prior`)."""
         c = self.counts(code)
         if c is None or not c.sentences:
             return Figure(0.0, "no sentence statistics for this language")
         ratio, inside, ends, label, by_length = _cut_ratio(c, word, words)
-        prior = self.cut_prior(code)
+        prior = self.cut_prior(code, alone)
         odds = ratio * prior.odds
         return Figure(
             odds / (1 + odds),
@@ -505,15 +512,21 @@ class Evidence:
             f" {expected:,.0f}: {ratio:.2g}x likelier a cut",
         )
 
-    def cut_prior(self, code: str | None) -> CutPrior:
-        """The share of this corpus's unfinished endings that were cut, fitted by EM over all of
-        them: each ending's likelihood ratio (as in `cut`) is fixed, the mixing share is what is
-        fitted; a Beta(6, 6) prior on the share keeps a corpus with few endings near even odds
-        (the figure on human gold text, where such endings were as often one as the other)."""
-        if code not in self._priors:
+    def cut_prior(self, code: str | None, alone: bool = False) -> CutPrior:
+        """The share of this corpus's unfinished endings of one shape (`alone` or glued, as
+        `ending_kind` counts them) that were cut, fitted by EM over all of them: each ending's
+        likelihood ratio (as in `cut`) is fixed, the mixing share is what is fitted; a Beta(6, 6)
+        prior on the share keeps a corpus with few endings near even odds (the figure on human
+        gold text, where such endings were as often one as the other). The shapes are fitted
+        apart: credits, captions and bios stand alone short of their period, and so many of them
+        would otherwise talk the prior of glued endings, where a cut leaves its fragment, down."""
+        if (code, alone) not in self._priors:
             c = self.counts(code)
             sure, weighted = 0, []
             for (kind, token, words, last_line), n in sorted(self.corpus.endings.get(code or "", {}).items()):
+                kind, shape_alone = kind.removesuffix(ALONE), kind.endswith(ALONE)
+                if shape_alone != alone:
+                    continue
                 if last_line and len(self.corpus.lines.get(last_line, ())) > 1:
                     continue  # a recurring last line (a sign-off): what ends the body is not known yet
                 if kind == "sure":
@@ -528,8 +541,8 @@ class Evidence:
                 if abs(new - share) < 1e-9:
                     break
                 share = new
-            self._priors[code] = CutPrior(share, total)
-        return self._priors[code]
+            self._priors[code, alone] = CutPrior(share, total, alone)
+        return self._priors[code, alone]
 
 
 # How far one word's evidence can raise a cut start's odds.
@@ -541,15 +554,20 @@ PRIOR_PSEUDO = 5
 
 @dataclass(frozen=True)
 class CutPrior:
-    share: float  # of the corpus's unfinished endings, the share fitted as cut
+    share: float  # of the corpus's unfinished endings of a shape, the share fitted as cut
     endings: int
+    alone: bool = False
 
     @property
     def odds(self) -> float:
         return self.share / (1 - self.share)
 
     def describe(self) -> str:
-        return f"{self.share:.0%} of this corpus's {self.endings:,} unfinished endings cut (prior odds {self.odds:.2f})"
+        shape = "standing alone" if self.alone else "after a finished sentence"
+        return (
+            f"{self.share:.0%} of this corpus's {self.endings:,} unfinished endings {shape} cut"
+            f" (prior odds {self.odds:.2f})"
+        )
 
 
 # The pseudo-paragraphs of the prior on how often a corpus's inner paragraphs open in lowercase

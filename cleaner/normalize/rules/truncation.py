@@ -13,7 +13,7 @@ from functools import cache
 import regex
 
 from cleaner.lang.languages import Language
-from cleaner.normalize.cuts import ending, lowercase_opening, starts_mid_sentence, unfinished_tail
+from cleaner.normalize.cuts import Tail, ending, lowercase_opening, starts_mid_sentence, unfinished_tail
 from cleaner.normalize.evidence import Figure
 from cleaner.normalize.registry import Change, RuleContext, rule
 from cleaner.text import ends_sentence, remove_paragraphs_spans, sentence_spans, split_paragraphs
@@ -176,9 +176,12 @@ def dangling_tail(text: str, ctx: RuleContext) -> list[Change]:
     return changes
 
 
-def cut_figure(tail: str, ctx: RuleContext) -> Figure:
+ALONE_CONFIDENCE = 0.95
+
+
+def cut_figure(tail: Tail, ctx: RuleContext) -> Figure:
     """How sure that `tail`, a sentence without its final punctuation, was cut."""
-    e = ending(tail)
+    e = ending(tail.text)
     if e.kind == "separator":
         return Figure(0.0, "a dash after a finished sentence: a separator")
     if e.kind == "punct":
@@ -190,7 +193,7 @@ def cut_figure(tail: str, ctx: RuleContext) -> Figure:
     lang = ctx.language
     if lang is not None and e.token.casefold() in lang.dangling:
         return Figure(0.99, f"stops on `{e.token}`, a word no {lang.name} sentence ends on")
-    return ctx.evidence.cut(ctx.code, e.token, e.words)
+    return ctx.evidence.cut(ctx.code, e.token, e.words, tail.alone)
 
 
 @rule("truncated-end", "truncation", languages=True)
@@ -202,25 +205,30 @@ def truncated_end(text: str, ctx: RuleContext) -> list[Change]:
     no sentence ends on (`the`, `of`), or a word that seldom ends a sentence in this corpus and
     language (`... her meeting with Bill`, `... would even`): the likelihood of the word in running
     text against at a sentence end, and of the fragment's length as a cut against as a whole
-    sentence, times the corpus's own odds that an unfinished ending was cut, must give 0.9 or more.
+    sentence, times the corpus's own odds that an unfinished ending of its shape was cut, must
+    give 0.9 or more when it is glued after a finished sentence, 0.95 on a line or paragraph of
+    its own.
     Leaves alone: endings in `.`, `!`, `?`, `…`, `."` or `.”`; endings in `:` or a closing
     bracket; short last lines (`Reuter`, a sign-off, a heading, a list item); a tail of fewer
-    than 4 words, a title-case phrase, one with a colon, `@` or a URL; a last sentence that only
-    lacks its period, on a word sentences often end on (`..., the club said`, `... by 1.3%`);
-    an embedded tweet's link or hashtag; a body of one unfinished paragraph (flagged instead).
+    than 4 words, a title-case phrase, one with a colon, `@`, a URL or an address at its end
+    (`... at bloomberg.com`); a last sentence that only lacks its period, on a word sentences
+    often end on (`..., the club said`, `... by 1.3%`); an embedded tweet's link or hashtag; a
+    body of one unfinished paragraph (flagged instead).
     """
     tail = unfinished_tail(text, ctx.language)
     if tail is None:
         return []
-    figure = cut_figure(tail.text, ctx)
-    if not tail.whole:
+    figure = cut_figure(tail, ctx)
+    if tail.shape == "glued":
         return [Change(tail.start, tail.end, evidence=figure.reason, confidence=figure.confidence)]
     paragraphs = split_paragraphs(text)
-    if len(paragraphs) == 1:
+    if tail.shape == "paragraph" and len(paragraphs) == 1:
         return [Change(tail.start, tail.end, tail.text, "flagged", figure.reason)]
-    if figure.confidence < max(ctx.min_confidence, 0.95):
-        # A whole paragraph short of its period is as often a bio, credit or teaser: only a
-        # certain cut (a comma, a word no sentence ends on) takes it.
+    if figure.confidence < max(ctx.min_confidence, ALONE_CONFIDENCE):
+        # A line or paragraph of its own short of its period is as often a bio, credit or
+        # teaser: only a near-certain cut (a comma, a word no sentence ends on) takes it.
         return []
+    if tail.shape == "line":
+        return [Change(tail.start, tail.end, evidence=figure.reason, confidence=figure.confidence)]
     a, b = remove_paragraphs_spans(paragraphs, {len(paragraphs) - 1})[len(paragraphs) - 1]
     return [Change(a, b, evidence=figure.reason, confidence=figure.confidence)]
