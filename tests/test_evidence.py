@@ -233,6 +233,14 @@ def _dropped_names(text: str, every: int) -> str:
     return "\n\n".join(ps)
 
 
+def _verb_openings(text: str, every: int, verb: str) -> str:
+    """Every `every`-th inner paragraph opening on `verb` in lowercase, as after a dropped name."""
+    ps = text.split("\n\n")
+    for i in range(1, len(ps), every):
+        ps[i] = verb + " " + ps[i][:1].lower() + ps[i][1:]
+    return "\n\n".join(ps)
+
+
 def _plain() -> list[str]:
     """The fixture articles none of whose paragraphs opens in lowercase."""
     return [
@@ -359,9 +367,9 @@ def test_a_lowercase_body_opening_on_a_word_that_seldom_follows_a_name_is_likeli
     plain = _plain()
     tail = "the new rules would leave most of the smaller firms without any cover at all this year."
     verb = "was on record-breaking form as she stormed to a third straight win in the final."
-    styled = [_dropped_names(t, 3) for t in plain * 4]
+    styled = [_verb_openings(t, 3, "was") for t in plain * 4]  # names dropped before `was`
     ev = _evidence(_cut_starts(styled, [(tail + " " + plain[0], plain[0])], 2))
-    base = ev.cut_start("en", "was")  # a word that follows names: the corpus alone
+    base = ev.cut_start("en", "was")  # a word that follows names and opens uncut paragraphs
     assert 0.3 < base.confidence < 0.9  # the corpus alone leaves it in doubt
     for lead, goes in ((tail, True), (verb, False)):
         _, out, edits = clean_fields(None, lead + " " + plain[1], RULES, "en", ev)
@@ -369,3 +377,19 @@ def test_a_lowercase_body_opening_on_a_word_that_seldom_follows_a_name_is_likeli
         assert e.action == ("removed" if goes else "flagged"), e
         if goes:
             assert "`the` follows a name" in e.evidence
+
+
+def test_the_words_that_open_the_corpus_s_own_uncut_paragraphs_weigh_a_body_s_opening():
+    """A corpus's inner paragraphs that open in lowercase are uncut openings (no scraper cuts inside a
+    body): where they open with `was`, a body opening on `when` is likelier cut than where they open
+    with `when` themselves, however often `when` follows names elsewhere (BBC: `was`, `won`, `took`
+    open its 87 lowercase inner paragraphs; planted cut starts 0.74 -> 0.85)."""
+    plain = _plain()
+    leads = _long_leads(plain)
+    by_was = _evidence(_cut_starts([_verb_openings(t, 3, "was") for t in plain * 4], leads, 3))
+    by_when = _evidence(_cut_starts([_verb_openings(t, 3, "when") for t in plain * 4], leads, 3))
+    assert by_was.corpus.openings["en"]["lower"] == by_when.corpus.openings["en"]["lower"] >= 50
+    assert by_was.corpus.openings["en"]["inner:was"] == by_when.corpus.openings["en"]["inner:when"]
+    sure, unsure = by_was.cut_start("en", "when"), by_when.cut_start("en", "when")
+    assert sure.confidence > unsure.confidence + 0.1, (sure, unsure)
+    assert "opens 0 of the" in sure.reason
