@@ -94,6 +94,17 @@ def _verse(p: str) -> bool:
     return sum(line.lstrip()[:1].islower() for line in lines[1:]) >= 1
 
 
+def inner_paragraphs(paragraphs: list[tuple[int, int, str]]) -> list[str]:
+    """The paragraphs after a body's first, where no scraper cuts: for a body written one
+    paragraph a line (one paragraph of long lines: L3S, many extractors), its lines after the
+    first."""
+    if len(paragraphs) == 1:
+        lines = [line for line in paragraphs[0][2].splitlines() if line.strip()]
+        if len(lines) > 1 and sum(len(line) for line in lines) / len(lines) > MAX_VERSE_LINE_CHARS:
+            return lines[1:]
+    return [p for _, _, p in paragraphs[1:]]
+
+
 def lowercase_opening(p: str, lang: Language | None) -> list[tuple[int, int]] | None:
     """The sentences of paragraph `p` when it opens like a sentence whose start was cut, with a
     sentence end to cut to; None for a label line, a stanza or list, or a heading."""

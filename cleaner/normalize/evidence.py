@@ -36,7 +36,7 @@ import regex
 
 from cleaner.lang.languages import known_language
 from cleaner.model import Document
-from cleaner.normalize.cuts import ending, lowercase_opening, unfinished_tail
+from cleaner.normalize.cuts import ending, inner_paragraphs, lowercase_opening, unfinished_tail
 from cleaner.text import split_paragraphs
 
 # A word: letters, inner apostrophes and hyphens (`re`, scanned in C). Case is kept: `Bill` and
@@ -260,8 +260,9 @@ class CorpusEvidence:
             return
         counts = self.openings.setdefault(code, Counter())
         counts["bodies"] += 1
-        counts["inner"] += len(paragraphs) - 1
-        for _, _, p in paragraphs[1:]:
+        inner = inner_paragraphs(paragraphs)
+        counts["inner"] += len(inner)
+        for p in inner:
             if lowercase_opening(p, lang) is not None:
                 counts["lower"] += 1
                 counts["inner:" + p.split(maxsplit=1)[0].casefold()] += 1
