@@ -33,6 +33,7 @@ class Language:
     name_particles: frozenset[str]
     lowercase_words: frozenset[str]
     lowercase_names: tuple[str, ...]
+    bylines: frozenset[str]
     legitimate_doubles: frozenset[str]
     slip_doubles: frozenset[str]
     prepositions: frozenset[str]
@@ -81,6 +82,7 @@ def known_language(code: str | None) -> Language | None:
         name_particles=_words(st["name_particles"]),
         lowercase_words=_words(st["lowercase_words"]),
         lowercase_names=tuple(st.get("lowercase_names", [])),
+        bylines=_words(st["bylines"]),
         legitimate_doubles=_words(d["legitimate"]),
         slip_doubles=_words(d["slips"]) - _words(d["legitimate"]),
         prepositions=_words(d["prepositions"]),

@@ -37,11 +37,13 @@ def _lead(p: str, first: bool, ctx: RuleContext) -> tuple[list[tuple[int, int]],
         return None
     fragment = p[: spans[0][1]].split()
     words = len(fragment)
-    # A closed-class word is no label (`in Chile, the minister said.` was cut), unless only names
-    # follow it (`by Benny G. Powell Jr.`: a byline).
+    # A closed-class word is no label (`in Chile, the minister said.` was cut), and before names
+    # alone it is what a cut leaves (`at Heinz Field.`, `with Grant Leadbitter.`) unless it is the
+    # language's byline word (`by Benny G. Powell Jr.`).
     closed = lang.slip_doubles | lang.prepositions | lang.dangling if lang is not None else frozenset()
     capital = len(fragment) > 1 and fragment[1][:1].isupper()
-    if capital and all(w[:1].isupper() for w in fragment[1:]):
+    byline = lang is None or fragment[0].casefold() in lang.bylines or fragment[0].casefold() not in closed
+    if capital and byline and all(w[:1].isupper() for w in fragment[1:]):
         return spans, Figure(0.5, f"only names after a lowercase word (`{fragment[0]} {fragment[1]}`): a byline")
     if capital and fragment[0].casefold() not in closed:
         if first and len(fragment[0]) > 1:  # `x With that ...`: an icon's letter, no cut word
