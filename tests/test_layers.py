@@ -39,6 +39,7 @@ LAYERS = [
     "cleaner.engines.local",
     "cleaner.engines.ray",
     "cleaner.engines.ray_pairs",
+    "cleaner.engines.ray_levels",
     "cleaner.engines.ray_shards",
     "cleaner.engines.ray_dups",
     "cleaner.engines.pool",

@@ -173,3 +173,43 @@ def test_ray_report_is_local_on_two_nodes(two_nodes, small_shards, tmp_path):
     assert found["clusters"] and found["stats"]["documents"] == 2000
     _parity([PLANTED], DupOptions(noisy=True))
     _parity([planted_copies(tmp_path / "in.jsonl", 3)], skip_invalid=True)
+
+
+def test_the_shards_arrays_go_to_the_work_dir_and_the_object_store_mode_gives_the_same_report(
+    one_node, small_shards, tmp_path, monkeypatch
+):
+    """On one machine the shards' arrays are files in the run's private working directory (removed
+    at the end); on a cluster of several machines without a shared --work-dir they stay in the
+    object store. Both give the local engine's report."""
+    from cleaner.engines import ray_dups
+
+    path = _allsides(tmp_path, 1500)
+    (local, _), _ = _both([path])
+    work = tmp_path / "work"
+    work.mkdir()
+    reports = []
+    for several_machines in (False, True):
+        monkeypatch.setattr(ray_dups, "_one_host", lambda several=several_machines: not several)
+        job = DupsJob([path], DEFAULTS, ReadOptions(), False, "ray", work_dir=None if several_machines else work)
+        run = run_dups(job)
+        run.stats.pop("seconds")
+        reports.append("".join(report.json_chunks(run.clusters, run.stats, run.removals)))
+        assert list(work.iterdir()) == []  # the private directory went with the run
+    assert reports == [local, local]
+
+
+def test_a_stored_level_maps_its_arrays_and_names_the_work_dir_when_it_cannot(tmp_path):
+    from cleaner.dedup.shingle import ShingleBatch
+    from cleaner.engines.ray_levels import LevelShard, StoredLevel, load_level, store_level
+    from cleaner.errors import OutputError
+
+    batch = ShingleBatch(np.arange(10, dtype=np.uint32), np.array([0, 4, 10], dtype=np.int64))
+    shard = LevelShard(batch, np.array([0, 1]), np.array([30, 55]), keys=["a title", "another"])
+    handle = store_level(shard, str(tmp_path / "0-title"))
+    assert isinstance(handle, StoredLevel) and len(__import__("pickle").dumps(handle)) < 500
+    back = load_level(handle)
+    assert isinstance(back.batch.hashes, np.memmap) and back.batch.hashes.tolist() == list(range(10))
+    assert back.owner.tolist() == [0, 1] and back.length.tolist() == [30, 55] and back.keys == shard.keys
+    assert back.number is None and back.robust is None
+    with pytest.raises(OutputError, match="--work-dir must be storage that every node shares"):
+        load_level(StoredLevel(str(tmp_path / "elsewhere" / "0-title"), handle.arrays))

@@ -138,7 +138,8 @@ def dups(
         Path | None,
         typer.Option(
             "--work-dir",
-            help="Where the local engine keeps its arrays (a private folder, removed at the end)."
+            help="Where the local engine, and the Ray engine's workers, keep their arrays (a private folder,"
+            " removed at the end; on a Ray cluster of several machines, storage every node shares)."
             " [default: the system temp dir]",
         ),
     ] = None,

@@ -2,7 +2,9 @@
 the shards, numbers them, and clusters the verified edges.
 
 1. The driver plans shards from metadata (`cleaner.io.shards`) and runs `sign_shard` on each:
-   its signed levels stay in the object store, its band rows go there cut into partitions.
+   its signed levels go to the run's working directory as arrays (`--work-dir`, which must be
+   storage every node shares on a cluster of several machines; without one there, they stay
+   in the object store), its band rows go to the object store cut into partitions.
 2. With every shard's counts back, the driver knows the corpus's numbering (where each shard's
    articles, titles, paragraphs, records and lines start) and runs `reduce_partition` on each
    partition: candidate pairs, routed to shard-pair groups, stay in the object store.
@@ -13,13 +15,14 @@ the shards, numbers them, and clusters the verified edges.
 
 The driver thus holds the shards' summaries, the edges with their items' places, and the
 clusters: what grows with the corpus (texts, shingles, band rows, candidates) is on the
-cluster, in the object store (which spills to disk when full).
+cluster, in the working directory or the object store (which spills to disk when full).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +32,7 @@ from cleaner.dedup.cluster import build_clusters
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import pair_list
 from cleaner.dedup.stages import finds_noisy
+from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.ray import RaySession
 from cleaner.engines.ray_shards import (
     Edges,
@@ -98,23 +102,45 @@ def _merged_places(found: Sequence[Edges]) -> dict[str, np.ndarray]:
     return {k: v[first] for k, v in joined.items()}
 
 
+def _one_host() -> bool:
+    """Whether every live node of the cluster runs on one machine (the one address)."""
+    return len({n["NodeManagerAddress"] for n in ray.nodes() if n.get("Alive")}) <= 1
+
+
 class RayDups:
     """The sharded job on a Ray cluster (`address`, or a Ray started here), as a context."""
 
-    def __init__(self, address: str | None = None, shard_bytes: int | None = None) -> None:
+    def __init__(
+        self, address: str | None = None, shard_bytes: int | None = None, work_dir: Path | None = None
+    ) -> None:
         self.session = RaySession(address)
         self.shard_bytes = shard_bytes
+        self.work_dir = work_dir
         self.shards: list[Shard] = []
         self.outs: list[Any] = []
         self.starts: dict[str, np.ndarray] = {}
+        self.store: WorkDir | None = None
 
     def __enter__(self) -> RayDups:
         self.session.__enter__()
+        try:
+            # The shards' arrays go to a working directory every worker can read: given one, or
+            # on a cluster whose nodes are all this machine (a local Ray, simulated nodes), the
+            # system temp dir; on several machines without one they stay in the object store.
+            if self.work_dir is not None or _one_host():
+                self.store = WorkDir(self.work_dir).__enter__()
+        except BaseException:
+            self.session.__exit__(None, None, None)
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.outs = []
-        self.session.__exit__(*exc)
+        try:
+            if self.store is not None:
+                self.store.close()
+        finally:
+            self.session.__exit__(*exc)
 
     def find(
         self,
@@ -131,8 +157,9 @@ class RayDups:
         self.shards = plan_shards(files, target)
         names = [name for name in LEVELS if name in options.levels]
         sign = ray.remote(sign_shard).options(num_returns=2 + len(names) + partitions)
+        where = str(self.store.path) if self.store is not None else None
         self.outs = [
-            sign.remote(s, k, read_options, options, skip_invalid, partitions) for k, s in enumerate(self.shards)
+            sign.remote(s, k, read_options, options, skip_invalid, partitions, where) for k, s in enumerate(self.shards)
         ]
         step = counter(report, "reading and signing", len(self.shards), "shards")
         step(0)

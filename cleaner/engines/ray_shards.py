@@ -4,7 +4,9 @@
 1. `sign_shard`: read one shard with cleaner's readers, sign it in blocks (`stages.sign_block`,
    numbered within the shard), and cut its band rows into partitions by a hash of their key.
    What verification needs of the shard (`LevelShard`: shingles, title keys, where each item
-   is) stays in the object store as the task's result; the driver gets a `ShardSummary`.
+   is) goes to the run's working directory as arrays (`StoredLevel`; on a cluster of several
+   machines without a shared `--work-dir`, it stays in the object store as the task's result);
+   the driver gets a `ShardSummary`.
 2. `reduce_partition`: the band rows of one partition from every shard, numbered globally:
    candidate pairs per level (`lsh.bucket_pairs`, and for titles the exact match keys, for
    articles the shared paragraphs and the character index's pairs with a noisy article), routed
@@ -32,7 +34,9 @@ from cleaner.dedup.pairs import no_pairs, pairs_without, union_pairs
 from cleaner.dedup.shingle import ShingleBatch, join_batches
 from cleaner.dedup.stages import Block, Signed, assemble, sign_block
 from cleaner.dedup.verify import Level, RobustSets
+from cleaner.engines.ray_levels import LevelShard, load_level, store_level
 from cleaner.engines.ray_pairs import group_pairs, reduce_rows
+from cleaner.errors import OutputError, os_reason
 from cleaner.io.readers import ReadOptions
 from cleaner.io.shards import Shard, read_line, read_shard, scan_lines, seekable
 from cleaner.model import Document, Rejected
@@ -51,22 +55,6 @@ class ShardSummary:
     rejected: list[Rejected] = field(default_factory=list)  # all, or the first without skip_invalid
     records: int = 0  # a byte range's records and lines, for the numbering of the next one
     lines: int = 0
-
-
-@dataclass
-class LevelShard:
-    """One level of one shard, numbered within the shard: the items' shingles, each item's
-    article (`owner`), paragraph number and text length, the titles' match keys, and for
-    articles the character index's samples and noise."""
-
-    batch: ShingleBatch
-    owner: np.ndarray
-    length: np.ndarray
-    number: np.ndarray | None = None
-    keys: list[str] | None = None
-    robust: ShingleBatch | None = None
-    noisy: np.ndarray | None = None
-    noise: np.ndarray | None = None
 
 
 @dataclass
@@ -185,10 +173,17 @@ def _level_shards(signed: Signed, docs: Sequence[Document], options: DupOptions)
 
 
 def sign_shard(
-    shard: Shard, index: int, read_options: ReadOptions, options: DupOptions, skip_invalid: bool, partitions: int
+    shard: Shard,
+    index: int,
+    read_options: ReadOptions,
+    options: DupOptions,
+    skip_invalid: bool,
+    partitions: int,
+    work_dir: str | None = None,
 ) -> tuple[object, ...]:
     """(summary, `Locations` or None, one `LevelShard` per level asked for, `partitions` parts
-    of band rows); the shard is the `index`-th of the corpus."""
+    of band rows); the shard is the `index`-th of the corpus. With `work_dir`, the levels'
+    arrays go there and their results are `StoredLevel` handles."""
     docs, summary, locations = _read(shard, read_options, skip_invalid)
     first = {name: 0 for name in LEVELS}
     blocks: list[Block] = []
@@ -211,7 +206,17 @@ def sign_shard(
     for table in joined.values():
         table["shard"] = np.full(len(table["key"]), index, dtype=np.int64)
     parts = _cut(joined, partitions)
-    return (summary, locations, *_level_shards(signed, docs, options), *parts)
+    levels: list[object] = list(_level_shards(signed, docs, options))
+    if work_dir is not None:
+        names = [name for name, _ in signed.levels()]
+        try:
+            levels = [
+                store_level(lv, f"{work_dir}/{index}-{n}")  # type: ignore[arg-type]
+                for lv, n in zip(levels, names, strict=True)
+            ]
+        except OSError as e:
+            raise OutputError(f"--work-dir {work_dir}: cannot write the shard's arrays: {os_reason(e)}") from None
+    return (summary, locations, *levels, *parts)
 
 
 def reduce_partition(starts: dict[str, np.ndarray], options: DupOptions, *parts: dict[str, dict]) -> tuple[object, ...]:
@@ -320,10 +325,10 @@ def verify_group(
 
 
 def _sides(sides: tuple[int, ...], values: Sequence[object]) -> tuple[Side, Side, Sequence[object]]:
-    a = Side(values[0], sides[0], sides[1])  # type: ignore[arg-type]
+    a = Side(load_level(values[0]), sides[0], sides[1])
     if len(sides) == 2:
         return a, a, values[1:]
-    return a, Side(values[1], sides[2], sides[3]), values[2:]  # type: ignore[arg-type]
+    return a, Side(load_level(values[1]), sides[2], sides[3]), values[2:]
 
 
 def judge_pairs(name: str, options: DupOptions, sides: tuple[int, ...], pairs: np.ndarray, *shards: object) -> list:

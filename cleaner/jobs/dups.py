@@ -145,7 +145,7 @@ def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
             paragraphs[i] = len(split_paragraphs(doc.text))
             yield i, doc
 
-    with RayDups(job.address) as engine:
+    with RayDups(job.address, work_dir=job.work_dir) as engine:
         found = engine.find(files, job.read_options, job.options, job.skip_invalid, report)
         result = ordered_result(found.clusters, found.stats, job.options, started)
         step = counter(report, "reading members", 1, "corpus")
