@@ -41,6 +41,7 @@ from cleaner.engines.ray_shards import (
     read_members,
     reduce_partition,
     sign_shard,
+    split_groups,
     verify_group,
 )
 from cleaner.errors import CleanerError, InputError
@@ -235,15 +236,22 @@ class RayDups:
         step(partitions)
         # The band rows are consumed: the object store may let them go.
         self.outs = [o[:first] for o in self.outs]
-        groups = sorted({key for keys in present for key in keys}, key=lambda k: (LEVELS.index(k[0]), k[1], k[2]))
+        pieces: dict[tuple[str, int, int], list[Any]] = {}
+        for p, keys in enumerate(present):
+            if keys:
+                split = ray.remote(split_groups).options(num_returns=len(keys))
+                refs = split.remote(reduced[p][1], keys)
+                for key, ref in zip(keys, refs if len(keys) > 1 else [refs], strict=True):
+                    pieces.setdefault(tuple(key), []).append(ref)
+        del reduced  # the whole partitions: once split, the object store may let them go
+        groups = sorted(pieces, key=lambda k: (LEVELS.index(k[0]), k[1], k[2]))
         verify = ray.remote(verify_group)
         futures = []
         for key in groups:
             name, sa, sb = key
             sides, refs = self._sides(name, names, sa, sb)
-            parts = [reduced[p][1] for p in range(partitions) if key in present[p]]
             n = int(self.starts[name][-1])
-            futures.append(verify.remote(name, options, n, key, sides, *refs, *parts))
+            futures.append(verify.remote(name, options, n, key, sides, *refs, *pieces[key]))
         step = counter(report, "verification", len(futures), "groups")
         step(0)
         out: dict[str, list[Edges]] = {name: [] for name in names}

@@ -7,7 +7,8 @@
    is) goes to the run's working directory as arrays (`StoredLevel`; on a cluster of several
    machines without a shared `--work-dir`, it stays in the object store as the task's result);
    the driver gets a `ShardSummary`.
-2. `reduce_partition`: the band rows of one partition from every shard, numbered globally:
+2. `reduce_partition`: the band rows of one partition from every shard, numbered globally
+   (`split_groups` then cuts its pairs into one object a group):
    candidate pairs per level (`lsh.bucket_pairs`, and for titles the exact match keys, for
    articles the shared paragraphs and the character index's pairs with a noisy article), routed
    to the shard pair that holds their two items.
@@ -223,6 +224,13 @@ def reduce_partition(starts: dict[str, np.ndarray], options: DupOptions, *parts:
     """(the groups this partition has pairs for, the pairs by group): see `ray_pairs`."""
     grouped = group_pairs(reduce_rows(_join_rows([p for p in parts if p]), starts, options), starts)
     return sorted(grouped), grouped
+
+
+def split_groups(grouped: dict, keys: list) -> tuple[dict, ...]:
+    """A partition's pairs as one object a group (`keys`, in order), so that a group's
+    verification fetches its own pairs, not the partition's: the partition holds every group's,
+    and at 1M articles each of the thousands of groups deserialised whole partitions."""
+    return tuple({key: grouped[key]} for key in keys)
 
 
 @dataclass
