@@ -61,7 +61,12 @@ def driver_peaks(sizes: list[int], address: str, data: Path) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         with out.open("wb") as fh:
             code, wall, peak = run_sampled([*cmd, "--engine", "ray", "--address", address], env, fh)
-        found, wrong = bench_scale.score(json.loads(out.read_text()), copies) if code in (0, 1) else (0, 0)
+        text = out.read_text()
+        if code not in (0, 1) or not text.strip():
+            print(f"  {n:>9,} articles: exit {code} after {wall:.1f} s, no report (its stderr is above)")
+            out.unlink()
+            continue
+        found, wrong = bench_scale.score(json.loads(text), copies)
         out.unlink()
         first = first or (n, peak)
         print(
