@@ -43,9 +43,17 @@ from cleaner.text import split_paragraphs
 # `bill` end sentences at different rates.
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 NUMBER = re.compile(r"\d[\d.,]*%?")
-# A lowercase word after a capitalised one that follows a lowercase word or a comma: a name inside
-# a sentence, then the word after it (`said Smith was`, `in Paris in`).
-AFTER_NAME = regex.compile(r"(?<=\p{Ll}[,;]? )\p{Lu}\p{Ll}+ (\p{Ll}+)")
+# The lowercase word after a sentence's subject when that is a name: two or more capitalised
+# words opening a sentence (`Graham Henry was`, `Sir Alex Ferguson has`, `The BBC said`), as a
+# dropped linked name leaves a paragraph opening (`was on record-breaking form`). Two at least,
+# so that `He said` and `The government` do not count; and a lowercase word after it, so that a
+# headline in title case (`Trump Signs Bill after Senate Vote`) and a list of names (`Ann Lee and
+# Bo Tan`) do not. A name inside a sentence was tried first: it is mostly a preposition's object
+# (`in Paris in`, `Smith when`), and so gave the words a cut opens with (`when`, `after`, `to`)
+# as often as running text does.
+AFTER_SUBJECT = regex.compile(
+    r"(?:^|(?<=[.!?…][\"”’»)]?\s))\p{Lu}[\p{L}'’.-]*(?: \p{Lu}[\p{L}'’-]*)+ (\p{Ll}+)\b(?= \p{Ll})", regex.MULTILINE
+)
 # Where one sentence ends and the next begins: after its terminator and closing quotes.
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’»)\]]*\s+")
 _TERMINATORS = ".!?…"
@@ -144,10 +152,10 @@ class LanguageCounts:
     ends: Counter[str] = field(default_factory=Counter)
     doubled: Counter[str] = field(default_factory=Counter)  # casefolded
     lengths: Counter[int] = field(default_factory=Counter)  # words per sentence, up to MAX_LENGTH
-    # The lowercase words that follow a capitalised word inside a sentence (`Smith was`, `Paris
-    # in`): what a paragraph opens with when a scraper dropped a linked name before it.
-    after_name: Counter[str] = field(default_factory=Counter)
-    names: int = 0  # such pairs in all
+    # The lowercase words after a name that opens a sentence (`Graham Henry was`; `AFTER_SUBJECT`):
+    # what a paragraph opens with when a scraper dropped a linked name before it.
+    after_subject: Counter[str] = field(default_factory=Counter)
+    subjects: int = 0  # such sentences in all
 
     def observe(self, text: str) -> None:
         words = WORD.findall(text)
@@ -164,9 +172,9 @@ class LanguageCounts:
             for a, first, b in doubles(text)
             if not name_after(text[a:first], text[a:b].rsplit(None, 1)[-1])
         )
-        after = AFTER_NAME.findall(text)
-        self.names += len(after)
-        self.after_name.update(after)
+        after = AFTER_SUBJECT.findall(text)
+        self.subjects += len(after)
+        self.after_subject.update(after)
 
     def add(self, other: LanguageCounts) -> None:
         self.tokens += other.tokens
@@ -177,8 +185,8 @@ class LanguageCounts:
         self.ends.update(other.ends)
         self.doubled.update(other.doubled)
         self.lengths.update(other.lengths)
-        self.after_name.update(other.after_name)
-        self.names += other.names
+        self.after_subject.update(other.after_subject)
+        self.subjects += other.subjects
 
     def to_dict(self, top: int | None = None) -> dict[str, object]:
         keep = {w for w, _ in self.words.most_common(top)} if top else set(self.words)
@@ -191,8 +199,8 @@ class LanguageCounts:
             "ends": {w: n for w, n in sorted(self.ends.items()) if w in keep},
             "doubled": dict(sorted(self.doubled.items())),
             "lengths": {str(k): v for k, v in sorted(self.lengths.items())},
-            "after_name": {w: n for w, n in sorted(self.after_name.items()) if w in keep},
-            "names": self.names,
+            "after_subject": {w: n for w, n in sorted(self.after_subject.items()) if w in keep},
+            "subjects": self.subjects,
         }
 
     @classmethod
@@ -207,8 +215,8 @@ class LanguageCounts:
             Counter(d["ends"]),
             Counter(d["doubled"]),
             lengths,
-            Counter(d.get("after_name", {})),
-            d.get("names", 0),
+            Counter(d.get("after_subject", {})),
+            d.get("subjects", 0),
         )
 
     def cut_length_ratio(self, k: int) -> float:
@@ -493,18 +501,18 @@ class Evidence:
 
     def _opening_word(self, code: str | None, word: str, figure: Figure) -> Figure:
         """`figure`, how sure a lowercase opening lost its start, weighed by its first word: a
-        paragraph that lost a linked name opens with what follows names (`was`, `said`, `has`), a
-        cut one with any word of running text (`the`, `officer`, `early`). The likelihood ratio is
-        the word's share of running text against its share of the words after a name inside a
-        sentence (counted, with one pseudo-count each way, at most 20). It only ever raises the
-        figure: function words follow names in running text too (`Smith and Jones`, `Paris in
-        May`), so a word that follows names often is no evidence of a dropped name; one that
-        seldom does (`the`, `officer`) is evidence of a cut."""
+        paragraph that lost a linked name opens with what follows a name that opens a sentence
+        (`was`, `said`, `has`: `AFTER_SUBJECT`), a cut one with any word of running text (`the`,
+        `when`, `after`). The likelihood ratio is the word's share of running text against its
+        share of the words after such names (counted, with one pseudo-count each way, at most
+        20). It only ever raises the figure: a word seen after names often (`and`, `of`: `Smith
+        and Jones said`) is no evidence either way, one that seldom is (`the`, `to`) is evidence
+        of a cut."""
         c = self.counts(code)
-        if c is None or not c.names or not c.tokens or figure.confidence <= 0.0:
+        if c is None or not c.subjects or not c.tokens or figure.confidence <= 0.0:
             return figure
-        expected = c.names * c.words[word] / c.tokens
-        seen = c.after_name[word]
+        expected = c.subjects * c.words[word] / c.tokens
+        seen = c.after_subject[word]
         after_name = (expected + 1) / (seen + 1)
         # The corpus's own inner paragraphs that open in lowercase are openings no scraper cut:
         # where there are many, their first words (BBC's `was`, `won`, `took`) say how this
@@ -519,8 +527,8 @@ class Evidence:
         odds = p / (1 - p) * ratio
         return Figure(
             odds / (1 + odds),
-            f"{figure.reason}; `{word}` follows a name {seen:,} times where running text would give"
-            f" {expected:,.0f} and opens {inner:,} of the {lower:,} inner paragraphs that open in"
+            f"{figure.reason}; `{word}` follows a name opening a sentence {seen:,} times where running"
+            f" text would give {expected:,.0f} and opens {inner:,} of the {lower:,} inner paragraphs that open in"
             f" lowercase: {ratio:.2g}x likelier a cut",
         )
 
@@ -559,8 +567,8 @@ class Evidence:
 
 # How far one word's evidence can raise a cut start's odds.
 OPENING_WORD_BOUND = 20
-# The weight, in openings, of the words after names as the model of an uncut lowercase opening
-# against the corpus's own inner openings (see `_opening_word`).
+# The weight, in openings, of the words after sentence-opening names as the model of an uncut
+# lowercase opening against the corpus's own inner openings (see `_opening_word`).
 INNER_OPENING_PSEUDO = 20
 
 # Beta(6, 6) on the share of unfinished endings that were cut, as pseudo-counts either way.
