@@ -213,3 +213,20 @@ def test_a_stored_level_maps_its_arrays_and_names_the_work_dir_when_it_cannot(tm
     assert back.number is None and back.robust is None
     with pytest.raises(OutputError, match="--work-dir must be storage that every node shares"):
         load_level(StoredLevel(str(tmp_path / "elsewhere" / "0-title"), handle.arrays))
+
+
+def test_the_cluster_s_messages_go_to_stderr_not_into_a_report_on_stdout(one_node, capfd):
+    """Ray's driver prints what the cluster tells it (a task retried after an out-of-memory kill)
+    to stdout, through the function its error listener calls; at 1M articles 20 such lines opened
+    the JSON report. In a session they go to stderr, and Ray's own printer is back after it."""
+    from ray._private import worker
+
+    from cleaner.engines.ray import RaySession
+
+    message = {"lines": ["Task reduce_partition failed due to oom"], "pid": "raylet", "is_err": False}
+    before = worker.print_to_stdstream
+    with RaySession():
+        worker.print_to_stdstream(message, ignore_prefix=False)
+    out, err = capfd.readouterr()
+    assert "failed due to oom" in err and "failed due to oom" not in out
+    assert worker.print_to_stdstream is before

@@ -1,7 +1,8 @@
 """The Ray engine: the Ray session, the normalizer's chunks as Ray tasks, and the duplicate
 finder's stages over documents the driver holds (`RayEngine`: what `--no-verify` runs; `dups`
-otherwise runs as a sharded job whose workers read the input, `ray_dups`). The functions are those of the local engine (`cleaner.dedup.stages`,
-`pipeline._clean_chunk`); only where they run differs, so the results are the same.
+otherwise runs as a sharded job whose workers read the input, `ray_dups`). The functions are
+those of the local engine (`cleaner.dedup.stages`, `pipeline._clean_chunk`); only where they run
+differs, so the results are the same.
 
 The finder's job:
 1. Ray Data `map_batches(sign_block)`, a block of 1,000 articles a batch: texts go to the workers;
@@ -55,6 +56,7 @@ class RaySession:
     def __init__(self, address: str | None = None) -> None:
         self.address = address
         self.started = False
+        self._printer: Any = None
 
     def __enter__(self) -> RaySession:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -81,6 +83,7 @@ class RaySession:
                 ray.shutdown()  # interrupted while starting: leave no Ray processes behind
                 raise
             self.started = True
+        self._printer = _messages_to_stderr()
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         ctx = ray.data.DataContext.get_current()
         ctx.enable_progress_bars = False
@@ -88,6 +91,7 @@ class RaySession:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        _restore_printer(self._printer)
         if self.started:
             ray.shutdown()
             self.started = False
@@ -95,6 +99,33 @@ class RaySession:
     @staticmethod
     def cpus() -> int:
         return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def _messages_to_stderr() -> Any:
+    """Ray's driver prints the cluster's messages (a task retried after a worker was killed for
+    memory, an autoscaler event) to stdout, where `--format json` and `--diff` write: 20 such lines
+    opened a 1M-article JSON report. While a session is open they go to stderr. (Ray offers no
+    setting for it: `log_to_driver=False` silences the workers' output, not these.) Returns what
+    to put back, or None when there is nothing to change."""
+    from ray._private import worker
+
+    original = getattr(worker, "print_to_stdstream", None)
+    if original is None or getattr(original, "to_stderr", False):
+        return None
+
+    def to_stderr(data: dict, ignore_prefix: bool) -> None:  # type: ignore[type-arg]
+        original({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr.to_stderr = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_stderr
+    return original
+
+
+def _restore_printer(original: Any) -> None:
+    if original is not None:
+        from ray._private import worker
+
+        worker.print_to_stdstream = original
 
 
 def _encode(text: str | None) -> bytes | None:
