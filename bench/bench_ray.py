@@ -27,10 +27,11 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from _common import ROOT, code_version, cpu_model, run_sampled, usable_cores, write_allsides_head
+from _common import ROOT, code_version, cpu_model, run_sampled, tree_pss, usable_cores, write_allsides_head
 
 sys.path.insert(0, str(ROOT))
 
@@ -43,6 +44,27 @@ def dups_input(limit: int) -> Path:
     if not path.exists():
         write_allsides_head(path.with_suffix(".part"), limit).rename(path)
     return path
+
+
+class _TreePeak(threading.Thread):
+    """The peak PSS of this process's whole tree while in use: the local cluster this script
+    started (raylet, object store, workers) and the command's own process."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak, self._stop = 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.peak = max(self.peak, tree_pss(os.getpid()))
+
+    def __enter__(self) -> _TreePeak:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self.join()
 
 
 def driver_peaks(sizes: list[int], address: str, data: Path) -> None:
@@ -59,7 +81,7 @@ def driver_peaks(sizes: list[int], address: str, data: Path) -> None:
         out = data / f"ray-report-{n}.json"
         cmd = [sys.executable, "-m", "cleaner.cli", "dups", str(path), "--format", "json", "--exit-zero"]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with out.open("wb") as fh:
+        with out.open("wb") as fh, _TreePeak() as everything:
             code, wall, peak = run_sampled([*cmd, "--engine", "ray", "--address", address], env, fh)
         text = out.read_text()
         if code not in (0, 1) or not text.strip():
@@ -72,6 +94,7 @@ def driver_peaks(sizes: list[int], address: str, data: Path) -> None:
         print(
             f"  {n:>9,} articles ({path.stat().st_size / 1e6:,.0f} MB): exit {code}, {wall:7.1f} s, driver peak "
             f"{peak / 2**20:7.1f} MiB (x{peak / first[1]:.2f} for x{n / first[0]:.1f} articles), "
+            f"cluster and driver together {everything.peak / 2**30:.2f} GiB, "
             f"copies found {found:,}/{len(copies):,}, wrong links {wrong}"
         )
         sys.stdout.flush()
