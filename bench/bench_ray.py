@@ -52,10 +52,10 @@ class _TreePeak(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.peak, self._stop = 0, threading.Event()
+        self.peak, self._done = 0, threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(0.5):
+        while not self._done.wait(0.5):
             self.peak = max(self.peak, tree_pss(os.getpid()))
 
     def __enter__(self) -> _TreePeak:
@@ -63,7 +63,7 @@ class _TreePeak(threading.Thread):
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
+        self._done.set()
         self.join()
 
 
