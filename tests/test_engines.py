@@ -133,8 +133,9 @@ def test_jobs_fork_workers_for_signing_and_verifying_with_the_same_clusters(monk
     monkeypatch.setattr(local, "PARALLEL_PAIRS", 1)
     monkeypatch.setattr(local.LocalEngine, "_fork", counted)
     assert _report(find_duplicates(docs, DupOptions(jobs=2))) == one
-    # One pool to sign (given the texts), one to verify (given the signed corpus).
-    assert one["clusters"] and len(forked) == 2 and isinstance(forked[1][0], Signed)
+    # One pool to sign (given the texts), one to verify (given the signed corpus) the titles and
+    # paragraphs, and one the articles, whose candidates include those of the verified paragraphs.
+    assert one["clusters"] and len(forked) == 3 and all(isinstance(f[0], Signed) for f in forked[1:])
 
 
 def _fail(x: int) -> tuple[int, int]:

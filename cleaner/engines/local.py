@@ -242,10 +242,10 @@ class LocalEngine:
         return out
 
     def verify(
-        self, work: Sequence[tuple[Level, np.ndarray]], report: Report | None = None
+        self, work: Sequence[tuple[Level, np.ndarray]], report: Report | None = None, stage: str = "verification"
     ) -> Iterator[list[tuple[int, int]]]:
         total = sum(len(pairs) for _, pairs in work)
-        step = counter(report, "verification", total, "pairs")
+        step = counter(report, stage, total, "pairs")
         step(0)
         big = [k for k, (_, pairs) in enumerate(work) if len(pairs) >= PARALLEL_PAIRS]
         if self.jobs <= 1 or not FORK or self._signed is None or not big:

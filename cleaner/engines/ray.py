@@ -263,9 +263,9 @@ class RayEngine:
         """Nothing to release: the Ray session is the caller's."""
 
     def verify(
-        self, work: Sequence[tuple[Level, np.ndarray]], report: Report | None = None
+        self, work: Sequence[tuple[Level, np.ndarray]], report: Report | None = None, stage: str = "verification"
     ) -> Iterator[list[tuple[int, int]]]:
-        step = counter(report, "verification", sum(len(pairs) for _, pairs in work), "pairs")
+        step = counter(report, stage, sum(len(pairs) for _, pairs in work), "pairs")
         done = 0
         step(done)
         # All levels' tasks are submitted before any result is awaited (see `Engine.verify`).

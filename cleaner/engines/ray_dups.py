@@ -8,7 +8,9 @@ the shards, numbers them, and clusters the verified edges.
 2. With every shard's counts back, the driver knows the corpus's numbering (where each shard's
    articles, titles, paragraphs, records and lines start) and runs `reduce_partition` on each
    partition: candidate pairs, routed to shard-pair groups, stay in the object store.
-3. `verify_group` per group: the driver gets the verified edges and the places of their items.
+3. `verify_group` per group: the driver gets the verified edges and the places of their items;
+   the document groups run after the others, with the articles of the verified paragraph pairs
+   as candidates too (`_shared_articles`).
 4. Connected components and the representatives (`cluster.build_clusters`) on the driver; a
    representative check of a pair that was no edge is asked of the workers (`judge_pairs`).
 5. The members' texts are read again by the workers that read their shards (`read_members`).
@@ -34,6 +36,7 @@ from cleaner.dedup.pairs import pair_list
 from cleaner.dedup.stages import finds_noisy
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.ray import RaySession
+from cleaner.engines.ray_pairs import group_pairs
 from cleaner.engines.ray_shards import (
     Edges,
     ShardSummary,
@@ -101,6 +104,17 @@ def _merged_places(found: Sequence[Edges]) -> dict[str, np.ndarray]:
     joined = {k: np.concatenate([e.places[k] for e in found] or [np.zeros(0, np.int64)]) for k in columns}
     _, first = np.unique(joined["item"], return_index=True)
     return {k: v[first] for k, v in joined.items()}
+
+
+def _shared_articles(found: Sequence[Edges]) -> np.ndarray:
+    """The articles of each verified paragraph pair, as pairs of distinct articles."""
+    pairs = []
+    for e in found:
+        where = e.places["item"]
+        owner = e.places["article"]
+        pairs.append(np.stack([owner[np.searchsorted(where, e.a)], owner[np.searchsorted(where, e.b)]], axis=1))
+    shared = np.sort(np.concatenate(pairs), axis=1) if pairs else np.zeros((0, 2), np.int64)
+    return shared[shared[:, 0] != shared[:, 1]]
 
 
 def _one_host() -> bool:
@@ -244,7 +258,32 @@ class RayDups:
                 for key, ref in zip(keys, refs if len(keys) > 1 else [refs], strict=True):
                     pieces.setdefault(tuple(key), []).append(ref)
         del reduced  # the whole partitions: once split, the object store may let them go
-        groups = sorted(pieces, key=lambda k: (LEVELS.index(k[0]), k[1], k[2]))
+        out: dict[str, list[Edges]] = {name: [] for name in names}
+        # With the paragraph level, the articles of its verified pairs are document candidates
+        # (as `finder._shared_work`): the document groups wait for the paragraphs' edges.
+        later = "document" in names and "paragraph" in names
+        first = [k for k in pieces if not (later and k[0] == "document")]
+        self._verify(first, pieces, names, options, out, report, "verification")
+        if later:
+            shared = _shared_articles(out["paragraph"])
+            for key, kinds in group_pairs({("document", "shared"): shared}, self.starts).items():
+                pieces.setdefault(key, []).append({key: kinds})
+            articles = [k for k in pieces if k[0] == "document"]
+            self._verify(articles, pieces, names, options, out, report, "article verification")
+        return out
+
+    def _verify(
+        self,
+        keys: list[tuple[str, int, int]],
+        pieces: dict[tuple[str, int, int], list[Any]],
+        names: list[str],
+        options: DupOptions,
+        out: dict[str, list[Edges]],
+        report: Report | None,
+        stage: str,
+    ) -> None:
+        """`verify_group` of each group in `keys`; their edges added to `out`, in group order."""
+        groups = sorted(keys, key=lambda k: (LEVELS.index(k[0]), k[1], k[2]))
         verify = ray.remote(verify_group)
         futures = []
         for key in groups:
@@ -252,13 +291,11 @@ class RayDups:
             sides, refs = self._sides(name, names, sa, sb)
             n = int(self.starts[name][-1])
             futures.append(verify.remote(name, options, n, key, sides, *refs, *pieces[key]))
-        step = counter(report, "verification", len(futures), "groups")
+        step = counter(report, stage, len(futures), "groups")
         step(0)
-        out: dict[str, list[Edges]] = {name: [] for name in names}
         for k, (key, result) in enumerate(zip(groups, _get(futures), strict=True)):
             out[key[0]].append(result)
             step(k + 1)
-        return out
 
     def _judge(self, name: str, names: list[str], options: DupOptions, pairs: list[tuple[int, int]]) -> dict:
         """`judge_pairs` of the pairs, by shard pair, on the workers."""

@@ -28,7 +28,6 @@ def _numbered(rows: dict[str, dict], starts: dict[str, np.ndarray]) -> None:
         t = rows["bands"]
         by_level = np.stack([starts.get(name, first) for name in LEVELS])
         t["item"] = t["item"] + by_level[t["level"].astype(np.int64), t["shard"]]
-        t["owner"] = t["owner"] + first[t["shard"]]
     if "robust" in rows:
         rows["robust"]["item"] = rows["robust"]["item"] + first[rows["robust"]["shard"]]
     if "titles" in rows:
@@ -42,19 +41,13 @@ def _pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _band_pairs(t: dict[str, np.ndarray], found: Found) -> None:
-    """Word levels: items sharing a band's values; articles owning paragraphs that do."""
+    """Word levels: items sharing a band's values. (The articles of verified paragraph pairs,
+    document candidates too, are paired by the driver once the paragraphs are verified.)"""
     pairs = bucket_pairs(t)
     for name, code in LEVEL_CODES.items():
         mine = pairs["level"] == code
         if mine.any():
             found[(name, "lsh")] = _pairs(pairs["a"][mine], pairs["b"][mine])
-    paragraphs = found.get(("paragraph", "lsh"))
-    if paragraphs is not None:
-        rows = t["level"] == LEVEL_CODES["paragraph"]
-        items, first = np.unique(t["item"][rows], return_index=True)
-        owners = t["owner"][rows][first]
-        shared = np.sort(owners[np.searchsorted(items, paragraphs)], axis=1)
-        found[("document", "shared")] = shared[shared[:, 0] != shared[:, 1]]
 
 
 def _title_pairs(t: dict[str, np.ndarray], found: Found) -> None:

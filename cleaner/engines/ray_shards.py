@@ -103,11 +103,7 @@ def _block_rows(block: Block, first: dict[str, int], threshold: float, partition
     bands = []
     for name, part in block.levels():
         if part.sigs is not None and len(part.sigs):
-            rows = band_rows(name, part.sigs, first[name], threshold, partitions)
-            per_item = len(rows["key"]) // len(part.sigs)
-            owners = np.array([p[0] for p in block.paragraphs], dtype=np.int64) if name == "paragraph" else None
-            rows["owner"] = np.repeat(owners, per_item) if owners is not None else rows["item"]
-            bands.append(rows)
+            bands.append(band_rows(name, part.sigs, first[name], threshold, partitions))
     if bands:
         out["bands"] = {k: np.concatenate([r[k] for r in bands]) for k in bands[0]}
     if block.robust is not None and block.robust.sigs is not None and len(block.robust.sigs):
