@@ -55,7 +55,7 @@ class _TreePeak(threading.Thread):
         self.peak, self._done = 0, threading.Event()
 
     def run(self) -> None:
-        while not self._done.wait(0.5):
+        while not self._done.wait(2.0):  # reading the smaps of big workers costs CPU: seldom
             self.peak = max(self.peak, tree_pss(os.getpid()))
 
     def __enter__(self) -> _TreePeak:
