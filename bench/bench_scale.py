@@ -3,6 +3,7 @@
     flock /work/notes/bench.lock python bench/bench_scale.py                    # 100k 300k 1M
     flock /work/notes/bench.lock python bench/bench_scale.py --sizes 20000 50000
     python bench/bench_scale.py --sizes 20000 --checkout /work/main            # another checkout
+    python bench/bench_scale.py --sizes 100000 --reports /tmp/r   # keep the reports to compare
 
 Articles are synthetic but made of real text: sentences of the AllSides corpus
 (../shared/corpora/allsides_news_37k.jsonl.gz) drawn at random into paragraphs of 2 to 4
@@ -166,6 +167,11 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path("/tmp/bench-scale"), help="where corpora are kept")
     parser.add_argument("--only", choices=list(VARIANTS), help="one variant only")
     parser.add_argument("--extra", default="", help="more options for cleaner dups, space-separated")
+    parser.add_argument(
+        "--reports",
+        type=Path,
+        help="keep each JSON report here, without stats.seconds (compare two checkouts' with cmp)",
+    )
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     print(f"machine: {machine()}; checkout {args.checkout.resolve()}, {code_version(args.checkout.resolve())}")
@@ -196,6 +202,10 @@ def main() -> int:
             )
             print(f"{'':>10} the work: {work(report['stats'])}")
             sys.stdout.flush()
+            if args.reports is not None:
+                report["stats"].pop("seconds", None)
+                args.reports.mkdir(parents=True, exist_ok=True)
+                (args.reports / report_path.name).write_text(json.dumps(report, sort_keys=True))
             report_path.unlink()
     return 0
 

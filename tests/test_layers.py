@@ -21,6 +21,7 @@ LAYERS = [
     "cleaner.dedup.shingle",
     "cleaner.dedup.reference",
     "cleaner.dedup.minhash",
+    "cleaner.dedup.sketch",
     "cleaner.dedup.pairs",
     "cleaner.dedup.lsh",
     "cleaner.dedup.noise",

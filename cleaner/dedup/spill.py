@@ -3,7 +3,8 @@
 and its candidate pairs, one band column in memory at a time (`spilled_candidates`).
 
 Per level L the working directory holds `L.sizes` (shingles per item) and `L.hashes` (the
-items' shingle hashes, concatenated), one file of band keys per band (`L.band<b>`), and where
+items' shingle hashes, concatenated), one file of band keys per band (`L.band<b>`), for titles
+and paragraphs the signatures' low bytes (`L.sketch`, `num_perm` bytes an item), and where
 each item is: titles their article (`title.owner`), a 64-bit hash of their match key
 (`title.keyhash`) and the key itself (`title.keys`, `title.keylen`); paragraphs their article
 and paragraph number; articles their text length (for `--keep longest`). Without the paragraph
@@ -69,6 +70,8 @@ def spill_block(work: WorkDir, block: Block, titles: Sequence[str | None], texts
             raise RuntimeError("a spilled block needs its band keys (verify=False keeps signatures in memory)")
         for band, row in enumerate(part.keys):
             work.append(f"{name}.band{band}", row)
+        if isinstance(part.sketch, np.ndarray):
+            work.append(f"{name}.sketch", part.sketch)
     if block.noisy is not None:
         work.append("document.noisy", block.noisy.astype(np.uint8))
     if block.noise is not None:
@@ -130,6 +133,18 @@ class DiskBatch(ShingleBatch):
         return s
 
 
+class DiskRows:
+    """A level's sketches (`sketch.Rows`) where they are, in the working directory: a `pread`
+    per item asked for, as shingles are read."""
+
+    def __init__(self, work: WorkDir, level: str, width: int) -> None:
+        self.work, self.name, self.width = work, f"{level}.sketch", width
+
+    def __getitem__(self, idx: np.ndarray) -> np.ndarray:
+        counts = np.full(len(idx), self.width, dtype=np.int64)
+        return self.work.read_ranges(self.name, np.uint8, idx * self.width, counts).reshape(-1, self.width)
+
+
 class TitleKeys(Sequence[str]):
     """The titles' match keys, each read from the working directory when asked for."""
 
@@ -153,7 +168,8 @@ class SpilledSigned(Signed):
     def __init__(self, work: WorkDir, documents: int, options: DupOptions, cache_bytes: int) -> None:
         parts = {}
         for name in (n for n in LEVELS if n in options.levels):
-            parts[name] = Part(_disk_batch(work, name, cache_bytes // len(LEVELS)))
+            sketch = DiskRows(work, name, options.num_perm) if work.exists(f"{name}.sketch") else None
+            parts[name] = Part(_disk_batch(work, name, cache_bytes // len(LEVELS)), sketch=sketch)
         super().__init__([], [], {}, parts)
         self.work, self.documents = work, documents
         if finds_noisy(options):

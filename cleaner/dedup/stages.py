@@ -40,6 +40,7 @@ from cleaner.dedup.shingle import (
     shingle_runs,
     window_hashes,
 )
+from cleaner.dedup.sketch import SKETCHED, Rows, sketch_of
 from cleaner.dedup.verify import Level, RobustSets
 from cleaner.text import split_paragraphs, strip_site_suffix
 
@@ -53,6 +54,9 @@ class Part:
     batch: ShingleBatch
     sigs: np.ndarray | None = None
     keys: np.ndarray | None = None
+    # A byte of each signature value, for the levels `sketch.SKETCHED`: what verification
+    # reads first (`sketch.plausible`) once the signatures are gone.
+    sketch: Rows | None = None
 
 
 def _in_order(parts: dict[str, Part]) -> Iterator[tuple[str, Part]]:
@@ -83,7 +87,7 @@ class Block:
     def without_signatures(self) -> Block:
         """The block without its word levels' signatures (the character index keeps its own:
         they are small, and its pairs are found where the blocks are put together)."""
-        return replace(self, parts={name: replace(part, sigs=None) for name, part in self.parts.items()})
+        return replace(self, parts={name: _sketched(name, part) for name, part in self.parts.items()})
 
 
 def sign_block(
@@ -209,14 +213,21 @@ def with_band_keys(block: Block, options: DupOptions) -> Block:
     permutation (about a third), and the candidates then need only a sort of each row."""
     if not options.verify:
         return block
-    for part in block.parts.values():
+    for name, part in block.parts.items():
         if part.sigs is not None:
             part.keys = np.ascontiguousarray(band_keys(part.sigs, options.lsh_threshold).T)
-            part.sigs = None
+            block.parts[name] = _sketched(name, part)
     if block.robust is not None and block.robust.sigs is not None:
         block.robust.keys = np.ascontiguousarray(band_keys(block.robust.sigs, robust.LSH_THRESHOLD).T)
         block.robust.sigs = None
     return block
+
+
+def _sketched(name: str, part: Part) -> Part:
+    """The part without its signatures, with their sketch where its level has one."""
+    if part.sigs is None:
+        return part
+    return replace(part, sigs=None, sketch=sketch_of(part.sigs) if name in SKETCHED else None)
 
 
 @dataclass
@@ -301,7 +312,9 @@ def _join_level(parts: list[Part], num_perm: int) -> Part:
     if all(s is not None for s in sigs):
         joined_sigs = np.concatenate(sigs) if sigs else np.zeros((0, num_perm), dtype=np.uint32)
     joined_keys = np.concatenate(keys, axis=1) if keys and all(k is not None for k in keys) else None
-    return Part(join_batches([p.batch for p in parts]), joined_sigs, joined_keys)
+    sketches = [p.sketch for p in parts]
+    joined_sketch = np.concatenate(sketches) if sketches and all(isinstance(k, np.ndarray) for k in sketches) else None
+    return Part(join_batches([p.batch for p in parts]), joined_sigs, joined_keys, joined_sketch)
 
 
 def level_of(signed: Signed, kind: str, options: DupOptions) -> Level:
@@ -311,4 +324,5 @@ def level_of(signed: Signed, kind: str, options: DupOptions) -> Level:
     found = None
     if kind == "document" and signed.robust is not None and signed.noisy is not None and signed.noise is not None:
         found = RobustSets(signed.robust.batch, signed.noisy, signed.noise, options.threshold, options.containment)
-    return Level(kind, part.batch, part.sigs, options.threshold, options.containment, options.verify, keys, found)
+    o = options
+    return Level(kind, part.batch, part.sigs, o.threshold, o.containment, o.verify, keys, found, sketch=part.sketch)

@@ -27,6 +27,7 @@ class LevelShard:
     robust: ShingleBatch | None = None
     noisy: np.ndarray | None = None
     noise: np.ndarray | None = None
+    sketch: np.ndarray | None = None  # titles and paragraphs: `sketch.sketch_of` their signatures
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class StoredLevel:
 def _field_arrays(shard: LevelShard) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {"batch.hashes": shard.batch.hashes, "batch.offsets": shard.batch.offsets}
     out.update(owner=shard.owner, length=shard.length)
-    for name in ("number", "noisy", "noise"):
+    for name in ("number", "noisy", "noise", "sketch"):
         if getattr(shard, name) is not None:
             out[name] = getattr(shard, name)
     if shard.robust is not None:
@@ -83,4 +84,5 @@ def load_level(value: object) -> LevelShard:
         robust,
         a.get("noisy"),
         a.get("noise"),
+        a.get("sketch"),
     )

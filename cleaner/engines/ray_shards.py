@@ -33,7 +33,7 @@ from cleaner.dedup.lsh import band_keys, band_rows
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import no_pairs, pairs_without, union_pairs
 from cleaner.dedup.shingle import ShingleBatch, join_batches
-from cleaner.dedup.stages import Block, Signed, assemble, sign_block
+from cleaner.dedup.stages import Block, Part, Signed, assemble, sign_block
 from cleaner.dedup.verify import Level, RobustSets
 from cleaner.engines.ray_levels import LevelShard, load_level, store_level
 from cleaner.engines.ray_pairs import group_pairs, reduce_rows
@@ -156,10 +156,11 @@ def _level_shards(signed: Signed, docs: Sequence[Document], options: DupOptions)
         if name == "title":
             owner = signed.title_owners()
             length = np.array([len(docs[i].title or "") for i in owner.tolist()], dtype=np.int64)
-            out.append(LevelShard(part.batch, owner, length, keys=list(signed.title_keys())))
+            out.append(LevelShard(part.batch, owner, length, keys=list(signed.title_keys()), sketch=_rows(part)))
         elif name == "paragraph":
             places = np.array(signed.paragraphs, dtype=np.int64).reshape(-1, 4)
-            out.append(LevelShard(part.batch, places[:, 0], places[:, 3] - places[:, 2], number=places[:, 1]))
+            lengths = places[:, 3] - places[:, 2]
+            out.append(LevelShard(part.batch, places[:, 0], lengths, number=places[:, 1], sketch=_rows(part)))
         else:
             length = np.fromiter((len(d.text) for d in docs), dtype=np.int64, count=len(docs))
             shard = LevelShard(part.batch, np.arange(len(docs), dtype=np.int64), length)
@@ -167,6 +168,10 @@ def _level_shards(signed: Signed, docs: Sequence[Document], options: DupOptions)
                 shard.robust, shard.noisy, shard.noise = signed.robust.batch, signed.noisy, signed.noise
             out.append(shard)
     return out
+
+
+def _rows(part: Part) -> np.ndarray | None:
+    return part.sketch if isinstance(part.sketch, np.ndarray) else None
 
 
 def sign_shard(
@@ -258,7 +263,11 @@ def _prepared(name: str, options: DupOptions, a: Side, b: Side, pairs: np.ndarra
         noisy = np.concatenate([shard.noisy[idx] for shard, idx in local])  # type: ignore[index]
         noise = np.concatenate([shard.noise[idx] for shard, idx in local])  # type: ignore[index]
         sets = RobustSets(samples, noisy, noise, options.threshold, options.containment)
-    level = Level(name, batch, None, options.threshold, options.containment, options.verify, keys, sets)
+    sketch = None
+    if a.shard.sketch is not None:
+        sketch = np.concatenate([shard.sketch[idx] for shard, idx in local])  # type: ignore[index]
+    o = options
+    level = Level(name, batch, None, o.threshold, o.containment, o.verify, keys, sets, sketch=sketch)
     at = np.searchsorted(items, pairs)
     return level, list(zip(at[:, 0].tolist(), at[:, 1].tolist(), strict=True))
 
