@@ -311,3 +311,24 @@ def test_document_level_alone_finds_a_cut_copy_whatever_the_paragraph_separator(
     result = find_duplicates(docs, DupOptions(levels=("document",)))
     assert [[m.doc for m in c.members] for c in result.clusters] == [["a", "b"]]
     assert result.stats["paragraphs"] == 9  # 7 + 2, each of at least 8 words
+
+
+def test_titles_that_differ_only_in_a_number_or_ordinal_are_not_linked_though_as_alike_as_linked_ones(tmp_path):
+    # Each pair differs in one word of the same place, so their shingle sets are equally alike;
+    # only the pairs whose differing word is a number or an ordinal are different stories.
+    base = "takeaways from the Senate hearing on the border security deal and the spending bill this week"
+    pairs = {
+        "number": ("5 " + base, "7 " + base),
+        "ordinal": ("The first " + base, "The second " + base),
+        "word": ("Five " + base, "Eight " + base),
+    }
+    rows = [
+        {"id": f"{name}-{k}", "title": title, "text": f"Body {name} {k} about something else entirely, unrelated."}
+        for name, titles in pairs.items()
+        for k, title in enumerate(titles)
+    ]
+    path = tmp_path / "titles.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = find_duplicates(_docs(path), DupOptions(levels=("title",)))
+    linked = {frozenset(_ids(c)) for c in result.clusters}
+    assert linked == {frozenset({"word-0", "word-1"})}
