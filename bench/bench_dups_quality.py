@@ -45,12 +45,11 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from _common import code_version  # noqa: E402  (bench/ is on sys.path when run as a script)
-
 import regex
+from _common import code_version  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -75,6 +74,8 @@ def _batch_of_sets(sets: list) -> ShingleBatch:
     offsets = np.concatenate([[0], np.cumsum([len(s) for s in sets])]).astype(np.int64)
     hashes = np.concatenate(sets).astype(np.uint32) if sets else np.zeros(0, dtype=np.uint32)
     return ShingleBatch(hashes, offsets)
+
+
 from cleaner.model import Document, Origin  # noqa: E402
 from cleaner.text import split_paragraphs, strip_site_suffix  # noqa: E402
 
@@ -106,7 +107,13 @@ NOISY_MODES = {
 
 # --- building blocks ----------------------------------------------------------------------------
 
-DATELINES = ["WASHINGTON (AP) — ", "NEW YORK (AP) — ", "LONDON (Reuters) - ", "WASHINGTON (Reuters) - ", "LOS ANGELES (AP) — "]
+DATELINES = [
+    "WASHINGTON (AP) — ",
+    "NEW YORK (AP) — ",
+    "LONDON (Reuters) - ",
+    "WASHINGTON (Reuters) - ",
+    "LOS ANGELES (AP) — ",
+]
 NAMES = ["Jane Doe", "John Roe", "Maria Lopez", "David Kim", "Sarah Miller", "Ahmed Hassan", "Emily Chen"]
 AGENCIES = ["Associated Press", "Reuters", "AP Writer", "The Associated Press"]
 FOOTERS = [
@@ -116,12 +123,21 @@ FOOTERS = [
     "Associated Press writers {a} and {b} in Washington contributed to this report.",
 ]
 SUFFIXES = [" | Reuters", " - The Hill", " | Fox News", " - Breitbart", " | AP News", " - POLITICO"]
-ADDED_WORDS = ["new", "reportedly", "now", "again", "officially", "Exclusive:", "Watch:", "BREAKING:", "still", "finally"]
+ADDED_WORDS = [
+    "new",
+    "reportedly",
+    "now",
+    "again",
+    "officially",
+    "Exclusive:",
+    "Watch:",
+    "BREAKING:",
+    "still",
+    "finally",
+]
 OPS = ["headline", "dateline", "byline", "footer", "cut", "edits", "typos", "merge", "split"]
 WORD_TOKEN = regex.compile(r"^([^\p{L}]*)(\p{L}{3,})([^\p{L}]*)$")
 SENTENCE_BREAK = regex.compile(r"(?<=[a-z0-9)][.!?][\"”’']?)\s+(?=[\"“]?[A-Z])")
-
-
 
 
 @dataclass
@@ -169,7 +185,19 @@ def load_base(n: int, rng: random.Random) -> tuple[list[Art], list[dict]]:
         seen_text.add(xf)
         seen_title.add(tf)
         aid = str(r["id"])
-        base.append(Art(aid, title, paras, [frozenset({f"{aid}#{k}"}) for k in range(len(paras))], ["base"] * len(paras), aid, "base", aid, "base"))
+        base.append(
+            Art(
+                aid,
+                title,
+                paras,
+                [frozenset({f"{aid}#{k}"}) for k in range(len(paras))],
+                ["base"] * len(paras),
+                aid,
+                "base",
+                aid,
+                "base",
+            )
+        )
     return base, rest
 
 
@@ -180,7 +208,17 @@ def load_basil() -> list[Art]:
             r = json.loads(line)
             paras = [p.strip() for p in r["text"].split("\n") if p.strip()]
             aid = str(r["id"])
-            a = Art(aid, (r.get("title") or "").strip(), paras, [frozenset({f"{aid}#{k}"}) for k in range(len(paras))], ["basil"] * len(paras), aid, "basil", aid, "basil")
+            a = Art(
+                aid,
+                (r.get("title") or "").strip(),
+                paras,
+                [frozenset({f"{aid}#{k}"}) for k in range(len(paras))],
+                ["basil"] * len(paras),
+                aid,
+                "basil",
+                aid,
+                "basil",
+            )
             a.note = {"cluster_id": r["cluster_id"], "source": r.get("source")}
             out.append(a)
     return out
@@ -312,7 +350,11 @@ def title_variant(title: str, rng: random.Random) -> tuple[str, str]:
     if "case" in changes:
         t = rng.choice([t.lower(), t.upper(), t.title()])
     if "punct" in changes:
-        t = t.replace("'", "’").replace('"', "“", 1).replace('"', "”", 1) if rng.random() < 0.5 else t.replace("’", "'").replace("‘", "'")
+        t = (
+            t.replace("'", "’").replace('"', "“", 1).replace('"', "”", 1)
+            if rng.random() < 0.5
+            else t.replace("’", "'").replace("‘", "'")
+        )
         t = t.replace(" - ", " — ").replace(",", "")
         t = t.rstrip(".!?") + rng.choice(["", ".", "!", ":"])
         if t == title:
@@ -383,7 +425,17 @@ def build_corpus(args: argparse.Namespace) -> tuple[list[Art], dict]:
         host.paras.insert(at, p)
         host.plin.insert(at, src.plin[i])
         host.pkind.insert(at, "planted-" + kind)
-        plants["para"].append({"host": host.id, "src": src.id, "src_para": i, "kind": kind, "words": len(words(p)), "pos": pos_frac, "text": p})
+        plants["para"].append(
+            {
+                "host": host.id,
+                "src": src.id,
+                "src_para": i,
+                "kind": kind,
+                "words": len(words(p)),
+                "pos": pos_frac,
+                "text": p,
+            }
+        )
     # Host paragraph indices moved with later insertions: resolve at scoring time by lineage.
 
     copies = []
@@ -478,7 +530,12 @@ def score_documents(arts, clusters, out: list[str]) -> dict:
         elif "basil" in (A.group, B.group):
             cats["basil-other"] += 1
             fps["basil"].append((a, b))
-        elif A.group == "base" and B.group == "base" and "planted-verbatim" not in A.pkind + B.pkind and "planted-one-word" not in A.pkind + B.pkind:
+        elif (
+            A.group == "base"
+            and B.group == "base"
+            and "planted-verbatim" not in A.pkind + B.pkind
+            and "planted-one-word" not in A.pkind + B.pkind
+        ):
             cats["natural-unverified"] += 1
             fps["natural"].append((a, b))
         else:
@@ -487,7 +544,11 @@ def score_documents(arts, clusters, out: list[str]) -> dict:
     found = len(truth & reported)
     p, r, f = prf(cats["true"], len(reported), found, len(truth))
     p2, _, f2 = prf(cats["true"], len(reported) - cats["natural-unverified"], found, len(truth))
-    basil_same_event = sum(1 for a, b in fps["basil"] if by_id[a].group == by_id[b].group == "basil" and by_id[a].note["cluster_id"] == by_id[b].note["cluster_id"])
+    basil_same_event = sum(
+        1
+        for a, b in fps["basil"]
+        if by_id[a].group == by_id[b].group == "basil" and by_id[a].note["cluster_id"] == by_id[b].note["cluster_id"]
+    )
 
     # Recall of each copy against its source, by operation.
     reps = {}
@@ -512,28 +573,52 @@ def score_documents(arts, clusters, out: list[str]) -> dict:
             missed.append(a)
     out.append("=" * 100)
     out.append(f"DOCUMENT LEVEL: syndicated copies not linked to their source ({len(missed)})")
-    out.append(f"  j = Jaccard, c = containment of the library's word {DOC_NGRAM}-gram shingle sets (default accept: j >= {THRESHOLD}, or c >= {DEFAULTS.containment} with >= 50 shingles each)")
+    out.append(
+        f"  j = Jaccard, c = containment of the library's word {DOC_NGRAM}-gram shingle sets (default accept: j >= {THRESHOLD}, or c >= {DEFAULTS.containment} with >= 50 shingles each)"
+    )
     out.append("=" * 100)
     for a in missed:
         src = by_id[a.dlin]
         j, c = sims(a.id, src.id)
         size = min(len(sims.set(a.id)), len(sims.set(src.id)))
-        why = "ABOVE accept threshold (candidate or clustering miss)" if j >= THRESHOLD or (c >= DEFAULTS.containment and size >= 50) else "below accept threshold"
+        why = (
+            "ABOVE accept threshold (candidate or clustering miss)"
+            if j >= THRESHOLD or (c >= DEFAULTS.containment and size >= 50)
+            else "below accept threshold"
+        )
         out.append(f"- {a.id}  ops={','.join(a.ops)} {a.note}  j={j:.3f} c={c:.3f} min_shingles={size}: {why}")
         out.append(f"    copy  : {short(a.text)}")
         out.append(f"    source: {short(src.text)}")
-    for label, key in (("planted false merges", "planted"), ("BASIL merges", "basil"), ("natural pairs between base articles (unverified: judge them)", "natural")):
+    for label, key in (
+        ("planted false merges", "planted"),
+        ("BASIL merges", "basil"),
+        ("natural pairs between base articles (unverified: judge them)", "natural"),
+    ):
         out.append("=" * 100)
         out.append(f"DOCUMENT LEVEL: {label} ({len(fps[key])})")
         out.append("=" * 100)
         for a, b in fps[key][:40]:
             j, c = sims(a, b)
-            out.append(f"- {a} ~ {b}  j={j:.3f} c={c:.3f}  pkinds={Counter(by_id[a].pkind + by_id[b].pkind).most_common(3)}")
+            out.append(
+                f"- {a} ~ {b}  j={j:.3f} c={c:.3f}  pkinds={Counter(by_id[a].pkind + by_id[b].pkind).most_common(3)}"
+            )
             out.append(f"    {short(by_id[a].title, 90)} | {short(by_id[a].text)}")
             out.append(f"    {short(by_id[b].title, 90)} | {short(by_id[b].text)}")
     return {
-        "reported": len(reported), "truth": len(truth), "found": found, "cats": cats, "p": p, "r": r, "f": f, "p_excl": p2, "f_excl": f2,
-        "basil_merges": len(fps["basil"]), "basil_same_event": basil_same_event, "by_op": dict(by_op), "by_nops": dict(by_nops), "missed": len(missed),
+        "reported": len(reported),
+        "truth": len(truth),
+        "found": found,
+        "cats": cats,
+        "p": p,
+        "r": r,
+        "f": f,
+        "p_excl": p2,
+        "f_excl": f2,
+        "basil_merges": len(fps["basil"]),
+        "basil_same_event": basil_same_event,
+        "by_op": dict(by_op),
+        "by_nops": dict(by_nops),
+        "missed": len(missed),
         "copies": sum(1 for a in arts if a.group == "copy"),
     }
 
@@ -590,25 +675,50 @@ def score_titles(arts, clusters, plants, out: list[str]) -> dict:
     tcand = lsh_candidates(tkeys, [shingle_hashes(title_key(a.title).split(" "), TITLE_NGRAM) for a in with_title])
     why = Counter()
     out.append("=" * 100)
-    out.append(f"TITLE LEVEL: derived titles not clustered with their source title ({len(misses)}); sim = Jaccard of word {TITLE_NGRAM}-grams of match_form(strip_site_suffix(title)), accept >= {THRESHOLD}")
+    out.append(
+        f"TITLE LEVEL: derived titles not clustered with their source title ({len(misses)}); sim = Jaccard of word {TITLE_NGRAM}-grams of match_form(strip_site_suffix(title)), accept >= {THRESHOLD}"
+    )
     out.append("=" * 100)
     for a, root in misses:
         sim = title_sim(a.title, root.title)
-        w = "below threshold" if sim < THRESHOLD else ("ABOVE threshold, not an LSH candidate" if tuple(sorted((a.id, root.id))) not in tcand else "ABOVE threshold, candidate, lost in clustering")
+        w = (
+            "below threshold"
+            if sim < THRESHOLD
+            else (
+                "ABOVE threshold, not an LSH candidate"
+                if tuple(sorted((a.id, root.id))) not in tcand
+                else "ABOVE threshold, candidate, lost in clustering"
+            )
+        )
         why[w] += 1
         out.append(f"- [{a.tkind}] {a.id}: {a.title!r}")
         out.append(f"    source {root.id}: {root.title!r}   sim={sim:.3f} ({w})")
-    for label, key in (("false title pairs", "false"), ("natural pairs between untouched base titles (unverified: judge them)", "natural")):
+    for label, key in (
+        ("false title pairs", "false"),
+        ("natural pairs between untouched base titles (unverified: judge them)", "natural"),
+    ):
         out.append("=" * 100)
         out.append(f"TITLE LEVEL: {label} ({len(fps[key])})")
         out.append("=" * 100)
         for a, b in fps[key][:40]:
-            out.append(f"- {a} {by_id[a].title!r}  ~  {b} {by_id[b].title!r}  sim={title_sim(by_id[a].title, by_id[b].title):.3f}")
-    return {"reported": len(reported), "truth": len(truth), "found": found, "cats": cats, "p": p, "r": r, "f": f, "p_excl": p2, "by_kind": dict(by_kind), "why": why}
+            out.append(
+                f"- {a} {by_id[a].title!r}  ~  {b} {by_id[b].title!r}  sim={title_sim(by_id[a].title, by_id[b].title):.3f}"
+            )
+    return {
+        "reported": len(reported),
+        "truth": len(truth),
+        "found": found,
+        "cats": cats,
+        "p": p,
+        "r": r,
+        "f": f,
+        "p_excl": p2,
+        "by_kind": dict(by_kind),
+        "why": why,
+    }
 
 
 def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
-    by_id = {a.id: a for a in arts}
     items = {}
     order = {a.id: n for n, a in enumerate(arts)}
     for a in arts:
@@ -657,7 +767,13 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
         """A copy of a base paragraph that is naturally near-identical to another base paragraph
         (the same tweet quoted by two outlets): the pair's likeness is not planted."""
         (a, i), (b, j) = items[x], items[y]
-        return any(u != v and jaccard(base_sets[u], base_sets[v]) >= THRESHOLD for u in a.plin[i] if u in base_sets for v in b.plin[j] if v in base_sets)
+        return any(
+            u != v and jaccard(base_sets[u], base_sets[v]) >= THRESHOLD
+            for u in a.plin[i]
+            if u in base_sets
+            for v in b.plin[j]
+            if v in base_sets
+        )
 
     cats = Counter()
     fps = defaultdict(list)
@@ -667,7 +783,10 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
             continue
         gen = generated(x) or generated(y)
         if true_pair(x, y):
-            cats[("planted-" if gen else "natural-") + ("lineage" if classes(x) & classes(y) and form[x] != form[y] else "exact")] += 1
+            cats[
+                ("planted-" if gen else "natural-")
+                + ("lineage" if classes(x) & classes(y) and form[x] != form[y] else "exact")
+            ] += 1
         elif gen and inherited(x, y):
             cats["inherited-natural-unverified"] += 1
             fps["inherited"].append((x, y))
@@ -684,7 +803,7 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
     # Truth pairs (non-boilerplate): lineage or exact match; recall over them by kind.
     by_key = defaultdict(list)
     by_form = defaultdict(list)
-    for key, (a, k) in items.items():
+    for key in items:
         if boiler(key):
             continue
         for s in classes(key):
@@ -694,6 +813,7 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
     for g in list(by_key.values()) + list(by_form.values()):
         for x, y in itertools.combinations(sorted(set(g)), 2):
             truth.add((x, y))
+
     def pkind(key):
         a, k = items[key]
         return a.pkind[k]
@@ -750,11 +870,17 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
     def why(x, y) -> str:
         if psim(x, y) < THRESHOLD:
             return "below threshold"
-        return "ABOVE threshold, not an LSH candidate" if (x, y) not in pcand else "ABOVE threshold, candidate, lost in clustering"
+        return (
+            "ABOVE threshold, not an LSH candidate"
+            if (x, y) not in pcand
+            else "ABOVE threshold, candidate, lost in clustering"
+        )
 
     why_planted = defaultdict(Counter)
     out.append("=" * 100)
-    out.append(f"PARAGRAPH LEVEL: missed true pairs, by kind (sim = library Jaccard of word {PARA_NGRAM}-gram sets; accept >= {THRESHOLD})")
+    out.append(
+        f"PARAGRAPH LEVEL: missed true pairs, by kind (sim = library Jaccard of word {PARA_NGRAM}-gram sets; accept >= {THRESHOLD})"
+    )
     out.append("=" * 100)
     for kind in sorted(misses):
         ms = misses[kind]
@@ -762,13 +888,30 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
         if kind.startswith("PLANTED"):
             why_planted[kind] = reasons
         out.append(f"-- {kind}: {len(ms)} missed; of the first {min(400, len(ms))}: {dict(reasons)}")
-        for x, y in ms[: 25 if kind.startswith("PLANTED") else 8 if "verbatim" in kind or "dateline" in kind else 3 if "(info)" in kind else 5]:
+        for x, y in ms[
+            : 25
+            if kind.startswith("PLANTED")
+            else 8
+            if "verbatim" in kind or "dateline" in kind
+            else 3
+            if "(info)" in kind
+            else 5
+        ]:
             (a, i), (b, j) = items[x], items[y]
-            out.append(f"   {x} ~ {y} sim={psim(x, y):.3f} words={len(words(a.paras[i]))}/{len(words(b.paras[j]))} ({why(x, y)})")
+            out.append(
+                f"   {x} ~ {y} sim={psim(x, y):.3f} words={len(words(a.paras[i]))}/{len(words(b.paras[j]))} ({why(x, y)})"
+            )
             out.append(f"      {short(a.paras[i], 200)}")
             out.append(f"      {short(b.paras[j], 200)}")
-    for title, key in (("false pairs involving planted/copied paragraphs", "planted"), ("copies of base paragraphs that are natural near-duplicates of another base paragraph (unverified: judge them)", "inherited"),
-                       ("natural base pairs, not exact (unverified: judge them)", "natural"), ("BASIL pairs, not exact (unverified)", "basil")):
+    for title, key in (
+        ("false pairs involving planted/copied paragraphs", "planted"),
+        (
+            "copies of base paragraphs that are natural near-duplicates of another base paragraph (unverified: judge them)",
+            "inherited",
+        ),
+        ("natural base pairs, not exact (unverified: judge them)", "natural"),
+        ("BASIL pairs, not exact (unverified)", "basil"),
+    ):
         out.append("=" * 100)
         out.append(f"PARAGRAPH LEVEL: {title} ({len(fps[key])})")
         out.append("=" * 100)
@@ -784,11 +927,17 @@ def score_paragraphs(arts, clusters, plants, out: list[str]) -> dict:
     unverified = cats["natural-unverified"] + cats["basil-unverified"] + cats["inherited-natural-unverified"]
     all_rep = all_true + cats["planted-false"] + unverified
     return {
-        "reported": len(reported), "truth": len(truth), "found": len(found), "cats": cats, "by_kind": dict(by_kind),
-        "p_planted": gen_true / gen_rep if gen_rep else 1.0, "p_all": all_true / all_rep if all_rep else 1.0,
+        "reported": len(reported),
+        "truth": len(truth),
+        "found": len(found),
+        "cats": cats,
+        "by_kind": dict(by_kind),
+        "p_planted": gen_true / gen_rep if gen_rep else 1.0,
+        "p_all": all_true / all_rep if all_rep else 1.0,
         "p_planted_excl": gen_true / (gen_rep - cats["inherited-natural-unverified"]) if gen_rep else 1.0,
         "p_all_excl": all_true / (all_rep - unverified) if all_rep else 1.0,
-        "detail": dict(planted_detail), "why": dict(why_planted),
+        "detail": dict(planted_detail),
+        "why": dict(why_planted),
     }
 
 
@@ -843,7 +992,7 @@ def ocr_text(paras: list[str], rate: float, rng: random.Random) -> list[str]:
         res = []
         join_next = False
         for t in toks:
-            new, join = (ocr_word(t, rng) if t and rng.random() < rate else (t, False))
+            new, join = ocr_word(t, rng) if t and rng.random() < rate else (t, False)
             if join_next and res:
                 res[-1] = res[-1] + new
             else:
@@ -865,7 +1014,19 @@ def noisy_part(args, out: list[str]) -> list[dict]:
         for i in picks:
             src = base[i]
             paras = ocr_text(src.paras, rate, r2)
-            copies.append(Art(f"{src.id}~ocr", src.title, paras, [frozenset()] * len(paras), ["ocr"] * len(paras), src.tlin, "ocr", src.dlin, "ocr"))
+            copies.append(
+                Art(
+                    f"{src.id}~ocr",
+                    src.title,
+                    paras,
+                    [frozenset()] * len(paras),
+                    ["ocr"] * len(paras),
+                    src.tlin,
+                    "ocr",
+                    src.dlin,
+                    "ocr",
+                )
+            )
         arts = base + copies + basil
         by_id = {a.id: a for a in arts}
         docs = to_documents(arts)
@@ -893,18 +1054,35 @@ def noisy_part(args, out: list[str]) -> list[dict]:
                 else:
                     wrong.append((a, b))
                     basil_m += A.group == B.group == "basil"
-            rows.append({"rate": rate, "mode": mode, "linked": len(linked), "n": len(copies), "wrong": len(wrong), "basil": basil_m, "natural": len(natural),
-                         "wj": statistics.mean(wj), "cj": statistics.mean(cj), "cc": statistics.mean(cc), "secs": secs,
-                         "flagged": res.stats.get("noisy_documents")})
+            rows.append(
+                {
+                    "rate": rate,
+                    "mode": mode,
+                    "linked": len(linked),
+                    "n": len(copies),
+                    "wrong": len(wrong),
+                    "basil": basil_m,
+                    "natural": len(natural),
+                    "wj": statistics.mean(wj),
+                    "cj": statistics.mean(cj),
+                    "cc": statistics.mean(cc),
+                    "secs": secs,
+                    "flagged": res.stats.get("noisy_documents"),
+                }
+            )
             if rate == args.ocr_rates[args.ocr_main] or wrong:
                 sims = DocSims(by_id, noisy=(mode != "--no-noisy"))
                 miss = [c for c in copies if c not in linked]
                 out.append("=" * 100)
-                out.append(f"NOISY (OCR word rate {rate}, {mode}): {len(miss)} copies not linked, {len(wrong)} wrong links, {len(natural)} natural base pairs")
+                out.append(
+                    f"NOISY (OCR word rate {rate}, {mode}): {len(miss)} copies not linked, {len(wrong)} wrong links, {len(natural)} natural base pairs"
+                )
                 out.append("=" * 100)
                 for c in miss[:15]:
                     j, cn = sims(c.id, c.dlin)
-                    out.append(f"- {c.id}: j={j:.3f} c={cn:.3f} ({'char' if mode != '--no-noisy' else 'word'} 5-grams), {len(by_id[c.dlin].text)} chars")
+                    out.append(
+                        f"- {c.id}: j={j:.3f} c={cn:.3f} ({'char' if mode != '--no-noisy' else 'word'} 5-grams), {len(by_id[c.dlin].text)} chars"
+                    )
                     out.append(f"    ocr : {short(c.text, 220)}")
                     out.append(f"    orig: {short(by_id[c.dlin].text, 220)}")
                 for a, b in wrong[:20]:
@@ -927,8 +1105,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--syndicate", type=int, default=300)
-    ap.add_argument("--titles", type=int, default=200, help="repeated titles planted (half case/punct/suffix, half +1-2 words)")
-    ap.add_argument("--paras", type=int, default=200, help="paragraph copies planted (half verbatim, half one word changed)")
+    ap.add_argument(
+        "--titles", type=int, default=200, help="repeated titles planted (half case/punct/suffix, half +1-2 words)"
+    )
+    ap.add_argument(
+        "--paras", type=int, default=200, help="paragraph copies planted (half verbatim, half one word changed)"
+    )
     ap.add_argument("--ocr", type=int, default=200)
     ap.add_argument("--ocr-rates", type=float, nargs="+", default=[0.1, 0.2, 0.3, 0.5])
     ap.add_argument("--ocr-main", type=int, default=1, help="index into --ocr-rates of the level the aim applies to")
@@ -940,12 +1122,17 @@ def main() -> None:
     docs = to_documents(arts)
     assert len({d.id for d in docs}) == len(docs)
     groups = Counter(a.group for a in arts)
-    print(f"corpus: {groups['base']} AllSides base articles (seed {args.seed}; >= 5 paragraphs; exact text/title duplicates skipped), "
-          f"{groups['copy']} syndicated copies of {args.syndicate}, {len(plants['title'])} planted titles, {len(plants['para'])} planted paragraph copies, "
-          f"{groups['basil']} BASIL articles = {len(docs)} documents")
+    print(
+        f"corpus: {groups['base']} AllSides base articles (seed {args.seed}; >= 5 paragraphs; exact text/title duplicates skipped), "
+        f"{groups['copy']} syndicated copies of {args.syndicate}, {len(plants['title'])} planted titles, {len(plants['para'])} planted paragraph copies, "
+        f"{groups['basil']} BASIL articles = {len(docs)} documents"
+    )
     t0 = time.perf_counter()
     result = find_duplicates(docs, DupOptions())
-    print(f"find_duplicates(DupOptions()) in {time.perf_counter() - t0:.1f} s; stats: " + json.dumps({k: v for k, v in result.stats.items() if k != "seconds"}))
+    print(
+        f"find_duplicates(DupOptions()) in {time.perf_counter() - t0:.1f} s; stats: "
+        + json.dumps({k: v for k, v in result.stats.items() if k != "seconds"})
+    )
 
     out: list[str] = [f"bench_dups_quality failures (seed {args.seed}, n {args.n})"]
     d = score_documents(arts, result.clusters, out)
@@ -956,25 +1143,45 @@ def main() -> None:
 
     b, r = bands_rows(LSH_THRESHOLD, DEFAULTS.num_perm)
     curve = ", ".join(f"{s}: {1 - (1 - s**r) ** b:.2f}" for s in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9))
-    print(f"finder defaults: threshold {THRESHOLD}, LSH banded for {LSH_THRESHOLD:g} ({b} bands x {r} rows), word n-grams: document {DOC_NGRAM}, paragraph {PARA_NGRAM}, title {TITLE_NGRAM}")
+    print(
+        f"finder defaults: threshold {THRESHOLD}, LSH banded for {LSH_THRESHOLD:g} ({b} bands x {r} rows), word n-grams: document {DOC_NGRAM}, paragraph {PARA_NGRAM}, title {TITLE_NGRAM}"
+    )
     print(f"  P(LSH candidate | Jaccard) = {curve}")
     print()
     print("level      reported  truth  found | precision  prec(excl.natural)  recall     F1   | aims")
     print("-" * 100)
-    print(f"document   {d['reported']:8d} {d['truth']:6d} {d['found']:6d} |   {d['p']:.4f}        {d['p_excl']:.4f}       {d['r']:.4f}  {d['f']:.4f} | F1 >= 0.98 {mark(d['f'], AIMS['document_f1'])}; BASIL merges {d['basil_merges']} {'ok ' if d['basil_merges'] == 0 else 'MISS'}")
-    print(f"  --levels document alone: {d_only['reported']:d} {d_only['truth']:6d} {d_only['found']:6d} |   {d_only['p']:.4f}        {d_only['p_excl']:.4f}       {d_only['r']:.4f}  {d_only['f']:.4f} | F1 >= 0.98 {mark(d_only['f'], AIMS['document_f1'])}; BASIL merges {d_only['basil_merges']} {'ok ' if d_only['basil_merges'] == 0 else 'MISS'}")
-    print(f"title      {t['reported']:8d} {t['truth']:6d} {t['found']:6d} |   {t['p']:.4f}        {t['p_excl']:.4f}       {t['r']:.4f}  {t['f']:.4f} | P {mark(t['p'], AIMS['title_p'])} R {mark(t['r'], AIMS['title_r'])} (>= 0.98)")
+    print(
+        f"document   {d['reported']:8d} {d['truth']:6d} {d['found']:6d} |   {d['p']:.4f}        {d['p_excl']:.4f}       {d['r']:.4f}  {d['f']:.4f} | F1 >= 0.98 {mark(d['f'], AIMS['document_f1'])}; BASIL merges {d['basil_merges']} {'ok ' if d['basil_merges'] == 0 else 'MISS'}"
+    )
+    print(
+        f"  --levels document alone: {d_only['reported']:d} {d_only['truth']:6d} {d_only['found']:6d} |   {d_only['p']:.4f}        {d_only['p_excl']:.4f}       {d_only['r']:.4f}  {d_only['f']:.4f} | F1 >= 0.98 {mark(d_only['f'], AIMS['document_f1'])}; BASIL merges {d_only['basil_merges']} {'ok ' if d_only['basil_merges'] == 0 else 'MISS'}"
+    )
+    print(
+        f"title      {t['reported']:8d} {t['truth']:6d} {t['found']:6d} |   {t['p']:.4f}        {t['p_excl']:.4f}       {t['r']:.4f}  {t['f']:.4f} | P {mark(t['p'], AIMS['title_p'])} R {mark(t['r'], AIMS['title_r'])} (>= 0.98)"
+    )
     pv = p["by_kind"].get("PLANTED verbatim", [0, 0])
     po = p["by_kind"].get("PLANTED one-word", [0, 0])
     rv, ro = pv[1] / max(1, pv[0]), po[1] / max(1, po[0])
-    print(f"paragraph  {p['reported']:8d} {p['truth']:6d} {p['found']:6d} |   {p['p_all']:.4f}        {p['p_all_excl']:.4f}       {p['found'] / max(1, p['truth']):.4f}    -    | see below")
-    print(f"  planted paragraph copies: recall verbatim {pv[1]}/{pv[0]} = {rv:.3f} {mark(rv, AIMS['para_r'])}; one word changed {po[1]}/{po[0]} = {ro:.3f} {mark(ro, AIMS['para_r'])} (aim >= 0.95)")
-    print(f"  paragraph precision over pairs involving planted/copied paragraphs: {p['p_planted']:.4f} {mark(p['p_planted'], AIMS['para_p'])} (aim >= 0.98; unverified natural counted false), "
-          f"{p['p_planted_excl']:.4f} without them; over all pairs: {p['p_all']:.4f} / {p['p_all_excl']:.4f}")
-    print("  (paragraph recall in the table: all whole-paragraph true pairs, syndicated edited/typo'd ones included; merged/split parts excluded)")
+    print(
+        f"paragraph  {p['reported']:8d} {p['truth']:6d} {p['found']:6d} |   {p['p_all']:.4f}        {p['p_all_excl']:.4f}       {p['found'] / max(1, p['truth']):.4f}    -    | see below"
+    )
+    print(
+        f"  planted paragraph copies: recall verbatim {pv[1]}/{pv[0]} = {rv:.3f} {mark(rv, AIMS['para_r'])}; one word changed {po[1]}/{po[0]} = {ro:.3f} {mark(ro, AIMS['para_r'])} (aim >= 0.95)"
+    )
+    print(
+        f"  paragraph precision over pairs involving planted/copied paragraphs: {p['p_planted']:.4f} {mark(p['p_planted'], AIMS['para_p'])} (aim >= 0.98; unverified natural counted false), "
+        f"{p['p_planted_excl']:.4f} without them; over all pairs: {p['p_all']:.4f} / {p['p_all_excl']:.4f}"
+    )
+    print(
+        "  (paragraph recall in the table: all whole-paragraph true pairs, syndicated edited/typo'd ones included; merged/split parts excluded)"
+    )
     print()
-    print(f"document pairs by verdict: {dict(d['cats'])}; BASIL merges: {d['basil_merges']} ({d['basil_same_event']} within one BASIL event)")
-    print(f"copies linked to their source: {d['copies'] - d['missed']}/{d['copies']} = {(d['copies'] - d['missed']) / d['copies']:.3f}")
+    print(
+        f"document pairs by verdict: {dict(d['cats'])}; BASIL merges: {d['basil_merges']} ({d['basil_same_event']} within one BASIL event)"
+    )
+    print(
+        f"copies linked to their source: {d['copies'] - d['missed']}/{d['copies']} = {(d['copies'] - d['missed']) / d['copies']:.3f}"
+    )
     print("  by operation (a copy counts under each of its operations):")
     for op in OPS:
         n, k = d["by_op"].get(op, [0, 0])
@@ -988,7 +1195,9 @@ def main() -> None:
     print(f"  title misses: {dict(t['why'])}")
     print()
     print(f"paragraph pairs by verdict (boiler = planted bylines/footers, scored apart): {dict(p['cats'])}")
-    print("  recall of true paragraph pairs by kind (non-base side; syndicated merged/split are not whole-paragraph copies: expected low):")
+    print(
+        "  recall of true paragraph pairs by kind (non-base side; syndicated merged/split are not whole-paragraph copies: expected low):"
+    )
     for kind, (n, k) in sorted(p["by_kind"].items()):
         print(f"    {kind:45s} {k:5d}/{n:<5d} = {k / max(1, n):.3f}")
     for kind, reasons in sorted(p["why"].items()):
@@ -998,9 +1207,13 @@ def main() -> None:
         print(f"    {kind:9s} {bucket:6s} {k:4d}/{n:<4d} = {k / max(1, n):.3f}")
 
     print()
-    print(f"NOISY: {args.ocr} OCR-like copies of base articles, mixed into the {args.n} base articles + 300 BASIL; document level only")
+    print(
+        f"NOISY: {args.ocr} OCR-like copies of base articles, mixed into the {args.n} base articles + 300 BASIL; document level only"
+    )
     rows = noisy_part(args, out)
-    print("word rate  mean J word5  mean J char5  mean C char5 | mode          linked          wrong  BASIL  natural  noisy docs  secs")
+    print(
+        "word rate  mean J word5  mean J char5  mean C char5 | mode          linked          wrong  BASIL  natural  noisy docs  secs"
+    )
     for r in rows:
         aim = ""
         want = NOISY_AIMS.get(r["rate"]) if r["mode"].startswith("default") else None
@@ -1009,7 +1222,9 @@ def main() -> None:
         if want is not None:
             aim = f"  <- aim >= {want} linked {mark(r['linked'] / r['n'], want)}, 0 wrong {'ok' if r['wrong'] == 0 else 'MISS'}"
         flagged = "-" if r["flagged"] is None else str(r["flagged"])
-        print(f"{r['rate']:9.2f}  {r['wj']:12.3f}  {r['cj']:12.3f}  {r['cc']:12.3f} | {r['mode']:12s} {r['linked']:4d}/{r['n']} = {r['linked'] / r['n']:.3f}  {r['wrong']:5d}  {r['basil']:5d}  {r['natural']:7d}  {flagged:>10s}  {r['secs']:5.1f}{aim}")
+        print(
+            f"{r['rate']:9.2f}  {r['wj']:12.3f}  {r['cj']:12.3f}  {r['cc']:12.3f} | {r['mode']:12s} {r['linked']:4d}/{r['n']} = {r['linked'] / r['n']:.3f}  {r['wrong']:5d}  {r['basil']:5d}  {r['natural']:7d}  {flagged:>10s}  {r['secs']:5.1f}{aim}"
+        )
     print("  (noisy docs: documents the default mode judged OCR-noisy, of the base articles, the copies and BASIL)")
 
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -98,7 +98,9 @@ def load(limit: int):
             if len(docs) >= limit:
                 break
             r = json.loads(line)
-            docs.append(Document(str(r["id"]), r.get("title"), r.get("text") or "", Origin(str(ALLSIDES.name), n), record=r))
+            docs.append(
+                Document(str(r["id"]), r.get("title"), r.get("text") or "", Origin(str(ALLSIDES.name), n), record=r)
+            )
     return docs
 
 
@@ -139,8 +141,8 @@ def kernel(docs, res: dict, rss_loaded: int) -> dict:
     import numpy as np
     from datasketch import MinHash
 
-    from cleaner.dedup.minhash import permutations, signatures
     from cleaner.dedup.matchform import tokens as words
+    from cleaner.dedup.minhash import permutations, signatures
     from cleaner.dedup.reference import shingle_hash, shingle_tokens
     from cleaner.dedup.shingle import shingle_batch
 
@@ -283,7 +285,9 @@ def profile(docs, res: dict, levels: tuple[str, ...]) -> dict:
 
 
 def run(part: str, limit: int) -> dict:
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_worker", part, str(limit)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--_worker", part, str(limit)], capture_output=True, text=True
+    )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"worker {part} {limit} failed ({proc.returncode})")
@@ -309,8 +313,10 @@ def machine() -> str:
     import datasketch
     import numpy
 
-    return (f"machine: {model}, {os.cpu_count()} cores (affinity {len(os.sched_getaffinity(0))}){mem}; "
-            f"Python {platform.python_version()}, numpy {numpy.__version__}, datasketch {datasketch.__version__}")
+    return (
+        f"machine: {model}, {os.cpu_count()} cores (affinity {len(os.sched_getaffinity(0))}){mem}; "
+        f"Python {platform.python_version()}, numpy {numpy.__version__}, datasketch {datasketch.__version__}"
+    )
 
 
 def mb(kb) -> str:
@@ -326,7 +332,9 @@ def print_profile(pr: dict, label: str, cprofile: bool) -> None:
         acc += secs
         print(f"    {stage:38s} {secs:7.2f} s  {secs / pr['wrapped_total']:6.1%}  ({pr['calls'][stage]:,} calls)")
     rest = pr["wrapped_total"] - acc
-    print(f"    {'rest of find_duplicates (pair sets, sorting, glue)':38s} {rest:7.2f} s  {rest / pr['wrapped_total']:6.1%}")
+    print(
+        f"    {'rest of find_duplicates (pair sets, sorting, glue)':38s} {rest:7.2f} s  {rest / pr['wrapped_total']:6.1%}"
+    )
     print("  stats: " + json.dumps(pr["stats"]))
     if not cprofile:
         return
@@ -364,7 +372,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-full", action="store_true", help="skip the 37,554-article runs")
     ap.add_argument("--no-profile", action="store_true")
-    ap.add_argument("--jobs", type=int, default=1, help="also run (b) and (c) with this many worker processes (the CLI's default is all cores); (b) and (c) themselves are always one process")
+    ap.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="also run (b) and (c) with this many worker processes (the CLI's default is all cores); (b) and (c) themselves are always one process",
+    )
     ap.add_argument(
         "--command",
         action="store_true",
@@ -384,7 +397,9 @@ def main() -> None:
     started = time.perf_counter()
     print(machine())
     print(code_line())
-    print(f"corpus: first {args.limit} records of {ALLSIDES.name}; median of {args.repeat} runs, each in a fresh subprocess; times exclude loading")
+    print(
+        f"corpus: first {args.limit} records of {ALLSIDES.name}; median of {args.repeat} runs, each in a fresh subprocess; times exclude loading"
+    )
     print()
     parts = ["baseline", "document", "all"] + ([f"document:{args.jobs}", f"all:{args.jobs}"] if args.jobs > 1 else [])
     runs: dict[str, list[dict]] = {p: [] for p in parts}
@@ -393,10 +408,23 @@ def main() -> None:
             runs[part].append(run(part, args.limit))
     med = {p: statistics.median(r["seconds"] for r in rs) for p, rs in runs.items()}
     base = med["baseline"]
-    labels = {"baseline": "(a) datasketch baseline", "document": "(b) find_duplicates document", "all": "(c) find_duplicates all levels",
-              f"document:{args.jobs}": f"(b) document, --jobs {args.jobs}", f"all:{args.jobs}": f"(c) all levels, --jobs {args.jobs}"}
-    aims = {"baseline": None, "document": AIM_DOC, "all": AIM_ALL, f"document:{args.jobs}": AIM_DOC, f"all:{args.jobs}": AIM_ALL}
-    print("part                              median s   runs (s)              speedup vs (a)   peak MB  above load MB  worker MB  result")
+    labels = {
+        "baseline": "(a) datasketch baseline",
+        "document": "(b) find_duplicates document",
+        "all": "(c) find_duplicates all levels",
+        f"document:{args.jobs}": f"(b) document, --jobs {args.jobs}",
+        f"all:{args.jobs}": f"(c) all levels, --jobs {args.jobs}",
+    }
+    aims = {
+        "baseline": None,
+        "document": AIM_DOC,
+        "all": AIM_ALL,
+        f"document:{args.jobs}": AIM_DOC,
+        f"all:{args.jobs}": AIM_ALL,
+    }
+    print(
+        "part                              median s   runs (s)              speedup vs (a)   peak MB  above load MB  worker MB  result"
+    )
     print("-" * 128)
     for p, rs in runs.items():
         speed = base / med[p]
@@ -404,20 +432,30 @@ def main() -> None:
         result = f"{rs[0]['groups']} groups" if p == "baseline" else json.dumps(rs[0]["clusters"])
         hwm = max(r["hwm_kb"] for r in rs)
         above = max((r["above_load_kb"] or 0) for r in rs) if rs[0]["above_load_kb"] is not None else None
-        times = ", ".join("%.2f" % r["seconds"] for r in rs)
+        times = ", ".join(f"{r['seconds']:.2f}" for r in rs)
         worker_peak = max(r["worker_kb"] for r in rs) or None
-        print(f"{labels[p]:32s} {med[p]:9.2f}   {times:20s} {speed:7.2f}x{aim:18s} {mb(hwm)}  {mb(above):>10s}  {mb(worker_peak):>9s}     {result}")
+        print(
+            f"{labels[p]:32s} {med[p]:9.2f}   {times:20s} {speed:7.2f}x{aim:18s} {mb(hwm)}  {mb(above):>10s}  {mb(worker_peak):>9s}     {result}"
+        )
 
     k = run("kernel", args.limit)
     tk = {name: statistics.median(v) for name, v in k["times"].items()}
     print()
     pk = k["peaks_kb"]
-    print(f"(d) signature kernel, {k['n']} documents, {k['shingles']:,} shingles, 128 permutations (median of 3, in one subprocess whose peak was {mb(k['hwm_kb']).strip()} MB with the precomputed shingles; 'peak +MB' = each method's peak above the RSS before it)")
-    print(f"    cleaner signatures(sets)                          {tk['ours']:8.3f} s   {', '.join('%.3f' % x for x in k['times']['ours'])}   peak +{mb(pk['ours']).strip()} MB")
+    print(
+        f"(d) signature kernel, {k['n']} documents, {k['shingles']:,} shingles, 128 permutations (median of 3, in one subprocess whose peak was {mb(k['hwm_kb']).strip()} MB with the precomputed shingles; 'peak +MB' = each method's peak above the RSS before it)"
+    )
+    print(
+        f"    cleaner signatures(sets)                          {tk['ours']:8.3f} s   {', '.join(f'{x:.3f}' for x in k['times']['ours'])}   peak +{mb(pk['ours']).strip()} MB"
+    )
     sp = tk["ds_hashfunc"] / tk["ours"]
-    print(f"    datasketch MinHash.bulk, hashfunc=shingle_hash    {tk['ds_hashfunc']:8.3f} s   {', '.join('%.3f' % x for x in k['times']['ds_hashfunc'])}   peak +{mb(pk['ds_hashfunc']).strip()} MB   ours {sp:5.2f}x faster (aim >= {AIM_KERNEL:.0f}x {'ok' if sp >= AIM_KERNEL else 'MISS'}); equal signatures {k['equal_hashfunc']}/{k['n']}")
+    print(
+        f"    datasketch MinHash.bulk, hashfunc=shingle_hash    {tk['ds_hashfunc']:8.3f} s   {', '.join(f'{x:.3f}' for x in k['times']['ds_hashfunc'])}   peak +{mb(pk['ds_hashfunc']).strip()} MB   ours {sp:5.2f}x faster (aim >= {AIM_KERNEL:.0f}x {'ok' if sp >= AIM_KERNEL else 'MISS'}); equal signatures {k['equal_hashfunc']}/{k['n']}"
+    )
     sp = tk["ds_identity"] / tk["ours"]
-    print(f"    datasketch MinHash.bulk, identity hashfunc        {tk['ds_identity']:8.3f} s   {', '.join('%.3f' % x for x in k['times']['ds_identity'])}   peak +{mb(pk['ds_identity']).strip()} MB   ours {sp:5.2f}x faster (same 32-bit hashes: the permutation kernels alone); equal signatures {k['equal_identity']}/{k['n']}")
+    print(
+        f"    datasketch MinHash.bulk, identity hashfunc        {tk['ds_identity']:8.3f} s   {', '.join(f'{x:.3f}' for x in k['times']['ds_identity'])}   peak +{mb(pk['ds_identity']).strip()} MB   ours {sp:5.2f}x faster (same 32-bit hashes: the permutation kernels alone); equal signatures {k['equal_identity']}/{k['n']}"
+    )
 
     if not args.no_full:
         print()
@@ -426,8 +464,10 @@ def main() -> None:
             r = run(p, FULL)
             ratio = r["seconds"] / med[p]
             exp = math.log(ratio) / math.log(r["n"] / args.limit)
-            print(f"    {labels[p]:32s} {med[p]:7.2f} s -> {r['seconds']:7.2f} s  ({ratio:.2f}x for {r['n'] / args.limit:.2f}x the articles, ~n^{exp:.2f});"
-                  f" peak {mb(r['hwm_kb']).strip()} MB ({mb(r['above_load_kb']).strip()} MB above load); {json.dumps(r['clusters'])}")
+            print(
+                f"    {labels[p]:32s} {med[p]:7.2f} s -> {r['seconds']:7.2f} s  ({ratio:.2f}x for {r['n'] / args.limit:.2f}x the articles, ~n^{exp:.2f});"
+                f" peak {mb(r['hwm_kb']).strip()} MB ({mb(r['above_load_kb']).strip()} MB above load); {json.dumps(r['clusters'])}"
+            )
 
     if not args.no_profile:
         for part, label in (("profile", "(c)"), ("profile:document", "(b)")):

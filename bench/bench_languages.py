@@ -38,9 +38,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import code_version  # noqa: E402
 from bench_normalize import (  # noqa: E402  (the planters of the English benchmark)
+    OUT_DIR,
     Article,
     Ctx,
-    OUT_DIR,
     Plant,
     char_diff,
     edit_lines,
@@ -151,8 +151,12 @@ def loses_words(edits) -> set[str]:
 
 def part_loss(corpora: list[Corpus]) -> dict[str, list[float]]:
     print("\n[1] real content lost: articles losing a word that is neither a repeat kept once nor corpus boilerplate")
-    print("  (strict: every other removal counts; content rules: site lines matched by an anchored pattern not counted)")
-    print(f"  {'corpus':<14} {'lang':<4} {'split':<6} {'articles':>8} {'strict':>7} {'content rules':>13}  by rule (articles)")
+    print(
+        "  (strict: every other removal counts; content rules: site lines matched by an anchored pattern not counted)"
+    )
+    print(
+        f"  {'corpus':<14} {'lang':<4} {'split':<6} {'articles':>8} {'strict':>7} {'content rules':>13}  by rule (articles)"
+    )
     per_lang: dict[str, list[float]] = defaultdict(list)
     for c in corpora:
         arts = load(c)
@@ -167,7 +171,9 @@ def part_loss(corpora: list[Corpus]) -> dict[str, list[float]]:
         share, content = n_lost / len(arts), n_content / len(arts)
         per_lang[c.lang].append(content)
         mark = "" if content <= AIM_LOSS else "  ABOVE AIM"
-        print(f"  {c.name:<14} {c.lang:<4} {c.split:<6} {len(arts):8,} {share:7.2%} {content:13.2%}  {dict(lost.most_common())}{mark}")
+        print(
+            f"  {c.name:<14} {c.lang:<4} {c.split:<6} {len(arts):8,} {share:7.2%} {content:13.2%}  {dict(lost.most_common())}{mark}"
+        )
     return per_lang
 
 
@@ -222,7 +228,9 @@ class KindResult:
     failures: list[tuple[Article, Plant, str, tuple]] = field(default_factory=list)
 
 
-def run_kind(c: Corpus, planter, pool: list[Article], ev_texts: list[str], ev: Evidence, n: int, seed: int, regather: str = "") -> KindResult:
+def run_kind(
+    c: Corpus, planter, pool: list[Article], ev_texts: list[str], ev: Evidence, n: int, seed: int, regather: str = ""
+) -> KindResult:
     """`regather`: `all` when the evidence pass must see every plant (a site line is on many
     articles at once), `rate` when it must see them at PLANT_RATE of the corpus, a batch at a
     time (truncated-end reads how often the corpus was cut: all 100 plants in AEB's 181 articles
@@ -242,7 +250,7 @@ def run_kind(c: Corpus, planter, pool: list[Article], ev_texts: list[str], ev: E
         batch = max(1, round(PLANT_RATE * len(ev_texts)))
     batches = [plants[i : i + batch] for i in range(0, len(plants), batch)]
     evidences = [gather(c, ev_texts + [p.text for _, p in b]) if regather else ev for b in batches]
-    plants = [(a, p, e) for b, e in zip(batches, evidences) for a, p in b]
+    plants = [(a, p, e) for b, e in zip(batches, evidences, strict=True) for a, p in b]
     res = KindResult()
     for a, p, e in plants:
         got, edits = clean(c, p, e)
@@ -304,10 +312,23 @@ def failure_lines(corpus: str, kind: str, r: KindResult) -> list[str]:
 
 
 def part_planted(
-    corpora: list[Corpus], n: int, seed: int, pool_limit: int, only: list[str] | None = None, failures: Path | None = None
+    corpora: list[Corpus],
+    n: int,
+    seed: int,
+    pool_limit: int,
+    only: list[str] | None = None,
+    failures: Path | None = None,
 ) -> None:
     print(f"\n[2] planted artifacts fixed exactly (n = {n} per kind; '-' where the corpus has no place to plant)")
-    neutral = ["headline-repeat", "repeated-paragraph", "repeated-sentence", "repeated-tail", "site-line", "mojibake", "whitespace"]
+    neutral = [
+        "headline-repeat",
+        "repeated-paragraph",
+        "repeated-sentence",
+        "repeated-tail",
+        "site-line",
+        "mojibake",
+        "whitespace",
+    ]
     bound = ["doubled-word", "stray-period", "truncated-start", "truncated-end", "dangling-tail"]
     kinds = [k for k in neutral + bound if not only or k in only]
     report: list[str] = []
@@ -375,7 +396,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--pool", type=int, default=600, help="articles per corpus sampled as plant bases (default 600)")
     ap.add_argument("--corpus", action="append", help="only these corpora (names as printed)")
-    ap.add_argument("--kind", action="append", help="only these planted kinds (names as printed in full: truncated-end)")
+    ap.add_argument(
+        "--kind", action="append", help="only these planted kinds (names as printed in full: truncated-end)"
+    )
     ap.add_argument("--failures", type=Path, default=OUT_DIR / "languages_failures.txt", help="where missed plants go")
     args = ap.parse_args()
     print(machine_line())
@@ -384,7 +407,9 @@ def main() -> int:
     if args.part in ("loss", "all"):
         per_lang = part_loss(corpora)
         worst = {lang: max(v) for lang, v in per_lang.items()}
-        print("  content rules, worst corpus per language: " + ", ".join(f"{k} {v:.2%}" for k, v in sorted(worst.items())))
+        print(
+            "  content rules, worst corpus per language: " + ", ".join(f"{k} {v:.2%}" for k, v in sorted(worst.items()))
+        )
     if args.part in ("planted", "all"):
         part_planted(corpora, args.n, args.seed, args.pool, args.kind, args.failures)
     return 0

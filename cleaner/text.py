@@ -103,7 +103,7 @@ def _is_abbreviation(p: str, dot: int, abbreviations: frozenset[str], ordinal_do
     """Whether the period at `dot` ends an abbreviation (`Mr.`, `U.S.`, an initial, a German
     ordinal `7.`) rather than a sentence."""
     start = dot
-    while start > 0 and not p[start - 1].isspace() and p[start - 1] not in "\"“‘([«„":
+    while start > 0 and not p[start - 1].isspace() and p[start - 1] not in '"“‘([«„':
         start -= 1
     token = p[start:dot]
     if not token:
@@ -134,7 +134,11 @@ def sentence_spans(p: str, language: Language | None = None) -> list[tuple[int, 
     for m in _BOUNDARY.finditer(p):
         term_end = m.start(1)
         first_dot = m.start()
-        if p[first_dot] == "." and p[first_dot : first_dot + 2] != ".." and _is_abbreviation(p, first_dot, abbreviations, ordinal_dot):
+        if (
+            p[first_dot] == "."
+            and p[first_dot : first_dot + 2] != ".."
+            and _is_abbreviation(p, first_dot, abbreviations, ordinal_dot)
+        ):
             continue
         spans.append((start, term_end))
         start = m.end(1)

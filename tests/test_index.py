@@ -11,12 +11,12 @@ import subprocess
 import pytest
 
 from cleaner.check import CheckJob, run_check
+from cleaner.corpus.scope import Scope
 from cleaner.dedup import DupOptions, find_duplicates
 from cleaner.dedup.store import IndexStore
 from cleaner.errors import ConfigError
-from cleaner.corpus.scope import Scope
-from cleaner.jobs.index import build_index, update_index
 from cleaner.io.readers import ReadOptions, read_documents, strict
+from cleaner.jobs.index import build_index, update_index
 from cleaner.normalize import select_rules
 from tests.conftest import FIXTURES
 from tests.corpus_repo import SEED, TXT, cli, copy_with_new_headline, corpus_repo, git

@@ -214,7 +214,7 @@ def test_noisy_shingles_of_paragraphs_and_articles_are_their_definition(levels):
     ]
     assert [(a, j) for a, j, _, _ in block.paragraphs] == expected
     paragraphs = block.parts["paragraph"].batch
-    for i, (a, j, start, end) in enumerate(block.paragraphs):
+    for i, (a, _, start, end) in enumerate(block.paragraphs):
         assert paragraphs.set(i).tolist() == shingles_for(texts[a][start:end], 5, noisy=True).tolist()
 
 
