@@ -20,6 +20,7 @@ from rich.text import Text
 
 from cleaner import __version__
 from cleaner.errors import CleanerError, os_reason
+from cleaner.heap import keep_freed_memory
 from cleaner.interrupts import Terminated, received, stop_on_signals
 from cleaner.io.writers import guarded_stream
 from cleaner.progress import Progress as Stage
@@ -189,6 +190,7 @@ class progress:
 
 def main() -> None:
     """Console-script entry point."""
+    keep_freed_memory()
     try:
         app()
     except KeyboardInterrupt as e:  # before or after a command's own handling
