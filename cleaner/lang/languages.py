@@ -30,7 +30,9 @@ class Language:
     cased: bool
     abbreviations: frozenset[str]
     ordinal_dot: bool
-    name_particles: frozenset[str]
+    name_particles: frozenset[str]  # may open a lowercase name (`von der Leyen`)
+    name_particles_inner: frozenset[str]  # only after one of those (`der`, `la`): alone, an article
+    nouns_capitalised: bool  # German: a capital after a lowercase word is a noun, no label or name
     lowercase_words: frozenset[str]
     lowercase_names: tuple[str, ...]
     bylines: frozenset[str]
@@ -80,6 +82,8 @@ def known_language(code: str | None) -> Language | None:
         abbreviations=_words(s["abbreviations"]),
         ordinal_dot=s["ordinal_dot"],
         name_particles=_words(st["name_particles"]),
+        name_particles_inner=_words(st.get("name_particles_inner", "")),
+        nouns_capitalised=st.get("nouns_capitalised", False),
         lowercase_words=_words(st["lowercase_words"]),
         lowercase_names=tuple(st.get("lowercase_names", [])),
         bylines=_words(st["bylines"]),

@@ -52,8 +52,9 @@ def starts_mid_sentence(p: str, lang: Language | None) -> bool:
     if lang is not None and any(p.startswith(name) for name in lang.lowercase_names):
         return False  # `bell hooks wrote`: a name styled in lowercase
     particles = lang.name_particles if lang is not None else frozenset()
+    inner = particles | lang.name_particles_inner if lang is not None else frozenset()
     rest = p
-    while (w := _FIRST_WORD.match(rest)) and w.group().casefold() in particles:
+    while (w := _FIRST_WORD.match(rest)) and w.group().casefold() in (inner if rest is not p else particles):
         rest = rest[w.end() :].lstrip()
     # de Blasio, van Gogh, bin Laden, von der Leyen, de la Rosa
     return not (rest is not p and rest[:1].isupper())

@@ -42,10 +42,13 @@ def _lead(p: str, first: bool, ctx: RuleContext) -> tuple[list[tuple[int, int]],
     # language's byline word (`by Benny G. Powell Jr.`).
     closed = lang.slip_doubles | lang.prepositions | lang.dangling if lang is not None else frozenset()
     capital = len(fragment) > 1 and fragment[1][:1].isupper()
-    byline = lang is None or fragment[0].casefold() in lang.bylines or fragment[0].casefold() not in closed
+    # Where every noun has a capital (German), a capital after the lowercase word says nothing of
+    # a label or a name: `primäre Bezugsperson verloren.` is a cut like any other.
+    label = capital and not (lang is not None and lang.nouns_capitalised)
+    byline = lang is None or fragment[0].casefold() in lang.bylines or fragment[0].casefold() not in closed and label
     if capital and byline and all(w[:1].isupper() for w in fragment[1:]):
         return spans, Figure(0.5, f"only names after a lowercase word (`{fragment[0]} {fragment[1]}`): a byline")
-    if capital and fragment[0].casefold() not in closed:
+    if label and fragment[0].casefold() not in closed:
         if first and len(fragment[0]) > 1:  # `x With that ...`: an icon's letter, no cut word
             return spans, ctx.evidence.cut_start(ctx.code, fragment[0], label=True)
         return spans, Figure(
@@ -76,7 +79,8 @@ def truncated_start(text: str, ctx: RuleContext) -> list[Change]:
     instead: the only paragraph of a body; `by Benny G. Powell Jr.` (names after the lowercase
     word: a byline); and, unless the corpus says otherwise, a first sentence over 8 words or a
     lowercase word before a capitalised one (`voetbal Lucas`; not after a closed-class word, which
-    no label is: `in Chile, the minister said.` goes). At a body's start those two go when the
+    no label is: `in Chile, the minister said.` goes; not in German, where nouns have capitals:
+    `primäre Bezugsperson verloren.` goes). At a body's start those two go when the
     corpus has more lowercase body openings than the way it writes its other paragraphs explains
     (`Evidence.cut_start`), the word no recurring section label; inside a body they are flagged.
     """
