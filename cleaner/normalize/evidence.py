@@ -101,15 +101,21 @@ def name_after(first: str, second: str) -> bool:
     return first[:1].islower() and second[:1].isupper()
 
 
-def _sentence_ends(text: str) -> tuple[list[str], int, list[int]]:
-    """The words that end sentences, the count of numbers that do, and each sentence's length."""
+def _sentence_ends(text: str) -> tuple[list[str], int, list[int], list[tuple[str, int]]]:
+    """The words that end sentences, the count of numbers that do, each sentence's length, and
+    each sentence's first word with the bin of its length (`length_bin`)."""
     words: list[str] = []
     numbers = 0
     lengths: list[int] = []
+    openers: list[tuple[str, int]] = []
     for piece in SENTENCE_END.split(text):
         if not piece or piece.isspace():
             continue
-        lengths.append(min(piece.count(" ") + 1, MAX_LENGTH))
+        length = min(piece.count(" ") + 1, MAX_LENGTH)
+        lengths.append(length)
+        first = OPENING_WORD.match(piece)
+        if first:
+            openers.append((first.group(1), LENGTH_BIN[length]))
         core = piece.rstrip(_CLOSERS)
         if not core.endswith(tuple(_TERMINATORS)):
             continue
@@ -119,7 +125,22 @@ def _sentence_ends(text: str) -> tuple[list[str], int, list[int]]:
             numbers += 1
         elif WORD.fullmatch(token):
             words.append(token)
-    return words, numbers, lengths
+    return words, numbers, lengths, openers
+
+
+# A sentence's first word, after any opening quote or bracket.
+OPENING_WORD = re.compile(r"\s*[\"“‘'(«\[„¿¡]*([^\W\d_]+(?:['’-][^\W\d_]+)*)")
+# How long the sentences that open on a word are, counted in bins of words (1-3, 4-6, 7-10, 11-15,
+# 16-20, 21-30, 31-40, 41+): `Despite ...` seldom makes a whole sentence of 7 words, `He ...`
+# often does, so a cut's length is weighed against the sentences that open as it does.
+LENGTH_BIN_EDGES = (1, 4, 7, 11, 16, 21, 31, 41, MAX_LENGTH + 1)
+LENGTH_BINS = len(LENGTH_BIN_EDGES) - 1
+LENGTH_BIN = [0] + [b for b in range(LENGTH_BINS) for _ in range(LENGTH_BIN_EDGES[b], LENGTH_BIN_EDGES[b + 1])]
+# The pseudo-sentences, of the corpus's length distribution, that an opener's own count is mixed
+# with: an opener seen in 20 sentences moves the model half way to its own lengths.
+OPENER_PSEUDO = 20
+# Openers shipped: the frequent words that open at least this many sentences.
+MIN_SHIPPED_OPENER = 5
 
 
 # A line counts as a candidate site line up to this length; longer lines are prose.
@@ -156,16 +177,19 @@ class LanguageCounts:
     # what a paragraph opens with when a scraper dropped a linked name before it.
     after_subject: Counter[str] = field(default_factory=Counter)
     subjects: int = 0  # such sentences in all
+    # (first word, length bin) -> sentences: how long the sentences that open on a word are
+    openers: Counter[tuple[str, int]] = field(default_factory=Counter)
 
     def observe(self, text: str) -> None:
         words = WORD.findall(text)
         self.tokens += len(words)
         self.words.update(words)
-        ends, n_end, lengths = _sentence_ends(text)
+        ends, n_end, lengths, openers = _sentence_ends(text)
         self.ends.update(ends)
         self.number_ends += n_end
         self.sentences += len(ends) + n_end
         self.lengths.update(lengths)
+        self.openers.update(openers)
         self.numbers += len(NUMBER.findall(text))
         self.doubled.update(
             text[a:first].casefold()
@@ -187,6 +211,7 @@ class LanguageCounts:
         self.lengths.update(other.lengths)
         self.after_subject.update(other.after_subject)
         self.subjects += other.subjects
+        self.openers.update(other.openers)
 
     def to_dict(self, top: int | None = None) -> dict[str, object]:
         keep = {w for w, _ in self.words.most_common(top)} if top else set(self.words)
@@ -201,7 +226,15 @@ class LanguageCounts:
             "lengths": {str(k): v for k, v in sorted(self.lengths.items())},
             "after_subject": {w: n for w, n in sorted(self.after_subject.items()) if w in keep},
             "subjects": self.subjects,
+            "openers": self._openers_dict(keep if top else None),
         }
+
+    def _openers_dict(self, keep: set[str] | None) -> dict[str, list[int]]:
+        by_word: dict[str, list[int]] = {}
+        for (w, b), n in self.openers.items():
+            if keep is None or w in keep:
+                by_word.setdefault(w, [0] * LENGTH_BINS)[b] += n
+        return {w: v for w, v in sorted(by_word.items()) if keep is None or sum(v) >= MIN_SHIPPED_OPENER}
 
     @classmethod
     def from_dict(cls, d: dict) -> LanguageCounts:
@@ -217,18 +250,36 @@ class LanguageCounts:
             lengths,
             Counter(d.get("after_subject", {})),
             d.get("subjects", 0),
+            Counter({(w, b): n for w, v in d.get("openers", {}).items() for b, n in enumerate(v) if n}),
         )
 
-    def cut_length_ratio(self, k: int) -> float:
+    def cut_length_ratio(self, k: int, first: str | None = None) -> tuple[float, int]:
         """How much likelier a fragment of `k` words is as the start of a sentence cut at a random
-        word than as a whole sentence: P(k | cut) = sum over L >= k of P(L) / L, against P(k)."""
+        word than as a whole sentence: P(k | cut) = sum over L >= k of P(L) / L, against P(k); and
+        how many sentences of the corpus open on `first`. With them, P(L) is that of the
+        sentences that open on `first` (their share of each length bin, spread over the bin as
+        the corpus's lengths are, mixed with the corpus's at OPENER_PSEUDO sentences)."""
         total = sum(self.lengths.values())
         if not total:
-            return 1.0
+            return 1.0, 0
         k = min(k, MAX_LENGTH)
-        as_cut = sum(n / length for length, n in self.lengths.items() if length >= k) / total
-        as_whole = (self.lengths[k] + 1) / (total + MAX_LENGTH)
-        return as_cut / as_whole
+        weight = self._opener_weights(first, total) if first else None
+        seen = int(weight[1]) if weight else 0
+        w = weight[0] if weight else [1.0] * LENGTH_BINS
+        as_cut = sum(n / length * w[LENGTH_BIN[length]] for length, n in self.lengths.items() if length >= k) / total
+        as_whole = (self.lengths[k] + 1) / (total + MAX_LENGTH) * w[LENGTH_BIN[k]]
+        return as_cut / as_whole, seen
+
+    def _opener_weights(self, first: str, total: int) -> tuple[list[float], int] | None:
+        """Per length bin, P(bin | the sentence opens on `first`) / P(bin), smoothed."""
+        own = [self.openers[first, b] for b in range(LENGTH_BINS)]
+        n = sum(own)
+        if not n:
+            return None
+        share = [0.0] * LENGTH_BINS
+        for length, count in self.lengths.items():
+            share[LENGTH_BIN[length]] += count / total
+        return [(o / s + OPENER_PSEUDO) / (n + OPENER_PSEUDO) if s else 1.0 for o, s in zip(own, share, strict=True)], n
 
 
 @dataclass
@@ -455,23 +506,32 @@ class Evidence:
         n = _any_case(c, w)
         return c.doubled[w] >= 3 and c.doubled[w] >= 10 * slip_rate * n
 
-    def cut(self, code: str | None, word: str, words: int, alone: bool = False) -> Figure:
+    def cut(self, code: str | None, word: str, words: int, alone: bool = False, first: str | None = None) -> Figure:
         """How sure that a sentence of `words` words stopping on `word` (no final punctuation) was
         cut rather than short of its period: the word's share of running text against its share of
         sentence ends, times the length's likelihood as a cut start against as a whole sentence,
         as a likelihood ratio against the corpus's prior odds for endings of its shape (`alone`:
-        a line or paragraph of its own; else glued after a finished sentence; `cut_prior`)."""
+        a line or paragraph of its own; else glued after a finished sentence; `cut_prior`).
+        `first`: the sentence's first word, whose sentences' lengths the length is weighed
+        against (`LanguageCounts.cut_length_ratio`)."""
         c = self.counts(code)
         if c is None or not c.sentences:
             return Figure(0.0, "no sentence statistics for this language")
         ratio, inside, ends, label, by_length = _cut_ratio(c, word, words)
+        opened = ""
+        if first:
+            by_opener, seen = c.cut_length_ratio(words, first)
+            if seen:
+                ratio *= by_opener / by_length
+                by_length = by_opener
+                opened = f" opening on `{first}` ({seen:,} sentences do)"
         prior = self.cut_prior(code, alone)
         odds = ratio * prior.odds
         return Figure(
             odds / (1 + odds),
             f"ends on {label}: {ends / c.sentences:.3%} of {c.sentences:,} sentences end so,"
             f" {inside / max(c.tokens, 1):.3%} of words are it;"
-            f" {words} words: {by_length:.1f}x likelier cut than whole; {prior.describe()}",
+            f" {words} words{opened}: {by_length:.1f}x likelier cut than whole; {prior.describe()}",
         )
 
     def cut_start(self, code: str | None, word: str, label: bool = False) -> Figure:
@@ -535,11 +595,13 @@ class Evidence:
     def cut_prior(self, code: str | None, alone: bool = False) -> CutPrior:
         """The share of this corpus's unfinished endings of one shape (`alone` or glued, as
         `ending_kind` counts them) that were cut, fitted by EM over all of them: each ending's
-        likelihood ratio (as in `cut`) is fixed, the mixing share is what is fitted; a Beta(6, 6)
-        prior on the share keeps a corpus with few endings near even odds (the figure on human
-        gold text, where such endings were as often one as the other). The shapes are fitted
-        apart: credits, captions and bios stand alone short of their period, and so many of them
-        would otherwise talk the prior of glued endings, where a cut leaves its fragment, down."""
+        likelihood ratio (as in `cut`, but with the corpus's lengths: the endings counted, and
+        kept in a check's index, do not say how their sentence opened) is fixed, the mixing
+        share is what is fitted; a Beta(6, 6) prior on the share keeps a corpus with few endings
+        near even odds (the figure on human gold text, where such endings were as often one as
+        the other). The shapes are fitted apart: credits, captions and bios stand alone short of
+        their period, and so many of them would otherwise talk the prior of glued endings, where
+        a cut leaves its fragment, down."""
         if (code, alone) not in self._priors:
             c = self.counts(code)
             sure, weighted = 0, []
@@ -616,5 +678,5 @@ def _cut_ratio(c: LanguageCounts, word: str, words: int) -> tuple[float, int, in
     # out) are where most cuts fall.
     base = c.sentences / max(c.tokens, 1)
     share = (ends + END_PSEUDO) / (inside + END_PSEUDO / base)
-    by_length = c.cut_length_ratio(words)
+    by_length = c.cut_length_ratio(words)[0]
     return base / share * by_length, inside, ends, label, by_length

@@ -14,7 +14,7 @@ import regex
 
 from cleaner.lang.languages import Language
 from cleaner.normalize.cuts import Tail, ending, lowercase_opening, starts_mid_sentence, unfinished_tail
-from cleaner.normalize.evidence import Figure
+from cleaner.normalize.evidence import OPENING_WORD, Figure
 from cleaner.normalize.registry import Change, RuleContext, rule
 from cleaner.text import ends_sentence, remove_paragraphs_spans, sentence_spans, split_paragraphs
 
@@ -199,7 +199,8 @@ def cut_figure(tail: Tail, ctx: RuleContext) -> Figure:
     lang = ctx.language
     if lang is not None and e.token.casefold() in lang.dangling:
         return Figure(0.99, f"stops on `{e.token}`, a word no {lang.name} sentence ends on")
-    return ctx.evidence.cut(ctx.code, e.token, e.words, tail.alone)
+    first = OPENING_WORD.match(tail.text)
+    return ctx.evidence.cut(ctx.code, e.token, e.words, tail.alone, first.group(1) if first else None)
 
 
 @rule("truncated-end", "truncation", languages=True)
@@ -211,7 +212,8 @@ def truncated_end(text: str, ctx: RuleContext) -> list[Change]:
     no sentence ends on (`the`, `of`), or a word that seldom ends a sentence in this corpus and
     language (`... her meeting with Bill`, `... would even`): the likelihood of the word in running
     text against at a sentence end, and of the fragment's length as a cut against as a whole
-    sentence, times the corpus's own odds that an unfinished ending of its shape was cut, must
+    sentence among those that open on its first word (`Despite ...` is seldom whole at 7 words),
+    times the corpus's own odds that an unfinished ending of its shape was cut, must
     give 0.9 or more when it is glued after a finished sentence, 0.95 on a line or paragraph of
     its own.
     Leaves alone: endings in `.`, `!`, `?`, `…`, `."` or `.”`; endings in `:` or a closing
