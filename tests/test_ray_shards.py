@@ -62,11 +62,13 @@ def two_nodes():
 
 @pytest.fixture
 def small_shards(monkeypatch):
-    """Shards of at most 1 MB: a few thousand articles make a dozen or more byte ranges."""
+    """Shards of at most 1 MB: a few thousand articles make a dozen or more byte ranges; and a
+    partition of the band rows per 1 MB of input, more than the two per CPU of a small input."""
     from cleaner.engines import ray_dups
 
     monkeypatch.setattr(ray_dups, "MIN_SHARD", 1)
     monkeypatch.setattr(ray_dups, "MAX_SHARD", 1_000_000)
+    monkeypatch.setattr(ray_dups, "PARTITION_BYTES", 1_000_000)
 
 
 def _allsides(tmp_path, n: int):

@@ -56,6 +56,11 @@ from cleaner.progress import Report, counter
 # A shard is about a quarter of the input per CPU (so the cores stay busy to the end), within
 # these bounds: below, a task's overhead shows; above, a worker holds too many records at once.
 MIN_SHARD, MAX_SHARD = 1 << 20, 64 << 20
+# The band rows are shuffled into two partitions per CPU at least, and one per this much input
+# beyond: a partition's reduce holds its share of every band row at once, and with four at 1M
+# articles (6.9 GB) two reduces side by side held half the rows, which Ray's memory monitor
+# killed and retried near 95% of the node's memory.
+PARTITION_BYTES = 512 << 20
 
 
 def _get(refs: Any) -> Any:
@@ -166,8 +171,8 @@ class RayDups:
         report: Report | None = None,
     ) -> RayFound:
         cpus = RaySession.cpus()
-        partitions = 2 * cpus
         total = sum(f.path.stat().st_size for f in files if f.path.is_file())
+        partitions = max(2 * cpus, -(-total // PARTITION_BYTES))
         target = self.shard_bytes or min(MAX_SHARD, max(MIN_SHARD, total // (4 * cpus) + 1))
         self.shards = plan_shards(files, target)
         names = [name for name in LEVELS if name in options.levels]
