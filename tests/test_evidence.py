@@ -474,3 +474,26 @@ def test_a_cut_s_length_is_weighed_against_the_sentences_that_open_as_it_does():
         assert auc(ev, True) > auc(ev, False) + gain
     _, _, edits = clean_fields(None, "The vote was held. Despite the apparent rebalancing of the economy", RULES, "en")
     assert any("opening on `Despite`" in (e.evidence or "") for e in edits)
+
+
+def test_an_opener_moves_a_cut_s_likelihood_ten_times_at_most():
+    """AllSides' gallery lines (`Hide Caption 8 of 10 Photos: ...`) make `Hide` open thousands of
+    long sentences; shipped counts are another corpus's, so an opener's lengths move the figure
+    by a bounded factor either way."""
+    c = LanguageCounts()
+    for a in ARTICLES:
+        c.observe(a["text"])
+    for _ in range(2000):
+        c.observe("Hide the photos of the long gallery that runs on and on with many more words in it, as they do.")
+        c.observe("He won.")
+    ev = Evidence(CorpusEvidence(languages={"en": c}), prior=False)
+    plain = ev.cut("en", "gallery", 5)
+    long_opener = ev.cut("en", "gallery", 5, first="Hide")
+    short_opener = ev.cut("en", "gallery", 5, first="He")
+
+    def odds(f):
+        return f.confidence / (1 - f.confidence)
+
+    assert 9.99 < odds(long_opener) / odds(plain) <= 10.0001
+    assert 0.099 < odds(short_opener) / odds(plain) < 1.0
+    assert "opening on `Hide` (2,000 sentences do)" in long_opener.reason
