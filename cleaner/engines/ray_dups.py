@@ -56,10 +56,7 @@ from cleaner.progress import Report, counter
 # A shard is about a quarter of the input per CPU (so the cores stay busy to the end), within
 # these bounds: below, a task's overhead shows; above, a worker holds too many records at once.
 MIN_SHARD, MAX_SHARD = 1 << 20, 64 << 20
-# The band rows are shuffled into two partitions per CPU at least, and one per this much input
-# beyond: a partition's reduce holds its share of every band row at once, and with four at 1M
-# articles (6.9 GB) two reduces side by side held half the rows, which Ray's memory monitor
-# killed and retried near 95% of the node's memory.
+# Band-row partitions: 2 per CPU, or one per this much input (4 at 1M articles got killed for memory).
 PARTITION_BYTES = 512 << 20
 
 
