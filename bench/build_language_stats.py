@@ -6,7 +6,8 @@ prior that the evidence-based rules use for a lone document, stdin or a small co
 
 Reproducible: the same corpora give byte-identical files (sorted keys, gzip without a time stamp).
 Only counts are shipped (how often each of the most frequent words occurs, ends a sentence, stands
-doubled), never text. The sources are the tuning corpora only (AllSides for English, 10kGNAD for
+doubled, follows a name opening a sentence, and how long the sentences it opens are), never text.
+The sources are the tuning corpora only (AllSides for English, 10kGNAD for
 German, FakeNewsCorpusSpanish's real news for Spanish), so that the report corpora the normalizer
 is judged on (BBC, Reuters, L3S, AEB, SemEval German/French/Italian, Dutch, Portuguese, Chinese)
 play no part in it; their sources and terms are in cleaner/lang/stats/SOURCES.md.
