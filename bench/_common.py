@@ -12,6 +12,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The checkout this script is in is the code it measures: first on the path, before an editable
+# install of another checkout (which `code_version` would otherwise misname).
+if str(ROOT) not in sys.path[:1]:
+    sys.path.insert(0, str(ROOT))
 ALLSIDES = ROOT.parent / "shared" / "corpora" / "allsides_news_37k.jsonl.gz"
 
 
