@@ -103,7 +103,7 @@ def name_after(first: str, second: str) -> bool:
 
 def _sentence_ends(text: str) -> tuple[list[str], int, list[int], list[tuple[str, int]]]:
     """The words that end sentences, the count of numbers that do, each sentence's length, and
-    each sentence's first word with the bin of its length (`length_bin`)."""
+    each sentence's first word with the bin of its length (`LENGTH_BIN`)."""
     words: list[str] = []
     numbers = 0
     lengths: list[int] = []
@@ -260,28 +260,30 @@ class LanguageCounts:
         word than as a whole sentence: P(k | cut) = sum over L >= k of P(L) / L, against P(k); and
         how many sentences of the corpus open on `first`. With them, P(L) is that of the
         sentences that open on `first` (their share of each length bin, spread over the bin as
-        the corpus's lengths are, mixed with the corpus's at OPENER_PSEUDO sentences)."""
+        the corpus's lengths are, mixed with the corpus's at OPENER_PSEUDO sentences), and moves
+        the ratio OPENER_BOUND times at most either way: the shipped counts are another
+        corpus's, where a site's own lines (`Hide Caption 8 of 10 Photos: ...`, 14,670 of
+        AllSides' sentences) can make an opener's lengths as odd as they come."""
         total = sum(self.lengths.values())
         if not total:
             return 1.0, 0
         k = min(k, MAX_LENGTH)
-        weight = self._opener_weights(first, total) if first else None
-        seen = int(weight[1]) if weight else 0
-        w = weight[0] if weight else [1.0] * LENGTH_BINS
-        as_cut = sum(n / length * w[LENGTH_BIN[length]] for length, n in self.lengths.items() if length >= k) / total
-        as_whole = (self.lengths[k] + 1) / (total + MAX_LENGTH) * w[LENGTH_BIN[k]]
-        return as_cut / as_whole, seen
-
-    def _opener_weights(self, first: str, total: int) -> tuple[list[float], int] | None:
-        """Per length bin, P(bin | the sentence opens on `first`) / P(bin), smoothed."""
-        own = [self.openers[first, b] for b in range(LENGTH_BINS)]
-        n = sum(own)
-        if not n:
-            return None
-        share = [0.0] * LENGTH_BINS
-        for length, count in self.lengths.items():
-            share[LENGTH_BIN[length]] += count / total
-        return [(o / s + OPENER_PSEUDO) / (n + OPENER_PSEUDO) if s else 1.0 for o, s in zip(own, share, strict=True)], n
+        own = [self.openers[first, b] for b in range(LENGTH_BINS)] if first else []
+        seen = sum(own)
+        share = [0.0] * LENGTH_BINS  # P(bin) in the corpus
+        as_cut = [0.0] * LENGTH_BINS  # sum over L >= k of P(L) / L, by bin
+        for length, n in self.lengths.items():
+            share[LENGTH_BIN[length]] += n / total
+            if length >= k:
+                as_cut[LENGTH_BIN[length]] += n / length / total
+        as_whole = (self.lengths[k] + 1) / (total + MAX_LENGTH)
+        ratio = sum(as_cut) / as_whole
+        if not seen:
+            return ratio, 0
+        # P(bin | opens on `first`) / P(bin), smoothed
+        w = [(o / p + OPENER_PSEUDO) / (seen + OPENER_PSEUDO) if p else 1.0 for o, p in zip(own, share, strict=True)]
+        by_opener = sum(c * wb for c, wb in zip(as_cut, w, strict=True)) / (as_whole * w[LENGTH_BIN[k]])
+        return ratio * min(max(by_opener / ratio, 1 / OPENER_BOUND), OPENER_BOUND), seen
 
 
 @dataclass
@@ -519,18 +521,8 @@ class Evidence:
         c = self.counts(code)
         if c is None or not c.sentences:
             return Figure(0.0, "no sentence statistics for this language")
-        ratio, inside, ends, label, by_length = _cut_ratio(c, word, words)
-        opened = ""
-        if first:
-            by_opener, seen = c.cut_length_ratio(words, first)
-            if seen:
-                # Bounded, as one word's evidence is elsewhere: the shipped counts are another
-                # corpus's, where a site's own lines (`Hide Caption 8 of 10 Photos: ...`, 14,670 of
-                # AllSides' sentences) can make an opener's lengths as odd as they come.
-                factor = min(max(by_opener / by_length, 1 / OPENER_BOUND), OPENER_BOUND)
-                ratio *= factor
-                by_length *= factor
-                opened = f" opening on `{first}` ({seen:,} sentences do)"
+        ratio, inside, ends, label, by_length, seen = _cut_ratio(c, word, words, first)
+        opened = f" opening on `{first}` ({seen:,} sentences do)" if seen else ""
         prior = self.cut_prior(code, alone)
         odds = ratio * prior.odds
         return Figure(
@@ -670,9 +662,12 @@ CUT_START_PSEUDO = 2
 END_PSEUDO = 0.5
 
 
-def _cut_ratio(c: LanguageCounts, word: str, words: int) -> tuple[float, int, int, str, float]:
-    """The likelihood ratio cut : whole of a sentence of `words` words stopping on `word`, and the
-    figures behind it (occurrences inside, at sentence ends, a label, the length's ratio)."""
+def _cut_ratio(
+    c: LanguageCounts, word: str, words: int, first: str | None = None
+) -> tuple[float, int, int, str, float, int]:
+    """The likelihood ratio cut : whole of a sentence of `words` words stopping on `word` (and
+    opening on `first`), and the figures behind it (occurrences inside, at sentence ends, a label,
+    the length's ratio, the sentences that open on `first`)."""
     if NUMBER.fullmatch(word):
         inside, ends, label = c.numbers, c.number_ends, "a number"
     else:
@@ -684,5 +679,5 @@ def _cut_ratio(c: LanguageCounts, word: str, words: int) -> tuple[float, int, in
     # out) are where most cuts fall.
     base = c.sentences / max(c.tokens, 1)
     share = (ends + END_PSEUDO) / (inside + END_PSEUDO / base)
-    by_length = c.cut_length_ratio(words)[0]
-    return base / share * by_length, inside, ends, label, by_length
+    by_length, seen = c.cut_length_ratio(words, first)
+    return base / share * by_length, inside, ends, label, by_length, seen
