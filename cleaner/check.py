@@ -21,6 +21,7 @@ from pathlib import Path
 from cleaner.check_duplicates import duplicate_findings, snippet
 from cleaner.corpus.digests import file_digest, record_digest
 from cleaner.corpus.evidence_index import with_indexed_evidence
+from cleaner.corpus.reread import CorpusTexts
 from cleaner.corpus.scope import DEFAULT_FILES, Scope, corpus_root, read_corpus_file, relative
 from cleaner.dedup.options import DupOptions
 from cleaner.dedup.store import IndexStore
@@ -47,6 +48,8 @@ class CheckResult:
     new_records: int = 0
     fixable: set[str] = field(default_factory=set)  # paths with artifacts the normalizer fixes
     evidence: Evidence | None = None  # what the artifacts were found with (and `--fix` fixes with)
+    # Indexed records (path, line) not compared: their files no longer hold them as indexed.
+    unread: list[tuple[str, int]] = field(default_factory=list)
 
     def stats(self) -> dict[str, int]:
         return {"files": self.files, "records": self.records, "new": self.new_records, "findings": len(self.findings)}
@@ -92,7 +95,9 @@ def check_files(
             result.fixable.add(doc.origin.path)
         result.findings += found
     if new_docs and duplicates:
-        result.findings += duplicate_findings(new_docs, options, store, stale)
+        reread = CorpusTexts(root, read_options)
+        result.findings += duplicate_findings(new_docs, options, store, stale, reread)
+        result.unread = sorted({(r.path, r.line or r.record) for r in reread.missing})
     order = {name: k for k, name in enumerate(names)}
     result.findings.sort(
         key=lambda f: (

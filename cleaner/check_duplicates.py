@@ -13,6 +13,7 @@ import numpy as np
 from cleaner.dedup.items import LevelItems, items_of
 from cleaner.dedup.options import DupOptions
 from cleaner.dedup.pairs import pairs_of
+from cleaner.dedup.schema import Reread
 from cleaner.dedup.store import IndexStore, salted
 from cleaner.dedup.verify import document_similarity, jaccard, same_document, same_paragraph, same_title
 from cleaner.io.lines import Lines, item_line
@@ -43,13 +44,18 @@ def snippet(text: str) -> str:
 
 
 def duplicate_findings(
-    new_docs: Sequence[Document], options: DupOptions, store: IndexStore | None, stale: set[int]
+    new_docs: Sequence[Document],
+    options: DupOptions,
+    store: IndexStore | None,
+    stale: set[int],
+    reread: Reread | None = None,
 ) -> list[Finding]:
     """Each new record's first earlier copy, per level: indexed records first (in indexing
-    order), then the new records before it. `stale` are indexed records not to match."""
+    order), then the new records before it. `stale` are indexed records not to match; `reread`
+    finds the texts of indexed records the index does not keep."""
     items = items_of(new_docs, options)
     lines = [Lines(d) for d in new_docs]
-    matcher = _Matcher(items, new_docs, lines, store, stale)
+    matcher = _Matcher(items, new_docs, lines, store, stale, reread)
     found: list[tuple[int, Finding]] = []
 
     def report(i: int, kind: str, message: str, place: _Place, line: int | None) -> None:
@@ -115,8 +121,10 @@ class _Matcher:
         lines: Sequence[Lines],
         store: IndexStore | None,
         stale: set[int],
+        reread: Reread | None = None,
     ) -> None:
         self.items, self.docs, self.lines, self.store, self.stale = items, docs, lines, store, stale
+        self.reread = reread
         self._stored: dict[str, list[list[int]]] = {}
         self._largest: dict[str, list[int]] = {}
         self._new: dict[str, list[list[int]]] = {}
@@ -187,7 +195,7 @@ class _Matcher:
             e_stored, e_new = self._document_evidence()
             stored = [sorted(set(a) | set(b)) for a, b in zip(stored, e_stored, strict=False)]
             new = [sorted(set(a) | set(b)) for a, b in zip(new, e_new, strict=False)]
-        loaded = self.store.items({iid for c in stored for iid in c}) if self.store else {}
+        loaded = self.store.items({iid for c in stored for iid in c}, self.reread) if self.store else {}
         records = self.store.records({it.rid for it in loaded.values()}) if self.store else {}
         for k in range(len(li)):
             x = li.batch.set(k)

@@ -1,9 +1,11 @@
-"""The index's on-disk format (schema 4): what a check finds through it is what it finds from the
-articles themselves, it stays small per article, and an index of another format or a missing
-band file is one line asking for a rebuild."""
+"""The index's on-disk format (schema 5): what a check finds through it is what it finds from the
+articles themselves, though it keeps only the texts it could not read again from their files,
+it stays small per article, and an index of another format or a missing band file is one line
+asking for a rebuild."""
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 from pathlib import Path
@@ -67,12 +69,13 @@ def index_bytes(index: Path) -> int:
 
 def test_the_index_takes_far_less_per_article_than_schema_3(tmp_path, monkeypatch):
     # Schema 3 (shingle sets, and band rows in SQLite) took 8.0 KB per article of these 138
-    # fixture articles; schema 4 takes 4.5 KB, much of it pages SQLite has not filled yet.
+    # fixture articles; schema 4 (texts kept) 4.5 KB; schema 5 3.7 KB, much of it pages SQLite
+    # has not filled yet.
     repo = corpus_repo(tmp_path, ALL_FIXTURES)
     assert cli(repo, monkeypatch, "index", "build").exit_code == 0
     status = json.loads(cli(repo, monkeypatch, "index", "status", "--format", "json").stdout)
     assert status["records"] > 100
-    assert index_bytes(repo / ".cleaner" / "index") / status["records"] < 5000
+    assert index_bytes(repo / ".cleaner" / "index") / status["records"] < 4000
 
 
 def test_an_index_of_schema_3_is_one_line_asking_for_a_rebuild(tmp_path, monkeypatch):
@@ -142,3 +145,55 @@ def test_a_truncated_band_file_is_refused(tmp_path):
     path.write_bytes(path.read_bytes()[:-1])
     with pytest.raises(bandfile.BandFileError, match="truncated"):
         bandfile.BandFile(path)
+
+
+def test_the_index_keeps_the_texts_only_of_records_that_cannot_be_read_alone(tmp_path, monkeypatch):
+    repo = corpus_repo(tmp_path, ALL_FIXTURES)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    with sqlite3.connect(repo / ".cleaner" / "index") as conn:
+        kept = dict(conn.execute("SELECT path, min(body IS NOT NULL) FROM records GROUP BY path"))
+    assert kept == {p.name: int(p.suffix in (".csv", ".parquet", ".gz")) for p in ALL_FIXTURES}
+    # A copy of an article of each kind of file is found: texts read again and texts kept.
+    with open(ALL_FIXTURES[3], encoding="utf-8", newline="") as fh:
+        bbc = next(csv.DictReader(fh))
+    (repo / "from_csv.txt").write_text(f"Our headline\n\n{bbc['text']}\n", encoding="utf-8")
+    copy_with_new_headline(TXT[1], repo / "from_txt.txt", "Another headline")
+    r = cli(repo, monkeypatch, "check", "from_csv.txt", "from_txt.txt")
+    assert r.exit_code == 1, r.output
+    assert f"(duplicate of {ALL_FIXTURES[3].name}:2)" in r.stdout  # record 1, after the header line
+    assert f"(duplicate of {TXT[1].name}:1)" in r.stdout
+    assert "not compared" not in r.stderr
+
+
+def test_an_indexed_record_that_moved_in_its_file_is_still_found(tmp_path, monkeypatch):
+    repo = corpus_repo(tmp_path, CORPUS)
+    new = plant(repo)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    before = duplicate_lines(cli(repo, monkeypatch, "check", *new).stdout, new)
+    # An article added above the copied one, not committed: the index keeps the committed file
+    # (in flux, it is not indexed again), whose record 8 is now on line 9.
+    shard = repo / CORPUS[0].name
+    lines = shard.read_text(encoding="utf-8").splitlines(keepends=True)
+    first = json.loads(lines[0])
+    shard.write_text(json.dumps({**first, "id": "added", "text": "Another text."}) + "\n" + "".join(lines), encoding="utf-8")
+    r = cli(repo, monkeypatch, "check", *new)
+    assert duplicate_lines(r.stdout, new) == before
+    assert any(line.startswith("copy.txt") and line.endswith(f"{CORPUS[0].name}:8)") for line in before)
+    assert "not compared" not in r.stderr
+
+
+def test_an_indexed_record_its_file_no_longer_holds_is_not_compared_and_the_check_says_so(tmp_path, monkeypatch):
+    repo = corpus_repo(tmp_path, CORPUS)
+    new = plant(repo)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    shard = repo / CORPUS[0].name
+    lines = shard.read_text(encoding="utf-8").splitlines(keepends=True)
+    edited = json.loads(lines[7])
+    lines[7] = json.dumps({**edited, "text": "The article was replaced by a correction."}) + "\n"
+    shard.write_text("".join(lines), encoding="utf-8")
+    r = cli(repo, monkeypatch, "check", "copy.txt")
+    # Record 8 as indexed is in no file now, so nothing names it, and the check says why.
+    assert f"{CORPUS[0].name}:8)" not in r.stdout
+    [note] = [line for line in r.stderr.splitlines() if "not compared" in line]
+    assert note.startswith("1 indexed record was not compared") and f"{CORPUS[0].name}:8" in note
+    assert "cleaner index update" in note and "Traceback" not in r.output

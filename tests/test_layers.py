@@ -51,6 +51,7 @@ LAYERS = [
     "cleaner.corpus.git",
     "cleaner.corpus.scope",
     "cleaner.corpus.evidence_index",
+    "cleaner.corpus.reread",
     "cleaner.jobs",
     "cleaner.jobs.index",
     "cleaner.jobs.dups",

@@ -9,6 +9,12 @@ Shingle sets are not stored (schema 4): they took half the index (a document's ~
 are 4 KB; its text, compressed, under 3 KB) and are recomputed, by the finder's own functions,
 from each record's title and text, only for the few records a check verifies against. Title
 keys are recomputed likewise; `titles` holds them only for the lookup.
+
+Nor are the texts of records their file holds alone, a line of plain JSONL or a .txt file
+(schema 5): a check reads those few records again where they are (`corpus/reread.py`), and
+verifies each against its stored digest. A record of a gzipped, CSV or Parquet file, which
+could only be found again by reading the file from its start, keeps its text compressed in
+`body`.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import base64
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,7 +39,8 @@ from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import ReadOptions
 from cleaner.normalize.evidence import ENDINGS_VERSION
 
-SCHEMA = 4  # 3: the line contexts of `corpus/evidence_index.py`; 4: no shingle sets, a band file
+SCHEMA = 5  # 3: the line contexts of `corpus/evidence_index.py`; 4: no shingle sets, a band file; 5: no texts
+# of records that can be read again alone
 DICTIONARY_BYTES = 1 << 15  # zlib's window: a longer preset dictionary would not be used
 _KEY_BITS = 48  # band keys are stored in 6 bytes (SQLite's integer sizes); collisions are verified away
 # The CREATE statements are stored in the index as written: a line broken here must leave the
@@ -43,7 +50,7 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL, \
 mtime_ns INTEGER NOT NULL, records INTEGER NOT NULL);
 CREATE TABLE records(rid INTEGER PRIMARY KEY, path TEXT NOT NULL, record INTEGER NOT NULL, \
-line INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL, body BLOB NOT NULL);
+line INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL, body BLOB);
 CREATE INDEX records_path ON records(path);
 CREATE TABLE items(iid INTEGER PRIMARY KEY, rid INTEGER NOT NULL, level INTEGER NOT NULL, paragraph INTEGER, \
 line INTEGER);
@@ -109,6 +116,12 @@ class RecordRow:
     record: int
     line: int | None
     doc: str
+    digest: bytes = b""  # of its title and text (`corpus.digests.record_digest`)
+
+
+# Where the texts the index does not keep come from: records (rid order) -> rid -> (title, text),
+# for those found as they were indexed (`corpus.reread.CorpusTexts`).
+Reread = Callable[[Sequence[RecordRow]], dict[int, tuple[str | None, str]]]
 
 
 @dataclass(frozen=True)
@@ -147,6 +160,7 @@ class NewRecord:
     digest: bytes
     title: str | None
     text: str
+    keep_text: bool = True  # False where the record can be read again alone (`corpus/reread.py`)
 
 
 def body_dictionary(records: Sequence[NewRecord]) -> bytes:
@@ -176,10 +190,10 @@ def read_items(conn: sqlite3.Connection, iids: Iterable[int]) -> list[ItemRow]:
 
 
 def read_bodies(conn: sqlite3.Connection, rids: Iterable[int], dictionary: bytes) -> dict[int, tuple[str | None, str]]:
-    """rid -> title, text."""
+    """rid -> title, text, for the records whose text the index keeps."""
     out: dict[int, tuple[str | None, str]] = {}
     for chunk in chunks(sorted(set(rids))):
-        q = f"SELECT rid, body FROM records WHERE rid IN ({','.join('?' * len(chunk))})"
+        q = f"SELECT rid, body FROM records WHERE body IS NOT NULL AND rid IN ({','.join('?' * len(chunk))})"
         for rid, body in conn.execute(q, chunk):
             unpacker = zlib.decompressobj(zdict=dictionary) if dictionary else zlib.decompressobj()
             title, text = json.loads((unpacker.decompress(body) + unpacker.flush()).decode("utf-8", "surrogatepass"))

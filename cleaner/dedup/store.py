@@ -1,7 +1,8 @@
 """The persistent index: a SQLite file (default `.cleaner/index`) and a band file beside it
-holding, for every indexed record, its content digest, title and text (compressed) and its
-items' band keys, so a check compares new articles with the corpus without re-reading the
-corpus. Shingle sets are recomputed from the few records a check verifies against (`items`).
+holding, for every indexed record, where it is, its content digest and its items' band keys, so
+a check compares new articles with the corpus without reading the corpus. Shingle sets are
+recomputed from the few records a check verifies against (`items`), from texts read again from
+their files, or, for records that cannot be read alone (gzip, CSV, Parquet), kept compressed.
 
 Why SQLite: it is in the standard library, needs no server, and its transactions make an
 interrupted update leave the previous index intact (SIGKILL leaves a `-journal` file that SQLite
@@ -12,7 +13,7 @@ version, LSH threshold) are stored inside it; opening it with other settings is 
 suggests `--rebuild`, because band keys made with other settings would silently never match.
 
 Tables: `files` (path, content digest, size, mtime: what `update` compares), `records` (one per
-indexed article, in indexing order, its title and text compressed), `items` (one per
+indexed article, in indexing order; `body` its title and text where kept), `items` (one per
 title, paragraph and document: whose, which paragraph, which line), `titles` (title key -> item),
 `bands_new`. The LSH buckets (band key -> item) are the band file (`bandfile`: 8 bytes a row,
 where SQLite took 17.6); the setting `bands-file` names its generation.
@@ -45,6 +46,7 @@ from cleaner.dedup.schema import (
     ItemRow,
     NewRecord,
     RecordRow,
+    Reread,
     StoredItem,
     body_dictionary,
     check_schema,
@@ -203,8 +205,8 @@ class IndexStore:
     def records(self, rids: Iterable[int]) -> dict[int, RecordRow]:
         out: dict[int, RecordRow] = {}
         for chunk in chunks(sorted(set(rids))):
-            q = f"SELECT rid, path, record, line, doc FROM records WHERE rid IN ({','.join('?' * len(chunk))})"
-            out.update((r[0], RecordRow(*r)) for r in self.conn.execute(q, chunk))
+            q = f"SELECT rid, path, record, line, doc, digest FROM records WHERE rid IN ({','.join('?' * len(chunk))})"
+            out.update((r[0], RecordRow(*r[:5], bytes(r[5]))) for r in self.conn.execute(q, chunk))
         return out
 
     def bucket_members(self, level: str, keys: np.ndarray, limit: int) -> tuple[list[list[int]], list[int]]:
@@ -240,16 +242,19 @@ class IndexStore:
                 out.setdefault(key, []).append(iid)
         return out
 
-    def items(self, iids: Iterable[int]) -> dict[int, StoredItem]:
+    def items(self, iids: Iterable[int], reread: Reread | None = None) -> dict[int, StoredItem]:
         """The items `iids` (those still held), their shingles and title keys recomputed from
-        their records' bodies with the index's settings, all records in one batch."""
+        their records' titles and texts with the index's settings, all records in one batch:
+        the texts the index keeps, and the others as `reread` finds them in their files. An item
+        whose record's text is found nowhere is left out, as an item no longer held is."""
         if self.options is None:
             raise ValueError("items need the index opened with its settings")
         rows = self.item_rows(iids)
-        bodies = read_bodies(
-            self.conn, {row.rid for row in rows}, base64.b64decode(self.settings.get("body-dictionary", ""))
-        )
-        return recomputed_items(rows, bodies, self.options)
+        rids = {row.rid for row in rows}
+        bodies = read_bodies(self.conn, rids, base64.b64decode(self.settings.get("body-dictionary", "")))
+        if reread is not None and len(bodies) < len(rids):
+            bodies.update(reread(sorted(self.records(rids - set(bodies)).values(), key=lambda r: r.rid)))
+        return recomputed_items([row for row in rows if row.rid in bodies], bodies, self.options)
 
     def item_rows(self, iids: Iterable[int]) -> list[ItemRow]:
         """The items `iids` still held, as stored: whose, which paragraph, which line."""
@@ -343,15 +348,14 @@ class IndexStore:
             [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files],
         )
         first_rid = self._take("next-rid", len(records))
-        if records and "body-dictionary" not in self.settings:
-            self.set_meta("body-dictionary", base64.b64encode(body_dictionary(records)).decode("ascii"))
+        kept = [r for r in records if r.keep_text]
+        if kept and "body-dictionary" not in self.settings:
+            self.set_meta("body-dictionary", base64.b64encode(body_dictionary(kept)).decode("ascii"))
         dictionary = base64.b64decode(self.settings.get("body-dictionary", ""))
+        bodies = [pack_body(r.title, r.text, dictionary) if r.keep_text else None for r in records]
         self.conn.executemany(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (first_rid + k, r.path, r.record, r.line, r.doc, r.digest, pack_body(r.title, r.text, dictionary))
-                for k, r in enumerate(records)
-            ],
+            [(first_rid + k, r.path, r.record, r.line, r.doc, r.digest, b) for k, (r, b) in enumerate(zip(records, bodies))],
         )
         iid = self._take("next-iid", sum(len(li) for li in items.values()))
         for level, li in items.items():

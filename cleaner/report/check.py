@@ -77,6 +77,15 @@ def print_index_note(err: Console, run: CheckRun, looked: bool) -> None:
             "no index here and not in a git work tree: the files were compared with each other only"
             " (`cleaner index build PATH...` makes one)"
         )
+    unread = run.result.unread
+    if unread:
+        first = ", ".join(f"{path}:{line}" for path, line in unread[:3]) + (", ..." if len(unread) > 3 else "")
+        some = "1 indexed record was" if len(unread) == 1 else f"{len(unread)} indexed records were"
+        err.print(
+            f"{some} not compared: {'its file no longer holds it' if len(unread) == 1 else 'their files no longer hold them'}"
+            f" as indexed ({first}); `cleaner index update` takes in what the files hold now",
+            markup=False,
+        )
 
 
 def print_summary(err: Console, run: CheckRun) -> None:

@@ -1,0 +1,85 @@
+"""Indexed records read again from the corpus's files, for the index's texts it does not keep
+(`dedup/schema.py`, schema 5): a line of plain JSONL, found by its line number, or a .txt file.
+
+A record counts as found only when its title and text have the digest the index holds: a file
+edited since it was indexed (a file git has in flux keeps its committed records in the index)
+may hold other text on that line. Such a file is then read whole, and its records matched by
+digest, so that a record that only moved (a line added above it) is still found; what is
+found nowhere is left out of the comparison and listed in `missing`, for the check to say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from pathlib import Path
+
+from cleaner.corpus.digests import record_digest
+from cleaner.corpus.scope import read_corpus_file
+from cleaner.dedup.schema import RecordRow
+from cleaner.errors import InputError
+from cleaner.io.readers import InputFile, ReadOptions, detect_format
+from cleaner.io.relocate import read_again
+from cleaner.io.shards import seekable
+from cleaner.model import Document
+
+
+def read_alone(path: Path) -> bool:
+    """Whether a record of the file can be read without reading the records before it, so the
+    index need not keep its text."""
+    fmt = detect_format(path)
+    return fmt == "txt" or (fmt is not None and seekable(InputFile(path, path, fmt)))
+
+
+@dataclass
+class CorpusTexts:
+    """`dedup.schema.Reread` over the files under `root`, read as the index read them."""
+
+    root: Path
+    read_options: ReadOptions
+    missing: list[RecordRow] = field(default_factory=list)
+
+    def __call__(self, rows: Sequence[RecordRow]) -> dict[int, tuple[str | None, str]]:
+        out: dict[int, tuple[str | None, str]] = {}
+        for path, group in groupby(sorted(rows, key=lambda r: (r.path, r.record)), key=lambda r: r.path):
+            wanted = list(group)
+            found = self._in_place(path, wanted)
+            rest = [r for r in wanted if r.rid not in found]
+            if rest:
+                found.update(self._by_digest(path, rest))
+            out.update(found)
+            self.missing += [r for r in wanted if r.rid not in found]
+        return out
+
+    def _in_place(self, path: str, rows: list[RecordRow]) -> dict[int, tuple[str | None, str]]:
+        """The rows found at their own lines (plain JSONL) or as their file's one record."""
+        full = self.root / path
+        fmt = detect_format(full)
+        if fmt is None or not full.is_file():
+            return {}
+        f = InputFile(full, full, fmt)
+        try:
+            if seekable(f) and all(r.line is not None for r in rows):
+                docs = list(read_again(f, self.read_options, [(r.record, r.line or 0) for r in rows]))
+            elif fmt == "txt" and len(rows) == 1:
+                docs, _ = read_corpus_file(self.root, path, self.read_options)
+            else:
+                return {}
+        except (InputError, OSError):
+            return {}  # shorter than it was, or unreadable now: looked for by digest
+        return {r.rid: (d.title, d.text) for r, d in zip(rows, docs, strict=False) if _same(r, d)}
+
+    def _by_digest(self, path: str, rows: list[RecordRow]) -> dict[int, tuple[str | None, str]]:
+        try:
+            docs, _ = read_corpus_file(self.root, path, self.read_options)
+        except (InputError, OSError):
+            return {}
+        held: dict[bytes, Document] = {}
+        for d in docs:
+            held.setdefault(record_digest(d), d)
+        return {r.rid: (d.title, d.text) for r in rows if (d := held.get(r.digest)) is not None}
+
+
+def _same(row: RecordRow, doc: Document) -> bool:
+    return record_digest(doc) == row.digest
