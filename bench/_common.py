@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # install of another checkout (which `code_version` would otherwise misname).
 if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
+# And for the commands a benchmark starts (`python -m cleaner.cli` run in a scratch folder).
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
 ALLSIDES = ROOT.parent / "shared" / "corpora" / "allsides_news_37k.jsonl.gz"
 
 
