@@ -109,39 +109,51 @@ def test_a_missing_band_file_is_one_line_asking_for_a_rebuild(tmp_path, monkeypa
     assert "index.bands1" in line and "cannot read the band file" in line and "--rebuild" in line
 
 
-@pytest.mark.parametrize("bucketed", [False, True])
-def test_the_band_file_answers_as_a_table_of_its_rows_would(tmp_path, monkeypatch, bucketed):
-    # Keys as the index makes them (48 bits), some shared by several items and some sharing
-    # their top or low part with others, so every way two keys can nearly match is there.
-    rng = np.random.default_rng(5)
-    keys = rng.integers(0, 1 << 48, 3000, dtype=np.int64)
-    keys[:300] = keys[300:600]  # the same key, other items
-    keys[600:700] = (keys[700:800] & ~np.int64(0xFFFFFFFF)) | 7  # the same top part
-    keys[800:900] = keys[900:1000] & np.int64(0xFFFFFFFF)  # the same low part
-    items = rng.permutation(len(keys)).astype(np.int64)
-    order = np.lexsort((items, keys))
-    monkeypatch.setattr(bandfile, "BUCKETED_FROM", 1 if bucketed else 1 << 40)
+@pytest.mark.parametrize(("rows", "largest_item"), [(3000, 2999), (40, 2999), (200, (1 << 32) - 1)])
+def test_the_band_file_answers_as_a_table_of_its_kept_keys_would(tmp_path, rows, largest_item):
+    # Keys as the index makes them (48 bits), some shared by several items, some equal once the
+    # file drops their low bits, and some sharing their top or low part with others, so every way
+    # two keys can nearly match is there; a directory of 7 bits, of none, and one widened for
+    # item numbers of 32 bits.
+    rng = np.random.default_rng(rows)
+    keys = rng.integers(0, 1 << 48, rows, dtype=np.int64)
+    tenth = rows // 10
+    keys[:tenth] = keys[tenth : 2 * tenth]  # the same key, other items
+    keys[2 * tenth : 3 * tenth] = keys[3 * tenth : 4 * tenth] ^ 0x5A  # the same key once kept
+    keys[4 * tenth : 5 * tenth] = (keys[5 * tenth : 6 * tenth] & ~np.int64(0xFFFFFFFF)) | 7  # the same top part
+    keys[6 * tenth : 7 * tenth] = keys[7 * tenth : 8 * tenth] & np.int64(0xFFFFFFFF)  # the same low part
+    items = rng.choice(largest_item + 1, rows, replace=False).astype(np.int64)
+    items[0] = largest_item
+    table: dict[int, set[int]] = {}
+    for k, i in zip(bandfile.kept(keys).tolist(), items.tolist(), strict=True):
+        table.setdefault(k, set()).add(i)
+    expect_rows = sorted((k, i) for k, its in table.items() for i in its)
     path = tmp_path / "bands"
-    chunks = [(keys[order][a : a + 700], items[order][a : a + 700]) for a in range(0, len(keys), 700)]
-    bandfile.write_band_file(path, len(keys), chunks)
+    chunks = [
+        (np.array([k for k, _ in expect_rows[a : a + 700]]), np.array([i for _, i in expect_rows[a : a + 700]]))
+        for a in range(0, len(expect_rows), 700)
+    ]
+    bandfile.write_band_file(path, len(expect_rows), largest_item + 1, chunks)
     f = bandfile.BandFile(path)
-    assert (f.directory is not None) == bucketed
-    table: dict[int, list[int]] = {}
-    for k, i in zip(keys.tolist(), items.tolist(), strict=True):
-        table.setdefault(k, []).append(i)
-    asked = np.concatenate([keys[::7], rng.integers(0, 1 << 48, 500, dtype=np.int64), keys[600:610] ^ 1])
+    asked = np.concatenate([keys[::7], rng.integers(0, 1 << 48, 500, dtype=np.int64), keys[::11] ^ 1, keys[::13] ^ 256])
     found_keys, found_items = f.lookup(asked)
-    expect = [(k, i) for k in sorted(set(asked.tolist())) for i in sorted(table.get(k, []))]
+    expect = [(k, i) for k in sorted(set(asked.tolist())) for i in sorted(table.get(int(bandfile.kept(k)), ()))]
     assert list(zip(found_keys.tolist(), found_items.tolist(), strict=True)) == expect
     back = [(int(k), int(i)) for ks, its in f.chunks(1000) for k, i in zip(ks, its, strict=True)]
-    assert back == list(zip(keys[order].tolist(), items[order].tolist(), strict=True))
+    assert back == expect_rows
+
+
+def test_band_rows_out_of_order_are_refused(tmp_path):
+    for keys, items in (([512, 256], [1, 2]), ([256, 256], [2, 1]), ([256, 300], [1, 1])):
+        with pytest.raises(ValueError, match="not sorted"):
+            bandfile.write_band_file(tmp_path / "bands", 2, 3, [(np.array(keys), np.array(items))])
 
 
 def test_a_truncated_band_file_is_refused(tmp_path):
     path = tmp_path / "bands"
-    bandfile.write_band_file(path, 2, [(np.array([5, 9]), np.array([1, 2]))])
-    found_keys, found_items = bandfile.BandFile(path).lookup(np.array([9, 4]))
-    assert (found_keys.tolist(), found_items.tolist()) == ([9], [2])
+    bandfile.write_band_file(path, 2, 3, [(np.array([256, 768]), np.array([1, 2]))])
+    found_keys, found_items = bandfile.BandFile(path).lookup(np.array([768, 1024]))
+    assert (found_keys.tolist(), found_items.tolist()) == ([768], [2])
     path.write_bytes(path.read_bytes()[:-1])
     with pytest.raises(bandfile.BandFileError, match="truncated"):
         bandfile.BandFile(path)
@@ -175,7 +187,8 @@ def test_an_indexed_record_that_moved_in_its_file_is_still_found(tmp_path, monke
     shard = repo / CORPUS[0].name
     lines = shard.read_text(encoding="utf-8").splitlines(keepends=True)
     first = json.loads(lines[0])
-    shard.write_text(json.dumps({**first, "id": "added", "text": "Another text."}) + "\n" + "".join(lines), encoding="utf-8")
+    added = json.dumps({**first, "id": "added", "text": "Another text."}) + "\n"
+    shard.write_text(added + "".join(lines), encoding="utf-8")
     r = cli(repo, monkeypatch, "check", *new)
     assert duplicate_lines(r.stdout, new) == before
     assert any(line.startswith("copy.txt") and line.endswith(f"{CORPUS[0].name}:8)") for line in before)
@@ -184,7 +197,7 @@ def test_an_indexed_record_that_moved_in_its_file_is_still_found(tmp_path, monke
 
 def test_an_indexed_record_its_file_no_longer_holds_is_not_compared_and_the_check_says_so(tmp_path, monkeypatch):
     repo = corpus_repo(tmp_path, CORPUS)
-    new = plant(repo)
+    plant(repo)
     assert cli(repo, monkeypatch, "index", "build").exit_code == 0
     shard = repo / CORPUS[0].name
     lines = shard.read_text(encoding="utf-8").splitlines(keepends=True)

@@ -1,5 +1,6 @@
 """Indexed records read again from the corpus's files, for the index's texts it does not keep
-(`dedup/schema.py`, schema 5): a line of plain JSONL, found by its line number, or a .txt file.
+(`dedup/schema.py`, schema 5): a line of plain JSONL, read from where the index saw it start,
+or a .txt file.
 
 A record counts as found only when its title and text have the digest the index holds: a file
 edited since it was indexed (a file git has in flux keeps its committed records in the index)
@@ -20,16 +21,24 @@ from cleaner.corpus.scope import read_corpus_file
 from cleaner.dedup.schema import RecordRow
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions, detect_format
-from cleaner.io.relocate import read_again
-from cleaner.io.shards import seekable
-from cleaner.model import Document
+from cleaner.io.shards import read_line, seekable
+from cleaner.model import Document, Rejected
 
 
-def read_alone(path: Path) -> bool:
-    """Whether a record of the file can be read without reading the records before it, so the
-    index need not keep its text."""
+def line_starts(path: Path) -> list[int] | None:
+    """Where each line of the file starts, if a record of it can be read alone from there (plain
+    JSONL; a .txt file, one record: no lines), so the index need not keep its text; else None."""
     fmt = detect_format(path)
-    return fmt == "txt" or (fmt is not None and seekable(InputFile(path, path, fmt)))
+    if fmt == "txt":
+        return []
+    if fmt is None or not seekable(InputFile(path, path, fmt)):
+        return None
+    starts, at = [], 0
+    with open(path, "rb") as fh:
+        for data in fh:
+            starts.append(at)
+            at += len(data)
+    return starts
 
 
 @dataclass
@@ -59,16 +68,25 @@ class CorpusTexts:
         if fmt is None or not full.is_file():
             return {}
         f = InputFile(full, full, fmt)
+        docs: list[Document | Rejected | None] = []
         try:
-            if seekable(f) and all(r.line is not None for r in rows):
-                docs = list(read_again(f, self.read_options, [(r.record, r.line or 0) for r in rows]))
+            if seekable(f):
+                with open(full, "rb") as fh:
+                    for r in rows:
+                        if r.start is None or r.line is None:
+                            return {}
+                        fh.seek(r.start)
+                        end = r.start + len(fh.readline())
+                        docs.append(read_line(f, self.read_options, r.start, end, r.record, r.line))
             elif fmt == "txt" and len(rows) == 1:
-                docs, _ = read_corpus_file(self.root, path, self.read_options)
-            else:
-                return {}
+                docs += read_corpus_file(self.root, path, self.read_options)[0]
         except (InputError, OSError):
-            return {}  # shorter than it was, or unreadable now: looked for by digest
-        return {r.rid: (d.title, d.text) for r, d in zip(rows, docs, strict=False) if _same(r, d)}
+            return {}  # unreadable now: looked for by digest
+        return {
+            r.rid: (d.title, d.text)
+            for r, d in zip(rows, docs, strict=False)
+            if isinstance(d, Document) and _same(r, d)
+        }
 
     def _by_digest(self, path: str, rows: list[RecordRow]) -> dict[int, tuple[str | None, str]]:
         try:

@@ -1,16 +1,22 @@
 """The persistent index's LSH buckets as one sorted array file beside it: every (band key, item)
-row in 8 bytes and a bit (where SQLite took 17.6), read through a memory map so that a check
-touches only the pages its keys fall on, and searched for all of a check's keys at once.
+row in 5 bytes or so (where SQLite took 17.6), read through a memory map so that a check touches
+only the pages its keys fall on, and searched for all of a check's keys at once.
 
-A row is the 48-bit band key's low 32 bits and the item (32 bits); the key's top 16 bits are a
-directory of where each of their 65,536 values starts (256 KiB, `BUCKETED_FROM` rows on), or,
-in a smaller file, 2 bytes a row. Rows are sorted by key and item, so the rows of a key are
-found by a binary search within its top bits' range.
+The file keeps `KEY_BITS` of each 48-bit band key. Fewer bits only make a chance match more
+likely, and every candidate is verified: at 40 bits, an index of 19M rows (37k articles) answers
+a key with a row of another key once in 58,000 lookups, a checked article about once in a
+hundred. A fixed width, whatever the rows, keeps a compaction's merge of a file's rows with new
+ones lossless.
+
+Rows are sorted by key and item. A key's top bits are a directory of where each of their values
+starts (about one entry per 8 rows); the rest of the key and the item, packed into one integer
+(`low << item_bits | item`) of as few bytes as they need, follow in order, so that the rows of a
+key are found by a binary search within its directory range, on the packed integers themselves.
 
 The file is written once and never changed: the index's updates go to SQLite (`bands_new`), and
-a compaction writes a whole new file. Layout: `MAGIC`, the row count and the layout (uint64
-each: 1 with a directory), then the low parts, the items, and the directory or the top parts,
-little-endian.
+a compaction writes a whole new file. Layout: `MAGIC`; the row count (uint64), the directory's
+bits and the item bits (uint32 each); the directory (2**bits + 1 entries, uint32, or uint64
+from 2**32 rows); the rows, `width` bytes each; all little-endian.
 """
 
 from __future__ import annotations
@@ -23,20 +29,38 @@ from pathlib import Path
 
 import numpy as np
 
-MAGIC = b"cleaner-bands-1\n"
+MAGIC = b"cleaner-bands-2\n"
 _HEADER = len(MAGIC) + 16
-_U16, _U32 = np.dtype("<u2"), np.dtype("<u4")
-_LOW_BITS = 32
-_TOPS = 1 << (48 - _LOW_BITS)
-BUCKETED_FROM = 1 << 19  # rows from which a directory of the top bits is smaller than 2 bytes a row
+_U32, _U64 = np.dtype("<u4"), np.dtype("<u8")
+KEY_BITS = 40
+_DROPPED = 48 - KEY_BITS  # low bits of a 48-bit key the file does not keep
+ROWS_PER_ENTRY = 8  # rows per directory entry: half a byte a row, the bisection 3 steps
 
 
 class BandFileError(ValueError):
     """The file is missing, truncated or not a band file."""
 
 
-def _size(rows: int, bucketed: bool) -> int:
-    return _HEADER + rows * 2 * _U32.itemsize + ((_TOPS + 1) * _U32.itemsize if bucketed else rows * _U16.itemsize)
+def kept(keys: np.ndarray) -> np.ndarray:
+    """48-bit keys as the file keeps them (the dropped bits zero): rows that become equal so are one."""
+    return (np.asarray(keys, dtype=np.int64) >> _DROPPED) << _DROPPED
+
+
+def _shape(rows: int, item_bits: int) -> tuple[int, int, int]:
+    """The directory's bits, the bits of a key below them, and a row's bytes (at most 63 bits a
+    row: a few rows of large item numbers take a larger directory)."""
+    top = max(0, (rows // ROWS_PER_ENTRY).bit_length() - 1, KEY_BITS + item_bits - 63)
+    top = min(KEY_BITS, top)
+    low = KEY_BITS - top
+    return top, low, max(1, -(-(low + item_bits) // 8))
+
+
+def _entry(rows: int) -> np.dtype:
+    return _U32 if rows < 1 << 32 else _U64
+
+
+def _size(rows: int, top: int, width: int) -> int:
+    return _HEADER + ((1 << top) + 1) * _entry(rows).itemsize + rows * width
 
 
 class BandFile:
@@ -52,107 +76,105 @@ class BandFile:
         if len(head) < _HEADER or head[: len(MAGIC)] != MAGIC:
             raise BandFileError(f"{path}: not a band file")
         n = int.from_bytes(head[len(MAGIC) : len(MAGIC) + 8], "little")
-        bucketed = head[len(MAGIC) + 8 :] != bytes(8)
-        if size != _size(n, bucketed):
+        top = int.from_bytes(head[len(MAGIC) + 8 : len(MAGIC) + 12], "little")
+        self.item_bits = int.from_bytes(head[len(MAGIC) + 12 :], "little")
+        expected_top, self.low_bits, self.width = _shape(n, self.item_bits)
+        if top != expected_top or self.item_bits > 48:
+            raise BandFileError(f"{path}: not a band file")
+        if size != _size(n, top, self.width):
             raise BandFileError(f"{path}: truncated band file")
-        self.rows, self.bytes = n, size
-        self.low, self.ids = _arrays(path, n, _HEADER, _U32, _U32)
-        at = _HEADER + n * 2 * _U32.itemsize
-        self.directory = np.memmap(path, _U32, "r", at, (_TOPS + 1,)) if bucketed else None
-        self.top = None if bucketed else _arrays(path, n, at, _U16)[0]
+        self.rows, self.bytes, self.top_bits = n, size, top
+        self.directory = np.memmap(path, _entry(n), "r", _HEADER, ((1 << top) + 1,))
+        at = _HEADER + ((1 << top) + 1) * _entry(n).itemsize
+        self.packed = np.memmap(path, np.uint8, "r", at, (n * self.width,)) if n else np.zeros(0, np.uint8)
 
     def __len__(self) -> int:
         return self.rows
 
-    def _ranges(self, top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where the rows of each top part start and end."""
-        if self.directory is not None:
-            return self.directory[top].astype(np.int64), self.directory[top + 1].astype(np.int64)
-        assert self.top is not None
-        return np.searchsorted(self.top, top, "left"), np.searchsorted(self.top, top, "right")
+    def _values(self, positions: np.ndarray) -> np.ndarray:
+        """The packed rows at `positions`, as integers."""
+        at = positions.astype(np.int64)[:, None] * self.width + np.arange(self.width)
+        data = self.packed[at].astype(np.uint64)
+        return (data << (np.arange(self.width, dtype=np.uint64) * np.uint64(8))).sum(axis=1).astype(np.int64)
 
     def chunks(self, size: int = 1 << 20) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """All rows in order, `size` at a time, as (48-bit keys, items)."""
+        """All rows in order, `size` at a time, as (48-bit keys as kept, items)."""
         for a in range(0, self.rows, size):
-            b = min(a + size, self.rows)
-            if self.directory is not None:
-                top = np.searchsorted(self.directory, np.arange(a, b), "right") - 1
-            else:
-                assert self.top is not None
-                top = np.asarray(self.top[a:b], dtype=np.int64)
-            low = np.asarray(self.low[a:b], dtype=np.int64)
-            yield (top << _LOW_BITS) | low, np.asarray(self.ids[a:b], dtype=np.int64)
+            positions = np.arange(a, min(a + size, self.rows))
+            top = np.searchsorted(self.directory, positions, "right") - 1
+            values = self._values(positions)
+            keys = (top.astype(np.int64) << self.low_bits) | (values >> self.item_bits)
+            yield keys << _DROPPED, values & ((1 << self.item_bits) - 1)
 
     def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The rows whose key is one of `keys` (48-bit, int64): their keys and items, grouped by
-        key in the order of `keys` sorted, items ascending within a key."""
+        """The rows whose kept key is that of one of `keys` (48-bit, int64): those keys and the
+        rows' items, grouped by key in the order of `keys` sorted, items ascending within a key."""
         q = np.unique(np.asarray(keys, dtype=np.int64))
         if not self.rows or not len(q):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        start, end = self._ranges(q >> _LOW_BITS)
-        low = q & ((1 << _LOW_BITS) - 1)
-        left = _first(self.low, start, end, low, after=False)
-        right = _first(self.low, left, end, low, after=True)
+        k = q >> _DROPPED
+        top = k >> self.low_bits
+        start, end = self.directory[top].astype(np.int64), self.directory[top + 1].astype(np.int64)
+        low = k & ((1 << self.low_bits) - 1)
+        left = self._first(start, end, low << self.item_bits)
+        right = self._first(left, end, (low + 1) << self.item_bits)
         runs = right - left
         which = np.repeat(np.arange(len(q)), runs)
         pos = left[which] + (np.arange(len(which)) - (np.cumsum(runs) - runs)[which])
-        return q[which], np.asarray(self.ids[pos], dtype=np.int64)
+        return q[which], self._values(pos) & ((1 << self.item_bits) - 1)
+
+    def _first(self, lo: np.ndarray, hi: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Per query, the first position in [lo, hi) whose row is at least its target (rows
+        ascending within each range): all the binary searches at once."""
+        lo, hi = lo.copy(), hi.copy()
+        while (active := lo < hi).any():
+            mid = (lo + hi) // 2
+            value = self._values(np.minimum(mid, self.rows - 1))
+            right = active & (value < target)
+            lo = np.where(right, mid + 1, lo)
+            hi = np.where(active & ~right, mid, hi)
+        return lo
 
 
-def _arrays(path: Path, n: int, at: int, *dtypes: np.dtype) -> list[np.ndarray]:
-    out = []
-    for dtype in dtypes:
-        out.append(np.memmap(path, dtype, "r", at, (n,)) if n else np.zeros(0, dtype))
-        at += n * dtype.itemsize
-    return out
-
-
-def _first(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: np.ndarray, after: bool) -> np.ndarray:
-    """Per query, the first position in [lo, hi) whose value is at least (`after`: above) its
-    target, for values ascending within each range: all the binary searches at once."""
-    lo, hi = lo.astype(np.int64), hi.astype(np.int64)
-    last = max(len(values) - 1, 0)
-    while (active := lo < hi).any():
-        mid = (lo + hi) // 2
-        value = values[np.minimum(mid, last)].astype(np.int64)
-        right = active & ((value <= target) if after else (value < target))
-        lo = np.where(right, mid + 1, lo)
-        hi = np.where(active & ~right, mid, hi)
-    return lo
-
-
-def write_band_file(path: Path, count: int, chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
-    """Write `count` rows, given in chunks of (keys, items) already sorted by (key, item), and
-    flush them to disk (the index that names the file is committed after)."""
-    bucketed = count >= BUCKETED_FROM
+def write_band_file(path: Path, count: int, items_bound: int, chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Write `count` rows, given in chunks of (48-bit keys, items below `items_bound`), sorted
+    by kept key (`kept`) and item with no two the same, and flush them to disk (the index that
+    names the file is committed after)."""
+    item_bits = max(1, int(items_bound - 1).bit_length())
+    top_bits, low_bits, width = _shape(count, item_bits)
     with open(path, "wb") as fh:
-        fh.write(MAGIC + count.to_bytes(8, "little") + int(bucketed).to_bytes(8, "little"))
-        fh.truncate(_size(count, bucketed))
-    written = 0
-    tops = np.zeros(_TOPS, dtype=np.int64)
+        fh.write(MAGIC + count.to_bytes(8, "little") + top_bits.to_bytes(4, "little") + item_bits.to_bytes(4, "little"))
+        fh.truncate(_size(count, top_bits, width))
+    written, last_key, last_item = 0, -1, -1
+    tops = np.zeros(1 << top_bits, dtype=np.int64)
+    at = _HEADER + ((1 << top_bits) + 1) * _entry(count).itemsize
     if count:
-        at = _HEADER + count * 2 * _U32.itemsize
-        low = np.memmap(path, _U32, "r+", _HEADER, (count,))
-        ids = np.memmap(path, _U32, "r+", _HEADER + count * _U32.itemsize, (count,))
-        top = np.memmap(path, _U32, "r+", at, (_TOPS + 1,)) if bucketed else np.memmap(path, _U16, "r+", at, (count,))
+        packed = np.memmap(path, np.uint8, "r+", at, (count, width))
         for keys, items in chunks:
             end = written + len(keys)
             if end > count:
                 raise ValueError("more band rows than announced")
-            low[written:end] = keys & ((1 << _LOW_BITS) - 1)
-            ids[written:end] = items
-            if bucketed:
-                tops += np.bincount(keys >> _LOW_BITS, minlength=_TOPS)
-            else:
-                top[written:end] = keys >> _LOW_BITS
+            k = np.asarray(keys, dtype=np.int64) >> _DROPPED
+            items = np.asarray(items, dtype=np.int64)
+            if len(items) and (items.min() < 0 or items.max() >= items_bound):
+                raise ValueError(f"an item outside 0 .. {items_bound - 1}")
+            step_key = np.diff(k, prepend=last_key)
+            if ((step_key < 0) | ((step_key == 0) & (np.diff(items, prepend=last_item) <= 0))).any():
+                raise ValueError("band rows not sorted by kept key and item, or repeated")
+            if len(k):
+                last_key, last_item = int(k[-1]), int(items[-1])
+            values = ((k & ((1 << low_bits) - 1)) << item_bits) | items
+            packed[written:end] = values.astype(_U64).view(np.uint8).reshape(-1, 8)[:, :width]
+            tops += np.bincount(k >> low_bits, minlength=1 << top_bits)
             written = end
-        if bucketed:
-            top[:] = np.concatenate([[0], np.cumsum(tops)])
-        for array in (low, ids, top):
-            array.flush()
-        del low, ids, top
+        packed.flush()
+        del packed
     if written != count:
         raise ValueError(f"{count} band rows announced, {written} written")
+    directory = np.memmap(path, _entry(count), "r+", _HEADER, ((1 << top_bits) + 1,))
+    directory[:] = np.concatenate([[0], np.cumsum(tops)])
+    directory.flush()
+    del directory
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
 
@@ -192,16 +214,18 @@ class SortedSpill:
         self.conn.execute("BEGIN")
 
     def add(self, keys: np.ndarray, items: np.ndarray) -> None:
-        """Rows (48-bit keys, items); a row already there is kept once."""
+        """Rows (48-bit keys, items), their keys as the file keeps them; a row already there
+        (or the same once kept) is kept once."""
         if len(items) and int(items.max()) >= 1 << 32:
             raise ValueError("more than 2**32 items: the band file holds item numbers in 32 bits")
+        keys = kept(keys)
         order = np.lexsort((items, keys))  # B-tree inserts in key order touch each page once
         rows = zip(keys[order].tolist(), items[order].tolist(), strict=True)
         self.conn.executemany("INSERT OR IGNORE INTO rows VALUES (?, ?)", rows)
 
     def write(self, target: Path) -> None:
         """All rows, sorted, as the band file `target` (written aside, renamed into place)."""
-        count = self.conn.execute("SELECT count(*) FROM rows").fetchone()[0]
+        count, largest = self.conn.execute("SELECT count(*), max(iid) FROM rows").fetchone()
         cursor = self.conn.execute("SELECT key, iid FROM rows ORDER BY key, iid")
 
         def chunks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -211,7 +235,7 @@ class SortedSpill:
 
         tmp = self.index.with_name(f".{self.index.name}.cleaner-{os.getpid()}.bands.tmp")
         try:
-            write_band_file(tmp, count, chunks())
+            write_band_file(tmp, count, (largest or 0) + 1, chunks())
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)

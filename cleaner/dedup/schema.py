@@ -39,8 +39,9 @@ from cleaner.errors import ConfigError, OutputError
 from cleaner.io.readers import ReadOptions
 from cleaner.normalize.evidence import ENDINGS_VERSION
 
-SCHEMA = 5  # 3: the line contexts of `corpus/evidence_index.py`; 4: no shingle sets, a band file; 5: no texts
-# of records that can be read again alone
+# 3: the line contexts of `corpus/evidence_index.py`; 4: no shingle sets, a band file; 5: no texts
+# of records that can be read again alone; 6: band rows of 40-bit keys, packed (`bandfile`)
+SCHEMA = 6
 DICTIONARY_BYTES = 1 << 15  # zlib's window: a longer preset dictionary would not be used
 _KEY_BITS = 48  # band keys are stored in 6 bytes (SQLite's integer sizes); collisions are verified away
 # The CREATE statements are stored in the index as written: a line broken here must leave the
@@ -50,7 +51,7 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL, \
 mtime_ns INTEGER NOT NULL, records INTEGER NOT NULL);
 CREATE TABLE records(rid INTEGER PRIMARY KEY, path TEXT NOT NULL, record INTEGER NOT NULL, \
-line INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL, body BLOB);
+line INTEGER, start INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL, body BLOB);
 CREATE INDEX records_path ON records(path);
 CREATE TABLE items(iid INTEGER PRIMARY KEY, rid INTEGER NOT NULL, level INTEGER NOT NULL, paragraph INTEGER, \
 line INTEGER);
@@ -117,6 +118,7 @@ class RecordRow:
     line: int | None
     doc: str
     digest: bytes = b""  # of its title and text (`corpus.digests.record_digest`)
+    start: int | None = None  # where its line starts in its file, if the record is read alone from there
 
 
 # Where the texts the index does not keep come from: records (rid order) -> rid -> (title, text),
@@ -161,6 +163,7 @@ class NewRecord:
     title: str | None
     text: str
     keep_text: bool = True  # False where the record can be read again alone (`corpus/reread.py`)
+    start: int | None = None  # then, in a JSONL file, where its line starts
 
 
 def body_dictionary(records: Sequence[NewRecord]) -> bytes:
@@ -182,22 +185,17 @@ def _raw(title: str | None, text: str) -> bytes:
 
 def read_items(conn: sqlite3.Connection, iids: Iterable[int]) -> list[ItemRow]:
     names = {v: k for k, v in LEVEL_CODES.items()}
-    rows: list[ItemRow] = []
-    for chunk in chunks(sorted(set(iids))):
-        q = f"SELECT iid, rid, level, paragraph, line FROM items WHERE iid IN ({','.join('?' * len(chunk))})"
-        rows += [ItemRow(iid, rid, names[code], p, line) for iid, rid, code, p, line in conn.execute(q, chunk)]
-    return rows
+    q = "SELECT iid, rid, level, paragraph, line FROM items WHERE iid IN ({})"
+    return [ItemRow(iid, rid, names[code], p, line) for iid, rid, code, p, line in select_in(conn, q, iids)]
 
 
 def read_bodies(conn: sqlite3.Connection, rids: Iterable[int], dictionary: bytes) -> dict[int, tuple[str | None, str]]:
     """rid -> title, text, for the records whose text the index keeps."""
     out: dict[int, tuple[str | None, str]] = {}
-    for chunk in chunks(sorted(set(rids))):
-        q = f"SELECT rid, body FROM records WHERE body IS NOT NULL AND rid IN ({','.join('?' * len(chunk))})"
-        for rid, body in conn.execute(q, chunk):
-            unpacker = zlib.decompressobj(zdict=dictionary) if dictionary else zlib.decompressobj()
-            title, text = json.loads((unpacker.decompress(body) + unpacker.flush()).decode("utf-8", "surrogatepass"))
-            out[rid] = (title, text)
+    for rid, body in select_in(conn, "SELECT rid, body FROM records WHERE body IS NOT NULL AND rid IN ({})", rids):
+        unpacker = zlib.decompressobj(zdict=dictionary) if dictionary else zlib.decompressobj()
+        title, text = json.loads((unpacker.decompress(body) + unpacker.flush()).decode("utf-8", "surrogatepass"))
+        out[rid] = (title, text)
     return out
 
 
@@ -316,3 +314,10 @@ def chunks(values: Sequence[int] | Sequence[str] | list, size: int = 900) -> Ite
     # SQLite builds before 3.32 allow at most 999 parameters in one statement.
     for k in range(0, len(values), size):
         yield list(values[k : k + size])
+
+
+def select_in(conn: sqlite3.Connection, query: str, values: Iterable, *before: object) -> Iterator[tuple]:  # type: ignore[type-arg]
+    """The rows of `query` whose `{}` is an IN list of `values` (distinct, ascending), asked a chunk
+    at a time; `before` are the parameters ahead of that list."""
+    for chunk in chunks(sorted(set(values))):
+        yield from conn.execute(query.format(",".join("?" * len(chunk))), [*before, *chunk])

@@ -15,7 +15,7 @@ suggests `--rebuild`, because band keys made with other settings would silently 
 Tables: `files` (path, content digest, size, mtime: what `update` compares), `records` (one per
 indexed article, in indexing order; `body` its title and text where kept), `items` (one per
 title, paragraph and document: whose, which paragraph, which line), `titles` (title key -> item),
-`bands_new`. The LSH buckets (band key -> item) are the band file (`bandfile`: 8 bytes a row,
+`bands_new`. The LSH buckets (band key -> item) are the band file (`bandfile`: 5 to 6 bytes a row,
 where SQLite took 17.6); the setting `bands-file` names its generation.
 
 Updates must not rewrite the index. The band file is written once; an update's band rows go to
@@ -62,6 +62,7 @@ from cleaner.dedup.schema import (
     recomputed_items,
     remember_derived,
     salted,
+    select_in,
     settings_of,
     stored_value,
 )
@@ -203,11 +204,8 @@ class IndexStore:
         return out
 
     def records(self, rids: Iterable[int]) -> dict[int, RecordRow]:
-        out: dict[int, RecordRow] = {}
-        for chunk in chunks(sorted(set(rids))):
-            q = f"SELECT rid, path, record, line, doc, digest FROM records WHERE rid IN ({','.join('?' * len(chunk))})"
-            out.update((r[0], RecordRow(*r[:5], bytes(r[5]))) for r in self.conn.execute(q, chunk))
-        return out
+        q = "SELECT rid, path, record, line, doc, digest, start FROM records WHERE rid IN ({})"
+        return {r[0]: RecordRow(*r[:5], bytes(r[5]), r[6]) for r in select_in(self.conn, q, rids)}
 
     def bucket_members(self, level: str, keys: np.ndarray, limit: int) -> tuple[list[list[int]], list[int]]:
         """For each row of band keys (items x bands): the indexed items sharing any of its keys,
@@ -218,10 +216,8 @@ class IndexStore:
         found_keys, found_items = self.band_file().lookup(flat)
         for key, iid in zip(found_keys.tolist(), found_items.tolist(), strict=True):
             hits.setdefault(key, []).append(iid)
-        for chunk in chunks(sorted(set(flat.tolist()))):
-            q = f"SELECT key, iid FROM bands_new WHERE key IN ({','.join('?' * len(chunk))})"
-            for key, iid in self.conn.execute(q, chunk):
-                hits.setdefault(key, []).append(iid)
+        for key, iid in select_in(self.conn, "SELECT key, iid FROM bands_new WHERE key IN ({})", flat.tolist()):
+            hits.setdefault(key, []).append(iid)
         return members_per_item(hits, flat.reshape(keys.shape[0], keys.shape[1] if keys.ndim == 2 else 0), limit)
 
     def band_file(self) -> BandFile:
@@ -236,10 +232,8 @@ class IndexStore:
 
     def titles_keyed(self, keys: Iterable[str]) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
-        for chunk in chunks(sorted(set(keys))):
-            q = f"SELECT key, iid FROM titles WHERE key IN ({','.join('?' * len(chunk))}) ORDER BY iid"
-            for key, iid in self.conn.execute(q, chunk):
-                out.setdefault(key, []).append(iid)
+        for key, iid in select_in(self.conn, "SELECT key, iid FROM titles WHERE key IN ({}) ORDER BY iid", keys):
+            out.setdefault(key, []).append(iid)
         return out
 
     def items(self, iids: Iterable[int], reread: Reread | None = None) -> dict[int, StoredItem]:
@@ -262,11 +256,8 @@ class IndexStore:
 
     def items_of_records(self, level: str, rids: Iterable[int]) -> dict[int, int]:
         """rid -> iid of that record's item at `level` (documents: one per record)."""
-        out: dict[int, int] = {}
-        for chunk in chunks(sorted(set(rids))):
-            q = f"SELECT rid, iid FROM items WHERE level = ? AND rid IN ({','.join('?' * len(chunk))})"
-            out.update(self.conn.execute(q, [LEVEL_CODES[level], *chunk]))
-        return out
+        q = "SELECT rid, iid FROM items WHERE level = ? AND rid IN ({})"
+        return dict(select_in(self.conn, q, rids, LEVEL_CODES[level]))
 
     def status(self) -> dict[str, object]:
         def count(q: str) -> int:
@@ -354,8 +345,11 @@ class IndexStore:
         dictionary = base64.b64decode(self.settings.get("body-dictionary", ""))
         bodies = [pack_body(r.title, r.text, dictionary) if r.keep_text else None for r in records]
         self.conn.executemany(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(first_rid + k, r.path, r.record, r.line, r.doc, r.digest, b) for k, (r, b) in enumerate(zip(records, bodies))],
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (first_rid + k, r.path, r.record, r.line, r.start, r.doc, r.digest, b)
+                for k, (r, b) in enumerate(zip(records, bodies, strict=True))
+            ],
         )
         iid = self._take("next-iid", sum(len(li) for li in items.values()))
         for level, li in items.items():

@@ -16,7 +16,7 @@ from typing import Any
 
 from cleaner.corpus.digests import file_digest, record_digest
 from cleaner.corpus.evidence_index import add_evidence, ensure_tables, forget_evidence
-from cleaner.corpus.reread import read_alone
+from cleaner.corpus.reread import line_starts
 from cleaner.corpus.scope import Scope, read_corpus_file
 from cleaner.dedup.items import items_of
 from cleaner.dedup.options import DupOptions
@@ -98,11 +98,12 @@ def index_files(
         if not pending_files:
             return
         items = items_of(pending, options)
-        alone = {name: read_alone(root / name) for name in {d.origin.path for d in pending}}
+        places = {name: line_starts(root / name) for name in {d.origin.path for d in pending}}
         records = [
             NewRecord(
                 d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d), d.title, d.text,
-                keep_text=not alone[d.origin.path],
+                keep_text=(starts := places[d.origin.path]) is None,
+                start=starts[d.origin.line - 1] if starts and d.origin.line else None,
             )
             for d in pending
         ]

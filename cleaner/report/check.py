@@ -80,9 +80,12 @@ def print_index_note(err: Console, run: CheckRun, looked: bool) -> None:
     unread = run.result.unread
     if unread:
         first = ", ".join(f"{path}:{line}" for path, line in unread[:3]) + (", ..." if len(unread) > 3 else "")
-        some = "1 indexed record was" if len(unread) == 1 else f"{len(unread)} indexed records were"
+        if len(unread) == 1:
+            some, why = "1 indexed record was", "its file no longer holds it"
+        else:
+            some, why = f"{len(unread)} indexed records were", "their files no longer hold them"
         err.print(
-            f"{some} not compared: {'its file no longer holds it' if len(unread) == 1 else 'their files no longer hold them'}"
+            f"{some} not compared: {why}"
             f" as indexed ({first}); `cleaner index update` takes in what the files hold now",
             markup=False,
         )
