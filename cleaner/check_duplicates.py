@@ -171,7 +171,7 @@ class _Matcher:
             p = self.items["paragraph"]
             p_stored, p_new = self.stored_candidates("paragraph"), self.new_candidates("paragraph")
             rids = self._rids_of(sorted({iid for c in p_stored for iid in c}))
-            doc_of = self.store.items_of_records("document", set(rids.values())) if self.store else {}
+            doc_of = self.store.document_items(set(rids.values())) if self.store else {}
             largest = self._largest.get("paragraph", [0] * len(p))
             for k in range(len(p)):
                 if largest[k] > MAX_EVIDENCE:
@@ -184,7 +184,7 @@ class _Matcher:
     def _rids_of(self, iids: list[int]) -> dict[int, int]:
         if not self.store or not iids:
             return {}
-        return {row.iid: row.rid for row in self.store.item_rows(iids)}
+        return self.store.owners(iids)
 
     def first_matches(
         self, level: str, accept: Callable[[np.ndarray, np.ndarray, str | None, str | None], bool]

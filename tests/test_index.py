@@ -132,7 +132,8 @@ def test_update_reindexes_only_what_changed(tmp_path):
 
 def orphans(store: IndexStore) -> int:
     """Band rows, in the band file or the new rows, of items the index no longer holds."""
-    live = {iid for (iid,) in store.conn.execute("SELECT iid FROM items")}
+    held = store.conn.execute("SELECT rid, items FROM records").fetchall()
+    live = {rid + k for rid, n in held for k in range(n)}
     rows = [int(i) for _, items in store.band_file().chunks() for i in items]
     rows += [iid for (iid,) in store.conn.execute("SELECT iid FROM bands_new")]
     return sum(iid not in live for iid in rows)

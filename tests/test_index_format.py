@@ -1,4 +1,4 @@
-"""The index's on-disk format (schema 5): what a check finds through it is what it finds from the
+"""The index's on-disk format (schema 7): what a check finds through it is what it finds from the
 articles themselves, though it keeps only the texts it could not read again from their files,
 it stays small per article, and an index of another format or a missing band file is one line
 asking for a rebuild."""
@@ -13,7 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cleaner.dedup import bandfile
+from cleaner.corpus.reread import CorpusTexts
+from cleaner.corpus.scope import read_corpus_file
+from cleaner.dedup import DupOptions, bandfile
+from cleaner.dedup.items import items_of
+from cleaner.dedup.schema import salted
+from cleaner.dedup.store import IndexStore
+from cleaner.io.readers import ReadOptions
 from tests.conftest import FIXTURES
 from tests.corpus_repo import TXT, article, cli, copy_with_new_headline, corpus_repo
 
@@ -143,17 +149,21 @@ def test_the_band_file_answers_as_a_table_of_its_kept_keys_would(tmp_path, rows,
     assert back == expect_rows
 
 
+UNIT = 1 << (48 - bandfile.KEY_BITS)  # the lowest key bit the band file keeps
+
+
 def test_band_rows_out_of_order_are_refused(tmp_path):
-    for keys, items in (([512, 256], [1, 2]), ([256, 256], [2, 1]), ([256, 300], [1, 1])):
+    for keys, items in (([2, 1], [1, 2]), ([1, 1], [2, 1]), ([1, 1.5], [1, 1])):
+        rows = np.array([int(k * UNIT) for k in keys]), np.array(items)
         with pytest.raises(ValueError, match="not sorted"):
-            bandfile.write_band_file(tmp_path / "bands", 2, 3, [(np.array(keys), np.array(items))])
+            bandfile.write_band_file(tmp_path / "bands", 2, 3, [rows])
 
 
 def test_a_truncated_band_file_is_refused(tmp_path):
     path = tmp_path / "bands"
-    bandfile.write_band_file(path, 2, 3, [(np.array([256, 768]), np.array([1, 2]))])
-    found_keys, found_items = bandfile.BandFile(path).lookup(np.array([768, 1024]))
-    assert (found_keys.tolist(), found_items.tolist()) == ([768], [2])
+    bandfile.write_band_file(path, 2, 3, [(np.array([UNIT, 3 * UNIT]), np.array([1, 2]))])
+    found_keys, found_items = bandfile.BandFile(path).lookup(np.array([3 * UNIT, 4 * UNIT]))
+    assert (found_keys.tolist(), found_items.tolist()) == ([3 * UNIT], [2])
     path.write_bytes(path.read_bytes()[:-1])
     with pytest.raises(bandfile.BandFileError, match="truncated"):
         bandfile.BandFile(path)
@@ -210,3 +220,39 @@ def test_an_indexed_record_its_file_no_longer_holds_is_not_compared_and_the_chec
     [note] = [line for line in r.stderr.splitlines() if "not compared" in line]
     assert note.startswith("1 indexed record was not compared") and f"{CORPUS[0].name}:8" in note
     assert "cleaner index update" in note and "Traceback" not in r.output
+
+
+def test_each_indexed_item_is_found_again_by_its_id_with_the_band_rows_it_was_indexed_with(tmp_path, monkeypatch):
+    # Schema 7 keeps no table of items: a record's items take the ids from its own on, and a check
+    # learns which item an id is by recomputing its record's items. Every format, every level:
+    # the item an id names now must be the one whose band keys the band file holds for that id.
+    repo = corpus_repo(tmp_path, ALL_FIXTURES)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    store = IndexStore.open(repo / ".cleaner" / "index", DupOptions(jobs=1), ReadOptions())
+    try:
+        rows: dict[int, set[int]] = {}
+        for keys, items in store.band_file().chunks():
+            for key, iid in zip(keys.tolist(), items.tolist(), strict=True):
+                rows.setdefault(iid, set()).add(key)
+        stored = store.items(rows, CorpusTexts(repo, ReadOptions()))
+        records = store.records({it.rid for it in stored.values()})
+        assert len(stored) == len(rows)  # no band row of a build dangles
+        found: dict[tuple[str, int, str, int | None], tuple[int, bytes]] = {}
+        for it in stored.values():
+            rec = records[it.rid]
+            found[(rec.path, rec.record, it.level, it.paragraph)] = (it.iid, it.shingles.tobytes())
+        expected = 0
+        for path in sorted({p.name for p in ALL_FIXTURES}):
+            docs, _ = read_corpus_file(repo, path, ReadOptions())
+            for level, li in items_of(docs, DupOptions(jobs=1)).items():
+                keys = bandfile.kept(salted(level, li.bands))
+                for k, owner in enumerate(li.owners):
+                    iid, shingles = found[(path, docs[owner].origin.record, level, li.paragraphs[k])]
+                    assert shingles == li.batch.set(k).tobytes()
+                    assert rows[iid] == set(keys[k].tolist())
+                    expected += 1
+        assert expected == len(stored)
+        levels = {it.level for it in stored.values()}
+        assert levels == {"title", "paragraph", "document"}
+    finally:
+        store.close()

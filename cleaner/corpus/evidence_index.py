@@ -49,20 +49,20 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-def add_evidence(conn: sqlite3.Connection, first_rid: int, docs: Sequence[Document]) -> None:
-    """Keep the lines and endings of `docs`, the records numbered from `first_rid` on in order."""
+def add_evidence(conn: sqlite3.Connection, rids: Sequence[int], docs: Sequence[Document]) -> None:
+    """Keep the lines and endings of `docs`, the records `rids` in order."""
     rows = sorted(
-        {(key_hash(key), h, first_rid + k) for k, doc in enumerate(docs) for key, h in line_contexts(doc.text)}
+        {(key_hash(key), h, rid) for rid, doc in zip(rids, docs, strict=True) for key, h in line_contexts(doc.text)}
     )
     conn.executemany("INSERT OR IGNORE INTO line_contexts VALUES (?, ?, ?)", rows)
     endings = []
-    for k, doc in enumerate(docs):
+    for rid, doc in zip(rids, docs, strict=True):
         if not may_be_unfinished(doc.text):
             continue  # most bodies: no language detection needed
         code = doc.language or detect_language(doc.text, doc.title).code
         e = unfinished_ending(doc.text, code) if code else None
         if e is not None:
-            endings.append((first_rid + k, code, *e))
+            endings.append((rid, code, *e))
     conn.executemany("INSERT OR REPLACE INTO endings VALUES (?, ?, ?, ?, ?, ?)", endings)
 
 

@@ -49,8 +49,8 @@ class CorpusTexts:
     read_options: ReadOptions
     missing: list[RecordRow] = field(default_factory=list)
 
-    def __call__(self, rows: Sequence[RecordRow]) -> dict[int, tuple[str | None, str]]:
-        out: dict[int, tuple[str | None, str]] = {}
+    def __call__(self, rows: Sequence[RecordRow]) -> dict[int, Document]:
+        out: dict[int, Document] = {}
         for path, group in groupby(sorted(rows, key=lambda r: (r.path, r.record)), key=lambda r: r.path):
             wanted = list(group)
             found = self._in_place(path, wanted)
@@ -61,7 +61,7 @@ class CorpusTexts:
             self.missing += [r for r in wanted if r.rid not in found]
         return out
 
-    def _in_place(self, path: str, rows: list[RecordRow]) -> dict[int, tuple[str | None, str]]:
+    def _in_place(self, path: str, rows: list[RecordRow]) -> dict[int, Document]:
         """The rows found at their own lines (plain JSONL) or as their file's one record."""
         full = self.root / path
         fmt = detect_format(full)
@@ -82,13 +82,9 @@ class CorpusTexts:
                 docs += read_corpus_file(self.root, path, self.read_options)[0]
         except (InputError, OSError):
             return {}  # unreadable now: looked for by digest
-        return {
-            r.rid: (d.title, d.text)
-            for r, d in zip(rows, docs, strict=False)
-            if isinstance(d, Document) and _same(r, d)
-        }
+        return {r.rid: d for r, d in zip(rows, docs, strict=False) if isinstance(d, Document) and _same(r, d)}
 
-    def _by_digest(self, path: str, rows: list[RecordRow]) -> dict[int, tuple[str | None, str]]:
+    def _by_digest(self, path: str, rows: list[RecordRow]) -> dict[int, Document]:
         try:
             docs, _ = read_corpus_file(self.root, path, self.read_options)
         except (InputError, OSError):
@@ -96,7 +92,7 @@ class CorpusTexts:
         held: dict[bytes, Document] = {}
         for d in docs:
             held.setdefault(record_digest(d), d)
-        return {r.rid: (d.title, d.text) for r in rows if (d := held.get(r.digest)) is not None}
+        return {r.rid: d for r in rows if (d := held.get(r.digest)) is not None}
 
 
 def _same(row: RecordRow, doc: Document) -> bool:

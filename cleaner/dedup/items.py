@@ -36,28 +36,40 @@ class LevelItems:
         return len(self.owners)
 
 
-def items_of(docs: Sequence[Document], options: DupOptions) -> dict[str, LevelItems]:
+def items_of(docs: Sequence[Document], options: DupOptions, sign: bool = True) -> dict[str, LevelItems]:
     """The items of every level in `options.levels`, for `docs` in order: the finder's own
-    `sign_block`, plus each item's band keys."""
+    `sign_block`, plus each item's band keys (without `sign`, shingles only: no signatures or
+    band keys, as verification against indexed records needs)."""
     # The index and the incremental check compare words (or, `noisy=True`, characters)
     # everywhere: the default mode's character index of noisy documents is the finder's alone.
     options = replace(options, noisy=bool(options.noisy))
-    block = sign_block(0, [d.title for d in docs], [d.text for d in docs], options)
+    block = sign_block(0, [d.title for d in docs], [d.text for d in docs], options, sign=sign)
     out: dict[str, LevelItems] = {}
     for name, part in block.levels():
-        if part.sigs is not None:
+        if part.sigs is not None or not sign:
             owners, paragraphs, spans, keys = _places(name, block, docs)
-            out[name] = LevelItems(
-                name,
-                owners,
-                part.batch,
-                part.sigs,
-                band_keys(part.sigs, options.lsh_threshold),
-                paragraphs,
-                spans,
-                keys,
-            )
+            sigs = part.sigs if part.sigs is not None else np.zeros((len(owners), 0), dtype=np.uint64)
+            bands = band_keys(sigs, options.lsh_threshold) if sign else np.zeros((len(owners), 0), dtype=np.uint64)
+            out[name] = LevelItems(name, owners, part.batch, sigs, bands, paragraphs, spans, keys)
     return out
+
+
+# A record's items, in the order they take ids: its document, its title, its paragraphs.
+SLOT_ORDER = ("document", "title", "paragraph")
+
+
+def slots(items: dict[str, LevelItems], n_docs: int) -> tuple[list[int], dict[str, list[int]]]:
+    """Per document, how many ids its items take (at least one, so that every record has its
+    own); and per level, each item's place among its document's ids (`SLOT_ORDER`)."""
+    taken = [0] * n_docs
+    places: dict[str, list[int]] = {}
+    for level in SLOT_ORDER:
+        if level in items:
+            at = places[level] = []
+            for owner in items[level].owners:
+                at.append(taken[owner])
+                taken[owner] += 1
+    return [max(1, n) for n in taken], places
 
 
 def _places(

@@ -15,6 +15,11 @@ Nor are the texts of records their file holds alone, a line of plain JSONL or a 
 verifies each against its stored digest. A record of a gzipped, CSV or Parquet file, which
 could only be found again by reading the file from its start, keeps its text compressed in
 `body`.
+
+Nor is there a table of items (schema 7): a record's rid is the first of the ids its items take
+(document, title, paragraphs: `items.slots`), and its `items` how many, so the band file's item
+ids name their records, and which item an id is comes from recomputing the record's items, as
+verification does anyway. The table, and its index by record, were a sixth of the index.
 """
 
 from __future__ import annotations
@@ -24,24 +29,27 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from cleaner.dedup.items import items_of, slots
 from cleaner.dedup.lsh import bands_rows, level_keys, remember_bands_rows
 from cleaner.dedup.matchform import MATCH_FORM_VERSION
 from cleaner.dedup.minhash import SCHEME, Permutations, permutations, remember_permutations
-from cleaner.dedup.options import LEVEL_CODES, DupOptions
+from cleaner.dedup.options import DupOptions
 from cleaner.dedup.shingle import WORD_HASH_VERSION
-from cleaner.dedup.stages import sign_block
 from cleaner.errors import ConfigError, OutputError
+from cleaner.io.lines import Lines, item_line
 from cleaner.io.readers import ReadOptions
+from cleaner.model import Document, Origin
 from cleaner.normalize.evidence import ENDINGS_VERSION
 
 # 3: the line contexts of `corpus/evidence_index.py`; 4: no shingle sets, a band file; 5: no texts
-# of records that can be read again alone; 6: band rows of 40-bit keys, packed (`bandfile`)
-SCHEMA = 6
+# of records that can be read again alone; 6: band rows of 40-bit keys, packed (`bandfile`); 7: no
+# items table (a record's items take the ids from its own on, `items.slots`)
+SCHEMA = 7
 DICTIONARY_BYTES = 1 << 15  # zlib's window: a longer preset dictionary would not be used
 _KEY_BITS = 48  # band keys are stored in 6 bytes (SQLite's integer sizes); collisions are verified away
 # The CREATE statements are stored in the index as written: a line broken here must leave the
@@ -51,11 +59,8 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(path TEXT PRIMARY KEY, digest TEXT NOT NULL, size INTEGER NOT NULL, \
 mtime_ns INTEGER NOT NULL, records INTEGER NOT NULL);
 CREATE TABLE records(rid INTEGER PRIMARY KEY, path TEXT NOT NULL, record INTEGER NOT NULL, \
-line INTEGER, start INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL, body BLOB);
+line INTEGER, start INTEGER, doc TEXT NOT NULL, digest BLOB NOT NULL, items INTEGER NOT NULL, body BLOB);
 CREATE INDEX records_path ON records(path);
-CREATE TABLE items(iid INTEGER PRIMARY KEY, rid INTEGER NOT NULL, level INTEGER NOT NULL, paragraph INTEGER, \
-line INTEGER);
-CREATE INDEX items_rid ON items(rid);
 CREATE TABLE titles(key TEXT NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
 CREATE TABLE bands_new(key INTEGER NOT NULL, iid INTEGER NOT NULL, PRIMARY KEY(key, iid)) WITHOUT ROWID;
 """
@@ -119,22 +124,16 @@ class RecordRow:
     doc: str
     digest: bytes = b""  # of its title and text (`corpus.digests.record_digest`)
     start: int | None = None  # where its line starts in its file, if the record is read alone from there
+    items: int = 0  # its items hold the ids rid .. rid + items - 1
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.path, self.record, self.line)
 
 
-# Where the texts the index does not keep come from: records (rid order) -> rid -> (title, text),
-# for those found as they were indexed (`corpus.reread.CorpusTexts`).
-Reread = Callable[[Sequence[RecordRow]], dict[int, tuple[str | None, str]]]
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    """An item as the index stores it: whose it is, which paragraph, which line."""
-
-    iid: int
-    rid: int
-    level: str
-    paragraph: int | None
-    line: int | None
+# Where the texts the index does not keep come from: records (rid order) -> rid -> the record as
+# its file holds it now, for those found as they were indexed (`corpus.reread.CorpusTexts`).
+Reread = Callable[[Sequence[RecordRow]], dict[int, Document]]
 
 
 @dataclass(frozen=True)
@@ -183,10 +182,18 @@ def _raw(title: str | None, text: str) -> bytes:
     return json.dumps([title, text], ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
-def read_items(conn: sqlite3.Connection, iids: Iterable[int]) -> list[ItemRow]:
-    names = {v: k for k, v in LEVEL_CODES.items()}
-    q = "SELECT iid, rid, level, paragraph, line FROM items WHERE iid IN ({})"
-    return [ItemRow(iid, rid, names[code], p, line) for iid, rid, code, p, line in select_in(conn, q, iids)]
+def item_owners(conn: sqlite3.Connection, iids: Iterable[int]) -> dict[int, int]:
+    """iid -> rid, for the items `iids` the index still holds (a record's are the ids from its
+    own on): the record with the largest rid not above the id, if its items reach it."""
+    out: dict[int, int] = {}
+    rid, count = 0, 0
+    q = "SELECT rid, items FROM records WHERE rid <= ? ORDER BY rid DESC LIMIT 1"
+    for iid in sorted(set(iids)):
+        if not rid <= iid < rid + count:
+            rid, count = conn.execute(q, (iid,)).fetchone() or (0, 0)
+        if rid <= iid < rid + count:
+            out[iid] = rid
+    return out
 
 
 def read_bodies(conn: sqlite3.Connection, rids: Iterable[int], dictionary: bytes) -> dict[int, tuple[str | None, str]]:
@@ -206,29 +213,24 @@ def salted(level: str, keys: np.ndarray) -> np.ndarray:
 
 
 def recomputed_items(
-    rows: Sequence[ItemRow], bodies: dict[int, tuple[str | None, str]], options: DupOptions
+    records: Sequence[RecordRow], docs: dict[int, Document], iids: Iterable[int], options: DupOptions
 ) -> dict[int, StoredItem]:
-    """Stored items with their shingles and title keys, recomputed from their records' bodies
-    (`bodies`: rid -> title, text) by the finder's own shingling, all records in one batch."""
-    order = sorted(bodies)
-    place = {rid: k for k, rid in enumerate(order)}
-    # Only the levels asked for: a paragraph's shingles are all a paragraph candidate needs.
-    levels = tuple(level for level in options.levels if any(row.level == level for row in rows))
-    only = replace(options, levels=levels)
-    block = sign_block(0, [bodies[r][0] for r in order], [bodies[r][1] for r in order], only, sign=False)
-    titles = {article: (k, key) for k, (article, key) in enumerate(block.titles)}
-    paragraphs = {(article, p): k for k, (article, p, _, _) in enumerate(block.paragraphs)}
+    """The items `iids` of `records` whose record is in `docs` (rid -> title and text as indexed),
+    recomputed by the indexing's own `items_of`, all records in one batch: their shingles, title
+    keys and lines, and from the order their ids were given in (`slots`), which item each id is."""
+    held = sorted((r for r in records if r.rid in docs), key=lambda r: r.rid)
+    batch = [docs[r.rid] for r in held]
+    items = items_of(batch, options, sign=False)
+    _, places = slots(items, len(batch))
+    lines = [Lines(d) for d in batch]
+    wanted = set(iids)
     out: dict[int, StoredItem] = {}
-    for row in rows:
-        article, key = place[row.rid], None
-        if row.level == "title":
-            k, key = titles[article]
-        elif row.level == "paragraph":
-            k = paragraphs[(article, row.paragraph)]
-        else:
-            k = article
-        batch = block.parts[row.level].batch
-        out[row.iid] = StoredItem(row.iid, row.rid, row.level, row.paragraph, row.line, key, batch.set(k))
+    for level, li in items.items():
+        for k, (owner, place) in enumerate(zip(li.owners, places[level], strict=True)):
+            if (iid := held[owner].rid + place) in wanted:
+                key = li.keys[k] if level == "title" else None
+                line = item_line(lines, level, li, k)
+                out[iid] = StoredItem(iid, held[owner].rid, level, li.paragraphs[k], line, key, li.batch.set(k))
     return out
 
 
@@ -257,7 +259,7 @@ def create_tables(conn: sqlite3.Connection, settings: dict[str, str]) -> None:
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
     conn.executescript(SCHEMA_SQL)
-    rows = {**settings, "next-rid": "1", "next-iid": "1"}
+    rows = {**settings, "next-iid": "1"}
     conn.executemany("INSERT INTO meta VALUES (?, ?)", sorted(rows.items()))
 
 

@@ -13,10 +13,12 @@ version, LSH threshold) are stored inside it; opening it with other settings is 
 suggests `--rebuild`, because band keys made with other settings would silently never match.
 
 Tables: `files` (path, content digest, size, mtime: what `update` compares), `records` (one per
-indexed article, in indexing order; `body` its title and text where kept), `items` (one per
-title, paragraph and document: whose, which paragraph, which line), `titles` (title key -> item),
-`bands_new`. The LSH buckets (band key -> item) are the band file (`bandfile`: 5 to 6 bytes a row,
-where SQLite took 17.6); the setting `bands-file` names its generation.
+indexed article, in indexing order; `body` its title and text where kept), `titles` (title key
+-> item), `bands_new`. Items (a document, a title, a paragraph) have no table (schema 7): a
+record's items take the ids from its own, `rid`, on (`items` of them, in `items.slots` order),
+so an item id names its record, and what the item is comes from recomputing its record's items.
+The LSH buckets (band key -> item) are the band file (`bandfile`: 5 to 6 bytes a row, where
+SQLite took 17.6); the setting `bands-file` names its generation.
 
 Updates must not rewrite the index. The band file is written once; an update's band rows go to
 the small `bands_new` table instead, and lookups read both. A removed file's items go, but its
@@ -32,18 +34,18 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from cleaner import __version__
 from cleaner.dedup.bandfile import BandFile, BandFileError, SortedSpill, band_file_path, band_files, compacted
-from cleaner.dedup.items import LevelItems
+from cleaner.dedup.items import SLOT_ORDER, LevelItems, slots
 from cleaner.dedup.lsh import members_per_item
-from cleaner.dedup.options import LEVEL_CODES, DupOptions
+from cleaner.dedup.options import DupOptions
 from cleaner.dedup.schema import (
     FileRow,
-    ItemRow,
     NewRecord,
     RecordRow,
     Reread,
@@ -55,9 +57,9 @@ from cleaner.dedup.schema import (
     connect_index,
     create_tables,
     derived_settings,
+    item_owners,
     pack_body,
     read_bodies,
-    read_items,
     read_settings_of,
     recomputed_items,
     remember_derived,
@@ -69,6 +71,7 @@ from cleaner.dedup.schema import (
 from cleaner.errors import ConfigError, IndexBusy, OutputError
 from cleaner.io.readers import ReadOptions
 from cleaner.io.writers import remove_stale_temps
+from cleaner.model import Document
 
 COMPACT_AT = 0.25  # share of band rows new or dangling at which an update compacts
 BUSY_SECONDS = 30  # how long an update waits for another run's update to finish
@@ -204,8 +207,12 @@ class IndexStore:
         return out
 
     def records(self, rids: Iterable[int]) -> dict[int, RecordRow]:
-        q = "SELECT rid, path, record, line, doc, digest, start FROM records WHERE rid IN ({})"
-        return {r[0]: RecordRow(*r[:5], bytes(r[5]), r[6]) for r in select_in(self.conn, q, rids)}
+        q = "SELECT rid, path, record, line, doc, digest, start, items FROM records WHERE rid IN ({})"
+        return {r[0]: RecordRow(*r[:5], bytes(r[5]), r[6], r[7]) for r in select_in(self.conn, q, rids)}
+
+    def owners(self, iids: Iterable[int]) -> dict[int, int]:
+        """iid -> rid, for the items `iids` the index still holds."""
+        return item_owners(self.conn, iids)
 
     def bucket_members(self, level: str, keys: np.ndarray, limit: int) -> tuple[list[list[int]], list[int]]:
         """For each row of band keys (items x bands): the indexed items sharing any of its keys,
@@ -243,28 +250,32 @@ class IndexStore:
         whose record's text is found nowhere is left out, as an item no longer held is."""
         if self.options is None:
             raise ValueError("items need the index opened with its settings")
-        rows = self.item_rows(iids)
-        rids = {row.rid for row in rows}
-        bodies = read_bodies(self.conn, rids, base64.b64decode(self.settings.get("body-dictionary", "")))
-        if reread is not None and len(bodies) < len(rids):
-            bodies.update(reread(sorted(self.records(rids - set(bodies)).values(), key=lambda r: r.rid)))
-        return recomputed_items([row for row in rows if row.rid in bodies], bodies, self.options)
+        iids = self.owners(iids)
+        records = self.records(set(iids.values()))
+        dictionary = base64.b64decode(self.settings.get("body-dictionary", ""))
+        docs = {
+            rid: Document(records[rid].doc, title, text, records[rid].origin)
+            for rid, (title, text) in read_bodies(self.conn, records, dictionary).items()
+        }
+        if reread is not None and len(docs) < len(records):
+            again = reread(sorted((r for r in records.values() if r.rid not in docs), key=lambda r: r.rid))
+            # Placed where the index saw it: a record found moved is still named by its indexed line.
+            docs.update((rid, replace(d, origin=records[rid].origin)) for rid, d in again.items())
+        return recomputed_items(list(records.values()), docs, iids, self.options)
 
-    def item_rows(self, iids: Iterable[int]) -> list[ItemRow]:
-        """The items `iids` still held, as stored: whose, which paragraph, which line."""
-        return read_items(self.conn, iids)
-
-    def items_of_records(self, level: str, rids: Iterable[int]) -> dict[int, int]:
-        """rid -> iid of that record's item at `level` (documents: one per record)."""
-        q = "SELECT rid, iid FROM items WHERE level = ? AND rid IN ({})"
-        return dict(select_in(self.conn, q, rids, LEVEL_CODES[level]))
+    def document_items(self, rids: Iterable[int]) -> dict[int, int]:
+        """rid -> the iid of that record's document (the first of its ids, `items.slots`)."""
+        return {rid: rid for rid in rids} if "document" in self.settings["levels"].split(",") else {}
 
     def status(self) -> dict[str, object]:
         def count(q: str) -> int:
             return self.conn.execute(q).fetchone()[0]
 
         check_schema(self.path, self.settings)
-        levels = {name: count(f"SELECT count(*) FROM items WHERE level = {code}") for name, code in LEVEL_CODES.items()}
+        documents = count("SELECT count(*) FROM records") if "document" in self.settings["levels"].split(",") else 0
+        titles = count("SELECT count(*) FROM titles")
+        paragraphs = count("SELECT coalesce(sum(items), 0) FROM records") - documents - titles
+        levels = {"title": titles, "paragraph": paragraphs, "document": documents}
         return {
             "path": str(self.path),
             "bytes": self.path.stat().st_size + self.band_file().bytes,
@@ -283,19 +294,19 @@ class IndexStore:
     def remove_file(self, path: str) -> None:
         """Forget a file and everything indexed from it (its band rows stay, dangling, until
         `compact`: deleting them here would touch pages all over the bands table)."""
-        rids = [r for (r,) in self.conn.execute("SELECT rid FROM records WHERE path = ?", (path,))]
-        for chunk in chunks(rids):
+        rows = self.conn.execute("SELECT rid, items FROM records WHERE path = ?", (path,)).fetchall()
+        title = SLOT_ORDER.index("title") if "document" in self.settings["levels"].split(",") else 0
+        for chunk in chunks(rows):
             marks = ",".join("?" * len(chunk))
-            title = LEVEL_CODES["title"]
-            q = f"DELETE FROM titles WHERE iid IN (SELECT iid FROM items WHERE level = {title} AND rid IN ({marks}))"
-            self.conn.execute(q, chunk)
-            self._count_changed(self.conn.execute(f"DELETE FROM items WHERE rid IN ({marks})", chunk).rowcount)
-            self.conn.execute(f"DELETE FROM records WHERE rid IN ({marks})", chunk)
+            # A record's title, if it has one, is the item of that place (`items.slots`).
+            self.conn.execute(f"DELETE FROM titles WHERE iid IN ({marks})", [rid + title for rid, _ in chunk])
+            self.conn.execute(f"DELETE FROM records WHERE rid IN ({marks})", [rid for rid, _ in chunk])
+            self._count_changed(sum(n for _, n in chunk))
         self.conn.execute("DELETE FROM files WHERE path = ?", (path,))
 
     def needs_compacting(self) -> bool:
         """Whether items added or removed since the last compaction are a quarter of the index."""
-        live = self.conn.execute("SELECT max(iid) - min(iid) + 1 FROM items").fetchone()[0] or 0
+        live = self.conn.execute("SELECT max(rid + items) - min(rid) FROM records").fetchone()[0] or 0
         return self._changed_items() > COMPACT_AT * max(1, live)
 
     def _changed_items(self) -> int:
@@ -312,7 +323,9 @@ class IndexStore:
         generation = int(self.settings["bands-file"]) + 1
         target = band_file_path(self.home, generation)
         new = np.array(self.conn.execute("SELECT key, iid FROM bands_new").fetchall(), dtype=np.int64).reshape(-1, 2)
-        live = np.array([iid for (iid,) in self.conn.execute("SELECT iid FROM items ORDER BY iid")], dtype=np.int64)
+        held = np.array(self.conn.execute("SELECT rid, items FROM records ORDER BY rid").fetchall(), np.int64)
+        rids, counts = held.reshape(-1, 2).T
+        live = np.repeat(rids - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
         self._on_rollback.append(target)
         compacted(current, new[:, 0], new[:, 1], live, self.home, target)
         self._after_commit.append(band_file_path(self.home, generation - 1))
@@ -326,55 +339,47 @@ class IndexStore:
         self.conn.execute("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", (row.size, row.mtime_ns, row.path))
 
     def add(
-        self,
-        files: Sequence[FileRow],
-        records: Sequence[NewRecord],
-        items: dict[str, LevelItems],
-        lines: dict[str, list[int | None]],
-        fresh: bool = False,
-    ) -> int:
-        """Index records and their items (`items` of exactly `records`, `lines[level][k]` item k's line): first rid."""
+        self, files: Sequence[FileRow], records: Sequence[NewRecord], items: dict[str, LevelItems], fresh: bool = False
+    ) -> list[int]:
+        """Index records and their items (`items` of exactly `records`, in order): their rids."""
         self.conn.executemany(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
             [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files],
         )
-        first_rid = self._take("next-rid", len(records))
+        counts, places = slots(items, len(records))
+        taken = np.maximum(1, np.array(counts, dtype=np.int64))  # a record without items keeps an id
+        rids = self._take("next-iid", int(taken.sum())) + np.cumsum(taken) - taken
         kept = [r for r in records if r.keep_text]
         if kept and "body-dictionary" not in self.settings:
             self.set_meta("body-dictionary", base64.b64encode(body_dictionary(kept)).decode("ascii"))
         dictionary = base64.b64decode(self.settings.get("body-dictionary", ""))
+        rows = [
+            (rid, r.path, r.record, r.line, r.start, r.doc, r.digest, n)
+            for rid, r, n in zip(rids.tolist(), records, counts, strict=True)
+        ]
         bodies = [pack_body(r.title, r.text, dictionary) if r.keep_text else None for r in records]
         self.conn.executemany(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (first_rid + k, r.path, r.record, r.line, r.start, r.doc, r.digest, b)
-                for k, (r, b) in enumerate(zip(records, bodies, strict=True))
-            ],
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row, b) for row, b in zip(rows, bodies, strict=True)],
         )
-        iid = self._take("next-iid", sum(len(li) for li in items.values()))
         for level, li in items.items():
             if not len(li):
                 continue
-            code = LEVEL_CODES[level]
-            rows = [
-                (iid + k, first_rid + li.owners[k], code, li.paragraphs[k], lines[level][k]) for k in range(len(li))
-            ]
-            self.conn.executemany("INSERT INTO items VALUES (?, ?, ?, ?, ?)", rows)
+            iids = rids[np.array(li.owners, dtype=np.int64)] + np.array(places[level], dtype=np.int64)
             if level == "title":
-                titled = sorted(zip(li.keys, range(iid, iid + len(li)), strict=True))
+                titled = sorted(zip(li.keys, iids.tolist(), strict=True))
                 self.conn.executemany("INSERT INTO titles VALUES (?, ?)", titled)
             keys = salted(level, li.bands).ravel()
-            ids = np.repeat(np.arange(iid, iid + len(li), dtype=np.int64), li.bands.shape[1])
+            ids = np.repeat(iids, li.bands.shape[1])
             if fresh and self._spill is not None:
                 self._spill.add(keys, ids)
             else:
                 order = np.lexsort((ids, keys))  # B-tree inserts in key order touch each page once
                 rows_in_order = zip(keys[order].tolist(), ids[order].tolist(), strict=True)
                 self.conn.executemany("INSERT OR IGNORE INTO bands_new VALUES (?, ?)", rows_in_order)
-            iid += len(li)
         if not fresh:
-            self._count_changed(sum(len(li) for li in items.values()))
-        return first_rid
+            self._count_changed(sum(counts))
+        return rids.tolist()
 
     def _take(self, counter: str, n: int) -> int:
         """The first of n fresh ids. Ids are never reused: a removed item's band rows stay behind

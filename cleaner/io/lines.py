@@ -37,8 +37,3 @@ def item_line(lines: Sequence[Lines], level: str, items: LevelItems, k: int) -> 
     if level == "paragraph":
         return own.at("text", items.spans[k][0])
     return own.doc.origin.line
-
-
-def item_lines(docs: Sequence[Document], items: dict[str, LevelItems]) -> dict[str, list[int | None]]:
-    lines = [Lines(d) for d in docs]
-    return {level: [item_line(lines, level, li, k) for k in range(len(li))] for level, li in items.items()}

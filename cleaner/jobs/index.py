@@ -21,7 +21,6 @@ from cleaner.corpus.scope import Scope, read_corpus_file
 from cleaner.dedup.items import items_of
 from cleaner.dedup.options import DupOptions
 from cleaner.dedup.store import FileRow, IndexStore, NewRecord
-from cleaner.io.lines import item_lines
 from cleaner.io.readers import ReadOptions
 from cleaner.model import Document, Rejected
 from cleaner.progress import Report, counter, reading
@@ -107,8 +106,7 @@ def index_files(
             )
             for d in pending
         ]
-        first_rid = store.add(pending_files, records, items, item_lines(pending, items), fresh)
-        add_evidence(store.conn, first_rid, pending)
+        add_evidence(store.conn, store.add(pending_files, records, items, fresh), pending)
         nonlocal done
         done += len(records)
         indexed(done)
