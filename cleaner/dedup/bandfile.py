@@ -1,22 +1,24 @@
 """The persistent index's LSH buckets as one sorted array file beside it: every (band key, item)
-row in 5 bytes or so (where SQLite took 17.6), read through a memory map so that a check touches
-only the pages its keys fall on, and searched for all of a check's keys at once.
+row in 4.5 to 5 bytes (where SQLite took 17.6), read through a memory map so that a check
+touches only the pages its keys fall on, and searched for all of a check's keys at once.
 
 The file keeps `KEY_BITS` of each 48-bit band key. Fewer bits only make a chance match more
-likely, and every candidate is verified: at 40 bits, an index of 19M rows (37k articles) answers
-a key with a row of another key once in 58,000 lookups, a checked article about once in a
-hundred. A fixed width, whatever the rows, keeps a compaction's merge of a file's rows with new
-ones lossless.
+likely, and every candidate is verified: at 36 bits, an index of 19M rows (37k articles) answers
+a key with a row of another key once in 3,600 lookups, about one extra indexed record to read
+again per seven checked articles (at 40 bits, one per hundred, for 0.5 byte more a row). A fixed
+width, whatever the rows, keeps a compaction's merge of a file's rows with new ones lossless.
 
 Rows are sorted by key and item. A key's top bits are a directory of where each of their values
 starts (about one entry per 8 rows); the rest of the key and the item, packed into one integer
-(`low << item_bits | item`) of as few bytes as they need, follow in order, so that the rows of a
-key are found by a binary search within its directory range, on the packed integers themselves.
+(`low << item_bits | item`) of exactly as many bits as they need (at most 57), follow in order,
+so that the rows of a key are found by a binary search within its directory range, on the
+packed integers themselves.
 
 The file is written once and never changed: the index's updates go to SQLite (`bands_new`), and
 a compaction writes a whole new file. Layout: `MAGIC`; the row count (uint64), the directory's
 bits and the item bits (uint32 each); the directory (2**bits + 1 entries, uint32, or uint64
-from 2**32 rows); the rows, `width` bytes each; all little-endian.
+from 2**32 rows); the rows, `width` bits each, row k from bit k * width on, and 8 bytes of zeros
+(so that a row is read as the 8 bytes from its first); all little-endian.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-MAGIC = b"cleaner-bands-2\n"
+MAGIC = b"cleaner-bands-3\n"
 _HEADER = len(MAGIC) + 16
 _U32, _U64 = np.dtype("<u4"), np.dtype("<u8")
-KEY_BITS = 40
+KEY_BITS = 36
 _DROPPED = 48 - KEY_BITS  # low bits of a 48-bit key the file does not keep
 ROWS_PER_ENTRY = 8  # rows per directory entry: half a byte a row, the bisection 3 steps
 
@@ -46,13 +48,16 @@ def kept(keys: np.ndarray) -> np.ndarray:
     return (np.asarray(keys, dtype=np.int64) >> _DROPPED) << _DROPPED
 
 
+_MAX_WIDTH = 57  # a row read as 8 bytes from the byte it starts in, shifted by up to 7 bits
+
+
 def _shape(rows: int, item_bits: int) -> tuple[int, int, int]:
-    """The directory's bits, the bits of a key below them, and a row's bytes (at most 63 bits a
-    row: a few rows of large item numbers take a larger directory)."""
-    top = max(0, (rows // ROWS_PER_ENTRY).bit_length() - 1, KEY_BITS + item_bits - 63)
+    """The directory's bits, the bits of a key below them, and a row's bits (at most
+    `_MAX_WIDTH`: a few rows of large item numbers take a larger directory)."""
+    top = max(0, (rows // ROWS_PER_ENTRY).bit_length() - 1, KEY_BITS + item_bits - _MAX_WIDTH)
     top = min(KEY_BITS, top)
     low = KEY_BITS - top
-    return top, low, max(1, -(-(low + item_bits) // 8))
+    return top, low, low + item_bits
 
 
 def _entry(rows: int) -> np.dtype:
@@ -60,7 +65,11 @@ def _entry(rows: int) -> np.dtype:
 
 
 def _size(rows: int, top: int, width: int) -> int:
-    return _HEADER + ((1 << top) + 1) * _entry(rows).itemsize + rows * width
+    return _HEADER + ((1 << top) + 1) * _entry(rows).itemsize + _row_bytes(rows, width)
+
+
+def _row_bytes(rows: int, width: int) -> int:
+    return -(-rows * width // 8) + 8
 
 
 class BandFile:
@@ -86,16 +95,17 @@ class BandFile:
         self.rows, self.bytes, self.top_bits = n, size, top
         self.directory = np.memmap(path, _entry(n), "r", _HEADER, ((1 << top) + 1,))
         at = _HEADER + ((1 << top) + 1) * _entry(n).itemsize
-        self.packed = np.memmap(path, np.uint8, "r", at, (n * self.width,)) if n else np.zeros(0, np.uint8)
+        self.packed = np.memmap(path, np.uint8, "r", at, (_row_bytes(n, self.width),))
 
     def __len__(self) -> int:
         return self.rows
 
     def _values(self, positions: np.ndarray) -> np.ndarray:
         """The packed rows at `positions`, as integers."""
-        at = positions.astype(np.int64)[:, None] * self.width + np.arange(self.width)
-        data = self.packed[at].astype(np.uint64)
-        return (data << (np.arange(self.width, dtype=np.uint64) * np.uint64(8))).sum(axis=1).astype(np.int64)
+        bit = positions.astype(np.int64) * self.width
+        data = self.packed[(bit >> 3)[:, None] + np.arange(8)].astype(np.uint64)
+        word = (data << (np.arange(8, dtype=np.uint64) * np.uint64(8))).sum(axis=1, dtype=np.uint64)
+        return ((word >> (bit & 7).astype(np.uint64)) & np.uint64((1 << self.width) - 1)).astype(np.int64)
 
     def chunks(self, size: int = 1 << 20) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """All rows in order, `size` at a time, as (48-bit keys as kept, items)."""
@@ -149,7 +159,8 @@ def write_band_file(path: Path, count: int, items_bound: int, chunks: Iterable[t
     tops = np.zeros(1 << top_bits, dtype=np.int64)
     at = _HEADER + ((1 << top_bits) + 1) * _entry(count).itemsize
     if count:
-        packed = np.memmap(path, np.uint8, "r+", at, (count, width))
+        packed = np.memmap(path, np.uint8, "r+", at, (_row_bytes(count, width),))
+        carry = np.zeros(0, dtype=np.int64)  # rows short of a multiple of 8, whose bits end mid-byte
         for keys, items in chunks:
             end = written + len(keys)
             if end > count:
@@ -163,8 +174,12 @@ def write_band_file(path: Path, count: int, items_bound: int, chunks: Iterable[t
                 raise ValueError("band rows not sorted by kept key and item, or repeated")
             if len(k):
                 last_key, last_item = int(k[-1]), int(items[-1])
-            values = ((k & ((1 << low_bits) - 1)) << item_bits) | items
-            packed[written:end] = values.astype(_U64).view(np.uint8).reshape(-1, 8)[:, :width]
+            values = np.concatenate([carry, ((k & ((1 << low_bits) - 1)) << item_bits) | items])
+            whole = len(values) - len(values) % 8 if end < count else len(values)
+            start = (written - len(carry)) * width // 8
+            data = _packed(values[:whole], width)
+            packed[start : start + len(data)] = data
+            carry = values[whole:]
             tops += np.bincount(k >> low_bits, minlength=1 << top_bits)
             written = end
         packed.flush()
@@ -177,6 +192,12 @@ def write_band_file(path: Path, count: int, items_bound: int, chunks: Iterable[t
     del directory
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
+
+
+def _packed(values: np.ndarray, width: int) -> np.ndarray:
+    """`values` of `width` bits each, as consecutive bits (the lowest first), in bytes."""
+    bits = (values[:, None].astype(np.uint64) >> np.arange(width, dtype=np.uint64)) & np.uint64(1)
+    return np.packbits(bits.astype(np.uint8).ravel(), bitorder="little")
 
 
 def band_file_path(index: Path, generation: int) -> Path:

@@ -47,7 +47,7 @@ from cleaner.model import Document, Origin
 from cleaner.normalize.evidence import ENDINGS_VERSION
 
 # 3: the line contexts of `corpus/evidence_index.py`; 4: no shingle sets, a band file; 5: no texts
-# of records that can be read again alone; 6: band rows of 40-bit keys, packed (`bandfile`); 7: no
+# of records that can be read again alone; 6: band rows of cut keys, packed (`bandfile`); 7: no
 # items table (a record's items take the ids from its own on, `items.slots`)
 SCHEMA = 7
 DICTIONARY_BYTES = 1 << 15  # zlib's window: a longer preset dictionary would not be used

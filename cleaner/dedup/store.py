@@ -17,7 +17,7 @@ indexed article, in indexing order; `body` its title and text where kept), `titl
 -> item), `bands_new`. Items (a document, a title, a paragraph) have no table (schema 7): a
 record's items take the ids from its own, `rid`, on (`items` of them, in `items.slots` order),
 so an item id names its record, and what the item is comes from recomputing its record's items.
-The LSH buckets (band key -> item) are the band file (`bandfile`: 5 to 6 bytes a row, where
+The LSH buckets (band key -> item) are the band file (`bandfile`: 4.5 to 5 bytes a row, where
 SQLite took 17.6); the setting `bands-file` names its generation.
 
 Updates must not rewrite the index. The band file is written once; an update's band rows go to
