@@ -195,7 +195,8 @@ class _Matcher:
             e_stored, e_new = self._document_evidence()
             stored = [sorted(set(a) | set(b)) for a, b in zip(stored, e_stored, strict=False)]
             new = [sorted(set(a) | set(b)) for a, b in zip(new, e_new, strict=False)]
-        loaded = self.store.items({iid for c in stored for iid in c}, self.reread) if self.store else {}
+        wanted = {iid for c in stored for iid in c}
+        loaded = self.store.items(wanted, self.reread, level) if self.store else {}
         records = self.store.records({it.rid for it in loaded.values()}) if self.store else {}
         for k in range(len(li)):
             x = li.batch.set(k)

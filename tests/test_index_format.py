@@ -254,5 +254,13 @@ def test_each_indexed_item_is_found_again_by_its_id_with_the_band_rows_it_was_in
         assert expected == len(stored)
         levels = {it.level for it in stored.values()}
         assert levels == {"title", "paragraph", "document"}
+
+        # Asked for one level, a check recomputes only what that level's places depend on.
+        def seen(items):
+            return {iid: (it.level, it.paragraph, it.line, it.shingles.tobytes()) for iid, it in items.items()}
+
+        for level in levels:
+            alone = store.items(rows, CorpusTexts(repo, ReadOptions()), level)
+            assert seen(alone) == seen({iid: it for iid, it in stored.items() if it.level == level})
     finally:
         store.close()

@@ -58,15 +58,16 @@ def items_of(docs: Sequence[Document], options: DupOptions, sign: bool = True) -
 SLOT_ORDER = ("document", "title", "paragraph")
 
 
-def slots(items: dict[str, LevelItems], n_docs: int) -> tuple[list[int], dict[str, list[int]]]:
-    """Per document, how many ids its items take (at least one, so that every record has its
-    own); and per level, each item's place among its document's ids (`SLOT_ORDER`)."""
+def slots(owners: dict[str, Sequence[int]], n_docs: int) -> tuple[list[int], dict[str, list[int]]]:
+    """Per document, how many items it has; and per level, each item's place among its
+    document's ids (`SLOT_ORDER`), from the items' owners per level. A level's places need only
+    the levels before it."""
     taken = [0] * n_docs
     places: dict[str, list[int]] = {}
     for level in SLOT_ORDER:
-        if level in items:
+        if level in owners:
             at = places[level] = []
-            for owner in items[level].owners:
+            for owner in owners[level]:
                 at.append(taken[owner])
                 taken[owner] += 1
     return [max(1, n) for n in taken], places

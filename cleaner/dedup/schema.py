@@ -29,12 +29,12 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from cleaner.dedup.items import items_of, slots
+from cleaner.dedup.items import SLOT_ORDER, items_of, slots
 from cleaner.dedup.lsh import bands_rows, level_keys, remember_bands_rows
 from cleaner.dedup.matchform import MATCH_FORM_VERSION
 from cleaner.dedup.minhash import SCHEME, Permutations, permutations, remember_permutations
@@ -213,24 +213,38 @@ def salted(level: str, keys: np.ndarray) -> np.ndarray:
 
 
 def recomputed_items(
-    records: Sequence[RecordRow], docs: dict[int, Document], iids: Iterable[int], options: DupOptions
+    records: Sequence[RecordRow],
+    docs: dict[int, Document],
+    iids: Iterable[int],
+    options: DupOptions,
+    level: str | None = None,
 ) -> dict[int, StoredItem]:
     """The items `iids` of `records` whose record is in `docs` (rid -> title and text as indexed),
     recomputed by the indexing's own `items_of`, all records in one batch: their shingles, title
-    keys and lines, and from the order their ids were given in (`slots`), which item each id is."""
+    keys and lines, and from the order their ids were given in (`slots`), which item each id is.
+    With `level`, only the items of that level (and only the levels its places depend on)."""
     held = sorted((r for r in records if r.rid in docs), key=lambda r: r.rid)
     batch = [docs[r.rid] for r in held]
-    items = items_of(batch, options, sign=False)
-    _, places = slots(items, len(batch))
+    indexed = [name for name in SLOT_ORDER if name in options.levels]
+    before = indexed if level is None else indexed[: indexed.index(level) + 1] if level in indexed else []
+    # A document is always its record's first item: its place needs no shingles of it.
+    shingled = tuple(name for name in before if name != "document" or level in (None, "document"))
+    items = items_of(batch, replace(options, levels=shingled), sign=False) if shingled else {}
+    owners: dict[str, Sequence[int]] = {name: li.owners for name, li in items.items()}
+    if "document" in before:
+        owners["document"] = range(len(batch))
+    _, places = slots(owners, len(batch))
     lines = [Lines(d) for d in batch]
     wanted = set(iids)
     out: dict[int, StoredItem] = {}
-    for level, li in items.items():
-        for k, (owner, place) in enumerate(zip(li.owners, places[level], strict=True)):
+    for name, li in items.items():
+        if level not in (None, name):
+            continue
+        for k, (owner, place) in enumerate(zip(li.owners, places[name], strict=True)):
             if (iid := held[owner].rid + place) in wanted:
-                key = li.keys[k] if level == "title" else None
-                line = item_line(lines, level, li, k)
-                out[iid] = StoredItem(iid, held[owner].rid, level, li.paragraphs[k], line, key, li.batch.set(k))
+                key = li.keys[k] if name == "title" else None
+                line = item_line(lines, name, li, k)
+                out[iid] = StoredItem(iid, held[owner].rid, name, li.paragraphs[k], line, key, li.batch.set(k))
     return out
 
 

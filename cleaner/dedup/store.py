@@ -243,11 +243,12 @@ class IndexStore:
             out.setdefault(key, []).append(iid)
         return out
 
-    def items(self, iids: Iterable[int], reread: Reread | None = None) -> dict[int, StoredItem]:
-        """The items `iids` (those still held), their shingles and title keys recomputed from
-        their records' titles and texts with the index's settings, all records in one batch:
-        the texts the index keeps, and the others as `reread` finds them in their files. An item
-        whose record's text is found nowhere is left out, as an item no longer held is."""
+    def items(
+        self, iids: Iterable[int], reread: Reread | None = None, level: str | None = None
+    ) -> dict[int, StoredItem]:
+        """The items `iids` still held (of `level`, or all), recomputed from their records' titles
+        and texts in one batch: the texts the index keeps, and the others as `reread` finds them
+        in their files (an item whose record's text is found nowhere is left out)."""
         if self.options is None:
             raise ValueError("items need the index opened with its settings")
         iids = self.owners(iids)
@@ -261,7 +262,7 @@ class IndexStore:
             again = reread(sorted((r for r in records.values() if r.rid not in docs), key=lambda r: r.rid))
             # Placed where the index saw it: a record found moved is still named by its indexed line.
             docs.update((rid, replace(d, origin=records[rid].origin)) for rid, d in again.items())
-        return recomputed_items(list(records.values()), docs, iids, self.options)
+        return recomputed_items(list(records.values()), docs, iids, self.options, level)
 
     def document_items(self, rids: Iterable[int]) -> dict[int, int]:
         """rid -> the iid of that record's document (the first of its ids, `items.slots`)."""
@@ -346,8 +347,8 @@ class IndexStore:
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
             [(r.path, r.digest, r.size, r.mtime_ns, r.records) for r in files],
         )
-        counts, places = slots(items, len(records))
-        taken = np.maximum(1, np.array(counts, dtype=np.int64))  # a record without items keeps an id
+        counts, places = slots({level: li.owners for level, li in items.items()}, len(records))
+        taken = np.maximum(1, np.array(counts, dtype=np.int64))  # every record has an id of its own
         rids = self._take("next-iid", int(taken.sum())) + np.cumsum(taken) - taken
         kept = [r for r in records if r.keep_text]
         if kept and "body-dictionary" not in self.settings:
