@@ -17,6 +17,7 @@ from cleaner.corpus.reread import CorpusTexts
 from cleaner.corpus.scope import read_corpus_file
 from cleaner.dedup import DupOptions, bandfile
 from cleaner.dedup.items import items_of
+from cleaner.dedup.lsh import first_members, members_per_item
 from cleaner.dedup.schema import salted
 from cleaner.dedup.store import IndexStore
 from cleaner.io.readers import ReadOptions
@@ -264,3 +265,14 @@ def test_each_indexed_item_is_found_again_by_its_id_with_the_band_rows_it_was_in
             assert seen(alone) == seen({iid: it for iid, it in stored.items() if it.level == level})
     finally:
         store.close()
+
+
+def test_a_check_reads_the_first_members_of_a_bucket_and_still_knows_its_size():
+    # A bucket of three cut to its first two: a check compares with those two only, and the size
+    # still says how common the key is (a paragraph in thousands of articles is boilerplate).
+    keys, items = np.array([7, 7, 7, 9, 12, 12]), np.array([3, 4, 11, 1, 2, 8])
+    buckets, sizes = first_members(keys, items, 2)
+    assert (buckets, sizes) == ({7: [3, 4], 9: [1], 12: [2, 8]}, {7: 3, 9: 1, 12: 2})
+    members, largest = members_per_item(buckets, sizes, np.array([[7, 9], [12, 5]]), 2)
+    assert (members, largest) == ([[1, 3, 4], [2, 8]], [3, 2])
+    assert first_members(np.zeros(0, np.int64), np.zeros(0, np.int64), 2) == ({}, {})

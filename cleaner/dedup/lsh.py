@@ -273,9 +273,25 @@ def bucket_pairs(rows: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {"level": level[keep], "a": a[keep], "b": b[keep]}
 
 
-def members_per_item(buckets: dict[int, list[int]], keys: np.ndarray, limit: int) -> tuple[list[list[int]], list[int]]:
-    """For each row of keys (items x bands), given each key's bucket members: the members of its
-    buckets, ascending, at most the first `limit` of each bucket; and its largest bucket's size."""
+def first_members(keys: np.ndarray, items: np.ndarray, limit: int) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """From bucket rows grouped by key (items ascending within a key): each key's first `limit`
+    members, and its bucket's size. A boilerplate paragraph's bucket holds thousands of rows, of
+    which a check only ever reads the first few."""
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if len(keys) else np.zeros(0, np.int64)
+    sizes = np.diff(np.concatenate([starts, [len(keys)]]))
+    first = np.arange(len(keys)) - np.repeat(starts, sizes) < limit
+    buckets: dict[int, list[int]] = {}
+    for key, item in zip(keys[first].tolist(), items[first].tolist(), strict=True):
+        buckets.setdefault(key, []).append(item)
+    return buckets, dict(zip(keys[starts].tolist(), sizes.tolist(), strict=True))
+
+
+def members_per_item(
+    buckets: dict[int, list[int]], sizes: dict[int, int], keys: np.ndarray, limit: int
+) -> tuple[list[list[int]], list[int]]:
+    """For each row of keys (items x bands), given each key's bucket members (at least its first
+    `limit`) and bucket size: the members of its buckets, ascending, at most the first `limit` of
+    each bucket; and its largest bucket's size."""
     for members in buckets.values():
         members.sort()
     out: list[list[int]] = []
@@ -284,9 +300,8 @@ def members_per_item(buckets: dict[int, list[int]], keys: np.ndarray, limit: int
         found: set[int] = set()
         biggest = 0
         for key in row:
-            members = buckets.get(key, [])
-            found.update(members[:limit])
-            biggest = max(biggest, len(members))
+            found.update(buckets.get(key, ())[:limit])
+            biggest = max(biggest, sizes.get(key, 0))
         out.append(sorted(found))
         largest.append(biggest)
     return out, largest

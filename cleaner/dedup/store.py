@@ -42,7 +42,7 @@ import numpy as np
 from cleaner import __version__
 from cleaner.dedup.bandfile import BandFile, BandFileError, SortedSpill, band_file_path, band_files, compacted
 from cleaner.dedup.items import SLOT_ORDER, LevelItems, slots
-from cleaner.dedup.lsh import members_per_item
+from cleaner.dedup.lsh import first_members, members_per_item
 from cleaner.dedup.options import DupOptions
 from cleaner.dedup.schema import (
     FileRow,
@@ -219,13 +219,12 @@ class IndexStore:
         ascending (indexing order), at most the first `limit` of each bucket; and the size of
         its largest bucket (a paragraph in thousands of articles is boilerplate)."""
         flat = salted(level, np.ascontiguousarray(keys)).ravel()
-        hits: dict[int, list[int]] = {}
-        found_keys, found_items = self.band_file().lookup(flat)
-        for key, iid in zip(found_keys.tolist(), found_items.tolist(), strict=True):
-            hits.setdefault(key, []).append(iid)
+        hits, sizes = first_members(*self.band_file().lookup(flat), limit)
         for key, iid in select_in(self.conn, "SELECT key, iid FROM bands_new WHERE key IN ({})", flat.tolist()):
-            hits.setdefault(key, []).append(iid)
-        return members_per_item(hits, flat.reshape(keys.shape[0], keys.shape[1] if keys.ndim == 2 else 0), limit)
+            hits.setdefault(key, []).append(iid)  # new items: after the band file's, in id order
+            sizes[key] = sizes.get(key, 0) + 1
+        shape = (keys.shape[0], keys.shape[1] if keys.ndim == 2 else 0)
+        return members_per_item(hits, sizes, flat.reshape(shape), limit)
 
     def band_file(self) -> BandFile:
         """The band rows of the last build or compaction (opened once, memory-mapped)."""
