@@ -196,7 +196,8 @@ class _Matcher:
             stored = [sorted(set(a) | set(b)) for a, b in zip(stored, e_stored, strict=False)]
             new = [sorted(set(a) | set(b)) for a, b in zip(new, e_new, strict=False)]
         wanted = {iid for c in stored for iid in c}
-        loaded = self.store.items(wanted, self.reread, level) if self.store else {}
+        # Stale records (those the checked files no longer hold) are not read again: never matched.
+        loaded = self.store.items(wanted, self.reread, level, self.stale) if self.store else {}
         records = self.store.records({it.rid for it in loaded.values()}) if self.store else {}
         for k in range(len(li)):
             x = li.batch.set(k)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cleaner.corpus import reread, scope
 from cleaner.corpus.reread import CorpusTexts
 from cleaner.corpus.scope import read_corpus_file
 from cleaner.dedup import DupOptions, bandfile
@@ -22,7 +23,7 @@ from cleaner.dedup.schema import salted
 from cleaner.dedup.store import IndexStore
 from cleaner.io.readers import ReadOptions
 from tests.conftest import FIXTURES
-from tests.corpus_repo import TXT, article, cli, copy_with_new_headline, corpus_repo
+from tests.corpus_repo import TXT, article, cli, copy_with_new_headline, corpus_repo, git
 
 CORPUS = [FIXTURES / "corpora" / n for n in ("allsides_sample.jsonl", "basil_sample.jsonl", "syndication_sample.jsonl")]
 # Every fixture corpus once (the .jsonl.gz repeats allsides_sample.jsonl).
@@ -276,3 +277,50 @@ def test_a_check_reads_the_first_members_of_a_bucket_and_still_knows_its_size():
     members, largest = members_per_item(buckets, sizes, np.array([[7, 9], [12, 5]]), 2)
     assert (members, largest) == ([[1, 3, 4], [2, 8]], [3, 2])
     assert first_members(np.zeros(0, np.int64), np.zeros(0, np.int64), 2) == ({}, {})
+
+
+def test_checking_an_edited_file_does_not_read_its_old_records_again_nor_call_them_not_compared(tmp_path, monkeypatch):
+    # The committed version of an edited record is in the index and is usually a candidate of the
+    # record as it is now; it is stale, never matched, so it is neither looked for in the file
+    # nor reported as "not compared".
+    reads: list[str] = []
+    whole = scope.read_corpus_file
+    monkeypatch.setattr(reread, "read_corpus_file", lambda root, p, *a: reads.append(p) or whole(root, p, *a))
+    repo = corpus_repo(tmp_path, CORPUS)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    shard = repo / CORPUS[0].name
+    lines = shard.read_text(encoding="utf-8").splitlines(keepends=True)
+    edited = json.loads(lines[7])
+    lines[7] = json.dumps({**edited, "text": edited["text"] + "\n\nA correction was added at the end."}) + "\n"
+    shard.write_text("".join(lines), encoding="utf-8")
+    r = cli(repo, monkeypatch, "check", CORPUS[0].name)
+    assert r.exit_code in (0, 1) and "not compared" not in r.stderr
+    assert CORPUS[0].name not in reads
+
+
+def test_a_file_read_again_by_digest_is_read_once_per_check(tmp_path, monkeypatch):
+    reads: list[str] = []
+    whole = scope.read_corpus_file
+    monkeypatch.setattr(reread, "read_corpus_file", lambda root, p, *a: reads.append(p) or whole(root, p, *a))
+    repo = corpus_repo(tmp_path, CORPUS)
+    new = plant(repo)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    before = duplicate_lines(cli(repo, monkeypatch, "check", *new).stdout, new)
+    # A line added above every record: each indexed record of the shard has moved.
+    shard = repo / CORPUS[0].name
+    first = json.loads(shard.read_text(encoding="utf-8").splitlines()[0])
+    shard.write_text(json.dumps({**first, "id": "added"}) + "\n" + shard.read_text(encoding="utf-8"), encoding="utf-8")
+    reads.clear()
+    assert duplicate_lines(cli(repo, monkeypatch, "check", *new).stdout, new) == before
+    assert reads.count(CORPUS[0].name) == 1
+
+
+def test_records_without_items_count_as_no_items(tmp_path, monkeypatch):
+    repo = corpus_repo(tmp_path, [])
+    (repo / "cleaner.toml").write_text('[dups]\nlevels = ["title", "paragraph"]\n')
+    (repo / "a.jsonl").write_text("".join(json.dumps({"id": str(k), "text": "Short."}) + "\n" for k in range(5)))
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "five short records")
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    status = json.loads(cli(repo, monkeypatch, "index", "status", "--format", "json").stdout)
+    assert (status["records"], status["items"]) == (5, {"title": 0, "paragraph": 0, "document": 0})

@@ -48,6 +48,8 @@ class CorpusTexts:
     root: Path
     read_options: ReadOptions
     missing: list[RecordRow] = field(default_factory=list)
+    # A file read whole, by digest: each check asks per level, and reads it once.
+    _held: dict[str, dict[bytes, Document]] = field(default_factory=dict, repr=False)
 
     def __call__(self, rows: Sequence[RecordRow]) -> dict[int, Document]:
         out: dict[int, Document] = {}
@@ -85,13 +87,15 @@ class CorpusTexts:
         return {r.rid: d for r, d in zip(rows, docs, strict=False) if isinstance(d, Document) and _same(r, d)}
 
     def _by_digest(self, path: str, rows: list[RecordRow]) -> dict[int, Document]:
-        try:
-            docs, _ = read_corpus_file(self.root, path, self.read_options)
-        except (InputError, OSError):
-            return {}
-        held: dict[bytes, Document] = {}
-        for d in docs:
-            held.setdefault(record_digest(d), d)
+        if path not in self._held:
+            self._held[path] = {}
+            try:
+                docs, _ = read_corpus_file(self.root, path, self.read_options)
+            except (InputError, OSError):
+                docs = []
+            for d in docs:
+                self._held[path].setdefault(record_digest(d), d)
+        held = self._held[path]
         return {r.rid: d for r in rows if (d := held.get(r.digest)) is not None}
 
 

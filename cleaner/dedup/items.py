@@ -70,7 +70,7 @@ def slots(owners: dict[str, Sequence[int]], n_docs: int) -> tuple[list[int], dic
             for owner in owners[level]:
                 at.append(taken[owner])
                 taken[owner] += 1
-    return [max(1, n) for n in taken], places
+    return taken, places
 
 
 def _places(

@@ -32,7 +32,7 @@ from __future__ import annotations
 import base64
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -243,14 +243,14 @@ class IndexStore:
         return out
 
     def items(
-        self, iids: Iterable[int], reread: Reread | None = None, level: str | None = None
+        self, iids: Iterable[int], reread: Reread | None = None, level: str | None = None, skip: Collection[int] = ()
     ) -> dict[int, StoredItem]:
-        """The items `iids` still held (of `level`, or all), recomputed from their records' titles
-        and texts in one batch: the texts the index keeps, and the others as `reread` finds them
-        in their files (an item whose record's text is found nowhere is left out)."""
+        """The items `iids` still held (of `level`, or all; none of the records `skip`), recomputed
+        from their records' titles and texts in one batch: the texts the index keeps, and the others
+        as `reread` finds them in their files (an item whose record is found nowhere is left out)."""
         if self.options is None:
             raise ValueError("items need the index opened with its settings")
-        iids = self.owners(iids)
+        iids = {iid: rid for iid, rid in self.owners(iids).items() if rid not in skip}
         records = self.records(set(iids.values()))
         dictionary = base64.b64decode(self.settings.get("body-dictionary", ""))
         docs = {

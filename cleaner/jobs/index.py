@@ -102,7 +102,7 @@ def index_files(
             NewRecord(
                 d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d), d.title, d.text,
                 keep_text=(starts := places[d.origin.path]) is None,
-                start=starts[d.origin.line - 1] if starts and d.origin.line else None,
+                start=starts[d.origin.line - 1] if starts and 0 < (d.origin.line or 0) <= len(starts) else None,
             )
             for d in pending
         ]
