@@ -21,6 +21,7 @@ from cleaner.dedup.items import items_of
 from cleaner.dedup.lsh import first_members, members_per_item
 from cleaner.dedup.schema import salted
 from cleaner.dedup.store import IndexStore
+from cleaner.errors import ConfigError
 from cleaner.io.readers import ReadOptions
 from tests.conftest import FIXTURES
 from tests.corpus_repo import TXT, article, cli, copy_with_new_headline, corpus_repo, git
@@ -324,3 +325,13 @@ def test_records_without_items_count_as_no_items(tmp_path, monkeypatch):
     assert cli(repo, monkeypatch, "index", "build").exit_code == 0
     status = json.loads(cli(repo, monkeypatch, "index", "status", "--format", "json").stdout)
     assert (status["records"], status["items"]) == (5, {"title": 0, "paragraph": 0, "document": 0})
+
+
+def test_an_index_of_more_items_than_the_band_file_numbers_is_a_one_line_error(tmp_path):
+    spill = bandfile.SortedSpill(tmp_path / "index")
+    try:
+        with pytest.raises(ConfigError, match=r"more than 2\*\*32 items.*--index"):
+            spill.add(np.array([UNIT]), np.array([1 << 32]))
+    finally:
+        spill.close()
+    assert list(tmp_path.iterdir()) == []  # the spill's temporary file went with it
