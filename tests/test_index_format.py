@@ -335,3 +335,24 @@ def test_an_index_of_more_items_than_the_band_file_numbers_is_a_one_line_error(t
     finally:
         spill.close()
     assert list(tmp_path.iterdir()) == []  # the spill's temporary file went with it
+
+
+def test_the_spill_writes_the_rows_of_all_its_batches_sorted_and_each_once(tmp_path):
+    # Batches in any order, rows repeated within and across them, and repeated once the file drops
+    # the keys' low bits: the band file written is the sorted set of rows as kept.
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 1 << 48, 5000, dtype=np.int64)
+    items = rng.integers(0, 1 << 32, 5000, dtype=np.int64)
+    keys[:500], items[:500] = keys[500:1000], items[500:1000]  # the same rows again
+    keys[1000:1500], items[1000:1500] = keys[1500:2000] ^ 7, items[1500:2000]  # the same once kept
+    spill = bandfile.SortedSpill(tmp_path / "index")
+    try:
+        for a, b in ((3000, 5000), (0, 1200), (1200, 3000)):
+            spill.add(keys[a:b], items[a:b])
+        spill.write(tmp_path / "bands")
+    finally:
+        spill.close()
+    expect = sorted(set(zip(bandfile.kept(keys).tolist(), items.tolist(), strict=True)))
+    f = bandfile.BandFile(tmp_path / "bands")
+    assert [(int(k), int(i)) for ks, its in f.chunks(999) for k, i in zip(ks, its, strict=True)] == expect
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bands"]
