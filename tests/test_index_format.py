@@ -356,3 +356,13 @@ def test_the_spill_writes_the_rows_of_all_its_batches_sorted_and_each_once(tmp_p
     f = bandfile.BandFile(tmp_path / "bands")
     assert [(int(k), int(i)) for ks, its in f.chunks(999) for k, i in zip(ks, its, strict=True)] == expect
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bands"]
+
+
+def test_a_band_key_beyond_48_bits_is_refused_not_lost(tmp_path):
+    spill = bandfile.SortedSpill(tmp_path / "index")
+    try:
+        for key in (-1, 1 << 48):
+            with pytest.raises(ValueError, match="outside"):
+                spill.add(np.array([UNIT, key]), np.array([1, 2]))
+    finally:
+        spill.close()

@@ -251,6 +251,8 @@ class SortedSpill:
                 " its band file is tested with; split the corpus over several indexes (--index PATH)"
             )
         k = np.asarray(keys, dtype=np.int64) >> _DROPPED
+        if k.min() < 0 or k.max() >= 1 << KEY_BITS:
+            raise ValueError("a band key outside 0 .. 2**48 - 1")  # it would fall in no range, unseen
         part, rows = k >> _IN_PART, ((k & ((1 << _IN_PART) - 1)) << 32) | items
         order = np.lexsort((rows, part))
         part, rows = part[order], rows[order]
