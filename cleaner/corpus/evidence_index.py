@@ -22,6 +22,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from cleaner.dedup.schema import chunks, select_in
 from cleaner.lang import detect_language
 from cleaner.model import Document
 from cleaner.normalize.cuts import may_be_unfinished
@@ -67,9 +68,7 @@ def add_evidence(conn: sqlite3.Connection, rids: Sequence[int], docs: Sequence[D
 
 
 def forget_evidence(conn: sqlite3.Connection, rids: Iterable[int]) -> None:
-    rids = list(rids)
-    for k in range(0, len(rids), 900):
-        chunk = rids[k : k + 900]
+    for chunk in chunks(list(rids)):
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM line_contexts WHERE rid IN ({marks})", chunk)
         conn.execute(f"DELETE FROM endings WHERE rid IN ({marks})", chunk)
@@ -87,13 +86,7 @@ def with_indexed_evidence(
     keys = {key for doc in docs for key, _ in line_contexts(doc.text)}
     keys |= {e[3] for counts in evidence.endings.values() for e in counts if e[3]}
     by_hash = {key_hash(k): k for k in keys}
-    hashes = sorted(by_hash)
-    for k in range(0, len(hashes), 900):
-        chunk = hashes[k : k + 900]
-        rows = conn.execute(
-            f"SELECT key, context, rid FROM line_contexts WHERE key IN ({','.join('?' * len(chunk))})", chunk
-        )
-        for h, context, rid in rows:
-            if rid not in exclude:
-                evidence.add_context(by_hash[h], context)
+    for h, context, rid in select_in(conn, "SELECT key, context, rid FROM line_contexts WHERE key IN ({})", by_hash):
+        if rid not in exclude:
+            evidence.add_context(by_hash[h], context)
     return evidence

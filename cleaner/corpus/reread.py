@@ -21,6 +21,7 @@ from cleaner.corpus.scope import read_corpus_file
 from cleaner.dedup.schema import RecordRow
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions, detect_format
+from cleaner.io.relocate import line_bounds
 from cleaner.io.shards import read_line, seekable
 from cleaner.model import Document, Rejected
 
@@ -33,12 +34,7 @@ def line_starts(path: Path) -> list[int] | None:
         return []
     if fmt is None or not seekable(InputFile(path, path, fmt)):
         return None
-    starts, at = [], 0
-    with open(path, "rb") as fh:
-        for data in fh:
-            starts.append(at)
-            at += len(data)
-    return starts
+    return [start for start, _ in line_bounds(path)]
 
 
 @dataclass

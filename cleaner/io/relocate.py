@@ -7,11 +7,21 @@ a corpus of a million articles is not parsed twice for its few thousand members.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadOptions
 from cleaner.io.shards import CHANGED, read_line
 from cleaner.model import Document
+
+
+def line_bounds(path: Path) -> Iterator[tuple[int, int]]:
+    """Where each line of the file starts and ends, in bytes, in order."""
+    pos = 0
+    with open(path, "rb") as fh:
+        for data in fh:
+            yield pos, pos + len(data)
+            pos += len(data)
 
 
 def line_spans(f: InputFile, lines: Sequence[int]) -> list[tuple[int, int]]:
@@ -20,16 +30,14 @@ def line_spans(f: InputFile, lines: Sequence[int]) -> list[tuple[int, int]]:
     if not lines:
         return out
     wanted = iter(lines)
-    line, pos = next(wanted), 0
-    with open(f.path, "rb") as fh:
-        for n, data in enumerate(fh, 1):
-            if n == line:
-                out.append((pos, pos + len(data)))
-                following = next(wanted, None)
-                if following is None:
-                    break
-                line = following
-            pos += len(data)
+    line = next(wanted)
+    for n, bounds in enumerate(line_bounds(f.path), 1):
+        if n == line:
+            out.append(bounds)
+            following = next(wanted, None)
+            if following is None:
+                break
+            line = following
     return out
 
 
