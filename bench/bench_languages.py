@@ -31,7 +31,7 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,9 +106,10 @@ CORPUS_LIST = [
 ]
 
 
-def load(c: Corpus) -> list[Article]:
+def records(c: Corpus) -> Iterator[tuple[dict, str]]:
+    """The corpus's records with a text, each with its text (paragraphs at blank lines), up to its limit."""
     opener = gzip.open if c.path.name.endswith(".gz") else open
-    out = []
+    n = 0
     with opener(c.path, "rt", encoding="utf-8") as fh:
         for line in fh:
             r = json.loads(line)
@@ -117,10 +118,14 @@ def load(c: Corpus) -> list[Article]:
                 continue
             if c.paragraph_sep:
                 text = text.replace(c.paragraph_sep, "\n\n")
-            out.append(Article(str(r.get("id", len(out))), r.get("title") or "", text))
-            if c.limit and len(out) >= c.limit:
-                break
-    return out
+            yield r, text
+            n += 1
+            if c.limit and n >= c.limit:
+                return
+
+
+def load(c: Corpus) -> list[Article]:
+    return [Article(str(r.get("id", i)), r.get("title") or "", text) for i, (r, text) in enumerate(records(c))]
 
 
 def gather(c: Corpus, texts: list[str]) -> Evidence:

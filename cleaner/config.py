@@ -38,6 +38,7 @@ KNOWN_KEYS: dict[str, type | tuple[type, ...]] = {
     "skip-invalid": bool,
     "lang": str,
     "lang-field": str,
+    "source-field": str,
     "min-confidence": (float, int),
     "evidence": str,
 }
@@ -172,7 +173,12 @@ def read_options(cfg: FileConfig, cli: Mapping[str, Any]) -> ReadOptions:
 
 
 def normalize_options(
-    cfg: FileConfig, lang: str | None, lang_field: str | None, min_confidence: float | None, evidence: str | None
+    cfg: FileConfig,
+    lang: str | None,
+    lang_field: str | None,
+    min_confidence: float | None,
+    evidence: str | None,
+    source_field: str | None = None,
 ) -> NormalizeOptions:
     """The normalizer's settings: command line > [tool.cleaner] > defaults."""
     from cleaner.normalize.options import NormalizeOptions
@@ -183,6 +189,7 @@ def normalize_options(
         lang_field=cfg.get("lang-field", lang_field, None),
         min_confidence=float(cfg.get("min-confidence", min_confidence, DEFAULT_MIN_CONFIDENCE)),
         evidence=cfg.get("evidence", evidence, "corpus"),
+        source_field=cfg.get("source-field", source_field, None),
     )
 
 

@@ -42,6 +42,9 @@ class Document:
     record: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     raw: str | bytes | None = field(default=None, repr=False, compare=False)
     language: str | None = None  # ISO 639-1, from a field, a setting or detection; None: undetermined
+    # The site or publisher, from `--source-field` (a URL's host); None: not known. A site's
+    # template lines recur through its own pages, so the boilerplate evidence counts them there too.
+    source: str | None = None
 
     def paragraphs(self) -> list[str]:
         from cleaner.text import split_paragraphs

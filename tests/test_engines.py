@@ -332,7 +332,8 @@ def test_ray_engine_gives_the_local_clusters_with_other_settings(ray_cluster, op
         assert _report(find_duplicates(docs, options, RayEngine())) == _report(find_duplicates(docs, options))
 
 
-def test_ray_clean_gives_the_local_output_and_edits(ray_cluster, tmp_path, monkeypatch):
+@pytest.mark.parametrize("extra", [[], ["--source-field", "source"]], ids=["corpus", "by-source"])
+def test_ray_clean_gives_the_local_output_and_edits(ray_cluster, tmp_path, monkeypatch, extra):
     from cleaner.engines import ray as ray_engine
 
     src = planted_copies(tmp_path / "in.jsonl", 6)  # 348 records: more than one chunk, so Ray tasks really run
@@ -343,7 +344,7 @@ def test_ray_clean_gives_the_local_output_and_edits(ray_cluster, tmp_path, monke
     for engine in ("local", "ray"):
         out, log = tmp_path / f"out-{engine}.jsonl", tmp_path / f"edits-{engine}.jsonl"
         r = CliRunner().invoke(
-            app, ["clean", str(src), "-o", str(out), "--edits", str(log), "--engine", engine, "--jobs", "1"]
+            app, ["clean", str(src), "-o", str(out), "--edits", str(log), "--engine", engine, "--jobs", "1", *extra]
         )
         assert r.exit_code == 0, r.output
         outputs.append((out.read_bytes(), log.read_bytes()))

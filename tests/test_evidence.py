@@ -7,6 +7,7 @@ import json
 import random
 import re
 import textwrap
+from collections import Counter
 
 from cleaner.lang import known_language
 from cleaner.normalize import clean_fields, select_rules
@@ -70,6 +71,82 @@ def test_a_line_seen_in_few_articles_is_only_flagged():
     _, out, edits = clean_fields(None, texts[0], select_rules(["boilerplate-lines"]), "en", ev)
     assert SITE_LINE in out
     assert any(e.action == "flagged" and "confidence 0.75 < 0.90" in (e.evidence or "") for e in edits)
+
+
+def _sourced(articles: list[dict], planted: set[int], source_of) -> tuple[Evidence, list[tuple[str | None, str]]]:
+    """Evidence over `articles`, the site line put into those numbered `planted`, each article
+    observed under `source_of(number)`; and each article's (source, text)."""
+    rng = random.Random(3)
+    docs = [(source_of(i), _with_line(a["text"], rng) if i in planted else a["text"]) for i, a in enumerate(articles)]
+    corpus = CorpusEvidence()
+    for source, text in docs:
+        corpus.observe(text, "en", source=source)
+    return Evidence(corpus.pruned()), docs
+
+
+def _boilerplate(text: str, ev: Evidence, source: str | None) -> tuple[str, tuple]:
+    _, out, edits = clean_fields(None, text, select_rules(["boilerplate-lines"]), "en", ev, source=source)
+    return out, edits
+
+
+def test_a_line_on_most_of_its_own_source_s_pages_goes_though_the_corpus_has_it_in_few():
+    """Four pages of one site, each with the site's line, among other sites' pages: 4 contexts
+    corpus-wide (0.75, a flag), but 4 of the source's 4 pages (0.92, removed)."""
+    ev, docs = _sourced(ARTICLES[:16], {0, 1, 2, 3}, lambda i: "site-a" if i < 4 else f"other-{i % 3}")
+    assert ev.recurrence(SITE_LINE) == 4 and ev.source_recurrence("site-a", SITE_LINE) == (4, 4)
+    for source, text in docs[:4]:
+        out, edits = _boilerplate(text, ev, source)
+        assert SITE_LINE not in out
+        assert any(
+            e.action == "removed"
+            and e.evidence == "recurs in 4 of the 4 articles of site-a, each time beside different text"
+            for e in edits
+        )
+        # the same page with its source unknown: the corpus's figure alone, a flag
+        out, edits = _boilerplate(text, ev, None)
+        assert SITE_LINE in out and any("confidence 0.75 < 0.90" in (e.evidence or "") for e in edits)
+
+
+def test_a_line_on_few_of_a_large_source_s_pages_is_only_flagged():
+    """4 of a source's 16 pages is a share no template needs: 0.81, flagged; and 3 of a source's
+    3 pages (0.87) too: a source of three pages says too little to remove a line."""
+    ev, docs = _sourced(ARTICLES[:16], {0, 1, 2, 3}, lambda i: "site-a")
+    out, edits = _boilerplate(docs[0][1], ev, "site-a")
+    assert SITE_LINE in out and any("4 of the 16 articles of site-a" in (e.evidence or "") for e in edits)
+    assert any("confidence 0.81 < 0.90" in (e.evidence or "") for e in edits)
+    ev, docs = _sourced(ARTICLES[:16], {0, 1, 2}, lambda i: "site-a" if i < 3 else None)
+    out, edits = _boilerplate(docs[0][1], ev, "site-a")
+    assert SITE_LINE in out and any("confidence 0.87 < 0.90" in (e.evidence or "") for e in edits)
+
+
+def test_a_line_repeated_by_copies_of_one_page_is_content_in_its_source_too():
+    """Copies of one article on one site share the line's context: one context, nothing kept."""
+    rng = random.Random(4)
+    copy = _with_line(ARTICLES[0]["text"], rng)
+    corpus = CorpusEvidence()
+    for _ in range(6):
+        corpus.observe(copy, "en", source="site-a")
+    ev = Evidence(corpus.pruned())
+    assert ev.source_recurrence("site-a", SITE_LINE) == (0, 6)
+    out, _ = _boilerplate(copy, ev, "site-a")
+    assert SITE_LINE in out
+
+
+def test_source_counts_add_up_the_same_in_any_order():
+    texts = [a["text"] for a in ARTICLES]
+    whole, parts = CorpusEvidence(), [CorpusEvidence(), CorpusEvidence()]
+    for i, t in enumerate(texts):
+        whole.observe(t, "en", source=f"s{i % 3}")
+    for i, t in reversed(list(enumerate(texts))):
+        parts[i % 2].observe(t, "en", source=f"s{i % 3}")
+    merged = CorpusEvidence()
+    merged.add(parts[1])
+    merged.add(parts[0])
+    assert merged.sources == whole.sources == Counter(f"s{i % 3}" for i in range(len(texts)))
+    assert {k: sorted(v) for k, v in merged.source_lines.items()} == {
+        k: sorted(v) for k, v in whole.source_lines.items()
+    }
+    assert whole.source_lines
 
 
 def test_counts_add_up_the_same_in_any_order():
@@ -497,3 +574,17 @@ def test_an_opener_moves_a_cut_s_likelihood_ten_times_at_most():
     assert 9.99 < odds(long_opener) / odds(plain) <= 10.0001
     assert 0.099 < odds(short_opener) / odds(plain) < 1.0
     assert "opening on `Hide` (2,000 sentences do)" in long_opener.reason
+
+
+def test_a_document_s_source_is_its_field_as_written_or_its_url_s_host():
+    from cleaner.model import Document, Origin
+    from cleaner.normalize.options import source_of
+
+    def source(record):
+        return source_of(Document("a", None, "x", Origin("in.jsonl", 1), record), "site")
+
+    assert source({"site": "Politico"}) == "Politico"
+    assert source({"site": "https://www.politico.com/story/1"}) == "politico.com"
+    assert source({"site": "http://news.bbc.co.uk/x"}) == "news.bbc.co.uk"
+    assert source({"site": 12}) == "12"
+    assert source({"site": ""}) is None and source({"other": "x"}) is None and source({"site": None}) is None

@@ -78,12 +78,13 @@ def clean_fields(
     language: str | None = None,
     evidence: Evidence | None = None,
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    source: str | None = None,
 ) -> tuple[str | None, str, tuple[Edit, ...]]:
     """Clean a title and body with `rules`; return the new title, new text and the edit log.
     `language` is the document's ISO 639-1 code (None: undetermined); `evidence` the corpus's
-    statistics (default: the shipped ones only)."""
+    statistics (default: the shipped ones only); `source` its site or publisher where known."""
     state: dict[Field, str | None] = {"title": title, "text": text}
-    base = RuleContext(None, language, known_language(language), evidence or _shipped(), min_confidence)
+    base = RuleContext(None, language, known_language(language), evidence or _shipped(), min_confidence, source)
     ctx = replace(base, title=title)
     edits: list[Edit] = []
     flagged: set[tuple[str, str, str]] = set()
@@ -138,7 +139,7 @@ def clean_document(
     (where detection is unsure, `und`, only the language-neutral rules edit)."""
     rules = select_rules() if rules is None else rules
     language = doc.language if doc.language is not None else detect_language(doc.text, doc.title).code
-    title, text, edits = clean_fields(doc.title, doc.text, rules, language, evidence, min_confidence)
+    title, text, edits = clean_fields(doc.title, doc.text, rules, language, evidence, min_confidence, doc.source)
     return CleanResult(original=doc, document=doc.with_content(title, text), edits=edits)
 
 

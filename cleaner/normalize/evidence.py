@@ -3,7 +3,9 @@ the destructive rules consult instead of deciding from one document alone.
 
 - Recurring lines: a short line that stands in many articles, each time beside different text, is
   a site line (boilerplate) whatever its language. Copies of one article repeat their lines
-  beside the same neighbours, so recurrence is counted in distinct contexts, not documents.
+  beside the same neighbours, so recurrence is counted in distinct contexts, not documents; and,
+  where the records say which site or publisher they are from, in each source's pages too (a
+  template line stands in most of its own site's pages, however few).
 - How sentences end: how often a word ends a complete sentence against how often it stands in
   running text; a body that stops on a word that seldom ends a sentence was cut.
 - Doubling: how often a word stands doubled (`die die`) against how often it stands at all.
@@ -301,8 +303,13 @@ class CorpusEvidence:
     # bodies whose first paragraph opens so (`first`), and by their first word when a capital
     # follows (`label:<word>`): section labels recur, cuts do not
     openings: dict[str, Counter[str]] = field(default_factory=dict)
+    # source -> its documents, and `source_line_key(source, line key)` -> the smallest context
+    # hashes the line was seen in among that source's documents: only for documents whose source
+    # is known (`Document.source`)
+    sources: Counter[str] = field(default_factory=Counter)
+    source_lines: dict[str, list[int]] = field(default_factory=dict)
 
-    def observe(self, text: str, language: str | None, words: bool = True) -> None:
+    def observe(self, text: str, language: str | None, words: bool = True, source: str | None = None) -> None:
         """Count one document. `words=False` counts its lines and ending only: a check's hundred
         records add little to the shipped word counts and counting them is most of the cost."""
         self.documents += 1
@@ -314,8 +321,13 @@ class CorpusEvidence:
             if e is not None:
                 self.endings.setdefault(language, Counter())[e] += 1
             self._observe_openings(language, triples)
-        for key, h in line_contexts(text, triples):
+        contexts = line_contexts(text, triples)
+        for key, h in contexts:
             self.add_context(key, h)
+        if source is not None:
+            self.sources[source] += 1
+            for key, h in contexts:
+                _add_hash(self.source_lines, source_line_key(source, key), h)
 
     def _observe_openings(self, code: str, paragraphs: list[tuple[int, int, str]]) -> None:
         lang = known_language(code)
@@ -337,20 +349,16 @@ class CorpusEvidence:
             counts["label:" + words[0].casefold()] += 1
 
     def add_context(self, key: str, h: int) -> None:
-        have = self.lines.get(key)
-        if have is None:
-            self.lines[key] = [h]
-        elif h not in have:
-            have.append(h)
-            if len(have) > MAX_CONTEXTS:
-                have.sort()
-                del have[MAX_CONTEXTS:]
+        _add_hash(self.lines, key, h)
 
     def pruned(self) -> CorpusEvidence:
         """Without the lines seen in one context only, which decide nothing (most of them): what
         is kept for the cleaning pass and sent to its workers."""
         lines = {k: v for k, v in self.lines.items() if len(v) > 1}
-        return CorpusEvidence(self.documents, self.languages, lines, self.endings, self.openings)
+        by_source = {k: v for k, v in self.source_lines.items() if len(v) > 1}
+        return CorpusEvidence(
+            self.documents, self.languages, lines, self.endings, self.openings, self.sources, by_source
+        )
 
     def add(self, other: CorpusEvidence) -> None:
         self.documents += other.documents
@@ -363,6 +371,28 @@ class CorpusEvidence:
             self.endings.setdefault(code, Counter()).update(counts)
         for code, counts in other.openings.items():
             self.openings.setdefault(code, Counter()).update(counts)
+        self.sources.update(other.sources)
+        for key, hashes in other.source_lines.items():
+            for h in hashes:
+                _add_hash(self.source_lines, key, h)
+
+
+def _add_hash(table: dict[str, list[int]], key: str, h: int) -> None:
+    """Count context `h` for `key`, keeping the MAX_CONTEXTS smallest: the same sample whatever
+    order the chunks are merged in."""
+    have = table.get(key)
+    if have is None:
+        table[key] = [h]
+    elif h not in have:
+        have.append(h)
+        if len(have) > MAX_CONTEXTS:
+            have.sort()
+            del have[MAX_CONTEXTS:]
+
+
+def source_line_key(source: str, key: str) -> str:
+    """The key of a line among one source's documents (a unit separator cannot stand in a line key)."""
+    return f"{source}\x1f{key}"
 
 
 # An unfinished ending as the evidence pass counts it: `sure` (a comma, dash or a word no sentence
@@ -401,7 +431,7 @@ def gather(documents: Iterable[Document], words: bool = True) -> CorpusEvidence:
     """The evidence of `documents`, each in its `language` (`words`: as for `observe`)."""
     corpus = CorpusEvidence()
     for doc in documents:
-        corpus.observe(doc.text, doc.language, words)
+        corpus.observe(doc.text, doc.language, words, doc.source)
     return corpus
 
 
@@ -483,6 +513,12 @@ class Evidence:
     def recurrence(self, line: str) -> int:
         """In how many distinct contexts the corpus had this line."""
         return len(self.corpus.lines.get(line_key(line), ()))
+
+    def source_recurrence(self, source: str, line: str) -> tuple[int, int]:
+        """In how many distinct contexts the documents of `source` had this line, and how many
+        documents of `source` the corpus has."""
+        key = source_line_key(source, line_key(line))
+        return len(self.corpus.source_lines.get(key, ())), self.corpus.sources[source]
 
     def doubling(self, code: str | None, word: str, slip_rate: float, legit_rate: float, legit_prior: float) -> Figure:
         """How sure that `word word` is a slip: the posterior that `word` is doubled only by slips

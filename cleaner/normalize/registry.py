@@ -37,14 +37,15 @@ class Change:
 @dataclass(frozen=True)
 class RuleContext:
     """What a rule may know besides the text: the title, the document's language (`code` as
-    detected or given, `language` the project's data for it, None when it has none) and the
-    corpus evidence."""
+    detected or given, `language` the project's data for it, None when it has none), the corpus
+    evidence and the document's source (its site or publisher, None when not known)."""
 
     title: str | None
     code: str | None = None
     language: Language | None = None
     evidence: Evidence = field(default_factory=Evidence)
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    source: str | None = None
 
 
 RuleFn = Callable[[str, RuleContext], Sequence[Change]]
