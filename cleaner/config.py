@@ -169,6 +169,7 @@ def read_options(cfg: FileConfig, cli: Mapping[str, Any]) -> ReadOptions:
         title_field=cfg.get("title-field", cli.get("title_field"), "title"),
         id_field=cfg.get("id-field", cli.get("id_field"), "id"),
         paragraph_sep=cfg.get("paragraph-sep", cli.get("paragraph_sep"), None),
+        source_field=cfg.get("source-field", cli.get("source_field"), None),
     )
 
 
@@ -178,7 +179,6 @@ def normalize_options(
     lang_field: str | None,
     min_confidence: float | None,
     evidence: str | None,
-    source_field: str | None = None,
 ) -> NormalizeOptions:
     """The normalizer's settings: command line > [tool.cleaner] > defaults."""
     from cleaner.normalize.options import NormalizeOptions
@@ -189,7 +189,6 @@ def normalize_options(
         lang_field=cfg.get("lang-field", lang_field, None),
         min_confidence=float(cfg.get("min-confidence", min_confidence, DEFAULT_MIN_CONFIDENCE)),
         evidence=cfg.get("evidence", evidence, "corpus"),
-        source_field=cfg.get("source-field", source_field, None),
     )
 
 

@@ -576,15 +576,12 @@ def test_an_opener_moves_a_cut_s_likelihood_ten_times_at_most():
     assert "opening on `Hide` (2,000 sentences do)" in long_opener.reason
 
 
-def test_a_document_s_source_is_its_field_as_written_or_its_url_s_host():
-    from cleaner.model import Document, Origin
-    from cleaner.normalize.options import source_of
+def test_a_record_s_source_is_its_field_as_written_or_its_url_s_host():
+    from cleaner.io.readers import source_name
 
-    def source(record):
-        return source_of(Document("a", None, "x", Origin("in.jsonl", 1), record), "site")
-
-    assert source({"site": "Politico"}) == "Politico"
-    assert source({"site": "https://www.politico.com/story/1"}) == "politico.com"
-    assert source({"site": "http://news.bbc.co.uk/x"}) == "news.bbc.co.uk"
-    assert source({"site": 12}) == "12"
-    assert source({"site": ""}) is None and source({"other": "x"}) is None and source({"site": None}) is None
+    assert source_name("Politico") == "Politico"
+    assert source_name("https://www.politico.com/story/1") == "politico.com"
+    assert source_name("http://news.bbc.co.uk/x") == "news.bbc.co.uk"
+    assert source_name("http://[bad") == "http://[bad"
+    assert source_name(12) == "12"
+    assert source_name("") is None and source_name("  ") is None and source_name(None) is None

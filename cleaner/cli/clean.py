@@ -85,14 +85,6 @@ def clean(
     lang_field: Annotated[
         str | None, typer.Option("--lang-field", help="The record field that holds each document's language.")
     ] = None,
-    source_field: Annotated[
-        str | None,
-        typer.Option(
-            "--source-field",
-            help="The record field that names each document's site or publisher (a URL: its host), whose"
-            " own pages a line's recurrence is counted in too.",
-        ),
-    ] = None,
     min_confidence: Annotated[
         float | None,
         typer.Option("--min-confidence", help="Below this a removal is only flagged (0-1). [default: 0.9]"),
@@ -128,7 +120,7 @@ def clean(
         jobs=config.all_cores(jobs),
         engine=run_on.engine,
         address=run_on.address,
-        normalize=config.normalize_options(cfg, lang, lang_field, min_confidence, evidence, source_field),
+        normalize=config.normalize_options(cfg, lang, lang_field, min_confidence, evidence),
     )
     rejected: list[Rejected] = []
     documents: list[dict[str, object]] = []

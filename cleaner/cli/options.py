@@ -107,6 +107,14 @@ class ReadArgs:
             "--paragraph-sep", help="Marker that joins paragraphs in the text (e.g. ' ### '). [default: blank line]"
         ),
     ] = None
+    source_field: Annotated[
+        str | None,
+        typer.Option(
+            "--source-field",
+            help="Field naming each record's site or publisher (a URL: its host); a line on most of its own"
+            " source's pages is a site line.",
+        ),
+    ] = None
 
     def values(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,7 +8,10 @@ index keeps, for every indexed record, its candidate lines (a hash of the line's
 of its context) and, for the few bodies that stop without their period, their ending; a check
 looks up the lines of the records it checks and takes every ending, and the rules decide with the
 counts `clean` would have. Rows belong to records, so a file that changes or goes takes its rows
-with it, and the counts stay exact.
+with it, and the counts stay exact. Where records name their source (`--source-field`, kept in
+the index's settings), each record's source is kept too (`sources`), and its lines again under
+their key within the source (`evidence.source_line_key`), so a check counts a line in its own
+site's pages as `clean` does.
 
 Word statistics (how often a word ends a sentence, doubling) are not kept: a check uses the
 shipped ones. Keeping them exact would need each record's counts (kilobytes an article), and a
@@ -26,7 +29,7 @@ from cleaner.dedup.schema import chunks, select_in
 from cleaner.lang import detect_language
 from cleaner.model import Document
 from cleaner.normalize.cuts import may_be_unfinished
-from cleaner.normalize.evidence import CorpusEvidence, line_contexts, unfinished_ending
+from cleaner.normalize.evidence import CorpusEvidence, line_contexts, source_line_key, unfinished_ending
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS line_contexts(key INTEGER NOT NULL, context INTEGER NOT NULL, rid INTEGER NOT NULL,
@@ -34,6 +37,8 @@ PRIMARY KEY(key, context, rid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS line_contexts_rid ON line_contexts(rid);
 CREATE TABLE IF NOT EXISTS endings(rid INTEGER PRIMARY KEY, lang TEXT NOT NULL, kind TEXT NOT NULL,
 token TEXT NOT NULL, words INTEGER NOT NULL, last_line TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources(rid INTEGER PRIMARY KEY, source TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sources_source ON sources(source);
 """
 
 
@@ -52,10 +57,15 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
 
 def add_evidence(conn: sqlite3.Connection, rids: Sequence[int], docs: Sequence[Document]) -> None:
     """Keep the lines and endings of `docs`, the records `rids` in order."""
-    rows = sorted(
-        {(key_hash(key), h, rid) for rid, doc in zip(rids, docs, strict=True) for key, h in line_contexts(doc.text)}
-    )
-    conn.executemany("INSERT OR IGNORE INTO line_contexts VALUES (?, ?, ?)", rows)
+    rows = set()
+    for rid, doc in zip(rids, docs, strict=True):
+        for key, h in line_contexts(doc.text):
+            rows.add((key_hash(key), h, rid))
+            if doc.source is not None:
+                rows.add((key_hash(source_line_key(doc.source, key)), h, rid))
+    conn.executemany("INSERT OR IGNORE INTO line_contexts VALUES (?, ?, ?)", sorted(rows))
+    sources = [(rid, doc.source) for rid, doc in zip(rids, docs, strict=True) if doc.source is not None]
+    conn.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", sources)
     endings = []
     for rid, doc in zip(rids, docs, strict=True):
         if not may_be_unfinished(doc.text):
@@ -72,6 +82,7 @@ def forget_evidence(conn: sqlite3.Connection, rids: Iterable[int]) -> None:
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM line_contexts WHERE rid IN ({marks})", chunk)
         conn.execute(f"DELETE FROM endings WHERE rid IN ({marks})", chunk)
+        conn.execute(f"DELETE FROM sources WHERE rid IN ({marks})", chunk)
 
 
 def with_indexed_evidence(
@@ -89,4 +100,20 @@ def with_indexed_evidence(
     for h, context, rid in select_in(conn, "SELECT key, context, rid FROM line_contexts WHERE key IN ({})", by_hash):
         if rid not in exclude:
             evidence.add_context(by_hash[h], context)
+    _with_indexed_sources(evidence, conn, docs, exclude)
     return evidence
+
+
+def _with_indexed_sources(
+    evidence: CorpusEvidence, conn: sqlite3.Connection, docs: Sequence[Document], exclude: set[int]
+) -> None:
+    """The indexed pages of the checked records' sources, and the contexts of their lines there."""
+    sources = sorted({doc.source for doc in docs if doc.source is not None})
+    for source, rid in select_in(conn, "SELECT source, rid FROM sources WHERE source IN ({})", sources):
+        if rid not in exclude:
+            evidence.sources[source] += 1
+    keys = {source_line_key(d.source, key) for d in docs if d.source is not None for key, _ in line_contexts(d.text)}
+    by_hash = {key_hash(k): k for k in keys}
+    for h, context, rid in select_in(conn, "SELECT key, context, rid FROM line_contexts WHERE key IN ({})", by_hash):
+        if rid not in exclude:
+            evidence.add_source_context(by_hash[h], context)

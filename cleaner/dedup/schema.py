@@ -73,6 +73,7 @@ def read_settings_of(read: ReadOptions) -> dict[str, str]:
         "title-field": read.title_field,
         "id-field": read.id_field,
         "paragraph-sep": read.paragraph_sep or "",
+        "source-field": read.source_field or "",
     }
 
 
@@ -288,10 +289,15 @@ def check_schema(path: Path, settings: dict[str, str]) -> None:
         )
 
 
+# Settings that came later with a value that means "not asked for": an index from before one was
+# built without it (a `word-hash` that is missing is another hashing, and refused).
+UNSET_BEFORE = {"source-field": ""}
+
+
 def check_settings(path: Path, settings: dict[str, str], expected: dict[str, str]) -> None:
-    differ = [k for k in expected if settings.get(k) != expected[k]]
+    differ = [k for k in expected if settings.get(k, UNSET_BEFORE.get(k)) != expected[k]]
     if differ:
-        stored = ", ".join(f"{k}={settings.get(k, '?')}" for k in differ)
+        stored = ", ".join(f"{k}={settings.get(k, UNSET_BEFORE.get(k, '?'))}" for k in differ)
         asked = ", ".join(f"{k}={expected[k]}" for k in differ)
         raise ConfigError(
             f"{path}: the index was built with {stored} but this run uses {asked}; "

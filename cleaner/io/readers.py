@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import regex
 
@@ -48,6 +49,8 @@ class ReadOptions:
     id_field: str = "id"
     # Some dumps join paragraphs with a marker (e.g. " ### ") instead of blank lines.
     paragraph_sep: str | None = None
+    # The field that names each record's site or publisher (`Document.source`); None: not read.
+    source_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,9 +248,31 @@ def _make_document(
         )
     found, doc_id = get_field(record, options.id_field)
     doc_id = str(doc_id) if found and doc_id is not None else f"{origin.path}:{origin.record}"
+    source = None
+    if options.source_field:
+        value = get_field(record, options.source_field)[1]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            why = f"source field '{options.source_field}' is {type(value).__name__}, expected a string"
+            return Rejected(origin, why, _raw_str(raw))
+        source = source_name(value)
     if options.paragraph_sep:
         text = text.replace(options.paragraph_sep, "\n\n")
-    return Document(id=doc_id, title=title, text=text, origin=origin, record=record, raw=raw)
+    return Document(id=doc_id, title=title, text=text, origin=origin, record=record, raw=raw, source=source)
+
+
+def source_name(value: str | int | None) -> str | None:
+    """A record's source as the boilerplate evidence counts it: the value as written, a URL's host
+    (without `www.`: `https://www.bbc.co.uk/news/x` is `bbc.co.uk`); None where it is empty."""
+    if value is None:
+        return None
+    source = str(value).strip()
+    if "://" in source:
+        try:
+            host = urlsplit(source).hostname or source
+        except ValueError:  # `http://[bad`: not a URL after all, a name
+            host = source
+        source = host.removeprefix("www.")
+    return source or None
 
 
 def _raw_str(raw: str | bytes | None) -> str | None:

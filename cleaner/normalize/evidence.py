@@ -327,7 +327,7 @@ class CorpusEvidence:
         if source is not None:
             self.sources[source] += 1
             for key, h in contexts:
-                _add_hash(self.source_lines, source_line_key(source, key), h)
+                self.add_source_context(source_line_key(source, key), h)
 
     def _observe_openings(self, code: str, paragraphs: list[tuple[int, int, str]]) -> None:
         lang = known_language(code)
@@ -350,6 +350,10 @@ class CorpusEvidence:
 
     def add_context(self, key: str, h: int) -> None:
         _add_hash(self.lines, key, h)
+
+    def add_source_context(self, key: str, h: int) -> None:
+        """`key`: a `source_line_key`."""
+        _add_hash(self.source_lines, key, h)
 
     def pruned(self) -> CorpusEvidence:
         """Without the lines seen in one context only, which decide nothing (most of them): what
@@ -374,7 +378,7 @@ class CorpusEvidence:
         self.sources.update(other.sources)
         for key, hashes in other.source_lines.items():
             for h in hashes:
-                _add_hash(self.source_lines, key, h)
+                self.add_source_context(key, h)
 
 
 def _add_hash(table: dict[str, list[int]], key: str, h: int) -> None:
