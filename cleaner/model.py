@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -121,18 +121,29 @@ class CleanResult:
 Kind = Literal["title", "paragraph", "document"]
 
 
+class StoredText(Protocol):
+    def read(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Member:
     """One place in a duplicate cluster: a record, and for paragraph clusters which paragraph
-    (0-based, among the record's non-empty blank-line-separated paragraphs)."""
+    (0-based, among the record's non-empty blank-line-separated paragraphs), and its text.
+    `stored` is the text, or where it was put aside until asked for (`dedup.texts.TextRef`: a
+    report's texts grow with the corpus)."""
 
     doc: str
     path: str
     record: int
     line: int | None
     paragraph: int | None
-    text: str
+    stored: str | StoredText
     index: int  # position of the record in the input, for ordering
+
+    @property
+    def text(self) -> str:
+        s = self.stored
+        return s if isinstance(s, str) else s.read()
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -17,6 +17,7 @@ LAYERS = [
     "cleaner.dedup.arrays",
     "cleaner.dedup.bandfile",
     "cleaner.dedup.workdir",
+    "cleaner.dedup.texts",
     "cleaner.dedup.matchform",
     "cleaner.dedup.shingle",
     "cleaner.dedup.reference",

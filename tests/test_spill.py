@@ -156,3 +156,41 @@ def test_sigterm_removes_the_work_dir(tmp_path):
     stderr = proc.communicate(timeout=60)[1].decode()
     assert proc.returncode == 143 and "stopped by SIGTERM" in stderr and "Traceback" not in stderr
     assert list(work.iterdir()) == []
+
+
+# --- the members' texts ---------------------------------------------------------------------------
+
+
+def test_member_texts_put_aside_read_back_as_they_were_and_pickle_as_texts(tmp_path):
+    import pickle
+
+    from cleaner.dedup.texts import TextRef, TextSpill
+    from cleaner.model import Member
+
+    texts = ["", "Gewählt wurde am Sonntag.", "a lone \udc80 surrogate", "東京で会議", "x" * 100_000]
+    spill = TextSpill(tmp_path, keep=len(texts[1]))
+    put = [spill.put(t) for t in texts]
+    # Within `keep`, a text stays itself (the empty one too); past it, it goes to the file.
+    assert put[0] == "" and put[1] is texts[1] and all(isinstance(p, TextRef) for p in put[2:])
+    assert [p if isinstance(p, str) else p.read() for p in put] == texts
+    member = Member("d", "in.jsonl", 3, 3, None, put[2], 2)
+    assert member.text == texts[2] and member == Member("d", "in.jsonl", 3, 3, None, texts[2], 2)
+    assert pickle.loads(pickle.dumps(member)).stored == texts[2]  # a pickle holds the text itself
+    assert list(tmp_path.iterdir()) == []  # the file has no name: nothing to leave behind
+    spill.close()
+
+
+def test_a_run_whose_member_texts_go_to_disk_reports_what_one_that_keeps_them_does(tmp_path, monkeypatch):
+    from cleaner.dedup.texts import TextRef
+    from cleaner.jobs import dups
+    from cleaner.report.dups import to_json
+
+    job = dups.DupsJob([SYNDICATION], DupOptions(jobs=1), work_dir=tmp_path)
+    kept = dups.run_dups(job)
+    monkeypatch.setattr(dups, "TEXTS_SHARE", 1 << 62)  # a budget of nothing: every text to disk
+    spilled = dups.run_dups(job)
+    assert not any(isinstance(m.stored, TextRef) for c in kept.clusters for m in c.members)
+    assert all(isinstance(m.stored, TextRef) for c in spilled.clusters for m in c.members if m.text)
+    stats = {k: v for k, v in kept.stats.items() if k != "seconds"}
+    assert to_json(spilled.clusters, stats) == to_json(kept.clusters, stats) and kept.clusters
+    assert list(tmp_path.iterdir()) == []

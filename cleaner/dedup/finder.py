@@ -26,6 +26,7 @@ from cleaner.dedup.pairs import no_pairs, pair_array, pair_list, pairs_without, 
 from cleaner.dedup.robust import robust_pairs
 from cleaner.dedup.spill import SpilledPlaces, SpilledSigned, spill_block, spilled_candidates, spilled_robust_pairs
 from cleaner.dedup.stages import Signed, level_of
+from cleaner.dedup.texts import TextRef, TextSpill
 from cleaner.dedup.verify import Level
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.local import LocalEngine
@@ -78,7 +79,7 @@ class Engine(Protocol):
         """Release what `candidates` and `verify` kept between calls (worker processes)."""
 
 
-def _member(doc: Document, index: int, paragraph: int | None, text: str) -> Member:
+def _member(doc: Document, index: int, paragraph: int | None, text: str | TextRef) -> Member:
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
 
 
@@ -95,10 +96,7 @@ class _Members(Sequence[Member]):
         return self.count
 
     def __getitem__(self, j):  # type: ignore[no-untyped-def]
-        found = self.made.get(j)
-        if found is None:
-            found = self.made[j] = self.make(j)
-        return found
+        return self.made[j] if j in self.made else self.made.setdefault(j, self.make(j))
 
 
 class Places(Protocol):
@@ -220,10 +218,14 @@ def find_duplicates_streamed(
 
 
 def fill_members(
-    clusters: Sequence[Cluster], read: Callable[[set[int]], Iterable[tuple[int, Document]]]
+    clusters: Sequence[Cluster],
+    read: Callable[[set[int]], Iterable[tuple[int, Document]]],
+    spill: TextSpill | None = None,
 ) -> list[Cluster]:
     """The clusters of `find_duplicates_streamed` with their members' records and texts, from
-    `read(articles)`: the documents at those article numbers (input order), read again."""
+    `read(articles)`: the documents at those article numbers (input order), read again; with
+    `spill`, each text put aside there (the members keep where it is)."""
+    keep = spill.put if spill is not None else str
     wanted: dict[int, set[tuple[str, int | None]]] = {}
     for c in clusters:
         for m in c.members:
@@ -233,10 +235,8 @@ def fill_members(
         for kind, k in wanted.pop(i, ()):
             if kind == "paragraph":
                 a, b, _ = split_paragraphs(doc.text)[k or 0]
-                text = doc.text[a:b]
-            else:
-                text = (doc.title or "") if kind == "title" else doc.text
-            made[(i, kind, k)] = _member(doc, i, k, text)
+            text = doc.text[a:b] if kind == "paragraph" else (doc.title or "") if kind == "title" else doc.text
+            made[(i, kind, k)] = _member(doc, i, k, keep(text))
     if wanted:
         raise RuntimeError(f"article {min(wanted)} was not found when the input was read again")
     return [replace(c, members=tuple(made[(m.index, c.kind, m.paragraph)] for m in c.members)) for c in clusters]

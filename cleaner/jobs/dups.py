@@ -3,7 +3,8 @@ without the duplicates.
 
 On the local engine the corpus is read as a stream (`find_duplicates_streamed`: memory bounded
 by `memory`, the rest in a working directory under `work_dir`), then read again for the texts
-of the clusters' members and, with `drop_to`, once more to write it. On the Ray engine the
+of the clusters' members (put aside on disk until a report reads them: `dedup.texts`) and, with
+`drop_to`, once more to write it. On the Ray engine the
 workers read shards of the input themselves (`_run_sharded`, `engines.ray_dups`). `--no-verify`,
 which needs every signature, reads the corpus into memory (on either engine).
 
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cleaner.dedup.options import DupOptions
+from cleaner.dedup.texts import TextSpill
 from cleaner.errors import InputError
 from cleaner.io.readers import InputFile, ReadCount, ReadOptions, accepted, iter_input_files, read_file
 from cleaner.io.relocate import read_again
@@ -100,7 +102,9 @@ def _run_streamed(job: DupsJob, report: Report | None) -> DupsRun:
     result = find_duplicates_streamed(docs, job.options, job.work_dir, job.memory or DEFAULT_MEMORY, report)
     paragraphs: dict[int, int] = {}
     members = reading(report, "reading members", [f.path for f in files])
-    clusters = fill_members(result.clusters, lambda wanted: again.documents(files, wanted, paragraphs, members))
+    clusters = fill_members(
+        result.clusters, lambda wanted: again.documents(files, wanted, paragraphs, members), _texts(job)
+    )
     members.end()  # (the read stops at the last member)
     run = DupsRun(clusters, {**result.stats, "read": count.read, "rejected": count.rejected}, rejected)
     return _dropped(job, run, files, again, paragraphs, report)
@@ -150,10 +154,21 @@ def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
         result = ordered_result(found.clusters, found.stats, job.options, started)
         step = counter(report, "reading members", 1, "corpus")
         step(0)
-        clusters = fill_members(result.clusters, members)
+        clusters = fill_members(result.clusters, members, _texts(job))
         step(1)
     stats = {**result.stats, "read": found.read, "rejected": len(found.rejected)}
     return _dropped(job, DupsRun(clusters, stats, found.rejected), files, again, paragraphs, report)
+
+
+def _texts(job: DupsJob) -> TextSpill:
+    """Where the members' texts go: memory, up to a sixteenth of the budget, then the disk."""
+    from cleaner.dedup.finder import DEFAULT_MEMORY
+
+    return TextSpill(job.work_dir, (job.memory or DEFAULT_MEMORY) // TEXTS_SHARE)
+
+
+# The share of the memory budget the members' texts may take (in characters) before they go to disk.
+TEXTS_SHARE = 16
 
 
 def _stamp(path: Path) -> tuple[int, ...] | None:

@@ -1,0 +1,109 @@
+"""The clusters' member texts, put aside on disk until a report asks for them.
+
+A report shows every member's text, and the members grow with the corpus: at a million articles
+their texts are over a gigabyte, which the finder's working directory keeps out of memory
+everywhere else. So `finder.fill_members` keeps texts in memory up to a budget (a share of
+`--memory`: a small run makes no file at all) and writes the rest, each once, to an anonymous temporary file
+(`tempfile.TemporaryFile`: on POSIX it has no name from the start, so nothing is left behind
+however the process ends, SIGKILL included) under `--work-dir`, and each member keeps only where
+its text is (`TextRef`), read with `pread` when asked: the pages stay in the page cache, not in
+the process (a memory map would count them against it).
+
+A full disk there is an `OutputError`: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import IO
+
+from cleaner.errors import OutputError, os_reason
+
+
+class TextSpill:
+    """Texts kept, `keep` characters of them, and the rest appended to one temporary file, each
+    read back by its place."""
+
+    def __init__(self, parent: str | os.PathLike[str] | None = None, keep: int = 0) -> None:
+        self.parent = Path(parent) if parent is not None else Path(tempfile.gettempdir())
+        self.keep = keep
+        self._fh: IO[bytes] | None = None
+        self._size = 0
+        self._dirty = False
+        self._lock = threading.Lock()  # where there is no pread, a read is a seek and a read
+
+    def put(self, text: str) -> TextRef | str:
+        """Where `text` now is: itself while the texts kept so far are within `keep`."""
+        if len(text) <= self.keep:
+            self.keep -= len(text)
+            return text
+        data = text.encode("utf-8", "surrogatepass")  # lone surrogates are read as they were
+        try:
+            if self._fh is None:
+                self._fh = tempfile.TemporaryFile(dir=self.parent)  # noqa: SIM115 (closed by close)
+            self._fh.write(data)
+        except OSError as e:
+            raise self._error(e) from None
+        ref = TextRef(self, self._size, len(data))
+        self._size += len(data)
+        self._dirty = True
+        return ref
+
+    def read(self, offset: int, length: int) -> str:
+        fh = self._fh
+        if fh is None:
+            raise RuntimeError("the member texts were closed")
+        if self._dirty:
+            try:
+                fh.flush()
+            except OSError as e:
+                raise self._error(e) from None
+            self._dirty = False
+        if hasattr(os, "pread"):
+            data = os.pread(fh.fileno(), length, offset)
+        else:  # Windows
+            with self._lock:
+                fh.seek(offset)
+                data = fh.read(length)
+                fh.seek(0, os.SEEK_END)
+        return data.decode("utf-8", "surrogatepass")
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def _error(self, e: OSError) -> OutputError:
+        full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+        hint = "; free space there or name another place with --work-dir" if full else ""
+        return OutputError(f"--work-dir {self.parent}: cannot put the members' texts aside: {os_reason(e)}{hint}")
+
+
+class TextRef:
+    """Where one member's text is. Equal to (and hashed as) the text itself; pickled as it."""
+
+    __slots__ = ("spill", "offset", "length")
+
+    def __init__(self, spill: TextSpill, offset: int, length: int) -> None:
+        self.spill, self.offset, self.length = spill, offset, length
+
+    def read(self) -> str:
+        return self.spill.read(self.offset, self.length)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TextRef):
+            return other.read() == self.read()
+        return isinstance(other, str) and other == self.read()
+
+    def __hash__(self) -> int:
+        return hash(self.read())
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return (str, (self.read(),))
+
+    def __repr__(self) -> str:
+        return f"TextRef({self.offset}, {self.length})"
