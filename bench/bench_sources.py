@@ -30,6 +30,7 @@ from _common import code_version  # noqa: E402
 from bench_languages import CORPORA, ML, SITE_LINES, Corpus, records  # noqa: E402
 from bench_normalize import machine_line  # noqa: E402
 
+from cleaner.io.readers import source_name  # noqa: E402
 from cleaner.normalize import clean_fields, select_rules  # noqa: E402
 from cleaner.normalize.evidence import CorpusEvidence, Evidence  # noqa: E402
 
@@ -60,7 +61,7 @@ class Article:
 def load(c: Corpus) -> list[Article]:
     """The corpus's articles that name their source."""
     return [
-        Article(str(r.get("id", i)), r.get("title") or None, text, r["source"])
+        Article(str(r.get("id", i)), r.get("title") or None, text, source_name(r["source"]) or "")
         for i, (r, text) in enumerate(records(c))
         if isinstance(r.get("source"), str)
     ]
@@ -69,7 +70,7 @@ def load(c: Corpus) -> list[Article]:
 def evidence(c: Corpus, arts: list[Article], by_source: bool) -> Evidence:
     corpus = CorpusEvidence()
     for a in arts:
-        corpus.observe(a.text, c.lang, source=a.source if by_source else None)
+        corpus.observe(a.text, c.lang, source=a.source if by_source else None, title=a.title)
     return Evidence(corpus.pruned())
 
 

@@ -132,6 +132,27 @@ def test_a_line_repeated_by_copies_of_one_page_is_content_in_its_source_too():
     assert SITE_LINE in out
 
 
+def test_revisions_of_one_article_are_one_page_of_their_source_however_their_ledes_differ():
+    """Four revisions of one article on one site (the same title, each with another lede, so
+    four contexts) with a line of its content: four pages of the source by context, one by
+    title, so the line is no template (it is only flagged, as corpus-wide)."""
+    article = ARTICLES[0]
+    ps = article["text"].split("\n\n")
+    line = "The vote is expected on Tuesday."
+    corpus = CorpusEvidence()
+    revisions = []
+    for k in range(4):
+        lede = ARTICLES[k + 1]["text"].split("\n\n")[0]  # another first paragraph each time
+        revisions.append("\n\n".join([lede, line, *ps[1:]]))
+        corpus.observe(revisions[-1], "en", source="gazette", title=article["title"])
+    ev = Evidence(corpus.pruned())
+    assert len(corpus.source_lines["gazette\x1f" + line.casefold()]) == 4
+    assert ev.source_recurrence("gazette", line) == (0, 4)  # one title: decides nothing, not kept
+    out, edits = _boilerplate(revisions[0], ev, "gazette")
+    assert line in out and not any(e.action == "removed" and line in e.before for e in edits)
+    assert any(e.action == "flagged" and "recurs in 4 articles" in (e.evidence or "") for e in edits)
+
+
 def test_source_counts_add_up_the_same_in_any_order():
     texts = [a["text"] for a in ARTICLES]
     whole, parts = CorpusEvidence(), [CorpusEvidence(), CorpusEvidence()]
@@ -576,12 +597,14 @@ def test_an_opener_moves_a_cut_s_likelihood_ten_times_at_most():
     assert "opening on `Hide` (2,000 sentences do)" in long_opener.reason
 
 
-def test_a_record_s_source_is_its_field_as_written_or_its_url_s_host():
+def test_a_record_s_source_is_its_field_in_lower_case_or_its_url_s_host():
     from cleaner.io.readers import source_name
 
-    assert source_name("Politico") == "Politico"
-    assert source_name("https://www.politico.com/story/1") == "politico.com"
+    assert source_name("Politico") == source_name(" politico ") == "politico"
+    assert source_name("https://www.politico.com/story/1") == source_name("www.Politico.com") == "politico.com"
     assert source_name("http://news.bbc.co.uk/x") == "news.bbc.co.uk"
+    assert source_name("USA  TODAY") == "usa today"
     assert source_name("http://[bad") == "http://[bad"
     assert source_name(12) == "12"
-    assert source_name("") is None and source_name("  ") is None and source_name(None) is None
+    for none in ("", "  ", None, "https:///a/1", "http://", "http://www."):
+        assert source_name(none) is None, none

@@ -166,7 +166,9 @@ def dups(
     check_dups_engine(run_on.engine, run_on.address)
     cfg = config.load_config(config_file)
     options = config.dup_options(cfg, match.values(), match.jobs)
-    read_options = config.read_options(cfg, read.values())
+    # Duplicates are found across sources: the source field (a [tool.cleaner] setting for `clean`
+    # and `check`) is not read, so its values can reject no record here.
+    read_options = replace(config.read_options(cfg, read.values()), source_field=None)
     skip_invalid = cfg.get("skip-invalid", bad.skip_invalid, False)
     job = DupsJob(paths, options, read_options, skip_invalid, run_on.engine, run_on.address, output if drop else None)
     with progress() as show:

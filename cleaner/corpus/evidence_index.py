@@ -10,8 +10,8 @@ looks up the lines of the records it checks and takes every ending, and the rule
 counts `clean` would have. Rows belong to records, so a file that changes or goes takes its rows
 with it, and the counts stay exact. Where records name their source (`--source-field`, kept in
 the index's settings), each record's source is kept too (`sources`), and its lines again under
-their key within the source (`evidence.source_line_key`), so a check counts a line in its own
-site's pages as `clean` does.
+their keys within the source (`evidence.source_contexts`: contexts and titles), so a check counts
+a line in its own site's pages as `clean` does.
 
 Word statistics (how often a word ends a sentence, doubling) are not kept: a check uses the
 shipped ones. Keeping them exact would need each record's counts (kilobytes an article), and a
@@ -29,7 +29,7 @@ from cleaner.dedup.schema import chunks, select_in
 from cleaner.lang import detect_language
 from cleaner.model import Document
 from cleaner.normalize.cuts import may_be_unfinished
-from cleaner.normalize.evidence import CorpusEvidence, line_contexts, source_line_key, unfinished_ending
+from cleaner.normalize.evidence import CorpusEvidence, line_contexts, source_contexts, unfinished_ending
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS line_contexts(key INTEGER NOT NULL, context INTEGER NOT NULL, rid INTEGER NOT NULL,
@@ -59,10 +59,10 @@ def add_evidence(conn: sqlite3.Connection, rids: Sequence[int], docs: Sequence[D
     """Keep the lines and endings of `docs`, the records `rids` in order."""
     rows = set()
     for rid, doc in zip(rids, docs, strict=True):
-        for key, h in line_contexts(doc.text):
-            rows.add((key_hash(key), h, rid))
-            if doc.source is not None:
-                rows.add((key_hash(source_line_key(doc.source, key)), h, rid))
+        contexts = line_contexts(doc.text)
+        rows.update((key_hash(key), h, rid) for key, h in contexts)
+        if doc.source is not None:
+            rows.update((key_hash(key), h, rid) for key, h in source_contexts(doc.source, doc.title, contexts))
     conn.executemany("INSERT OR IGNORE INTO line_contexts VALUES (?, ?, ?)", sorted(rows))
     sources = [(rid, doc.source) for rid, doc in zip(rids, docs, strict=True) if doc.source is not None]
     conn.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?)", sources)
@@ -78,6 +78,7 @@ def add_evidence(conn: sqlite3.Connection, rids: Sequence[int], docs: Sequence[D
 
 
 def forget_evidence(conn: sqlite3.Connection, rids: Iterable[int]) -> None:
+    ensure_tables(conn)  # an index from before a table came (`sources`) gets it here too
     for chunk in chunks(list(rids)):
         marks = ",".join("?" * len(chunk))
         conn.execute(f"DELETE FROM line_contexts WHERE rid IN ({marks})", chunk)
@@ -112,7 +113,8 @@ def _with_indexed_sources(
     for source, rid in select_in(conn, "SELECT source, rid FROM sources WHERE source IN ({})", sources):
         if rid not in exclude:
             evidence.sources[source] += 1
-    keys = {source_line_key(d.source, key) for d in docs if d.source is not None for key, _ in line_contexts(d.text)}
+    sourced = [d for d in docs if d.source is not None]
+    keys = {k for d in sourced for k, _ in source_contexts(d.source, d.title, line_contexts(d.text))}  # type: ignore[arg-type]
     by_hash = {key_hash(k): k for k in keys}
     for h, context, rid in select_in(conn, "SELECT key, context, rid FROM line_contexts WHERE key IN ({})", by_hash):
         if rid not in exclude:

@@ -8,6 +8,7 @@ stops the run is the caller's job (`strict`), so that `--skip-invalid` needs no 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
@@ -261,18 +262,16 @@ def _make_document(
 
 
 def source_name(value: str | int | None) -> str | None:
-    """A record's source as the boilerplate evidence counts it: the value as written, a URL's host
-    (without `www.`: `https://www.bbc.co.uk/news/x` is `bbc.co.uk`); None where it is empty."""
+    """A record's source as the boilerplate evidence counts it: the value in lower case, a URL's
+    host, either without `www.` (`https://www.bbc.co.uk/news/x` and `www.BBC.co.uk` are
+    `bbc.co.uk`, `Reuters` is `reuters`); None where it is empty or a URL without a host."""
     if value is None:
         return None
-    source = str(value).strip()
+    source = " ".join(str(value).split()).casefold()
     if "://" in source:
-        try:
-            host = urlsplit(source).hostname or source
-        except ValueError:  # `http://[bad`: not a URL after all, a name
-            host = source
-        source = host.removeprefix("www.")
-    return source or None
+        with contextlib.suppress(ValueError):  # `http://[bad`: not a URL after all, a name
+            source = urlsplit(source).hostname or ""
+    return source.removeprefix("www.") or None
 
 
 def _raw_str(raw: str | bytes | None) -> str | None:

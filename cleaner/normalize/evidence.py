@@ -29,7 +29,7 @@ import re
 import sys
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -304,12 +304,16 @@ class CorpusEvidence:
     # follows (`label:<word>`): section labels recur, cuts do not
     openings: dict[str, Counter[str]] = field(default_factory=dict)
     # source -> its documents, and `source_line_key(source, line key)` -> the smallest context
-    # hashes the line was seen in among that source's documents: only for documents whose source
-    # is known (`Document.source`)
+    # hashes the line was seen in among that source's documents, and `source_title_key(...)` ->
+    # the hashes of their titles: only for documents whose source is known (`Document.source`).
+    # A site's line counts in pages that differ in both (revisions of one article, each with
+    # another lede, share their title)
     sources: Counter[str] = field(default_factory=Counter)
     source_lines: dict[str, list[int]] = field(default_factory=dict)
 
-    def observe(self, text: str, language: str | None, words: bool = True, source: str | None = None) -> None:
+    def observe(
+        self, text: str, language: str | None, words: bool = True, source: str | None = None, title: str | None = None
+    ) -> None:
         """Count one document. `words=False` counts its lines and ending only: a check's hundred
         records add little to the shipped word counts and counting them is most of the cost."""
         self.documents += 1
@@ -326,8 +330,8 @@ class CorpusEvidence:
             self.add_context(key, h)
         if source is not None:
             self.sources[source] += 1
-            for key, h in contexts:
-                self.add_source_context(source_line_key(source, key), h)
+            for key, h in source_contexts(source, title, contexts):
+                self.add_source_context(key, h)
 
     def _observe_openings(self, code: str, paragraphs: list[tuple[int, int, str]]) -> None:
         lang = known_language(code)
@@ -399,6 +403,20 @@ def source_line_key(source: str, key: str) -> str:
     return f"{source}\x1f{key}"
 
 
+def source_title_key(source: str, key: str) -> str:
+    """The key of the titles of the pages of one source that have a line."""
+    return f"{source}\x1f{key}\x1ftitles"
+
+
+def source_contexts(source: str, title: str | None, contexts: list[tuple[str, int]]) -> Iterator[tuple[str, int]]:
+    """A document's lines as its source counts them: each line's context under its key within the
+    source, and the title's hash under the line's title key (a page without a title: its context)."""
+    titled = zlib.crc32(line_key(title).encode("utf-8", "surrogatepass")) if title else None
+    for key, h in contexts:
+        yield source_line_key(source, key), h
+        yield source_title_key(source, key), h if titled is None else titled
+
+
 # An unfinished ending as the evidence pass counts it: `sure` (a comma, dash or a word no sentence
 # ends on) or `word`, either with `ALONE` after it when the ending is a line or paragraph of its
 # own (`Tail.alone`; the prior of each shape is fitted apart), the last word, the sentence's
@@ -435,7 +453,7 @@ def gather(documents: Iterable[Document], words: bool = True) -> CorpusEvidence:
     """The evidence of `documents`, each in its `language` (`words`: as for `observe`)."""
     corpus = CorpusEvidence()
     for doc in documents:
-        corpus.observe(doc.text, doc.language, words, doc.source)
+        corpus.observe(doc.text, doc.language, words, doc.source, doc.title)
     return corpus
 
 
@@ -519,10 +537,13 @@ class Evidence:
         return len(self.corpus.lines.get(line_key(line), ()))
 
     def source_recurrence(self, source: str, line: str) -> tuple[int, int]:
-        """In how many distinct contexts the documents of `source` had this line, and how many
-        documents of `source` the corpus has."""
-        key = source_line_key(source, line_key(line))
-        return len(self.corpus.source_lines.get(key, ())), self.corpus.sources[source]
+        """In how many of the documents of `source` that differ in context and title alike the
+        line stands (the fewer of its distinct contexts and titles), and how many documents of
+        `source` the corpus has."""
+        key = line_key(line)
+        lines = self.corpus.source_lines
+        seen = min(len(lines.get(source_line_key(source, key), ())), len(lines.get(source_title_key(source, key), ())))
+        return seen, self.corpus.sources[source]
 
     def doubling(self, code: str | None, word: str, slip_rate: float, legit_rate: float, legit_prior: float) -> Figure:
         """How sure that `word word` is a slip: the posterior that `word` is doubled only by slips

@@ -45,4 +45,3 @@ def with_language(doc: Document, options: NormalizeOptions) -> Document:
             raise InputError(str(doc.origin), str(e)) from None
         raise
     return replace(doc, language=guess.code)
-
