@@ -77,6 +77,18 @@ def test_an_index_of_an_older_word_hash_asks_for_a_rebuild(tmp_path, monkeypatch
     assert r.exit_code == 2 and "word-hash=?" in r.stderr and "--rebuild" in r.stderr
 
 
+def test_an_index_of_the_first_line_keys_asks_for_a_rebuild(tmp_path, monkeypatch):
+    """Line keys changed (spaces before punctuation, entities): an index from before has no
+    `lines` setting, read as its first version, and is refused with the rebuild hint rather than
+    counting its lines under keys a check no longer makes."""
+    repo = corpus_repo(tmp_path, TXT)
+    assert cli(repo, monkeypatch, "index", "build").exit_code == 0
+    with sqlite3.connect(repo / ".cleaner" / "index") as conn:
+        conn.execute("DELETE FROM meta WHERE key = 'lines'")
+    r = cli(repo, monkeypatch, "check", TXT[0].name)
+    assert r.exit_code == 2 and "lines=1" in r.stderr and "lines=2" in r.stderr and "--rebuild" in r.stderr
+
+
 def test_read_options_are_settings_of_the_index(tmp_path, monkeypatch):
     repo = corpus_repo(tmp_path, TXT)
     assert cli(repo, monkeypatch, "index", "build").exit_code == 0

@@ -44,7 +44,7 @@ from cleaner.errors import ConfigError, OutputError
 from cleaner.io.lines import Lines, item_line
 from cleaner.io.readers import ReadOptions
 from cleaner.model import Document, Origin
-from cleaner.normalize.evidence import ENDINGS_VERSION
+from cleaner.normalize.evidence import ENDINGS_VERSION, LINES_VERSION
 
 # 3: the line contexts of `corpus/evidence_index.py`; 4: no shingle sets, a band file; 5: no texts
 # of records that can be read again alone; 6: band rows of cut keys, packed (`bandfile`); 7: no
@@ -95,6 +95,7 @@ def settings_of(options: DupOptions) -> dict[str, str]:
         "match-form": str(MATCH_FORM_VERSION),
         "word-hash": str(WORD_HASH_VERSION),
         "endings": str(ENDINGS_VERSION),  # the evidence index's rows (`corpus/evidence_index.py`)
+        "lines": str(LINES_VERSION),
     }
 
 
@@ -289,9 +290,9 @@ def check_schema(path: Path, settings: dict[str, str]) -> None:
         )
 
 
-# Settings that came later with a value that means "not asked for": an index from before one was
-# built without it (a `word-hash` that is missing is another hashing, and refused).
-UNSET_BEFORE = {"source-field": ""}
+# Settings that came later, with the value an index from before them had: no source field, the
+# first line keys (a missing `word-hash`, by contrast, is another hashing, and refused).
+UNSET_BEFORE = {"source-field": "", "lines": "1"}
 
 
 def check_settings(path: Path, settings: dict[str, str], expected: dict[str, str]) -> None:

@@ -23,6 +23,7 @@ corpus, the counts shipped with the package (`cleaner/lang/stats/`, built by
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import math
 import re
@@ -157,7 +158,22 @@ _CONTEXT_CHARS = 200
 
 
 def line_key(line: str) -> str:
-    return " ".join(line.split()).casefold()
+    """What makes two short lines the same line for the recurrence count: their words, in any case
+    and spacing, as the whitespace and entity rules leave them. The evidence is counted on the
+    text as it comes and the rules look lines up after those rules ran, so a line such as
+    `Your weather is set to . You can ...` must have one key either way (else it is found only
+    when the output is cleaned again: not idempotent)."""
+    if "&" in line and ";" in line:
+        line = html.unescape(line)
+    key = " ".join(line.split()).casefold()
+    return _KEY_SPACE.sub("", key) if " " in key or "\u200b" in key else key
+
+
+# Spaces before punctuation and zero-width spaces, which `space-before-punct` and `odd-spaces` drop.
+_KEY_SPACE = re.compile(r" (?=[,.;:!?])|[\u200b\u2060\ufeff]")
+# What `line_key` makes of a line changed (2: spaces before punctuation, entities): an index's
+# line rows are of one version.
+LINES_VERSION = 2
 
 
 def is_candidate_line(line: str) -> bool:
