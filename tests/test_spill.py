@@ -194,3 +194,60 @@ def test_a_run_whose_member_texts_go_to_disk_reports_what_one_that_keeps_them_do
     stats = {k: v for k, v in kept.stats.items() if k != "seconds"}
     assert to_json(spilled.clusters, stats) == to_json(kept.clusters, stats) and kept.clusters
     assert list(tmp_path.iterdir()) == []
+
+
+def test_member_texts_longer_than_one_read_come_back_whole(tmp_path, monkeypatch):
+    from cleaner.dedup import texts
+
+    monkeypatch.setattr(texts, "READ_CHUNK", 7)  # stands for pread's 2 GiB
+    spill = texts.TextSpill(tmp_path)
+    text = "Zürich, 東京 and a long tail " * 40
+    assert spill.put(text).read() == text
+
+
+def test_a_full_disk_when_the_member_texts_are_written_out_stops_before_any_output(tmp_path):
+    """The texts are buffered: the last of them reach the disk in `finish`, which `fill_members`
+    calls, so a full disk is an error there, not at the first read in the middle of a report."""
+    import errno
+
+    from cleaner.dedup.texts import TextSpill
+    from cleaner.errors import OutputError
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def write(self, data):
+            return self.fh.write(data)
+
+        def flush(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    class FullSpill(TextSpill):
+        def put(self, text):
+            ref = super().put(text)
+            if self._fh is not None and not isinstance(self._fh, Full):
+                self._fh = Full(self._fh)
+            return ref
+
+    docs = _docs(SYNDICATION)
+    found = find_duplicates_streamed(iter(docs), DupOptions(jobs=1), tmp_path, memory=64 << 20)
+    with pytest.raises(OutputError, match="cannot put the members' texts aside: .*free space there"):
+        fill_members(found.clusters, lambda wanted: ((i, docs[i]) for i in sorted(wanted)), FullSpill(tmp_path))
+
+
+def test_member_texts_put_aside_are_closed_with_their_last_member(tmp_path):
+    import gc
+
+    from cleaner.dedup.texts import TextSpill
+
+    spill = TextSpill(tmp_path)
+    ref = spill.put("A text put aside.")
+    fh = spill._fh
+    assert ref.read() == "A text put aside." and not fh.closed
+    del spill
+    gc.collect()
+    assert not fh.closed  # a member still reads it
+    del ref
+    gc.collect()
+    assert fh.closed  # closed with the last one, not left to a ResourceWarning

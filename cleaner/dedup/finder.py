@@ -84,9 +84,8 @@ def _member(doc: Document, index: int, paragraph: int | None, text: str | TextRe
 
 
 class _Members(Sequence[Member]):
-    """A level's items as cluster members, each made when first asked for: a corpus has hundreds
-    of thousands of paragraphs (and tens of thousands of titles and articles), and a few
-    percent of them in clusters. Item j is `make(j)`."""
+    """A level's items as cluster members (item j is `make(j)`), each made when first asked for:
+    of a corpus's hundreds of thousands of paragraphs a few percent are in clusters."""
 
     def __init__(self, count: int, make: Callable[[int], Member]) -> None:
         self.count, self.make = count, make
@@ -239,6 +238,8 @@ def fill_members(
             made[(i, kind, k)] = _member(doc, i, k, keep(text))
     if wanted:
         raise RuntimeError(f"article {min(wanted)} was not found when the input was read again")
+    if spill is not None:
+        spill.finish()  # a full disk stops the run here, before any output is written
     return [replace(c, members=tuple(made[(m.index, c.kind, m.paragraph)] for m in c.members)) for c in clusters]
 
 

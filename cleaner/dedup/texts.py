@@ -18,10 +18,14 @@ import errno
 import os
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import IO
 
 from cleaner.errors import OutputError, os_reason
+
+# One pread returns at most about 2 GiB on Linux (and fails past 2 GiB on macOS).
+READ_CHUNK = 1 << 30
 
 
 class TextSpill:
@@ -45,6 +49,7 @@ class TextSpill:
         try:
             if self._fh is None:
                 self._fh = tempfile.TemporaryFile(dir=self.parent)  # noqa: SIM115 (closed by close)
+                weakref.finalize(self, self._fh.close)  # when the last member that reads it goes
             self._fh.write(data)
         except OSError as e:
             raise self._error(e) from None
@@ -53,18 +58,30 @@ class TextSpill:
         self._dirty = True
         return ref
 
+    def finish(self) -> None:
+        """Every text is put: written out now, so that a full disk stops the run before any
+        output is written (not at the first read, in the middle of a report)."""
+        if self._fh is not None and self._dirty:
+            try:
+                self._fh.flush()
+            except OSError as e:
+                raise self._error(e) from None
+        self._dirty = False
+
     def read(self, offset: int, length: int) -> str:
         fh = self._fh
         if fh is None:
             raise RuntimeError("the member texts were closed")
-        if self._dirty:
-            try:
-                fh.flush()
-            except OSError as e:
-                raise self._error(e) from None
-            self._dirty = False
+        self.finish()
         if hasattr(os, "pread"):
-            data = os.pread(fh.fileno(), length, offset)
+            parts = []
+            while length:
+                part = os.pread(fh.fileno(), min(length, READ_CHUNK), offset)
+                if not part:
+                    raise RuntimeError("the member texts file is shorter than written")
+                parts.append(part)
+                offset, length = offset + len(part), length - len(part)
+            data = b"".join(parts)
         else:  # Windows
             with self._lock:
                 fh.seek(offset)
