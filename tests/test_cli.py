@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -348,3 +349,28 @@ def test_a_source_field_that_is_no_name_is_one_line_exit_2(tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"error: {src}:2:")
     assert "source field 'url' is list, expected a string" in lines[0]
     assert not (tmp_path / "out.jsonl").exists()
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "table", "github", "sarif"])
+def test_a_lone_surrogate_in_a_duplicate_goes_to_stdout_as_its_escape(tmp_path, fmt):
+    """Records are read as they are, lone surrogates included (`\\ud800` in the JSON): a report
+    that shows them must not stop with a traceback; on UTF-8 the character goes out escaped,
+    which keeps the JSON reports valid and gives the character back when read."""
+    rows = [json.loads(line) for line in (FIXTURES / "corpora" / "allsides_sample.jsonl").read_text().splitlines()]
+    text = rows[0]["text"].replace(" ", " \ud800 ", 1)
+    src = tmp_path / "in.jsonl"
+    records = [{"id": f"c{i}", "title": rows[0]["title"], "text": text} for i in range(2)]
+    src.write_text("".join(json.dumps(r) + "\n" for r in records))
+    p = subprocess.run(
+        [sys.executable, "-m", "cleaner.cli", "dups", str(src), "--format", fmt, "--exit-zero", "--jobs", "1"],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert p.returncode == 0 and b"Traceback" not in p.stderr, p.stderr.decode()
+    out = p.stdout.decode("utf-8")
+    assert "\\ud800" in out
+    if fmt in ("json", "sarif"):
+        json.loads(out)
+    if fmt == "json":
+        members = [m for c in json.loads(out)["clusters"] for m in c["members"]]
+        assert any("\ud800" in m["text"] for m in members)

@@ -8,6 +8,7 @@ are one line (`error: path:line: reason`); `--debug` shows the traceback.
 
 from __future__ import annotations
 
+import codecs
 import io
 import sys
 from contextlib import ExitStack
@@ -71,10 +72,13 @@ class errors:
         if sys.stdout is sys.__stdout__ and sys.stdout is not None:  # not under a test runner
             sys.stdout.flush()
             self.stdout = sys.stdout
+            # On UTF-8 only a lone surrogate (read from the input as it was) cannot be encoded: it
+            # goes out as its escape, `\ud800`, which is the JSON reports' own (they stay valid).
+            utf8 = codecs.lookup(sys.stdout.encoding).name == "utf-8"
             sys.stdout = io.TextIOWrapper(
                 guarded_stream(sys.stdout.fileno(), "stdout"),
                 encoding=sys.stdout.encoding,
-                errors=sys.stdout.errors,
+                errors="backslashreplace" if utf8 else sys.stdout.errors,
                 line_buffering=sys.stdout.line_buffering,
             )
         return None
