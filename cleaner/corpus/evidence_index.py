@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from cleaner.dedup.schema import chunks, select_in
 from cleaner.lang import detect_language
@@ -97,12 +97,18 @@ def with_indexed_evidence(
             evidence.endings.setdefault(code, Counter())[(kind, token, words, last_line)] += 1
     keys = {key for doc in docs for key, _ in line_contexts(doc.text)}
     keys |= {e[3] for counts in evidence.endings.values() for e in counts if e[3]}
+    for key, context in _indexed_contexts(conn, keys, exclude):
+        evidence.add_context(key, context)
+    _with_indexed_sources(evidence, conn, docs, exclude)
+    return evidence
+
+
+def _indexed_contexts(conn: sqlite3.Connection, keys: Iterable[str], exclude: set[int]) -> Iterator[tuple[str, int]]:
+    """(key, context) of every indexed row of the line keys `keys`, but the records `exclude`'s."""
     by_hash = {key_hash(k): k for k in keys}
     for h, context, rid in select_in(conn, "SELECT key, context, rid FROM line_contexts WHERE key IN ({})", by_hash):
         if rid not in exclude:
-            evidence.add_context(by_hash[h], context)
-    _with_indexed_sources(evidence, conn, docs, exclude)
-    return evidence
+            yield by_hash[h], context
 
 
 def _with_indexed_sources(
@@ -115,7 +121,5 @@ def _with_indexed_sources(
             evidence.sources[source] += 1
     sourced = [d for d in docs if d.source is not None]
     keys = {k for d in sourced for k, _ in source_contexts(d.source, d.title, line_contexts(d.text))}  # type: ignore[arg-type]
-    by_hash = {key_hash(k): k for k in keys}
-    for h, context, rid in select_in(conn, "SELECT key, context, rid FROM line_contexts WHERE key IN ({})", by_hash):
-        if rid not in exclude:
-            evidence.add_source_context(by_hash[h], context)
+    for key, context in _indexed_contexts(conn, keys, exclude):
+        evidence.add_source_context(key, context)

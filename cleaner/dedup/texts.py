@@ -14,7 +14,6 @@ A full disk there is an `OutputError`: one line, exit 2.
 
 from __future__ import annotations
 
-import errno
 import os
 import tempfile
 import threading
@@ -22,7 +21,8 @@ import weakref
 from pathlib import Path
 from typing import IO
 
-from cleaner.errors import OutputError, os_reason
+from cleaner.dedup.workdir import disk_error
+from cleaner.errors import OutputError
 
 # One pread returns at most about 2 GiB on Linux (and fails past 2 GiB on macOS).
 READ_CHUNK = 1 << 30
@@ -95,9 +95,7 @@ class TextSpill:
             self._fh = None
 
     def _error(self, e: OSError) -> OutputError:
-        full = e.errno in (errno.ENOSPC, errno.EDQUOT)
-        hint = "; free space there or name another place with --work-dir" if full else ""
-        return OutputError(f"--work-dir {self.parent}: cannot put the members' texts aside: {os_reason(e)}{hint}")
+        return disk_error(self.parent, "cannot put the members' texts aside", e)
 
 
 class TextRef:

@@ -116,8 +116,11 @@ class WorkDir:
         return np.frombuffer(data, dtype=dtype)
 
     def _error(self, e: OSError) -> OutputError:
-        if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            hint = "; free space there or name another place with --work-dir"
-        else:
-            hint = ""
-        return OutputError(f"--work-dir {self.parent}: cannot write the finder's arrays: {os_reason(e)}{hint}")
+        return disk_error(self.parent, "cannot write the finder's arrays", e)
+
+
+def disk_error(parent: Path, what: str, e: OSError) -> OutputError:
+    """A failure to write under `--work-dir` as one line, with a hint where the disk is full."""
+    full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+    hint = "; free space there or name another place with --work-dir" if full else ""
+    return OutputError(f"--work-dir {parent}: {what}: {os_reason(e)}{hint}")
