@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import ALLSIDES, ROOT, code_version, cpu_model, usable_cores
 from cleaner.normalize import clean_fields, select_rules
+from cleaner.normalize import encoding as enc
 from cleaner.normalize.rules import unicode as uni
 
 SHARED = ROOT.parent / "shared" / "corpora"
@@ -75,9 +76,9 @@ def soundness() -> int:
         for rec in records(path):
             for text in strings(rec):
                 n["texts"] += 1
-                gate = uni.may_need_ftfy(text)
+                gate = enc.may_need_ftfy(text)
                 n["gate"] += gate
-                if ftfy.fix_text(text, uni._MOJIBAKE) == text:
+                if ftfy.fix_text(text, enc.MOJIBAKE) == text:
                     continue  # ftfy fixes line by line: an unchanged text has no changed line
                 n["changed"] += 1
                 if not gate:
@@ -85,9 +86,9 @@ def soundness() -> int:
                     print(f"  MISSED text in {path.name}: {text[:80]!r}")
                 for _, line in uni._lines(text):
                     total["lines"] += 1
-                    if ftfy.fix_text(line, uni._MOJIBAKE) != line:
+                    if ftfy.fix_text(line, enc.MOJIBAKE) != line:
                         total["changed_lines"] += 1
-                        if not uni.may_need_ftfy(line):
+                        if not enc.may_need_ftfy(line):
                             total["missed"] += 1
                             print(f"  MISSED line in {path.name}: {line[:80]!r}")
         total["texts"] += n["texts"]
@@ -135,14 +136,14 @@ def speed() -> int:
     def ftfy_rule_config() -> None:
         for title, text in docs:
             if title:
-                ftfy.fix_text(title, uni._MOJIBAKE)
-            ftfy.fix_text(text, uni._MOJIBAKE)
+                ftfy.fix_text(title, enc.MOJIBAKE)
+            ftfy.fix_text(text, enc.MOJIBAKE)
 
     def gate_only() -> None:
         for title, text in docs:
             if title:
-                uni.may_need_ftfy(title)
-            uni.may_need_ftfy(text)
+                enc.may_need_ftfy(title)
+            enc.may_need_ftfy(text)
 
     names = [
         "unicode rules (engine, title + text)",
@@ -169,7 +170,7 @@ def speed() -> int:
         f"  ratio unicode rules / ftfy.fix_text default: {ours_m / default_m:.3f}x; "
         f"/ ftfy with the rule's config: {ours_m / config_m:.3f}x"
     )
-    gated = sum(uni.may_need_ftfy(t) for _, t in docs)
+    gated = sum(enc.may_need_ftfy(t) for _, t in docs)
     print(f"  texts the gate sends to ftfy: {gated:,} of {len(docs):,}")
     return 0
 
@@ -180,10 +181,10 @@ def speed() -> int:
 def _before(text: str) -> str:
     """What the three rules did before segment fixing and the gate: each line through ftfy
     (rule config) when ftfy changed the text, every line unescaped, control characters removed."""
-    if not text.isascii() and ftfy.fix_text(text, uni._MOJIBAKE) != text:
-        text = "".join(ftfy.fix_text(line, uni._MOJIBAKE) for line in text.splitlines(keepends=True))
+    if not text.isascii() and ftfy.fix_text(text, enc.MOJIBAKE) != text:
+        text = "".join(ftfy.fix_text(line, enc.MOJIBAKE) for line in text.splitlines(keepends=True))
     if "&" in text:
-        text = "".join(uni._unescape_all(line) for line in text.splitlines(keepends=True))
+        text = "".join(enc.unescape_all(line) for line in text.splitlines(keepends=True))
     return uni.fixes.remove_control_chars(text)
 
 
@@ -316,10 +317,10 @@ def _case(lang: str, source: str, line: str, k: int, codec: str, stats: dict) ->
         return None
     damaged = _damage(sentences, k, codec)
     stats["built"] += 1
-    if ftfy.fix_text(target.encode("utf-8").decode(codec), uni._MOJIBAKE) != target:
+    if ftfy.fix_text(target.encode("utf-8").decode(codec), enc.MOJIBAKE) != target:
         stats["ftfy_fails_alone"] += 1
         return None  # beyond ftfy even alone: not what segment fixing promises
-    ftfy_line = ftfy.fix_text(damaged, uni._MOJIBAKE) == line
+    ftfy_line = ftfy.fix_text(damaged, enc.MOJIBAKE) == line
     stats["ftfy_whole_line"] += ftfy_line
     return {
         "rule": "mojibake",
@@ -352,8 +353,8 @@ def _corpus_lines(path: Path, rng: random.Random, want: int) -> Iterator[tuple[s
                 len(_sentences(window)) != 3
                 or not 80 <= len(window) <= 600
                 or window.isascii()
-                or uni.may_need_ftfy(window)
-                or uni._CONTROL.search(window)
+                or enc.may_need_ftfy(window)
+                or enc.CONTROL.search(window)
                 or "&" in window
             ):
                 continue

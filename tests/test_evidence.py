@@ -174,14 +174,19 @@ def test_source_counts_add_up_the_same_in_any_order():
 
 @pytest.mark.parametrize(
     "line",
-    ["Your weather is set to . You can change the location at any time.", "Tom &amp; Jerry &amp; Friends"],
-    ids=["space-before-period", "entities"],
+    [
+        "Your weather is set to . You can change the location at any time.",
+        "Tom &amp; Jerry &amp; Friends",
+        "Weâ€™re sorry, Jerry, this feature is unavailable",
+        "Jerry\x07 Bell Newsletter \ufeffsign-up",
+    ],
+    ids=["space-before-period", "entities", "mojibake", "control-chars"],
 )
 def test_a_corpus_cleaned_again_is_unchanged_when_a_site_line_is_fixed_before_it_is_looked_up(line):
     """The evidence counts lines as they come; the boilerplate rule looks them up after the
-    whitespace and entity rules fixed them (`set to .` -> `set to.`). Both must give one key, or
-    the line is removed only when the output is cleaned again (the syndication scrapes: 13
-    AccuWeather boxes)."""
+    unicode and whitespace rules fixed them (`set to .` -> `set to.`, `Weâ€™re` -> `We’re`). Both
+    must give one key, or the line is removed only when the output is cleaned again (the
+    syndication scrapes: 13 AccuWeather boxes; a mojibake site line: every copy of it)."""
     rng = random.Random(5)
     texts = [_with_line(a["text"], rng).replace(SITE_LINE, line) for a in ARTICLES[:12]]
     once = [clean_fields(None, t, RULES, "en", _evidence(texts))[1] for t in texts]

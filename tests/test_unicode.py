@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaner.normalize import clean_fields, select_rules
+from cleaner.normalize import encoding as enc
 from cleaner.normalize.registry import RuleContext
 from cleaner.normalize.rules import unicode as uni
 from tests.conftest import FIXTURES, shared_corpus
@@ -33,7 +34,7 @@ _ALPHABET = _BADNESS_CHARS + list("aZ .,!?'1\t\n") + ["\xa0", "\u2019", "Å‚", "Å
 def test_the_gate_is_built_from_ftfys_expression():
     # None would mean a construct of a newer ftfy the rewrite does not know: still correct (every
     # text goes to ftfy) but the speed is gone, so it should be noticed here.
-    assert uni.GATE is not None
+    assert enc.GATE is not None
 
 
 def test_gate_agrees_with_ftfys_badness_on_every_pair_of_its_characters():
@@ -42,7 +43,7 @@ def test_gate_agrees_with_ftfys_badness_on_every_pair_of_its_characters():
     chars = [*_BADNESS_CHARS, "a", "Z", " ", "."]
     for a, b in product(chars, repeat=2):
         s = a + b
-        assert uni.may_need_ftfy(s) == (is_bad(s) or bool(chardata.C1_CONTROL_RE.search(s))), repr(s)
+        assert enc.may_need_ftfy(s) == (is_bad(s) or bool(chardata.C1_CONTROL_RE.search(s))), repr(s)
 
 
 def _mojibake_of(text: str, encoding: str) -> str:
@@ -76,8 +77,8 @@ def text_with_mojibake(draw):
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(text_with_mojibake(), st.text(alphabet=_ALPHABET, max_size=40), st.text(max_size=200)))
 def test_gate_never_skips_what_ftfy_would_change(text):
-    if not uni.may_need_ftfy(text):
-        assert ftfy.fix_text(text, uni._MOJIBAKE) == text
+    if not enc.may_need_ftfy(text):
+        assert ftfy.fix_text(text, enc.MOJIBAKE) == text
         assert uni.mojibake(text, RuleContext(None)) == []
 
 
@@ -86,7 +87,7 @@ def test_gate_never_skips_what_ftfy_would_change(text):
 def test_gate_passes_every_string_ftfys_badness_flags(text):
     """Strings drawn from ftfy's badness expression itself, branch by branch, with text around
     them: the gate must let every one through to ftfy."""
-    assert uni.may_need_ftfy(text)
+    assert enc.may_need_ftfy(text)
 
 
 @pytest.mark.parametrize("case", SEGMENT_CASES, ids=[c["label"] for c in SEGMENT_CASES])
@@ -100,7 +101,7 @@ def test_segment_cases_cover_lines_ftfy_alone_gives_up_on():
     half the lines, which is what segment fixing is for."""
     by_lang: dict[str, list[bool]] = {}
     for c in SEGMENT_CASES:
-        by_lang.setdefault(c["lang"], []).append(ftfy.fix_text(c["original"], uni._MOJIBAKE) == c["fixed"])
+        by_lang.setdefault(c["lang"], []).append(ftfy.fix_text(c["original"], enc.MOJIBAKE) == c["fixed"])
     assert {"pl", "tr", "cs", "de", "fr", "es", "it", "nl", "pt", "zh"} <= set(by_lang)
     assert sum(not ok for lang in ("pl", "tr", "cs") for ok in by_lang[lang]) >= 20
 
@@ -146,7 +147,7 @@ def test_ftfys_real_cases_still_pass():
         if case["ftfy_expect"] == "pass":
             ok = ours == case["clean"]
         else:
-            ok = ours in (case["clean"], ftfy.fix_text(ftfy.fix_text(case["raw"], uni._MOJIBAKE), _TYPOGRAPHY_ONLY))
+            ok = ours in (case["clean"], ftfy.fix_text(ftfy.fix_text(case["raw"], enc.MOJIBAKE), _TYPOGRAPHY_ONLY))
         if not ok:
             wrong.append((case["id"], case["raw"], ours, case["clean"]))
     assert wrong == []

@@ -23,7 +23,6 @@ corpus, the counts shipped with the package (`cleaner/lang/stats/`, built by
 from __future__ import annotations
 
 import gzip
-import html
 import json
 import math
 import re
@@ -40,6 +39,7 @@ import regex
 from cleaner.lang.languages import known_language
 from cleaner.model import Document
 from cleaner.normalize.cuts import ending, inner_paragraphs, lowercase_opening, unfinished_tail
+from cleaner.normalize.encoding import fix_mojibake_line, remove_control_chars, unescape_all
 from cleaner.text import split_paragraphs
 
 # A word: letters, inner apostrophes and hyphens (`re`, scanned in C). Case is kept: `Bill` and
@@ -159,21 +159,24 @@ _CONTEXT_CHARS = 200
 
 def line_key(line: str) -> str:
     """What makes two short lines the same line for the recurrence count: their words, in any case
-    and spacing, as the whitespace and entity rules leave them. The evidence is counted on the
-    text as it comes and the rules look lines up after those rules ran, so a line such as
-    `Your weather is set to . You can ...` must have one key either way (else it is found only
-    when the output is cleaned again: not idempotent)."""
+    and spacing, as the unicode and whitespace rules leave them (mojibake repaired, entities
+    unescaped, control characters and spaces before punctuation dropped). The evidence is counted
+    on the text as it comes and the rules look lines up after those rules ran, so a line such as
+    `Weâ€™re sorry` or `Your weather is set to . You can ...` must have one key either way (else
+    it is found only when the output is cleaned again: not idempotent)."""
+    if not line.isascii():
+        line = fix_mojibake_line(line)
     if "&" in line and ";" in line:
-        line = html.unescape(line)
-    key = " ".join(line.split()).casefold()
+        line = unescape_all(line)
+    key = " ".join(remove_control_chars(line).split()).casefold()
     return _KEY_SPACE.sub("", key) if " " in key or "\u200b" in key else key
 
 
 # Spaces before punctuation and zero-width spaces, which `space-before-punct` and `odd-spaces` drop.
 _KEY_SPACE = re.compile(r" (?=[,.;:!?])|[\u200b\u2060\ufeff]")
-# What `line_key` makes of a line changed (2: spaces before punctuation, entities): an index's
-# line rows are of one version.
-LINES_VERSION = 2
+# What `line_key` makes of a line changed (2: spaces before punctuation, entities; 3: mojibake,
+# control characters): an index's line rows are of one version.
+LINES_VERSION = 3
 
 
 def is_candidate_line(line: str) -> bool:
