@@ -43,6 +43,7 @@ LAYERS = [
     "cleaner.engines.ray_pairs",
     "cleaner.engines.ray_levels",
     "cleaner.engines.ray_shards",
+    "cleaner.engines.ray_batches",
     "cleaner.engines.ray_dups",
     "cleaner.engines.pool",
     "cleaner.dedup.finder",

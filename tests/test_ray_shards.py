@@ -232,3 +232,58 @@ def test_the_cluster_s_messages_go_to_stderr_not_into_a_report_on_stdout(one_nod
     out, err = capfd.readouterr()
     assert "failed due to oom" in err and "failed due to oom" not in out
     assert worker.print_to_stdstream is before
+
+
+@pytest.mark.parametrize(
+    ("tasks_per_cpu", "several_machines", "batched"),
+    [(1, False, True), (1000, False, False), (1, True, False)],
+    ids=["blocks-of-shards", "a-task-a-group", "object-store-mode"],
+)
+def test_groups_verified_in_batches_of_shard_blocks_give_the_local_report(
+    one_node, tmp_path, monkeypatch, tasks_per_cpu, several_machines, batched
+):
+    """The groups (a level's pairs between two shards) are verified a batch a task: every group
+    between two blocks of shards (`ray_batches`). Blocks of several shards, blocks of one (a
+    task a group), and the object-store mode of several machines (a block is one shard: a task
+    would fetch whole shards) give the local engine's report, with the planted copies split
+    over a dozen shards."""
+    from cleaner.engines import ray_batches, ray_dups
+
+    monkeypatch.setattr(ray_dups, "MIN_SHARD", 1)
+    monkeypatch.setattr(ray_dups, "MAX_SHARD", 20_000)
+    monkeypatch.setattr(ray_batches, "TASKS_PER_CPU", tasks_per_cpu)
+    monkeypatch.setattr(ray_dups, "_one_host", lambda: not several_machines)
+    blocks: list[int] = []
+    real = ray_dups.block_size
+    monkeypatch.setattr(ray_dups, "block_size", lambda *a, **k: blocks.append(real(*a, **k)) or blocks[-1])
+    found = _parity([planted_copies(tmp_path / "in.jsonl", 3)])
+    assert found["clusters"] and {c["kind"] for c in found["clusters"]} == {"title", "paragraph", "document"}
+    assert len(blocks) == 1 and (blocks[0] > 1) == batched
+
+
+def test_a_batch_holds_the_groups_of_its_two_blocks_and_joins_their_edges():
+    from cleaner.engines.ray_batches import batch_shards, join_edges, split_batches
+    from cleaner.engines.ray_pairs import batch_of
+    from cleaner.engines.ray_shards import Edges
+
+    assert batch_of(("paragraph", 4, 7), 3) == ("paragraph", 1, 2)
+    assert batch_shards(("paragraph", 1, 3), 3, 10) == [3, 4, 5, 9]
+    assert batch_shards(("title", 0, 0), 4, 10) == [0, 1, 2, 3]
+    grouped = {("title", 0, 1): {"lsh": 1}, ("title", 1, 2): {"lsh": 2}, ("title", 3, 3): {"lsh": 3}}
+    assert split_batches(grouped, [("title", 0, 0), ("title", 0, 1), ("title", 1, 1)], 2) == (
+        {("title", 0, 1): {"lsh": 1}},
+        {("title", 1, 2): {"lsh": 2}},
+        {("title", 3, 3): {"lsh": 3}},
+    )
+
+    def edges(a, b, items):
+        places = {"item": np.array(items), "article": np.array(items) // 2, "number": -np.ones(len(items), int)}
+        places["length"] = np.array(items) * 10
+        return Edges(np.array(a), np.array(b), np.full(len(a), 0.9), places, 5, 1)
+
+    joined = join_edges([edges([1], [4], [1, 4]), edges([4, 6], [9, 8], [4, 6, 8, 9])])
+    assert joined.a.tolist() == [1, 4, 6] and joined.b.tolist() == [4, 9, 8]
+    assert joined.places["item"].tolist() == [1, 4, 6, 8, 9]
+    assert joined.places["length"].tolist() == [10, 40, 60, 80, 90]
+    assert (joined.candidates, joined.noisy) == (10, 2)
+    assert len(join_edges([]).a) == 0

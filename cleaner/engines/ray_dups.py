@@ -8,9 +8,9 @@ the shards, numbers them, and clusters the verified edges.
 2. With every shard's counts back, the driver knows the corpus's numbering (where each shard's
    articles, titles, paragraphs, records and lines start) and runs `reduce_partition` on each
    partition: candidate pairs, routed to shard-pair groups, stay in the object store.
-3. `verify_group` per group: the driver gets the verified edges and the places of their items;
-   the document groups run after the others, with the articles of the verified paragraph pairs
-   as candidates too (`_shared_articles`).
+3. `verify_batch` per batch of groups (`ray_batches`): the driver gets the verified edges and
+   their items' places; the document batches run after the others, with the articles of the
+   verified paragraph pairs as candidates too (`_shared_articles`).
 4. Connected components and the representatives (`cluster.build_clusters`) on the driver; a
    representative check of a pair that was no edge is asked of the workers (`judge_pairs`).
 5. The members' texts are read again by the workers that read their shards (`read_members`).
@@ -36,7 +36,8 @@ from cleaner.dedup.pairs import pair_list
 from cleaner.dedup.stages import finds_noisy
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.ray import RaySession
-from cleaner.engines.ray_pairs import group_pairs
+from cleaner.engines.ray_batches import batch_shards, block_size, join_edges, split_batches, verify_batch
+from cleaner.engines.ray_pairs import Batch, batch_of, group_pairs
 from cleaner.engines.ray_shards import (
     Edges,
     ShardSummary,
@@ -44,8 +45,6 @@ from cleaner.engines.ray_shards import (
     read_members,
     reduce_partition,
     sign_shard,
-    split_groups,
-    verify_group,
 )
 from cleaner.errors import CleanerError, InputError
 from cleaner.io.readers import InputFile, ReadOptions
@@ -100,14 +99,6 @@ class _Items(Sequence[Member]):
         return int(self.places["length"][self.at(j)])
 
 
-def _merged_places(found: Sequence[Edges]) -> dict[str, np.ndarray]:
-    """The places of the items of a level's edges, by item (each once)."""
-    columns = ("item", "article", "number", "length")
-    joined = {k: np.concatenate([e.places[k] for e in found] or [np.zeros(0, np.int64)]) for k in columns}
-    _, first = np.unique(joined["item"], return_index=True)
-    return {k: v[first] for k, v in joined.items()}
-
-
 def _shared_articles(found: Sequence[Edges]) -> np.ndarray:
     """The articles of each verified paragraph pair, as pairs of distinct articles."""
     pairs = []
@@ -137,6 +128,7 @@ class RayDups:
         self.outs: list[Any] = []
         self.starts: dict[str, np.ndarray] = {}
         self.store: WorkDir | None = None
+        self.block = 1  # shards a block of the verification's batches (`ray_batches`)
 
     def __enter__(self) -> RayDups:
         self.session.__enter__()
@@ -185,6 +177,7 @@ class RayDups:
         found = RayFound([], {})
         found.read, found.rejected = self._number(summaries, skip_invalid)
         self.starts = self._starts(summaries, names)
+        self.block = block_size(len(self.shards), cpus, mapped=self.store is not None)
         edges = self._edges(names, options, partitions, report)
         found.stats, found.clusters = self._cluster(names, edges, summaries, options, report)
         return found
@@ -242,61 +235,67 @@ class RayDups:
     def _edges(
         self, names: list[str], options: DupOptions, partitions: int, report: Report | None
     ) -> dict[str, list[Edges]]:
-        """Every group's verified edges, by level."""
-        reduce = ray.remote(reduce_partition).options(num_returns=2)
-        first = 2 + len(names)
-        reduced = [reduce.remote(self.starts, options, *[o[first + p] for o in self.outs]) for p in range(partitions)]
+        """Every batch's verified edges, by level."""
+        reduce, first, block = ray.remote(reduce_partition).options(num_returns=2), 2 + len(names), self.block
+        reduced = [
+            reduce.remote(self.starts, options, block, *(o[first + p] for o in self.outs)) for p in range(partitions)
+        ]
         step = counter(report, "candidates", partitions, "partitions")
         step(0)
-        present: list[list[tuple[str, int, int]]] = _get([r[0] for r in reduced])
+        present: list[list[Batch]] = _get([r[0] for r in reduced])
         step(partitions)
         # The band rows are consumed: the object store may let them go.
         self.outs = [o[:first] for o in self.outs]
-        pieces: dict[tuple[str, int, int], list[Any]] = {}
-        for p, keys in enumerate(present):
-            if keys:
-                split = ray.remote(split_groups).options(num_returns=len(keys))
-                refs = split.remote(reduced[p][1], keys)
-                for key, ref in zip(keys, refs if len(keys) > 1 else [refs], strict=True):
-                    pieces.setdefault(tuple(key), []).append(ref)
+        pieces: dict[Batch, list[Any]] = {}
+        for p, batches in enumerate(present):
+            if batches:
+                split = ray.remote(split_batches).options(num_returns=len(batches))
+                refs = split.remote(reduced[p][1], batches, block)
+                for batch, ref in zip(batches, refs if len(batches) > 1 else [refs], strict=True):
+                    pieces.setdefault(tuple(batch), []).append(ref)  # type: ignore[arg-type]
         del reduced  # the whole partitions: once split, the object store may let them go
         out: dict[str, list[Edges]] = {name: [] for name in names}
         # With the paragraph level, the articles of its verified pairs are document candidates
-        # (as `finder._shared_work`): the document groups wait for the paragraphs' edges.
+        # (as `finder._shared_work`): the document batches wait for the paragraphs' edges.
         later = "document" in names and "paragraph" in names
-        first = [k for k in pieces if not (later and k[0] == "document")]
-        self._verify(first, pieces, names, options, out, report, "verification")
+        first_batches = [k for k in pieces if not (later and k[0] == "document")]
+        self._verify(first_batches, pieces, names, options, out, report, "verification")
         if later:
             shared = _shared_articles(out["paragraph"])
+            extra: dict[Batch, dict] = {}
             for key, kinds in group_pairs({("document", "shared"): shared}, self.starts).items():
-                pieces.setdefault(key, []).append({key: kinds})
+                extra.setdefault(batch_of(key, block), {})[key] = kinds
+            for batch, groups in extra.items():
+                pieces.setdefault(batch, []).append(groups)
             articles = [k for k in pieces if k[0] == "document"]
             self._verify(articles, pieces, names, options, out, report, "article verification")
         return out
 
     def _verify(
         self,
-        keys: list[tuple[str, int, int]],
-        pieces: dict[tuple[str, int, int], list[Any]],
+        batches: list[Batch],
+        pieces: dict[Batch, list[Any]],
         names: list[str],
         options: DupOptions,
         out: dict[str, list[Edges]],
         report: Report | None,
         stage: str,
     ) -> None:
-        """`verify_group` of each group in `keys`; their edges added to `out`, in group order."""
-        groups = sorted(keys, key=lambda k: (LEVELS.index(k[0]), k[1], k[2]))
-        verify = ray.remote(verify_group)
+        """`verify_batch` of each batch in `batches`; their edges added to `out`, in batch order."""
+        ordered = sorted(batches, key=lambda k: (LEVELS.index(k[0]), k[1], k[2]))
+        verify = ray.remote(verify_batch)
         futures = []
-        for key in groups:
-            name, sa, sb = key
-            sides, refs = self._sides(name, names, sa, sb)
-            n = int(self.starts[name][-1])
-            futures.append(verify.remote(name, options, n, key, sides, *refs, *pieces[key]))
-        step = counter(report, stage, len(futures), "groups")
+        for batch in ordered:
+            name = batch[0]
+            shards = batch_shards(batch, self.block, len(self.shards))
+            first, articles = self.starts[name], self.starts["document"]
+            starts = [(int(first[k]), int(articles[k])) for k in shards]
+            payloads = [self._payload(name, names, k) for k in shards]
+            futures.append(verify.remote(name, options, int(first[-1]), shards, starts, *payloads, *pieces[batch]))
+        step = counter(report, stage, len(futures), "batches")
         step(0)
-        for k, (key, result) in enumerate(zip(groups, _get(futures), strict=True)):
-            out[key[0]].append(result)
+        for k, (batch, result) in enumerate(zip(ordered, _get(futures), strict=True)):
+            out[batch[0]].append(result)
             step(k + 1)
 
     def _judge(self, name: str, names: list[str], options: DupOptions, pairs: list[tuple[int, int]]) -> dict:
@@ -328,7 +327,7 @@ class RayDups:
         order = np.lexsort((pairs[:, 1], pairs[:, 0]))
         edges = pair_list(pairs[order])
         known = dict(zip(edges, sims[order].tolist(), strict=True))
-        items = _Items(name, count, _merged_places(found))
+        items = _Items(name, count, join_edges(found).places)
         answers: dict[tuple[int, int], float | None] = {}
         missing: set[tuple[int, int]] = set()
 

@@ -114,3 +114,13 @@ def group_pairs(found: Found, starts: dict[str, np.ndarray]) -> dict[tuple[str, 
             key = (name, int(shard[lo, 0]), int(shard[lo, 1]))
             out.setdefault(key, {})[kind] = pairs[lo:hi]
     return out
+
+
+Batch = tuple[str, int, int]  # (level, block of the first item's shard, block of the second's)
+
+
+def batch_of(key: tuple[str, int, int], block: int) -> Batch:
+    """The batch of groups a group (level, shard, shard) is verified in: the pair of blocks of
+    `block` consecutive shards that holds its two shards (`ray_batches`)."""
+    name, sa, sb = key
+    return (name, sa // block, sb // block)

@@ -8,13 +8,13 @@
    machines without a shared `--work-dir`, it stays in the object store as the task's result);
    the driver gets a `ShardSummary`.
 2. `reduce_partition`: the band rows of one partition from every shard, numbered globally
-   (`split_groups` then cuts its pairs into one object a group):
+   (`ray_batches.split_batches` then cuts its pairs into one object a batch of groups):
    candidate pairs per level (`lsh.bucket_pairs`, and for titles the exact match keys, for
    articles the shared paragraphs and the character index's pairs with a noisy article), routed
    to the shard pair that holds their two items.
-3. `verify_group`: one level's candidates of one shard pair, made distinct and verified
+3. `verify_pairs`: one level's candidates of one shard pair, made distinct and verified
    (`verify.Level`, as the local engine verifies them): the accepted edges, with the places of
-   their items, go to the driver.
+   their items, go to the driver (by batches of shard pairs: `ray_batches.verify_batch`).
 4. `judge_pairs`: a cluster's representative checks of pairs that were no edge.
 5. `read_members`: the documents of a shard at some article numbers, read again.
 """
@@ -36,7 +36,7 @@ from cleaner.dedup.shingle import ShingleBatch, join_batches
 from cleaner.dedup.stages import Block, Part, Signed, assemble, sign_block
 from cleaner.dedup.verify import Level, RobustSets
 from cleaner.engines.ray_levels import LevelShard, load_level, store_level
-from cleaner.engines.ray_pairs import group_pairs, reduce_rows
+from cleaner.engines.ray_pairs import batch_of, group_pairs, reduce_rows
 from cleaner.errors import OutputError, os_reason
 from cleaner.io.readers import ReadOptions
 from cleaner.io.shards import Shard, read_line, read_shard, scan_lines, seekable
@@ -221,17 +221,13 @@ def sign_shard(
     return (summary, locations, *levels, *parts)
 
 
-def reduce_partition(starts: dict[str, np.ndarray], options: DupOptions, *parts: dict[str, dict]) -> tuple[object, ...]:
-    """(the groups this partition has pairs for, the pairs by group): see `ray_pairs`."""
+def reduce_partition(
+    starts: dict[str, np.ndarray], options: DupOptions, block: int, *parts: dict[str, dict]
+) -> tuple[object, ...]:
+    """(the batches this partition has pairs for, the pairs by group): see `ray_pairs`, and
+    `ray_batches` for the batches of groups (`block` shards a side)."""
     grouped = group_pairs(reduce_rows(_join_rows([p for p in parts if p]), starts, options), starts)
-    return sorted(grouped), grouped
-
-
-def split_groups(grouped: dict, keys: list) -> tuple[dict, ...]:
-    """A partition's pairs as one object a group (`keys`, in order), so that a group's
-    verification fetches its own pairs, not the partition's: the partition holds every group's,
-    and at 1M articles each of the thousands of groups deserialised whole partitions."""
-    return tuple({key: grouped[key]} for key in keys)
+    return sorted({batch_of(key, block) for key in grouped}), grouped
 
 
 @dataclass
@@ -305,22 +301,20 @@ def _distinct(kind: str, key: tuple[str, int, int], grouped: Sequence[dict], n: 
     return union_pairs(n, *found) if found else no_pairs()
 
 
-def verify_group(
-    name: str, options: DupOptions, n: int, key: tuple[str, int, int], sides: tuple[int, ...], *shards_and_pairs: object
-) -> Edges:
-    """Verify a group's candidates: `sides` are the two shards' first item and first article
-    (one shard's when the group is within a shard), `shards_and_pairs` their `LevelShard`s and
-    the grouped pairs of every partition that has some (`reduce_partition`)."""
-    a, b, grouped = _sides(sides, shards_and_pairs)
-    lsh = _distinct("lsh", key, grouped, n)  # type: ignore[arg-type]
+def verify_pairs(name: str, options: DupOptions, n: int, key: tuple[str, int, int], a: Side, b: Side, grouped) -> Edges:
+    """Verify a group's candidates: the group `key` (level, shard of the first item, of the
+    second) between the sides `a` and `b` (one object when the group is within a shard), its
+    pairs those under `key` in the pieces `grouped` of every partition that has some
+    (`reduce_partition`)."""
+    lsh = _distinct("lsh", key, grouped, n)
     given, noisy = no_pairs(), 0
     if name == "title":
-        given = _distinct("exact", key, grouped, n)  # type: ignore[arg-type]
+        given = _distinct("exact", key, grouped, n)
         candidates = len(union_pairs(n, lsh, given))
         lsh = pairs_without(n, lsh, given)
     elif name == "document":
-        shared = _distinct("shared", key, grouped, n)  # type: ignore[arg-type]
-        found = _distinct("robust", key, grouped, n)  # type: ignore[arg-type]
+        shared = _distinct("shared", key, grouped, n)
+        found = _distinct("robust", key, grouped, n)
         lsh, noisy = union_pairs(n, lsh, shared, found), len(found)
         candidates = len(lsh)
     else:
