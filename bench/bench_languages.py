@@ -156,14 +156,15 @@ def losing_edits(edits) -> list:
     return out
 
 
-def continued_elsewhere(fragment: str, own: int, texts: list[str]) -> bool:
-    """Whether another record of the corpus has `fragment` (a removed unfinished ending) going on
-    with more words: a sentence the scrape demonstrably cut, whose words the corpus keeps whole."""
+def continued_elsewhere(fragment: str, own: int, flat: list[str]) -> bool:
+    """Whether another record of the corpus (`flat`: its texts with spacing made single) has
+    `fragment` (a removed unfinished ending) going on with more words: a sentence the scrape
+    demonstrably cut, whose words the corpus keeps whole."""
     f = " ".join(fragment.split())
     if len(f.split()) < 3:
         return False
     pattern = re.compile(re.escape(f) + r"\s*[\w\"“‘(,–—-]")
-    return any(k != own and pattern.search(" ".join(t.split())) for k, t in enumerate(texts))
+    return any(k != own and pattern.search(t) for k, t in enumerate(flat))
 
 
 def part_loss(corpora: list[Corpus]) -> dict[str, list[float]]:
@@ -181,6 +182,7 @@ def part_loss(corpora: list[Corpus]) -> dict[str, list[float]]:
         arts = load(c)
         texts = [a.text for a in arts]
         ev = gather(c, texts)
+        flat = [" ".join(t.split()) for t in texts]
         lost: Counter[str] = Counter()
         n_lost = n_content = n_unverified = 0
         for k, a in enumerate(arts):
@@ -189,7 +191,7 @@ def part_loss(corpora: list[Corpus]) -> dict[str, list[float]]:
             content = [e for e in edits if e.rule != "boilerplate-lines"]
             n_lost += bool(rules)
             n_content += bool(content)
-            n_unverified += any(e.rule != "truncated-end" or not continued_elsewhere(e.before, k, texts) for e in content)
+            n_unverified += any(e.rule != "truncated-end" or not continued_elsewhere(e.before, k, flat) for e in content)
             lost.update(rules)
         share, content_share, unverified = n_lost / len(arts), n_content / len(arts), n_unverified / len(arts)
         per_lang[c.lang].append(content_share)

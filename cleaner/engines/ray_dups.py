@@ -318,16 +318,12 @@ class RayDups:
     def _level_clusters(
         self, name: str, names: list[str], found: list[Edges], count: int, options: DupOptions
     ) -> tuple[list[Cluster], int]:
-        pairs = (
-            np.stack([np.concatenate([e.a for e in found]), np.concatenate([e.b for e in found])], axis=1)
-            if found
-            else np.zeros((0, 2), np.int64)
-        )
-        sims = np.concatenate([e.similarity for e in found]) if found else np.zeros(0)
+        joined = join_edges(found)
+        pairs = np.stack([joined.a, joined.b], axis=1)
         order = np.lexsort((pairs[:, 1], pairs[:, 0]))
         edges = pair_list(pairs[order])
-        known = dict(zip(edges, sims[order].tolist(), strict=True))
-        items = _Items(name, count, join_edges(found).places)
+        known = dict(zip(edges, joined.similarity[order].tolist(), strict=True))
+        items = _Items(name, count, joined.places)
         answers: dict[tuple[int, int], float | None] = {}
         missing: set[tuple[int, int]] = set()
 
