@@ -125,7 +125,7 @@ class StoredText(Protocol):
     def read(self) -> str: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a million of them at a million articles
 class Member:
     """One place in a duplicate cluster: a record, and for paragraph clusters which paragraph
     (0-based, among the record's non-empty blank-line-separated paragraphs), and its text.
@@ -155,7 +155,7 @@ class Member:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cluster:
     """Places that repeat each other. `similarity` is the lowest verified similarity of a member
     to the representative (Jaccard of shingle sets; for documents the larger of Jaccard and

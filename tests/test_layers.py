@@ -18,6 +18,7 @@ LAYERS = [
     "cleaner.dedup.bandfile",
     "cleaner.dedup.workdir",
     "cleaner.dedup.texts",
+    "cleaner.dedup.members",
     "cleaner.dedup.matchform",
     "cleaner.dedup.shingle",
     "cleaner.dedup.reference",

@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 from cleaner.cli import app
 from cleaner.dedup import DupOptions, find_duplicates
 from cleaner.dedup.chargrams import SAMPLE, char_samples
-from cleaner.dedup.finder import fill_members, find_duplicates_streamed
+from cleaner.dedup.finder import find_duplicates_streamed
 from cleaner.dedup.matchform import folded
+from cleaner.dedup.members import fill_members
 from cleaner.dedup.noise import NOISY_MAX, NOISY_MIN, VOCABULARY, build_vocabulary, is_noisy, noise_estimate
 from cleaner.io import read_documents, strict
 from cleaner.model import Document, Origin

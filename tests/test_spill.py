@@ -16,13 +16,15 @@ import numpy as np
 import pytest
 
 from cleaner.dedup import DupOptions, find_duplicates
-from cleaner.dedup.finder import fill_members, find_duplicates_streamed
+from cleaner.dedup.finder import find_duplicates_streamed
+from cleaner.dedup.members import fill_members
 from cleaner.dedup.spill import SpilledSigned, spill_block, spilled_candidates
 from cleaner.dedup.stages import assemble, sign_block, with_band_keys
 from cleaner.dedup.verify import overlap, pair_overlaps
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.local import LocalEngine
 from cleaner.io import ReadOptions, read_documents, strict
+from cleaner.text import split_paragraphs
 from tests.conftest import FIXTURES, ROOT
 from tests.test_faults import one_error, run
 
@@ -100,6 +102,28 @@ def test_the_streamed_finder_reports_the_clusters_in_memory(tmp_path, options):
     clusters = fill_members(found.clusters, lambda wanted: ((i, docs[i]) for i in sorted(wanted)))
     assert _report(clusters, found.stats) == _report(expected.clusters, expected.stats)
     assert expected.clusters and list(tmp_path.iterdir()) == []
+
+
+def test_members_are_given_their_places_texts_in_any_read_order_and_a_missing_article_is_named(tmp_path):
+    docs = _docs(SYNDICATION)
+    found = find_duplicates_streamed(iter(docs), DupOptions(), tmp_path, memory=64 << 20)
+    shapes = [(c.id, c.kind, c.representative, [(m.index, m.paragraph) for m in c.members]) for c in found.clusters]
+    placeholders = list(found.clusters)
+    clusters = fill_members(found.clusters, lambda wanted: ((i, docs[i]) for i in sorted(wanted, reverse=True)))
+    assert found.clusters == []  # the placeholders are let go
+    assert [(c.id, c.kind, c.representative, [(m.index, m.paragraph) for m in c.members]) for c in clusters] == shapes
+    for c in clusters:
+        for m in c.members:
+            doc = docs[m.index]
+            assert (m.doc, m.record) == (doc.id, doc.origin.record)
+            if c.kind == "paragraph":
+                a, b, _ = split_paragraphs(doc.text)[m.paragraph]
+                assert m.text == doc.text[a:b]
+            else:
+                assert m.text == (doc.title if c.kind == "title" else doc.text)
+    first = min(m.index for c in placeholders for m in c.members)
+    with pytest.raises(RuntimeError, match=f"article {first} was not found"):
+        fill_members(placeholders, lambda wanted: ((i, docs[i]) for i in sorted(wanted) if i != first))
 
 
 class _Stop(Exception):

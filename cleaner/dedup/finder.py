@@ -15,24 +15,23 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from cleaner.dedup.cluster import build_clusters
+from cleaner.dedup.members import member_of
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import no_pairs, pair_array, pair_list, pairs_without, union_pairs
 from cleaner.dedup.robust import robust_pairs
 from cleaner.dedup.spill import SpilledPlaces, SpilledSigned, spill_block, spilled_candidates, spilled_robust_pairs
 from cleaner.dedup.stages import Signed, level_of
-from cleaner.dedup.texts import TextRef, TextSpill
 from cleaner.dedup.verify import Level
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.local import LocalEngine
 from cleaner.model import Cluster, Document, Member
 from cleaner.progress import Report, counter
-from cleaner.text import split_paragraphs
 
 # `DupOptions` and `LEVELS` are read from here by callers written before `options` existed.
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "DupOptions",
     "DupResult",
     "Engine",
-    "fill_members",
     "find_duplicates",
     "find_duplicates_on",
     "find_duplicates_streamed",
@@ -79,10 +77,6 @@ class Engine(Protocol):
         """Release what `candidates` and `verify` kept between calls (worker processes)."""
 
 
-def _member(doc: Document, index: int, paragraph: int | None, text: str | TextRef) -> Member:
-    return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
-
-
 class _Members(Sequence[Member]):
     """A level's items as cluster members (item j is `make(j)`), each made when first asked for:
     of a corpus's hundreds of thousands of paragraphs a few percent are in clusters."""
@@ -117,11 +111,11 @@ class _InMemory:
     def member(self, kind: str, j: int) -> Member:
         if kind == "paragraph":
             i, k, a, b = self.signed.paragraphs[j]
-            return _member(self.docs[i], i, k, self.docs[i].text[a:b])
+            return member_of(self.docs[i], i, k, self.docs[i].text[a:b])
         if kind == "title":
             i = self.signed.titles[j][0]
-            return _member(self.docs[i], i, None, self.docs[i].title or "")
-        return _member(self.docs[j], j, None, self.docs[j].text)
+            return member_of(self.docs[i], i, None, self.docs[i].title or "")
+        return member_of(self.docs[j], j, None, self.docs[j].text)
 
     def length(self, kind: str, j: int) -> int:
         return len(self.member(kind, j).text)
@@ -193,7 +187,7 @@ def find_duplicates_streamed(
     """`find_duplicates` in bounded memory, on this machine: the documents are read once, in
     blocks, and what the later stages need goes to a private working directory under
     `work_dir` (removed however the run ends). The clusters are `find_duplicates`' own, but
-    their members know only where they are (`Member.index`, `paragraph`): `fill_members` gives
+    their members know only where they are (`Member.index`, `paragraph`): `members.fill_members` gives
     them their records and texts from a second read. Needs `options.verify`. `report` hears
     how far the stages after signing are (`cleaner.progress`); the reading is the caller's."""
     if not options.verify:
@@ -214,33 +208,6 @@ def find_duplicates_streamed(
             return _cluster(signed, candidates, places, documents, options, engine, started, report)
         finally:
             engine.close()
-
-
-def fill_members(
-    clusters: Sequence[Cluster],
-    read: Callable[[set[int]], Iterable[tuple[int, Document]]],
-    spill: TextSpill | None = None,
-) -> list[Cluster]:
-    """The clusters of `find_duplicates_streamed` with their members' records and texts, from
-    `read(articles)`: the documents at those article numbers (input order), read again; with
-    `spill`, each text put aside there (the members keep where it is)."""
-    keep = spill.put if spill is not None else str
-    wanted: dict[int, set[tuple[str, int | None]]] = {}
-    for c in clusters:
-        for m in c.members:
-            wanted.setdefault(m.index, set()).add((c.kind, m.paragraph))
-    made: dict[tuple[int, str, int | None], Member] = {}
-    for i, doc in read(set(wanted)):
-        for kind, k in wanted.pop(i, ()):
-            if kind == "paragraph":
-                a, b, _ = split_paragraphs(doc.text)[k or 0]
-            text = doc.text[a:b] if kind == "paragraph" else (doc.title or "") if kind == "title" else doc.text
-            made[(i, kind, k)] = _member(doc, i, k, keep(text))
-    if wanted:
-        raise RuntimeError(f"article {min(wanted)} was not found when the input was read again")
-    if spill is not None:
-        spill.finish()  # a full disk stops the run here, before any output is written
-    return [replace(c, members=tuple(made[(m.index, c.kind, m.paragraph)] for m in c.members)) for c in clusters]
 
 
 @dataclass

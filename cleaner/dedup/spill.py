@@ -40,7 +40,7 @@ ROBUST = "robust"
 
 class SpilledPlaces:
     """`finder.Places` of a spilled corpus: members that know only where they are (article
-    number, paragraph number); `finder.fill_members` gives them their record and text."""
+    number, paragraph number); `members.fill_members` gives them their record and text."""
 
     def __init__(self, signed: SpilledSigned) -> None:
         self.signed = signed

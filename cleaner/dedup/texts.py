@@ -2,7 +2,7 @@
 
 A report shows every member's text, and the members grow with the corpus: at a million articles
 their texts are over a gigabyte, which the finder's working directory keeps out of memory
-everywhere else. So `finder.fill_members` keeps texts in memory up to a budget (a share of
+everywhere else. So `members.fill_members` keeps texts in memory up to a budget (a share of
 `--memory`: a small run makes no file at all) and writes the rest, each once, to an anonymous temporary file
 (`tempfile.TemporaryFile`: on POSIX it has no name from the start, so nothing is left behind
 however the process ends, SIGKILL included) under `--work-dir`, and each member keeps only where

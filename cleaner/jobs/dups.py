@@ -88,7 +88,8 @@ def run_dups(job: DupsJob, report: Report | None = None) -> DupsRun:
 
 
 def _run_streamed(job: DupsJob, report: Report | None) -> DupsRun:
-    from cleaner.dedup.finder import DEFAULT_MEMORY, fill_members, find_duplicates_streamed
+    from cleaner.dedup.finder import DEFAULT_MEMORY, find_duplicates_streamed
+    from cleaner.dedup.members import fill_members
 
     rejected: list[Rejected] = []
     count = ReadCount()
@@ -136,7 +137,8 @@ def _dropped(
 
 def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
     """On Ray: the workers read their shards of the input themselves (`engines.ray_dups`)."""
-    from cleaner.dedup.finder import fill_members, ordered_result
+    from cleaner.dedup.finder import ordered_result
+    from cleaner.dedup.members import fill_members
     from cleaner.engines.ray_dups import RayDups
 
     started = time.perf_counter()
