@@ -90,3 +90,22 @@ def test_members_unlike_the_representative_are_clustered_again_among_themselves(
     unlike = {(0, 2), (0, 3), (0, 4), (2, 4)}
     clusters = build_clusters("document", items, pairs, lambda a, b: 0.9, lambda a, b: (a, b) not in unlike)
     assert sorted([m.index for m in c.members] for c in clusters) == [[0, 1], [2, 3], [5, 6]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.tuples(st.integers(0, 40), st.integers(0, 40)).filter(lambda p: p[0] < p[1]),
+        st.floats(0, 1),
+        max_size=60,
+    ),
+    st.tuples(st.integers(0, 40), st.integers(0, 40)),
+)
+def test_pair_values_answer_as_a_dict_of_the_pairs_does_in_either_order(known, asked):
+    from cleaner.dedup.pairs import PairValues
+
+    pairs = np.array(list(known), dtype=np.int64).reshape(-1, 2)
+    table = PairValues(pairs, np.array(list(known.values()), dtype=np.float64), 41)
+    a, b = asked
+    assert table.get(a, b) == table.get(b, a) == known.get((min(a, b), max(a, b)))
+    assert len(table) == len(known)

@@ -57,13 +57,13 @@ def _components(pairs: np.ndarray) -> tuple[list[list[int]], np.ndarray, list[in
 def build_clusters(
     kind: Kind,
     items: Sequence[Member],
-    pairs: Iterable[tuple[int, int]],
+    pairs: np.ndarray | Iterable[tuple[int, int]],
     similarity: Callable[[int, int], float],
     accept: Callable[[int, int], bool],
     keep: str = "first",
     length: Callable[[int], int] | None = None,
 ) -> list[Cluster]:
-    """Clusters of `items` joined by `pairs` (already verified).
+    """Clusters of `items` joined by `pairs` (already verified; k x 2, or tuples).
 
     Connected components alone would chain: A~B and B~C put A and C together however unlike they are (a
     short text contained in two unrelated articles joins them). So every member must also pass
@@ -74,7 +74,7 @@ def build_clusters(
     the length of the member's text)."""
     if length is None:
         length = lambda i: len(items[i].text)  # noqa: E731
-    edges = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
+    edges = np.asarray(pairs if isinstance(pairs, np.ndarray) else list(pairs), dtype=np.int64).reshape(-1, 2)
     clusters: list[Cluster] = []
     pending = [edges]
     while pending:

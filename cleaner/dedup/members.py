@@ -3,16 +3,18 @@ their records and texts, from a second read of the input.
 
 The finder in bounded memory and the Ray engine keep no texts: their clusters' members are
 placeholders until the report. At a million articles there are about a million members in half
-a million clusters, so what the filling holds beside the placeholders counts: each distinct place
-is one 64-bit key in a sorted array (not a dict of tuples and sets), and the placeholders are let
-go as soon as their places are read off.
+a million clusters, and as Python objects (a member, its id, its numbers, where its text is)
+they take some 350 bytes each. So the clusters are kept as arrays: each distinct place is one
+64-bit key in a sorted array, with its record, line, file and id beside it (about 70 bytes),
+and a cluster's members are made when the cluster is asked for (`Clusters`), so a report that
+goes through the clusters one at a time holds a few of them at once, not all.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import overload
 
 import numpy as np
 
@@ -27,69 +29,147 @@ def member_of(doc: Document, index: int, paragraph: int | None, text: str | Text
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """A cluster without its members: they are `places[start : start + size]`."""
+class _Shapes:
+    """The clusters without their members: cluster k's members are the places
+    `slots[start[k] : start[k + 1]]` (rows of `_Places`)."""
 
-    id: int
-    kind: Kind
-    start: int
-    size: int
-    representative: int
-    similarity: float
+    def __init__(self, clusters: list[Cluster]) -> None:
+        ids, kinds, sizes, representatives, similarities = (array(t) for t in "qbqqd")
+        index, paragraph, kind = array("q"), array("q"), array("q")
+        for c in clusters:
+            code = _KINDS.index(c.kind)
+            ids.append(c.id)
+            kinds.append(code)
+            sizes.append(len(c.members))
+            representatives.append(c.representative)
+            similarities.append(c.similarity)
+            for m in c.members:
+                index.append(m.index)
+                paragraph.append(-1 if m.paragraph is None else m.paragraph)
+                kind.append(code)
+        self.ids = np.frombuffer(ids, dtype=np.int64)
+        self.kinds = np.frombuffer(kinds, dtype=np.int8)
+        self.representatives = np.frombuffer(representatives, dtype=np.int64)
+        self.similarities = np.frombuffer(similarities, dtype=np.float64)
+        self.start = np.concatenate([[0], np.cumsum(np.frombuffer(sizes, dtype=np.int64))]).astype(np.int64)
+        articles, numbers, kinds_of = (np.frombuffer(x, dtype=np.int64) for x in (index, paragraph, kind))
+        # A place's key: article, then paragraph + 1, then kind, in a stride per article.
+        self.stride = (int(numbers.max()) + 2 if len(numbers) else 1) * len(_KINDS)
+        if len(articles) and int(articles.max()) >= 2**62 // self.stride:
+            raise ValueError("too many articles and paragraphs to number each member's place in 64 bits")
+        self.keys = articles * self.stride + (numbers + 1) * len(_KINDS) + kinds_of
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class _Places:
+    """What a report shows of each distinct place, as arrays: row r is the place `keys[r]`."""
+
+    def __init__(self, keys: np.ndarray, stride: int, spill: TextSpill | None) -> None:
+        n = len(keys)
+        self.keys, self.stride, self.spill = keys, stride, spill
+        self.record, self.line = np.zeros(n, np.int64), np.full(n, -1, np.int64)
+        self.path, self.id_at, self.id_len = np.full(n, -1, np.int32), np.zeros(n, np.int64), np.zeros(n, np.int64)
+        self.text_at, self.text_len = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        self.paths: list[str] = []
+        self._path_ids: dict[str, int] = {}
+        self.ids = bytearray()
+        self.kept: dict[int, str] = {}  # the texts kept in memory, by row
+
+    def fill(self, row: int, doc: Document, text: str) -> None:
+        path = self._path_ids.setdefault(doc.origin.path, len(self._path_ids))
+        if path == len(self.paths):
+            self.paths.append(doc.origin.path)
+        self.path[row], self.record[row] = path, doc.origin.record
+        self.line[row] = -1 if doc.origin.line is None else doc.origin.line
+        data = doc.id.encode("utf-8", "surrogatepass")
+        self.id_at[row], self.id_len[row] = len(self.ids), len(data)
+        self.ids += data
+        stored = self.spill.put(text) if self.spill is not None else text
+        if isinstance(stored, TextRef):
+            self.text_at[row], self.text_len[row] = stored.offset, stored.length
+        else:
+            self.kept[row] = stored
+
+    def member(self, row: int) -> Member:
+        index, k = divmod(int(self.keys[row]), self.stride)
+        k //= len(_KINDS)  # the paragraph + 1
+        at = int(self.id_at[row])
+        doc = self.ids[at : at + int(self.id_len[row])].decode("utf-8", "surrogatepass")
+        line = int(self.line[row])
+        stored = self.kept.get(row)
+        if stored is None:
+            stored = TextRef(self.spill, int(self.text_at[row]), int(self.text_len[row]))  # type: ignore[arg-type]
+        path = self.paths[int(self.path[row])]
+        return Member(doc, path, int(self.record[row]), None if line < 0 else line, k - 1 if k else None, stored, index)
+
+
+class Clusters(Sequence[Cluster]):
+    """The clusters, each made with its members when asked for (and not kept: two asks give
+    two equal clusters)."""
+
+    def __init__(self, shapes: _Shapes, places: _Places, slots: np.ndarray) -> None:
+        self.shapes, self.places, self.slots = shapes, places, slots
+
+    def __len__(self) -> int:
+        return len(self.shapes)
+
+    @overload
+    def __getitem__(self, k: int) -> Cluster: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[Cluster]: ...
+
+    def __getitem__(self, k):  # type: ignore[no-untyped-def]
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        s = self.shapes
+        if not -len(s) <= k < len(s):
+            raise IndexError(k)
+        k %= len(s)
+        rows = self.slots[s.start[k] : s.start[k + 1]].tolist()
+        members = tuple(self.places.member(r) for r in rows)
+        kind = _KINDS[int(s.kinds[k])]
+        return Cluster(int(s.ids[k]), kind, members, int(s.representatives[k]), float(s.similarities[k]))
+
+    def __iter__(self) -> Iterator[Cluster]:
+        return (self[k] for k in range(len(self)))
 
 
 def fill_members(
     clusters: list[Cluster],
     read: Callable[[set[int]], Iterable[tuple[int, Document]]],
     spill: TextSpill | None = None,
-) -> list[Cluster]:
+) -> Clusters:
     """`clusters` with their members' records and texts, from `read(articles)`: the documents
     at those article numbers, read again; with `spill`, each text put aside there (the members
-    keep where it is). `clusters` is emptied: its placeholders are not kept beside the members
+    keep where it is). `clusters` is emptied: its placeholders are not kept beside the arrays
     that replace them."""
-    keep = spill.put if spill is not None else str
-    shapes, places, stride = _shapes(clusters)
+    shapes = _Shapes(clusters)
     clusters.clear()
-    wanted = np.unique(places)
-    made: list[Member | None] = [None] * len(wanted)
+    stride = shapes.stride
+    wanted = np.unique(shapes.keys)
+    places = _Places(wanted, stride, spill)
+    filled = np.zeros(len(wanted), dtype=bool)
     for i, doc in read({int(a) for a in np.unique(wanted // stride)}):
         lo, hi = np.searchsorted(wanted, [i * stride, (i + 1) * stride])
-        for at in range(int(lo), int(hi)):
-            k, kind = divmod(int(wanted[at]) - i * stride, len(_KINDS))
-            paragraph = k - 1 if k else None
+        paragraphs = None
+        for row in range(int(lo), int(hi)):
+            k, kind = divmod(int(wanted[row]) - i * stride, len(_KINDS))
             if _KINDS[kind] == "paragraph":
-                a, b, _ = split_paragraphs(doc.text)[paragraph or 0]
+                paragraphs = split_paragraphs(doc.text) if paragraphs is None else paragraphs
+                a, b, _ = paragraphs[k - 1]
                 text = doc.text[a:b]
             else:
                 text = (doc.title or "") if _KINDS[kind] == "title" else doc.text
-            made[at] = member_of(doc, i, paragraph, keep(text))
-    if None in made:
-        missing = int(wanted[made.index(None)]) // stride
+            places.fill(row, doc, text)
+            filled[row] = True
+    if not filled.all():
+        missing = int(wanted[np.argmin(filled)]) // stride
         raise RuntimeError(f"article {missing} was not found when the input was read again")
     if spill is not None:
         spill.finish()  # a full disk stops the run here, before any output is written
-    at = np.searchsorted(wanted, places).tolist()
-    return [
-        Cluster(s.id, s.kind, tuple(made[k] for k in at[s.start : s.start + s.size]), s.representative, s.similarity)  # type: ignore[misc]
-        for s in shapes
-    ]
-
-
-def _shapes(clusters: list[Cluster]) -> tuple[list[_Shape], np.ndarray, int]:
-    """The clusters' shapes, every member's place as one key (article, then paragraph + 1,
-    then kind, in a stride per article), and that stride."""
-    shapes: list[_Shape] = []
-    index, paragraph, kind = array("q"), array("q"), array("q")
-    for c in clusters:
-        shapes.append(_Shape(c.id, c.kind, len(index), len(c.members), c.representative, c.similarity))
-        code = _KINDS.index(c.kind)
-        for m in c.members:
-            index.append(m.index)
-            paragraph.append(-1 if m.paragraph is None else m.paragraph)
-            kind.append(code)
-    articles, numbers, kinds = (np.frombuffer(x, dtype=np.int64) for x in (index, paragraph, kind))
-    stride = (int(numbers.max()) + 2 if len(numbers) else 1) * len(_KINDS)
-    if len(articles) and int(articles.max()) >= 2**62 // stride:
-        raise ValueError("too many articles and paragraphs to number each member's place in 64 bits")
-    return shapes, articles * stride + (numbers + 1) * len(_KINDS) + kinds, stride
+    slots = np.searchsorted(wanted, shapes.keys)
+    del shapes.keys  # the slots say it now
+    return Clusters(shapes, places, slots)

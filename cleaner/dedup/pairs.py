@@ -82,3 +82,22 @@ def pairs_without(n: int, pairs: np.ndarray, removed: np.ndarray) -> np.ndarray:
 
 def pair_list(pairs: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=False))
+
+
+class PairValues:
+    """A value for each of many pairs (a level's verified similarities), looked up by pair: as
+    sorted codes and a value array, some 16 bytes a pair where a dict of tuples takes about 250
+    (the Ray driver holds every edge of a level at once)."""
+
+    def __init__(self, pairs: np.ndarray, values: np.ndarray, n: int) -> None:
+        codes = pairs[:, 0] * np.int64(n) + pairs[:, 1]
+        order = np.argsort(codes, kind="stable")
+        self.codes, self.values, self.n = codes[order], values[order], n
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def get(self, a: int, b: int) -> float | None:
+        code = min(a, b) * self.n + max(a, b)
+        at = int(np.searchsorted(self.codes, code))
+        return float(self.values[at]) if at < len(self.codes) and self.codes[at] == code else None

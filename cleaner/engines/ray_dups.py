@@ -32,7 +32,7 @@ import ray
 
 from cleaner.dedup.cluster import build_clusters
 from cleaner.dedup.options import LEVELS, DupOptions
-from cleaner.dedup.pairs import pair_list
+from cleaner.dedup.pairs import PairValues
 from cleaner.dedup.stages import finds_noisy
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.ray import RaySession
@@ -316,20 +316,19 @@ class RayDups:
         }
 
     def _level_clusters(
-        self, name: str, names: list[str], found: list[Edges], count: int, options: DupOptions
+        self, name: str, names: list[str], joined: Edges, count: int, options: DupOptions
     ) -> tuple[list[Cluster], int]:
-        joined = join_edges(found)
         pairs = np.stack([joined.a, joined.b], axis=1)
         order = np.lexsort((pairs[:, 1], pairs[:, 0]))
-        edges = pair_list(pairs[order])
-        known = dict(zip(edges, joined.similarity[order].tolist(), strict=True))
+        edges = pairs[order]
+        known = PairValues(edges, joined.similarity[order], count)
         items = _Items(name, count, joined.places)
         answers: dict[tuple[int, int], float | None] = {}
         missing: set[tuple[int, int]] = set()
 
         def accept(a: int, b: int) -> bool:
             p = (min(a, b), max(a, b))
-            if p in known:
+            if known.get(a, b) is not None:
                 return True
             if p in answers:
                 return answers[p] is not None
@@ -337,8 +336,8 @@ class RayDups:
             return False  # for now: asked of the workers, then clustered again
 
         def similarity(a: int, b: int) -> float:
-            p = (min(a, b), max(a, b))
-            return known[p] if p in known else answers[p]  # type: ignore[return-value]
+            found = known.get(a, b)
+            return found if found is not None else answers[(min(a, b), max(a, b))]  # type: ignore[return-value]
 
         while True:
             missing.clear()
@@ -362,7 +361,8 @@ class RayDups:
         plural = {"title": "titles", "paragraph": "paragraphs", "document": "documents"}
         for done, name in enumerate(names):
             step(done)
-            candidates = sum(e.candidates for e in edges[name])
+            level = edges.pop(name)  # each level's batches let go once it is clustered
+            candidates = sum(e.candidates for e in level)
             if name == "title" or name == "paragraph":
                 stats.update({plural[name]: int(self.starts[name][-1]), f"{name}_candidates": candidates})
             else:
@@ -371,8 +371,10 @@ class RayDups:
                 stats["document_candidates"] = candidates
                 if finds_noisy(options):
                     stats["noisy_documents"] = sum(s.noisy for s in summaries)
-                    stats["noisy_candidates"] = sum(e.noisy for e in edges[name])
-            found, count = self._level_clusters(name, names, edges[name], int(self.starts[name][-1]), options)
+                    stats["noisy_candidates"] = sum(e.noisy for e in level)
+            joined = join_edges(level)
+            del level
+            found, count = self._level_clusters(name, names, joined, int(self.starts[name][-1]), options)
             stats[f"{name}_pairs"] = count
             clusters += found
         step(len(names))

@@ -54,7 +54,7 @@ class DupsJob:
 
 @dataclass
 class DupsRun:
-    clusters: list[Cluster]
+    clusters: Sequence[Cluster]  # `members.Clusters` after a second read: made as asked for
     stats: dict[str, Any]
     rejected: list[Rejected] = field(default_factory=list)
     removals: list[dict[str, object]] | None = None  # with `drop_to`: what was left out
@@ -101,7 +101,7 @@ def _run_streamed(job: DupsJob, report: Report | None) -> DupsRun:
         d for f in files for d in accepted(again.first_read(f, first.meter), job.skip_invalid, count, rejected.append)
     )
     result = find_duplicates_streamed(docs, job.options, job.work_dir, job.memory or DEFAULT_MEMORY, report)
-    paragraphs: dict[int, int] = {}
+    paragraphs = _paragraph_counts(job)
     members = reading(report, "reading members", [f.path for f in files])
     clusters = fill_members(
         result.clusters, lambda wanted: again.documents(files, wanted, paragraphs, members), _texts(job)
@@ -116,11 +116,11 @@ def _dropped(
     run: DupsRun,
     files: Sequence[InputFile],
     again: _Rereader,
-    paragraphs: dict[int, int],
+    paragraphs: dict[int, int] | None,
     report: Report | None,
 ) -> DupsRun:
     """The run, and with `drop_to` the corpus written there without its duplicates (read again)."""
-    if job.drop_to is not None:
+    if job.drop_to is not None and paragraphs is not None:
         kept = run.stats["read"] - run.stats["rejected"]
         written, run.removals = write_without_duplicates(
             files,
@@ -144,11 +144,12 @@ def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
     started = time.perf_counter()
     files = iter_input_files(job.paths)
     again = _Rereader(job.read_options, {f.path: _stamp(f.path) for f in files})
-    paragraphs: dict[int, int] = {}
+    paragraphs = _paragraph_counts(job)
 
     def members(wanted: set[int]) -> Iterator[tuple[int, Document]]:
         for i, doc in engine.read_members(wanted, job.read_options):
-            paragraphs[i] = len(split_paragraphs(doc.text))
+            if paragraphs is not None:
+                paragraphs[i] = len(split_paragraphs(doc.text))
             yield i, doc
 
     with RayDups(job.address, work_dir=job.work_dir) as engine:
@@ -160,6 +161,12 @@ def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
         step(1)
     stats = {**result.stats, "read": found.read, "rejected": len(found.rejected)}
     return _dropped(job, DupsRun(clusters, stats, found.rejected), files, again, paragraphs, report)
+
+
+def _paragraph_counts(job: DupsJob) -> dict[int, int] | None:
+    """Where the members' paragraph counts go, which only `--drop` needs (an entry per article in
+    a cluster: at a million articles, most of them)."""
+    return {} if job.drop_to is not None else None
 
 
 def _texts(job: DupsJob) -> TextSpill:
@@ -212,10 +219,10 @@ class _Rereader:
         return accepted(read_file(f, self.read_options, meter), True, ReadCount())
 
     def documents(
-        self, files: Sequence[InputFile], wanted: set[int], paragraphs: dict[int, int], read: Reading
+        self, files: Sequence[InputFile], wanted: set[int], paragraphs: dict[int, int] | None, read: Reading
     ) -> Iterator[tuple[int, Document]]:
         """The documents at the article numbers `wanted`, in input order, counted by `read`;
-        `paragraphs` learns how many paragraphs each has (what `--drop` must leave)."""
+        `paragraphs`, if given, learns how many paragraphs each has (what `--drop` must leave)."""
         first, ordered = 0, sorted(wanted)
         for f in files:
             records, lines = self.origins.get(f.path, (array("q"), array("q")))
@@ -228,7 +235,8 @@ class _Rereader:
             else:
                 found = ((first + k, d) for k, d in _at(read.count(self.read(f, read.meter)), mine))
             for i, doc in found:
-                paragraphs[i] = len(split_paragraphs(doc.text))
+                if paragraphs is not None:
+                    paragraphs[i] = len(split_paragraphs(doc.text))
                 yield i, doc
             first += len(records)
 
