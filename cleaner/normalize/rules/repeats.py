@@ -10,6 +10,10 @@ from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, sentence_spans, split_paragraphs
 
 MIN_PARAGRAPH_WORDS = 8
+# A shorter paragraph printed twice in a row is a scrape's slip too (a credit, a dateline, a
+# subhead, a speaker's name: `Marcellus Stein | AP` twice; in the shared corpora every such pair of
+# three words or more was one), where a short line repeated further down is as often structure.
+MIN_ADJACENT_WORDS = 3
 MIN_SENTENCE_WORDS = 8
 
 
@@ -21,9 +25,12 @@ def _key(s: str) -> str:
 def repeated_paragraph(text: str, ctx: RuleContext) -> list[Change]:
     """A paragraph that repeats an earlier paragraph of the same article, word for word.
 
-    Fixes: the second copy of a paragraph of 8 or more words; an article repeated whole.
-    Leaves alone: short repeated lines (`* * *`, `Yes.`, list items, subheads, `Winners meet in
-    final match` after each group of a fixture list), paragraphs that differ in any word, more
+    Fixes: the second copy of a paragraph of 8 or more words; a paragraph of 3 or more words
+    (and a letter) right after itself (`July 11, 2018, 11:42 am` twice in a row); an article
+    repeated whole.
+    Leaves alone: short repeated lines further down (`* * *`, list items, subheads, `Winners meet
+    in final match` after each group of a fixture list), `Yes.` or `No, no.` twice in a
+    row, paragraphs that differ in any word, more
     than two repeats scattered through the article (interview questions, meal plans, spec
     lists: flagged instead; a meal plan's lines can be as long as a gallery's repeated caption,
     so no length tells them apart).
@@ -31,9 +38,14 @@ def repeated_paragraph(text: str, ctx: RuleContext) -> list[Change]:
     paragraphs = split_paragraphs(text)
     seen: set[str] = set()
     later: set[int] = set()
+    before = ""
     for i, (_, _, p) in enumerate(paragraphs):
-        k = _key(p)
-        if len(k.split()) < MIN_PARAGRAPH_WORDS:
+        k, last = _key(p), before
+        before = k
+        words = len(k.split())
+        if words >= MIN_ADJACENT_WORDS and k == last and regex.search(r"\p{L}", k):
+            later.add(i)
+        if words < MIN_PARAGRAPH_WORDS:
             continue
         if k in seen:
             later.add(i)
