@@ -359,9 +359,11 @@ def _document_work(
 
 
 def ordered_result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:
-    """The clusters in report order (level, then their first member), numbered, and counted."""
+    """The clusters in report order (level, then their first member), numbered, and counted.
+    `clusters` itself is put in that order and numbered: a caller's other reference to it (the
+    engine's result) must not keep the unnumbered clusters alive beside the numbered ones."""
     clusters.sort(key=lambda c: (KIND_ORDER[c.kind], c.members[0].index, c.members[0].paragraph or 0))
-    clusters = [Cluster(i + 1, c.kind, c.members, c.representative, c.similarity) for i, c in enumerate(clusters)]
+    clusters[:] = [Cluster(i + 1, c.kind, c.members, c.representative, c.similarity) for i, c in enumerate(clusters)]
     stats["clusters"] = {kind: sum(1 for c in clusters if c.kind == kind) for kind in options.levels}
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return DupResult(clusters, stats)
