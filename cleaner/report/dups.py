@@ -178,9 +178,12 @@ def level_rows(clusters: Sequence[Cluster], stats: dict[str, Any]) -> list[tuple
     (a cluster of n holds n - 1 copies), of how many, and the share."""
     totals = {"document": stats.get("documents", 0), "paragraph": stats.get("paragraphs", 0)}
     totals["title"] = stats.get("titles", totals["document"])
+    copies_of: dict[str, int] = {}
+    for c in clusters:  # one pass: a cluster of `members.Clusters` is made anew each time it is read
+        copies_of[c.kind] = copies_of.get(c.kind, 0) + c.size - 1
     rows = []
     for kind, n in stats.get("clusters", {}).items():
-        copies = sum(c.size - 1 for c in clusters if c.kind == kind)
+        copies = copies_of.get(kind, 0)
         whole = totals[kind]
         rows.append((kind, str(n), str(copies), f"{whole} {LEVEL_NAMES[kind]}", share(copies, whole)))
     return rows

@@ -10,10 +10,12 @@ from cleaner.normalize.registry import Change, RuleContext, merge_removals, rule
 from cleaner.text import remove_paragraphs_spans, sentence_spans, split_paragraphs
 
 MIN_PARAGRAPH_WORDS = 8
-# A shorter paragraph printed twice in a row is a scrape's slip too (a credit, a dateline, a
-# subhead, a speaker's name: `Marcellus Stein | AP` twice; in the shared corpora every such pair of
+# A shorter paragraph printed twice in a row is a scrape's slip too (a dateline, a subhead, a
+# credit: `Advertisement - Continue Reading Below` twice; in the shared corpora every such pair of
 # three words or more was one), where a short line repeated further down is as often structure.
-MIN_ADJACENT_WORDS = 3
+# Under five words a pair is as often meant (a chant, `Lock her up!`; a song's line; a result
+# row), so those stay.
+MIN_ADJACENT_WORDS = 5
 MIN_SENTENCE_WORDS = 8
 
 
@@ -25,12 +27,12 @@ def _key(s: str) -> str:
 def repeated_paragraph(text: str, ctx: RuleContext) -> list[Change]:
     """A paragraph that repeats an earlier paragraph of the same article, word for word.
 
-    Fixes: the second copy of a paragraph of 8 or more words; a paragraph of 3 or more words
-    (and a letter) right after itself (`July 11, 2018, 11:42 am` twice in a row); an article
-    repeated whole.
+    Fixes: the second copy of a paragraph of 8 or more words; a paragraph of 5 or more words
+    (and a letter) right after itself (`July 11, 2018, 11:42 am` twice in a row, on its own:
+    it does not count as one of the scattered repeats below); an article repeated whole.
     Leaves alone: short repeated lines further down (`* * *`, list items, subheads, `Winners meet
-    in final match` after each group of a fixture list), `Yes.` or `No, no.` twice in a
-    row, paragraphs that differ in any word, more
+    in final match` after each group of a fixture list), a line under 5 words twice in a row
+    (`Yes.`, a chant, `Lock her up!`), paragraphs that differ in any word, more
     than two repeats scattered through the article (interview questions, meal plans, spec
     lists: flagged instead; a meal plan's lines can be as long as a gallery's repeated caption,
     so no length tells them apart).
@@ -38,22 +40,27 @@ def repeated_paragraph(text: str, ctx: RuleContext) -> list[Change]:
     paragraphs = split_paragraphs(text)
     seen: set[str] = set()
     later: set[int] = set()
+    doubled: set[int] = set()  # short paragraphs right after themselves
     before = ""
     for i, (_, _, p) in enumerate(paragraphs):
         k, last = _key(p), before
         before = k
         words = len(k.split())
-        if words >= MIN_ADJACENT_WORDS and k == last and regex.search(r"\p{L}", k):
-            later.add(i)
         if words < MIN_PARAGRAPH_WORDS:
+            if words >= MIN_ADJACENT_WORDS and k == last and regex.search(r"\p{L}", k):
+                doubled.add(i)
             continue
         if k in seen:
             later.add(i)
         seen.add(k)
     if _structured(sorted(later)):
-        return [Change(paragraphs[i][0], paragraphs[i][1], paragraphs[i][2], "flagged") for i in sorted(later)]
-    why = "a word-for-word copy of an earlier paragraph"
-    return [Change(a, b, evidence=why) for a, b in remove_paragraphs_spans(paragraphs, later).values()]
+        flags = [Change(paragraphs[i][0], paragraphs[i][1], paragraphs[i][2], "flagged") for i in sorted(later)]
+        return flags + _removals(paragraphs, doubled, "a copy of the paragraph right before it")
+    return _removals(paragraphs, later | doubled, "a word-for-word copy of an earlier paragraph")
+
+
+def _removals(paragraphs: list[tuple[int, int, str]], remove: set[int], why: str) -> list[Change]:
+    return [Change(a, b, evidence=why) for a, b in remove_paragraphs_spans(paragraphs, remove).values()]
 
 
 # A scraper repeats one block (a caption, a pull quote) or the whole article once more. Many
