@@ -101,17 +101,33 @@ def cost(c: Cluster) -> int:
     return c.size * len(c.members[c.representative].text)
 
 
-def ordered(clusters: Sequence[Cluster], sort: str = "cost") -> list[Cluster]:
+def ordered(clusters: Sequence[Cluster], sort: str = "cost") -> Sequence[Cluster]:
     """The clusters in the order people read them: `cost` (most duplicated text first), `size`
     (most members first), `similarity` (least similar first: the borderline ones to check) or
-    `input` (cluster ids, which follow the input). Ties go by id, so the order is stable."""
+    `input` (cluster ids, which follow the input). Ties go by id, so the order is stable.
+    What is sorted is the clusters' places, each cluster read once for its key: a report's
+    clusters may be made as they are read (`dedup.members.Clusters`), and a table shows a few."""
     keys = {
         "cost": lambda c: (-cost(c), c.id),
         "size": lambda c: (-c.size, -cost(c), c.id),
         "similarity": lambda c: (c.similarity, -cost(c), c.id),
         "input": lambda c: (c.id,),
     }
-    return sorted(clusters, key=keys[sort])
+    key = keys[sort]
+    return _InOrder(clusters, sorted(range(len(clusters)), key=lambda k: key(clusters[k])))
+
+
+class _InOrder(Sequence[Cluster]):
+    def __init__(self, clusters: Sequence[Cluster], order: list[int]) -> None:
+        self.clusters, self.order = clusters, order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, j):  # type: ignore[no-untyped-def]
+        if isinstance(j, slice):
+            return [self.clusters[k] for k in self.order[j]]
+        return self.clusters[self.order[j]]
 
 
 def compact(n: int) -> str:
