@@ -90,7 +90,7 @@ class PairValues:
     (the Ray driver holds every edge of a level at once)."""
 
     def __init__(self, pairs: np.ndarray, values: np.ndarray, n: int) -> None:
-        codes = pairs[:, 0] * np.int64(n) + pairs[:, 1]
+        codes = codes_of(pairs, n)
         order = np.argsort(codes, kind="stable")
         self.codes, self.values, self.n = codes[order], values[order], n
 
