@@ -287,3 +287,32 @@ def test_a_batch_holds_the_groups_of_its_two_blocks_and_joins_their_edges():
     assert joined.places["length"].tolist() == [10, 40, 60, 80, 90]
     assert (joined.candidates, joined.noisy) == (10, 2)
     assert len(join_edges([]).a) == 0
+
+
+@pytest.mark.parametrize("name", ["planted.jsonl", "planted.jsonl.gz"])
+def test_a_worker_sends_back_the_texts_of_the_places_asked_for_not_whole_articles(tmp_path, name):
+    """`read_places` (what `dups --engine ray` runs to fill the report's members): from a line
+    it seeks to, or from a gzipped shard read through, each asked article's id, origin and the
+    texts of its asked places, in the order asked; the paragraph counts only when asked."""
+    from cleaner.dedup.members import Wanted
+    from cleaner.engines.ray_shards import _read, read_places
+    from cleaner.text import split_paragraphs
+
+    path = tmp_path / name
+    data = PLANTED.read_bytes()
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    (shard,) = plan_shards([InputFile(path, path, "jsonl")], 1 << 30)
+    docs, _, locations = _read(shard, ReadOptions(), False)
+    assert (locations is None) == name.endswith(".gz")
+    # Article 1: its third and first paragraphs; article 4: its title and its whole text.
+    wanted = Wanted(np.array([1, 4]), np.array([0, 2, 4]), np.array([3 * 3 + 1, 1 * 3 + 1, 0, 2]))
+    got = read_places(shard, locations, ReadOptions(), wanted)
+    paragraphs = [docs[1].text[a:b] for a, b, _ in split_paragraphs(docs[1].text)]
+    assert [(p.index, p.doc, p.origin) for p in got] == [(k, docs[k].id, docs[k].origin) for k in (1, 4)]
+    assert got[0].texts == (paragraphs[2], paragraphs[0]) and got[1].texts == (docs[4].title, docs[4].text)
+    assert got[0].paragraphs is None
+    counted = read_places(shard, locations, ReadOptions(), wanted, count=True)
+    assert counted[0].paragraphs == len(paragraphs) and counted[1].paragraphs == len(split_paragraphs(docs[4].text))
+    # A part of the wanted places, numbered from its first article, as each shard is sent its own.
+    part = wanted.part(2, 10, 2)
+    assert part.articles.tolist() == [2] and part.bounds.tolist() == [0, 2] and part.codes.tolist() == [0, 2]

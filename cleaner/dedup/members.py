@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
 
 from cleaner.dedup.texts import TextRef, TextSpill
-from cleaner.model import Cluster, Document, Kind, Member
+from cleaner.model import Cluster, Document, Kind, Member, Origin
 from cleaner.text import split_paragraphs
 
 _KINDS: tuple[Kind, ...] = ("title", "paragraph", "document")
@@ -77,13 +78,13 @@ class _Places:
         self.ids = bytearray()
         self.kept: dict[int, str] = {}  # the texts kept in memory, by row
 
-    def fill(self, row: int, doc: Document, text: str) -> None:
-        path = self._path_ids.setdefault(doc.origin.path, len(self._path_ids))
+    def fill(self, row: int, doc: str, origin: Origin, text: str) -> None:
+        path = self._path_ids.setdefault(origin.path, len(self._path_ids))
         if path == len(self.paths):
-            self.paths.append(doc.origin.path)
-        self.path[row], self.record[row] = path, doc.origin.record
-        self.line[row] = -1 if doc.origin.line is None else doc.origin.line
-        data = doc.id.encode("utf-8", "surrogatepass")
+            self.paths.append(origin.path)
+        self.path[row], self.record[row] = path, origin.record
+        self.line[row] = -1 if origin.line is None else origin.line
+        data = doc.encode("utf-8", "surrogatepass")
         self.id_at[row], self.id_len[row] = len(self.ids), len(data)
         self.ids += data
         stored = self.spill.put(text) if self.spill is not None else text
@@ -137,6 +138,54 @@ class Clusters(Sequence[Cluster]):
         return (self[k] for k in range(len(self)))
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """The places a report needs, by article: article `articles[j]` (ascending) has the place
+    codes `codes[bounds[j] : bounds[j + 1]]`, each `(paragraph + 1) * 3 + kind`, the paragraph -1
+    for a title or a whole article (as `_Shapes` keys places). Arrays, so that a part of them
+    goes to a worker as three buffers."""
+
+    articles: np.ndarray
+    bounds: np.ndarray
+    codes: np.ndarray
+
+    def codes_of(self, j: int) -> list[int]:
+        return self.codes[self.bounds[j] : self.bounds[j + 1]].tolist()
+
+    def part(self, lo: int, hi: int, first: int = 0) -> Wanted:
+        """The articles numbered `lo` to `hi` (exclusive), numbered from `first` on."""
+        a, b = np.searchsorted(self.articles, [lo, hi])
+        bounds = self.bounds[a : b + 1]
+        return Wanted(self.articles[a:b] - first, bounds - bounds[0], self.codes[bounds[0] : bounds[-1]])
+
+
+@dataclass(frozen=True)
+class PlaceTexts:
+    """One article read again, as the report needs it: its id and origin, the texts of the
+    places asked for (in the order of their codes), and how many paragraphs it has when asked."""
+
+    index: int
+    doc: str
+    origin: Origin
+    texts: tuple[str, ...]
+    paragraphs: int | None = None
+
+
+def place_texts(index: int, doc: Document, codes: Sequence[int], count: bool = False) -> PlaceTexts:
+    """What `codes` (see `Wanted`) name in `doc`: a paragraph's text, the title, or the text."""
+    paragraphs = split_paragraphs(doc.text) if count or any(c >= len(_KINDS) for c in codes) else None
+    texts = []
+    for code in codes:
+        k, kind = divmod(code, len(_KINDS))
+        if _KINDS[kind] == "paragraph":
+            a, b, _ = paragraphs[k - 1]  # type: ignore[index]
+            texts.append(doc.text[a:b])
+        else:
+            texts.append((doc.title or "") if _KINDS[kind] == "title" else doc.text)
+    counted = len(paragraphs) if count and paragraphs is not None else None
+    return PlaceTexts(index, doc.id, doc.origin, tuple(texts), counted)
+
+
 def fill_members(
     clusters: list[Cluster],
     read: Callable[[set[int]], Iterable[tuple[int, Document]]],
@@ -146,30 +195,42 @@ def fill_members(
     at those article numbers, read again; with `spill`, each text put aside there (the members
     keep where it is). `clusters` is emptied: its placeholders are not kept beside the arrays
     that replace them."""
+
+    def found(wanted: Wanted) -> Iterator[PlaceTexts]:
+        for i, doc in read(set(wanted.articles.tolist())):
+            j = int(np.searchsorted(wanted.articles, i))
+            if j < len(wanted.articles) and wanted.articles[j] == i:
+                yield place_texts(i, doc, wanted.codes_of(j))
+
+    return fill_places(clusters, found, spill)
+
+
+def fill_places(
+    clusters: list[Cluster], read: Callable[[Wanted], Iterable[PlaceTexts]], spill: TextSpill | None = None
+) -> Clusters:
+    """`fill_members`, where `read(wanted)` gives the texts of the places themselves (a worker
+    that reads the articles sends only those, not whole documents)."""
     shapes = _Shapes(clusters)
     clusters.clear()
     stride = shapes.stride
-    wanted = np.unique(shapes.keys)
-    places = _Places(wanted, stride, spill)
-    filled = np.zeros(len(wanted), dtype=bool)
-    for i, doc in read({int(a) for a in np.unique(wanted // stride)}):
-        lo, hi = np.searchsorted(wanted, [i * stride, (i + 1) * stride])
-        paragraphs = None
-        for row in range(int(lo), int(hi)):
-            k, kind = divmod(int(wanted[row]) - i * stride, len(_KINDS))
-            if _KINDS[kind] == "paragraph":
-                paragraphs = split_paragraphs(doc.text) if paragraphs is None else paragraphs
-                a, b, _ = paragraphs[k - 1]
-                text = doc.text[a:b]
-            else:
-                text = (doc.title or "") if _KINDS[kind] == "title" else doc.text
-            places.fill(row, doc, text)
+    keys = np.unique(shapes.keys)
+    articles, bounds = np.unique(keys // stride, return_index=True)
+    wanted = Wanted(articles, np.append(bounds, len(keys)), keys - (keys // stride) * stride)
+    places = _Places(keys, stride, spill)
+    filled = np.zeros(len(keys), dtype=bool)
+    for found in read(wanted):
+        j = int(np.searchsorted(articles, found.index))
+        lo, hi = int(wanted.bounds[j]), int(wanted.bounds[j + 1])
+        if j == len(articles) or articles[j] != found.index or len(found.texts) != hi - lo:
+            raise RuntimeError(f"article {found.index} was read again with other places than were asked for")
+        for row, text in zip(range(lo, hi), found.texts, strict=True):
+            places.fill(row, found.doc, found.origin, text)
             filled[row] = True
     if not filled.all():
-        missing = int(wanted[np.argmin(filled)]) // stride
+        missing = int(keys[np.argmin(filled)]) // stride
         raise RuntimeError(f"article {missing} was not found when the input was read again")
     if spill is not None:
         spill.finish()  # a full disk stops the run here, before any output is written
-    slots = np.searchsorted(wanted, shapes.keys)
+    slots = np.searchsorted(keys, shapes.keys)
     del shapes.keys  # the slots say it now
     return Clusters(shapes, places, slots)

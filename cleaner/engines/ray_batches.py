@@ -89,3 +89,14 @@ def join_edges(found: Sequence[Edges]) -> Edges:
         sum(e.candidates for e in found),
         sum(e.noisy for e in found),
     )
+
+
+def shared_articles(found: Sequence[Edges]) -> np.ndarray:
+    """The articles of each verified paragraph pair, as pairs of distinct articles."""
+    pairs = []
+    for e in found:
+        where = e.places["item"]
+        owner = e.places["article"]
+        pairs.append(np.stack([owner[np.searchsorted(where, e.a)], owner[np.searchsorted(where, e.b)]], axis=1))
+    shared = np.sort(np.concatenate(pairs), axis=1) if pairs else np.zeros((0, 2), np.int64)
+    return shared[shared[:, 0] != shared[:, 1]]

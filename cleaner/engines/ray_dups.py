@@ -10,10 +10,10 @@ the shards, numbers them, and clusters the verified edges.
    partition: candidate pairs, routed to shard-pair groups, stay in the object store.
 3. `verify_batch` per batch of groups (`ray_batches`): the driver gets the verified edges and
    their items' places; the document batches run after the others, with the articles of the
-   verified paragraph pairs as candidates too (`_shared_articles`).
+   verified paragraph pairs as candidates too (`shared_articles`).
 4. Connected components and the representatives (`cluster.build_clusters`) on the driver; a
    representative check of a pair that was no edge is asked of the workers (`judge_pairs`).
-5. The members' texts are read again by the workers that read their shards (`read_members`).
+5. The members' texts are read again by the workers that read their shards (`read_places`).
 
 The driver thus holds the shards' summaries, the edges with their items' places, and the
 clusters: what grows with the corpus (texts, shingles, band rows, candidates) is on the
@@ -22,6 +22,7 @@ cluster, in the working directory or the object store (which spills to disk when
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,25 +32,26 @@ import numpy as np
 import ray
 
 from cleaner.dedup.cluster import build_clusters
+from cleaner.dedup.members import PlaceTexts, Wanted
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import PairValues
 from cleaner.dedup.stages import finds_noisy
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.ray import RaySession
-from cleaner.engines.ray_batches import batch_shards, block_size, join_edges, split_batches, verify_batch
-from cleaner.engines.ray_pairs import Batch, batch_of, group_pairs
-from cleaner.engines.ray_shards import (
-    Edges,
-    ShardSummary,
-    judge_pairs,
-    read_members,
-    reduce_partition,
-    sign_shard,
+from cleaner.engines.ray_batches import (
+    batch_shards,
+    block_size,
+    join_edges,
+    shared_articles,
+    split_batches,
+    verify_batch,
 )
+from cleaner.engines.ray_pairs import Batch, batch_of, group_pairs
+from cleaner.engines.ray_shards import Edges, ShardSummary, judge_pairs, read_places, reduce_partition, sign_shard
 from cleaner.errors import CleanerError, InputError
 from cleaner.io.readers import InputFile, ReadOptions
 from cleaner.io.shards import Shard, numbered, plan_shards
-from cleaner.model import Cluster, Document, Member, Origin, Rejected
+from cleaner.model import Cluster, Member, Origin, Rejected
 from cleaner.progress import Report, counter
 
 # A shard is about a quarter of the input per CPU (so the cores stay busy to the end), within
@@ -72,7 +74,7 @@ def _get(refs: Any) -> Any:
 
 @dataclass
 class RayFound:
-    clusters: list[Cluster]  # members know where they are only: `read_members` gives the rest
+    clusters: list[Cluster]  # members know where they are only: `read_places` gives the rest
     stats: dict[str, Any]
     read: int = 0
     rejected: list[Rejected] = field(default_factory=list)
@@ -97,17 +99,6 @@ class _Items(Sequence[Member]):
 
     def length(self, j: int) -> int:
         return int(self.places["length"][self.at(j)])
-
-
-def _shared_articles(found: Sequence[Edges]) -> np.ndarray:
-    """The articles of each verified paragraph pair, as pairs of distinct articles."""
-    pairs = []
-    for e in found:
-        where = e.places["item"]
-        owner = e.places["article"]
-        pairs.append(np.stack([owner[np.searchsorted(where, e.a)], owner[np.searchsorted(where, e.b)]], axis=1))
-    shared = np.sort(np.concatenate(pairs), axis=1) if pairs else np.zeros((0, 2), np.int64)
-    return shared[shared[:, 0] != shared[:, 1]]
 
 
 def _one_host() -> bool:
@@ -261,7 +252,7 @@ class RayDups:
         first_batches = [k for k in pieces if not (later and k[0] == "document")]
         self._verify(first_batches, pieces, names, options, out, report, "verification")
         if later:
-            shared = _shared_articles(out["paragraph"])
+            shared = shared_articles(out["paragraph"])
             extra: dict[Batch, dict] = {}
             for key, kinds in group_pairs({("document", "shared"): shared}, self.starts).items():
                 extra.setdefault(batch_of(key, block), {})[key] = kinds
@@ -380,18 +371,26 @@ class RayDups:
         step(len(names))
         return stats, clusters
 
-    def read_members(self, wanted: set[int], read_options: ReadOptions) -> Iterator[tuple[int, Document]]:
-        """The documents at the article numbers `wanted`, in input order, read by the workers."""
+    def read_places(self, wanted: Wanted, read_options: ReadOptions, count: bool = False) -> Iterator[PlaceTexts]:
+        """The texts of the places `wanted`, in input order, read by the workers that read their
+        shards: two tasks a CPU in flight, and each shard's answer let go once it is passed on,
+        so the driver and the object store hold a few shards' texts, not the corpus's."""
         first = self.starts["document"]
-        by_shard: dict[int, list[int]] = {}
-        for i in sorted(wanted):
-            shard = int(np.searchsorted(first, i, side="right") - 1)
-            by_shard.setdefault(shard, []).append(i - int(first[shard]))
-        task = ray.remote(read_members)
-        futures = {
-            k: task.remote(self.shards[k], self.outs[k][1], read_options, local)
-            for k, local in sorted(by_shard.items())
-        }
-        for k, future in futures.items():
-            for local, doc in _get(future):
-                yield int(first[k]) + local, doc
+        task = ray.remote(read_places)
+        ahead = 2 * RaySession.cpus()
+        queue: deque[tuple[int, Any]] = deque()
+        for k in range(len(self.shards)):
+            part = wanted.part(int(first[k]), int(first[k + 1]), int(first[k]))
+            if len(part.articles):
+                queue.append((k, task.remote(self.shards[k], self.outs[k][1], read_options, part, count)))
+            if len(queue) >= ahead:
+                yield from _answers(queue.popleft(), first)
+        while queue:
+            yield from _answers(queue.popleft(), first)
+
+
+def _answers(job: tuple[int, Any], first: np.ndarray) -> Iterator[PlaceTexts]:
+    """One `read_places` task's answer, numbered in the corpus."""
+    k, future = job
+    for place in _get(future):
+        yield replace(place, index=int(first[k]) + place.index)

@@ -16,13 +16,13 @@
    (`verify.Level`, as the local engine verifies them): the accepted edges, with the places of
    their items, go to the driver (by batches of shard pairs: `ray_batches.verify_batch`).
 4. `judge_pairs`: a cluster's representative checks of pairs that were no edge.
-5. `read_members`: the documents of a shard at some article numbers, read again.
+5. `read_places`: the texts of some places of a shard's articles, read again.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +30,7 @@ import numpy as np
 from cleaner.dedup import robust
 from cleaner.dedup.arrays import ranges, sorted_distinct
 from cleaner.dedup.lsh import band_keys, band_rows
+from cleaner.dedup.members import PlaceTexts, Wanted, place_texts
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import no_pairs, pairs_without, union_pairs
 from cleaner.dedup.shingle import ShingleBatch, join_batches
@@ -350,13 +351,23 @@ def judge_pairs(name: str, options: DupOptions, sides: tuple[int, ...], pairs: n
     return out
 
 
-def read_members(
+def read_places(
+    shard: Shard, locations: Locations | None, read_options: ReadOptions, wanted: Wanted, count: bool = False
+) -> list[PlaceTexts]:
+    """The texts of the places `wanted` (numbered within the shard) of the shard's articles, read
+    again: each article from its own line where the shard is seekable, else by reading the shard
+    up to the last one. Only the places' texts go back, not whole documents (at a million
+    articles most of them have a paragraph in some cluster)."""
+    out = []
+    for j, (k, doc) in enumerate(_documents_at(shard, locations, read_options, wanted.articles.tolist())):
+        out.append(place_texts(k, doc, wanted.codes_of(j), count))
+    return out
+
+
+def _documents_at(
     shard: Shard, locations: Locations | None, read_options: ReadOptions, wanted: list[int]
-) -> list[tuple[int, Document]]:
-    """The shard's documents at the (shard's) article numbers `wanted`, read again: each from
-    its own line where the shard is seekable, else by reading the shard up to the last one."""
+) -> Iterator[tuple[int, Document]]:
     if locations is not None:
-        out = []
         for k in wanted:
             line = int(locations.lines[k])  # within the shard, 1-based
             start, end = int(locations.starts[line - 1]), int(locations.starts[line])
@@ -364,15 +375,14 @@ def read_members(
             doc = read_line(shard.file, read_options, start, end, record, at)
             if not isinstance(doc, Document):
                 raise RuntimeError(f"{shard.path}: record {record} was not read again as it was first")
-            out.append((k, doc))
-        return out
-    want, out, k = set(wanted), [], 0
+            yield k, doc
+        return
+    want, k = set(wanted), 0
     last = max(want, default=-1)
     for item in read_shard(shard, read_options):
         if k > last:
             break
         if isinstance(item, Document):
             if k in want:
-                out.append((k, item))
+                yield k, item
             k += 1
-    return out

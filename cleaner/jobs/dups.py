@@ -138,7 +138,7 @@ def _dropped(
 def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
     """On Ray: the workers read their shards of the input themselves (`engines.ray_dups`)."""
     from cleaner.dedup.finder import ordered_result
-    from cleaner.dedup.members import fill_members
+    from cleaner.dedup.members import PlaceTexts, Wanted, fill_places
     from cleaner.engines.ray_dups import RayDups
 
     started = time.perf_counter()
@@ -146,18 +146,18 @@ def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
     again = _Rereader(job.read_options, {f.path: _stamp(f.path) for f in files})
     paragraphs = _paragraph_counts(job)
 
-    def members(wanted: set[int]) -> Iterator[tuple[int, Document]]:
-        for i, doc in engine.read_members(wanted, job.read_options):
-            if paragraphs is not None:
-                paragraphs[i] = len(split_paragraphs(doc.text))
-            yield i, doc
+    def members(wanted: Wanted) -> Iterator[PlaceTexts]:
+        for found in engine.read_places(wanted, job.read_options, count=paragraphs is not None):
+            if paragraphs is not None and found.paragraphs is not None:
+                paragraphs[found.index] = found.paragraphs
+            yield found
 
     with RayDups(job.address, work_dir=job.work_dir) as engine:
         found = engine.find(files, job.read_options, job.options, job.skip_invalid, report)
         result = ordered_result(found.clusters, found.stats, job.options, started)
         step = counter(report, "reading members", 1, "corpus")
         step(0)
-        clusters = fill_members(result.clusters, members, _texts(job))
+        clusters = fill_places(result.clusters, members, _texts(job))
         step(1)
     stats = {**result.stats, "read": found.read, "rejected": len(found.rejected)}
     return _dropped(job, DupsRun(clusters, stats, found.rejected), files, again, paragraphs, report)

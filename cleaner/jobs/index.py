@@ -100,7 +100,13 @@ def index_files(
         places = {name: line_starts(root / name) for name in {d.origin.path for d in pending}}
         records = [
             NewRecord(
-                d.origin.path, d.origin.record, d.origin.line, d.id, record_digest(d), d.title, d.text,
+                d.origin.path,
+                d.origin.record,
+                d.origin.line,
+                d.id,
+                record_digest(d),
+                d.title,
+                d.text,
                 keep_text=(starts := places[d.origin.path]) is None,
                 start=starts[d.origin.line - 1] if starts and 0 < (d.origin.line or 0) <= len(starts) else None,
             )

@@ -85,8 +85,7 @@ def print_index_note(err: Console, run: CheckRun, looked: bool) -> None:
         else:
             some, why = f"{len(unread)} indexed records were", "their files no longer hold them"
         err.print(
-            f"{some} not compared: {why}"
-            f" as indexed ({first}); `cleaner index update` takes in what the files hold now",
+            f"{some} not compared: {why} as indexed ({first}); `cleaner index update` takes in what the files hold now",
             markup=False,
         )
 
