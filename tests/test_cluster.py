@@ -109,3 +109,40 @@ def test_pair_values_answer_as_a_dict_of_the_pairs_does_in_either_order(known, a
     a, b = asked
     assert table.get(a, b) == table.get(b, a) == known.get((min(a, b), max(a, b)))
     assert len(table) == len(known)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), min_size=1, max_size=60), st.randoms())
+def test_clusters_as_arrays_are_the_clusters_as_objects_in_report_order(pairs, rnd):
+    """`members.placeholders` (tables and where their members are, as the streamed finder and the
+    Ray driver keep them) gives the clusters `finder.ordered_result` gives of the same tables as
+    `Member` objects: in report order (articles, titles, paragraphs; then first member), numbered,
+    whatever order the levels come in."""
+    from cleaner.dedup.cluster import cluster_table, clusters_of
+    from cleaner.dedup.finder import ordered_result
+    from cleaner.dedup.members import placeholders
+    from cleaner.dedup.options import DupOptions
+
+    edges = [(a, b) for a, b in pairs if a != b]
+    # Paragraph item j is paragraph j % 3 of article j // 3; title and article items are articles.
+    where = {
+        "paragraph": lambda j: (j // 3, j % 3),
+        "title": lambda j: (j, -1),
+        "document": lambda j: (j, -1),
+    }
+    levels, objects = [], []
+    for kind in rnd.sample(["paragraph", "title", "document"], 3):
+        t = cluster_table(kind, edges, lambda a, b: 1 - abs(a - b) / 100, lambda a, b: (a + b) % 5 != 0)
+        at = np.array([where[kind](j) for j in t.items.tolist()], dtype=np.int64).reshape(-1, 2)
+        levels.append((t, at[:, 0], at[:, 1]))
+        objects += clusters_of(t, lambda j, kind=kind: _placeholder(*where[kind](j)))
+    expected = ordered_result(objects, {}, DupOptions(), 0.0).clusters
+    got = placeholders(levels)
+    assert len(got) == len(expected) and list(got) == expected and got[-1:] == expected[-1:]
+    assert [c.id for c in got] == list(range(1, len(expected) + 1))
+
+
+def _placeholder(article: int, paragraph: int):
+    from cleaner.model import Member
+
+    return Member("", "", 0, None, None if paragraph < 0 else paragraph, "", article)

@@ -111,7 +111,7 @@ def test_members_are_given_their_places_texts_in_any_read_order_and_a_missing_ar
     shapes = [(c.id, c.kind, c.representative, [(m.index, m.paragraph) for m in c.members]) for c in found.clusters]
     placeholders = list(found.clusters)
     clusters = fill_members(found.clusters, lambda wanted: ((i, docs[i]) for i in sorted(wanted, reverse=True)))
-    assert found.clusters == []  # the placeholders are let go
+    assert len(found.clusters) == 0  # the placeholders are let go
     assert [(c.id, c.kind, c.representative, [(m.index, m.paragraph) for m in c.members]) for c in clusters] == shapes
     assert len(clusters) == len(shapes) and clusters[-1] == list(clusters)[-1] and clusters[1:3] == list(clusters)[1:3]
     for c in clusters:

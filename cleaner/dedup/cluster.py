@@ -3,7 +3,9 @@ each cluster's similarity to its representative."""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -54,6 +56,71 @@ def _components(pairs: np.ndarray) -> tuple[list[list[int]], np.ndarray, list[in
     return [ordered[s:e] for s, e in zip(bounds, bounds[1:], strict=False)], pairs[pair_order], at
 
 
+@dataclass
+class Table:
+    """One level's clusters as arrays: cluster c's members are the level's items
+    `items[start[c] : start[c + 1]]`, in item order; its representative is the member at
+    `representative[c]` (a position in the cluster), and `similarity[c]` is the least similarity
+    of a member to it. At a million articles there are a million members: as arrays they take
+    24 bytes each, as `Member` objects some 350."""
+
+    kind: Kind
+    start: np.ndarray
+    items: np.ndarray
+    representative: np.ndarray
+    similarity: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.start) - 1
+
+
+def cluster_table(
+    kind: Kind,
+    pairs: np.ndarray | Iterable[tuple[int, int]],
+    similarity: Callable[[int, int], float],
+    accept: Callable[[int, int], bool],
+    keep: str = "first",
+    length: Callable[[int], int] | None = None,
+) -> Table:
+    """The clusters of the items joined by `pairs` (already verified; k x 2, or tuples).
+
+    Connected components alone would chain: A~B and B~C put A and C together however unlike they are (a
+    short text contained in two unrelated articles joins them). So every member must also pass
+    `accept` against its cluster's representative; members that do not are clustered again among
+    themselves, with the pairs between them. Items are numbered in input order (article, then
+    paragraph), as the finder numbers them: members are listed in it, and the representative is
+    the first (or, with `keep="longest"`, the longest by `length(i)`, first among equals)."""
+    if keep != "first" and length is None:
+        raise ValueError("keep='longest' needs the items' lengths")
+    edges = np.asarray(pairs if isinstance(pairs, np.ndarray) else list(pairs), dtype=np.int64).reshape(-1, 2)
+    sizes, items, reps, sims = array("q"), array("q"), array("q"), array("d")
+    pending = [edges]
+    while pending:
+        groups, by_group, at = _components(pending.pop())
+        for g, group in enumerate(groups):  # each in item order, which is input order
+            rep = group[0] if keep == "first" else group[max(range(len(group)), key=lambda k: (length(group[k]), -k))]  # type: ignore[misc]
+            members = [i for i in group if i == rep or accept(rep, i)]
+            if len(group) - len(members) > 1:
+                joined = set(members)
+                rest = np.array([i for i in group if i not in joined], dtype=np.int64)
+                # The pairs among those left out, clustered again among themselves.
+                own = by_group[at[g] : at[g + 1]]
+                pending.append(own[np.isin(own[:, 0], rest) & np.isin(own[:, 1], rest)])
+            if len(members) > 1:
+                sizes.append(len(members))
+                items.extend(members)
+                reps.append(members.index(rep))
+                sims.append(min(similarity(rep, i) for i in members if i != rep))
+    start = np.concatenate([[0], np.cumsum(np.frombuffer(sizes, dtype=np.int64))]).astype(np.int64)
+    return Table(
+        kind,
+        start,
+        np.frombuffer(items, dtype=np.int64),
+        np.frombuffer(reps, dtype=np.int64),
+        np.frombuffer(sims, dtype=np.float64),
+    )
+
+
 def build_clusters(
     kind: Kind,
     items: Sequence[Member],
@@ -63,32 +130,18 @@ def build_clusters(
     keep: str = "first",
     length: Callable[[int], int] | None = None,
 ) -> list[Cluster]:
-    """Clusters of `items` joined by `pairs` (already verified; k x 2, or tuples).
-
-    Connected components alone would chain: A~B and B~C put A and C together however unlike they are (a
-    short text contained in two unrelated articles joins them). So every member must also pass
-    `accept` against its cluster's representative; members that do not are clustered again among
-    themselves, with the pairs between them. `items` must be in input order (article, then
-    paragraph), as the finder's are: members are listed in it, and the representative is the
-    first (or, with `keep="longest"`, the longest, first among equals: `length(i)`, by default
-    the length of the member's text)."""
+    """`cluster_table`'s clusters with their members: `items[i]` for item i (by default, its
+    length is that of its text)."""
     if length is None:
         length = lambda i: len(items[i].text)  # noqa: E731
-    edges = np.asarray(pairs if isinstance(pairs, np.ndarray) else list(pairs), dtype=np.int64).reshape(-1, 2)
-    clusters: list[Cluster] = []
-    pending = [edges]
-    while pending:
-        groups, by_group, at = _components(pending.pop())
-        for g, group in enumerate(groups):  # each in item order, which is input order
-            rep = group[0] if keep == "first" else group[max(range(len(group)), key=lambda k: (length(group[k]), -k))]
-            members = [i for i in group if i == rep or accept(rep, i)]
-            if len(group) - len(members) > 1:
-                joined = set(members)
-                rest = np.array([i for i in group if i not in joined], dtype=np.int64)
-                # The pairs among those left out, clustered again among themselves.
-                own = by_group[at[g] : at[g + 1]]
-                pending.append(own[np.isin(own[:, 0], rest) & np.isin(own[:, 1], rest)])
-            if len(members) > 1:
-                sims = [similarity(rep, i) for i in members if i != rep]
-                clusters.append(Cluster(0, kind, tuple(items[i] for i in members), members.index(rep), min(sims)))
-    return clusters
+    return clusters_of(cluster_table(kind, pairs, similarity, accept, keep, length), items.__getitem__)
+
+
+def clusters_of(table: Table, member: Callable[[int], Member]) -> list[Cluster]:
+    """The table's clusters, item i as the member `member(i)`, unnumbered (`id` 0)."""
+    bounds = table.start.tolist()
+    sims, reps = table.similarity.tolist(), table.representative.tolist()
+    return [
+        Cluster(0, table.kind, tuple(member(i) for i in table.items[a:b].tolist()), r, s)
+        for a, b, r, s in zip(bounds[:-1], bounds[1:], reps, sims, strict=True)
+    ]

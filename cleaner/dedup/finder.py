@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from cleaner.dedup.cluster import build_clusters
-from cleaner.dedup.members import member_of
+from cleaner.dedup.cluster import Table, cluster_table, clusters_of
+from cleaner.dedup.members import KIND_ORDER, Located, Placeholders, member_of, placeholders
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import no_pairs, pair_array, pair_list, pairs_without, union_pairs
 from cleaner.dedup.robust import robust_pairs
@@ -30,7 +30,7 @@ from cleaner.dedup.stages import Signed, level_of
 from cleaner.dedup.verify import Level
 from cleaner.dedup.workdir import WorkDir
 from cleaner.engines.local import LocalEngine
-from cleaner.model import Cluster, Document, Member
+from cleaner.model import Cluster, Document, Kind, Member
 from cleaner.progress import Report, counter
 
 # `DupOptions` and `LEVELS` are read from here by callers written before `options` existed.
@@ -45,13 +45,12 @@ __all__ = [
     "ordered_result",
 ]
 
-KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
 _DEFAULTS = DupOptions()  # frozen: one instance serves every call
 
 
 @dataclass
 class DupResult:
-    clusters: list[Cluster]
+    clusters: list[Cluster] | Placeholders  # placeholders: members that know only where they are
     stats: dict[str, Any] = field(default_factory=dict)
 
 
@@ -77,26 +76,10 @@ class Engine(Protocol):
         """Release what `candidates` and `verify` kept between calls (worker processes)."""
 
 
-class _Members(Sequence[Member]):
-    """A level's items as cluster members (item j is `make(j)`), each made when first asked for:
-    of a corpus's hundreds of thousands of paragraphs a few percent are in clusters."""
-
-    def __init__(self, count: int, make: Callable[[int], Member]) -> None:
-        self.count, self.make = count, make
-        self.made: dict[int, Member] = {}
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __getitem__(self, j):  # type: ignore[no-untyped-def]
-        return self.made[j] if j in self.made else self.made.setdefault(j, self.make(j))
-
-
 class Places(Protocol):
-    """Where each level's items are, as cluster members (`member`), and how long their texts
-    are (`length`, for `--keep longest`)."""
-
-    def member(self, kind: str, j: int) -> Member: ...
+    """How long each level's items' texts are (`length`, for `--keep longest`). The places of
+    documents in memory make the clusters' members (`_InMemory.member`); those of a spilled
+    corpus say where the members are (`SpilledPlaces.where`), for `fill_places`."""
 
     def length(self, kind: str, j: int) -> int: ...
 
@@ -205,19 +188,20 @@ def find_duplicates_streamed(
             candidates["robust"] = spilled_robust_pairs(signed, options.jobs)
             engine.hold(signed, options)
             places = SpilledPlaces(signed)
-            return _cluster(signed, candidates, places, documents, options, engine, started, report)
+            tables, stats = _cluster(signed, candidates, places, documents, options, engine, report)
+            levels = [(t, *places.where(t.kind, t.items)) for t in tables]
+            return placeholder_result(levels, stats, options, started)
         finally:
             engine.close()
 
 
 @dataclass
 class _Work:
-    """One level, ready to verify: its verifier, its items as members, the pairs accepted without
-    verification (titles with the same match key), the pairs to verify, and its stats so far."""
+    """One level, ready to verify: its verifier, the pairs accepted without verification (titles
+    with the same match key), the pairs to verify, and its stats so far."""
 
-    kind: str
+    kind: Kind
     level: Level
-    items: Sequence[Member]
     given: np.ndarray  # pairs, as `pairs` passes them on (k x 2, sorted)
     pairs: np.ndarray
     stats: dict[str, int]
@@ -236,7 +220,10 @@ def _find(docs: Sequence[Document], options: DupOptions, engine: Engine, report:
     if signed.robust is not None and signed.noisy is not None:
         candidates["robust"] = robust_pairs(signed.robust.keys, signed.robust.sigs, signed.noisy)
     step(1)
-    return _cluster(signed, candidates, _InMemory(docs, signed), len(docs), options, engine, started, report)
+    places = _InMemory(docs, signed)
+    tables, stats = _cluster(signed, candidates, places, len(docs), options, engine, report)
+    clusters = [c for t in tables for c in clusters_of(t, functools.partial(places.member, t.kind))]
+    return ordered_result(clusters, stats, options, started)
 
 
 def _cluster(
@@ -246,13 +233,13 @@ def _cluster(
     documents: int,
     options: DupOptions,
     engine: Engine,
-    started: float,
     report: Report | None = None,
-) -> DupResult:
+) -> tuple[list[Table], dict[str, Any]]:
+    """Each level verified and clustered, as tables, and the stats."""
     stats: dict[str, Any] = {"documents": documents}
     work = _plan(signed, candidates, places, documents, options)
     later = "document" in signed.parts and "paragraph" in signed.parts  # after the paragraphs
-    clusters: list[Cluster] = []
+    tables: list[Table] = []
     clustered = counter(report, "clusters", len(work) + later, "levels")
     verified: dict[str, list[tuple[int, int]]] = {}
 
@@ -262,9 +249,7 @@ def _cluster(
         stats.update(w.stats)
         stats[f"{w.kind}_pairs"] = len(pairs)
         length = functools.partial(places.length, w.kind)
-        clusters.extend(
-            build_clusters(w.kind, w.items, pairs, w.level.similarity, w.level.accept, options.keep, length)  # type: ignore[arg-type]
-        )
+        tables.append(cluster_table(w.kind, pairs, w.level.similarity, w.level.accept, options.keep, length))
 
     # The engine may verify these levels at once; each is clustered here as soon as it is done.
     for w, accepted in zip(work, engine.verify([(w.level, w.pairs) for w in work], report), strict=False):
@@ -274,11 +259,7 @@ def _cluster(
         for accepted in engine.verify([(w.level, w.pairs)], report, "article verification"):
             cluster(w, accepted)
     clustered(len(verified))
-    return ordered_result(clusters, stats, options, started)
-
-
-def _items(places: Places, kind: str, count: int) -> _Members:
-    return _Members(count, functools.partial(places.member, kind))
+    return tables, stats
 
 
 def _plan(
@@ -294,7 +275,7 @@ def _plan(
         n = len(signed.parts["paragraph"].batch)
         p_stats = {"paragraphs": n, "paragraph_candidates": len(p_candidates)}
         level = level_of(signed, "paragraph", options)
-        work.append(_Work("paragraph", level, _items(places, "paragraph", n), no_pairs(), p_candidates, p_stats))
+        work.append(_Work("paragraph", level, no_pairs(), p_candidates, p_stats))
     elif "document" in signed.parts:
         paragraphs, shared = signed.evidence_pairs()
         noisy = candidates.get("robust", no_pairs())
@@ -320,7 +301,6 @@ def _title_work(signed: Signed, candidates: np.ndarray, places: Places, options:
     return _Work(
         "title",
         level_of(signed, "title", options),
-        _items(places, "title", n),
         exact,
         pairs_without(n, candidates, exact),
         {"titles": n, "title_candidates": len(union_pairs(n, candidates, exact))},
@@ -351,11 +331,22 @@ def _document_work(
     return _Work(
         "document",
         level_of(signed, "document", options),
-        _items(places, "document", documents),
         no_pairs(),
         pairs,
         stats,
     )
+
+
+def placeholder_result(
+    levels: Sequence[Located], stats: dict[str, Any], options: DupOptions, started: float
+) -> DupResult:
+    """`ordered_result` of each level's table, its members' articles and paragraph numbers
+    beside it (-1: none): members that know only where they are (`members.placeholders`)."""
+    clusters = placeholders(levels)
+    counts = clusters.counts()
+    stats["clusters"] = {kind: counts[kind] for kind in options.levels}
+    stats["seconds"] = round(time.perf_counter() - started, 3)
+    return DupResult(clusters, stats)
 
 
 def ordered_result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:

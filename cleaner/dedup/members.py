@@ -19,6 +19,8 @@ from typing import overload
 
 import numpy as np
 
+from cleaner.dedup.arrays import ranges
+from cleaner.dedup.cluster import Table
 from cleaner.dedup.texts import TextRef, TextSpill
 from cleaner.model import Cluster, Document, Kind, Member, Origin
 from cleaner.text import split_paragraphs
@@ -30,38 +32,147 @@ def member_of(doc: Document, index: int, paragraph: int | None, text: str | Text
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
 
 
+# A level's clusters (`cluster.Table`) with its members' articles and paragraph numbers (-1: none).
+Located = tuple[Table, np.ndarray, np.ndarray]
+# The report's order of levels: articles first, then titles, then paragraphs.
+KIND_ORDER = {"document": 0, "title": 1, "paragraph": 2}
+
+
 class _Shapes:
     """The clusters without their members: cluster k's members are the places
-    `slots[start[k] : start[k + 1]]` (rows of `_Places`)."""
+    `slots[start[k] : start[k + 1]]` (rows of `_Places`), each made from its article and
+    paragraph number (-1: none) and its cluster's kind."""
 
-    def __init__(self, clusters: list[Cluster]) -> None:
+    def __init__(
+        self,
+        ids: np.ndarray,
+        kinds: np.ndarray,
+        start: np.ndarray,
+        representatives: np.ndarray,
+        similarities: np.ndarray,
+        articles: np.ndarray,
+        numbers: np.ndarray,
+    ) -> None:
+        self.ids, self.kinds, self.start = ids, kinds, start
+        self.representatives, self.similarities = representatives, similarities
+        # A place's key: article, then paragraph + 1, then kind, in a stride per article.
+        self.stride = (int(numbers.max()) + 2 if len(numbers) else 1) * len(_KINDS)
+        if len(articles) and int(articles.max()) >= 2**62 // self.stride:
+            raise ValueError("too many articles and paragraphs to number each member's place in 64 bits")
+        kinds_of = np.repeat(kinds.astype(np.int64), np.diff(start))
+        self.keys = articles * self.stride + (numbers + 1) * len(_KINDS) + kinds_of
+
+    @classmethod
+    def of_clusters(cls, clusters: Sequence[Cluster]) -> _Shapes:
         ids, kinds, sizes, representatives, similarities = (array(t) for t in "qbqqd")
-        index, paragraph, kind = array("q"), array("q"), array("q")
+        index, paragraph = array("q"), array("q")
         for c in clusters:
-            code = _KINDS.index(c.kind)
             ids.append(c.id)
-            kinds.append(code)
+            kinds.append(_KINDS.index(c.kind))
             sizes.append(len(c.members))
             representatives.append(c.representative)
             similarities.append(c.similarity)
             for m in c.members:
                 index.append(m.index)
                 paragraph.append(-1 if m.paragraph is None else m.paragraph)
-                kind.append(code)
-        self.ids = np.frombuffer(ids, dtype=np.int64)
-        self.kinds = np.frombuffer(kinds, dtype=np.int8)
-        self.representatives = np.frombuffer(representatives, dtype=np.int64)
-        self.similarities = np.frombuffer(similarities, dtype=np.float64)
-        self.start = np.concatenate([[0], np.cumsum(np.frombuffer(sizes, dtype=np.int64))]).astype(np.int64)
-        articles, numbers, kinds_of = (np.frombuffer(x, dtype=np.int64) for x in (index, paragraph, kind))
-        # A place's key: article, then paragraph + 1, then kind, in a stride per article.
-        self.stride = (int(numbers.max()) + 2 if len(numbers) else 1) * len(_KINDS)
-        if len(articles) and int(articles.max()) >= 2**62 // self.stride:
-            raise ValueError("too many articles and paragraphs to number each member's place in 64 bits")
-        self.keys = articles * self.stride + (numbers + 1) * len(_KINDS) + kinds_of
+        start = np.concatenate([[0], np.cumsum(np.frombuffer(sizes, dtype=np.int64))]).astype(np.int64)
+        return cls(
+            *(np.frombuffer(x, dtype=t) for x, t in ((ids, np.int64), (kinds, np.int8))),
+            start,
+            np.frombuffer(representatives, dtype=np.int64),
+            np.frombuffer(similarities, dtype=np.float64),
+            *(np.frombuffer(x, dtype=np.int64) for x in (index, paragraph)),
+        )
+
+    @classmethod
+    def of_tables(cls, levels: Sequence[Located]) -> _Shapes:
+        """Each level's table with its members' articles and paragraph numbers (-1: none), in
+        report order (level, then first member) and numbered from 1."""
+        kinds = np.concatenate([np.full(len(t), _KINDS.index(t.kind), np.int8) for t, _, _ in levels] or [[]])
+        sizes = np.concatenate([np.diff(t.start) for t, _, _ in levels] or [[]]).astype(np.int64)
+        reps = np.concatenate([t.representative for t, _, _ in levels] or [[]]).astype(np.int64)
+        sims = np.concatenate([t.similarity for t, _, _ in levels] or [[]]).astype(np.float64)
+        articles = np.concatenate([a for _, a, _ in levels] or [[]]).astype(np.int64)
+        numbers = np.concatenate([n for _, _, n in levels] or [[]]).astype(np.int64)
+        first = np.cumsum(sizes) - sizes  # each cluster's first member
+        order_of_kind = np.array([KIND_ORDER[k] for k in _KINDS])[kinds.astype(np.int64)]
+        order = np.lexsort((np.maximum(numbers[first], 0), articles[first], order_of_kind))
+        moved = ranges(first[order], sizes[order])  # the members, cluster by cluster in that order
+        start = np.concatenate([[0], np.cumsum(sizes[order])]).astype(np.int64)
+        ids = np.arange(1, len(order) + 1, dtype=np.int64)
+        return cls(ids, kinds[order], start, reps[order], sims[order], articles[moved], numbers[moved])
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def counts(self) -> dict[str, int]:
+        """Clusters per level."""
+        found = np.bincount(self.kinds.astype(np.int64), minlength=len(_KINDS))
+        return {kind: int(found[k]) for k, kind in enumerate(_KINDS)}
+
+
+class _Made(Sequence[Cluster]):
+    """Clusters made from `_Shapes` when asked for (and not kept: two asks give two equal
+    clusters): cluster k with the members `_members(k)`."""
+
+    shapes: _Shapes | None
+
+    def __len__(self) -> int:
+        return 0 if self.shapes is None else len(self.shapes)
+
+    def _members(self, k: int) -> tuple[Member, ...]:
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, k: int) -> Cluster: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[Cluster]: ...
+
+    def __getitem__(self, k):  # type: ignore[no-untyped-def]
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        if not -len(self) <= k < len(self):
+            raise IndexError(k)
+        k %= len(self)
+        s = self.shapes
+        assert s is not None
+        kind = _KINDS[int(s.kinds[k])]
+        return Cluster(int(s.ids[k]), kind, self._members(k), int(s.representatives[k]), float(s.similarities[k]))
+
+    def __iter__(self) -> Iterator[Cluster]:
+        return (self[k] for k in range(len(self)))
+
+
+class Placeholders(_Made):
+    """The clusters found, their members knowing only where they are (`Member.index`,
+    `paragraph`) until `fill_places` gives them their records and texts; emptied (as a list
+    would be) when it does."""
+
+    def __init__(self, shapes: _Shapes) -> None:
+        self.shapes = shapes
+
+    def clear(self) -> None:
+        self.shapes = None
+
+    def counts(self) -> dict[str, int]:
+        return {} if self.shapes is None else self.shapes.counts()
+
+    def _members(self, k: int) -> tuple[Member, ...]:
+        s = self.shapes
+        assert s is not None
+        members = []
+        for key in s.keys[s.start[k] : s.start[k + 1]].tolist():
+            index, number = divmod(key, s.stride)
+            number = number // len(_KINDS) - 1
+            members.append(Member("", "", 0, None, None if number < 0 else number, "", index))
+        return tuple(members)
+
+
+def placeholders(levels: Sequence[Located]) -> Placeholders:
+    """The clusters of each level's table, with its members' articles and paragraph numbers
+    (-1: none), in report order and numbered (see `_Shapes.of_tables`)."""
+    return Placeholders(_Shapes.of_tables(levels))
 
 
 class _Places:
@@ -106,36 +217,16 @@ class _Places:
         return Member(doc, path, int(self.record[row]), None if line < 0 else line, k - 1 if k else None, stored, index)
 
 
-class Clusters(Sequence[Cluster]):
-    """The clusters, each made with its members when asked for (and not kept: two asks give
-    two equal clusters)."""
+class Clusters(_Made):
+    """The clusters with their members' records and texts."""
 
     def __init__(self, shapes: _Shapes, places: _Places, slots: np.ndarray) -> None:
         self.shapes, self.places, self.slots = shapes, places, slots
 
-    def __len__(self) -> int:
-        return len(self.shapes)
-
-    @overload
-    def __getitem__(self, k: int) -> Cluster: ...
-
-    @overload
-    def __getitem__(self, k: slice) -> list[Cluster]: ...
-
-    def __getitem__(self, k):  # type: ignore[no-untyped-def]
-        if isinstance(k, slice):
-            return [self[j] for j in range(*k.indices(len(self)))]
+    def _members(self, k: int) -> tuple[Member, ...]:
         s = self.shapes
-        if not -len(s) <= k < len(s):
-            raise IndexError(k)
-        k %= len(s)
-        rows = self.slots[s.start[k] : s.start[k + 1]].tolist()
-        members = tuple(self.places.member(r) for r in rows)
-        kind = _KINDS[int(s.kinds[k])]
-        return Cluster(int(s.ids[k]), kind, members, int(s.representatives[k]), float(s.similarities[k]))
-
-    def __iter__(self) -> Iterator[Cluster]:
-        return (self[k] for k in range(len(self)))
+        assert s is not None
+        return tuple(self.places.member(r) for r in self.slots[s.start[k] : s.start[k + 1]].tolist())
 
 
 @dataclass(frozen=True)
@@ -187,7 +278,7 @@ def place_texts(index: int, doc: Document, codes: Sequence[int], count: bool = F
 
 
 def fill_members(
-    clusters: list[Cluster],
+    clusters: list[Cluster] | Placeholders,
     read: Callable[[set[int]], Iterable[tuple[int, Document]]],
     spill: TextSpill | None = None,
 ) -> Clusters:
@@ -206,12 +297,15 @@ def fill_members(
 
 
 def fill_places(
-    clusters: list[Cluster], read: Callable[[Wanted], Iterable[PlaceTexts]], spill: TextSpill | None = None
+    clusters: list[Cluster] | Placeholders,
+    read: Callable[[Wanted], Iterable[PlaceTexts]],
+    spill: TextSpill | None = None,
 ) -> Clusters:
     """`fill_members`, where `read(wanted)` gives the texts of the places themselves (a worker
     that reads the articles sends only those, not whole documents)."""
-    shapes = _Shapes(clusters)
+    shapes = clusters.shapes if isinstance(clusters, Placeholders) else _Shapes.of_clusters(clusters)
     clusters.clear()
+    assert shapes is not None, "the members of these clusters were filled already"
     stride = shapes.stride
     keys = np.unique(shapes.keys)
     articles, bounds = np.unique(keys // stride, return_index=True)

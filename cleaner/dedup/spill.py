@@ -29,7 +29,6 @@ from cleaner.dedup.robust import noisy_codes
 from cleaner.dedup.shingle import ShingleBatch
 from cleaner.dedup.stages import Block, Part, Signed, finds_noisy
 from cleaner.dedup.workdir import WorkDir
-from cleaner.model import Member
 from cleaner.progress import Report, counter
 
 # The character index's files (`robust`), beside the levels': `robust.sizes`, `robust.hashes`,
@@ -39,17 +38,23 @@ ROBUST = "robust"
 
 
 class SpilledPlaces:
-    """`finder.Places` of a spilled corpus: members that know only where they are (article
-    number, paragraph number); `members.fill_members` gives them their record and text."""
+    """`finder.Places` of a spilled corpus: where items are (article number, paragraph number);
+    `members.fill_places` gives the clusters' members their record and text."""
 
     def __init__(self, signed: SpilledSigned) -> None:
         self.signed = signed
 
-    def member(self, kind: str, j: int) -> Member:
-        if kind == "paragraph":
-            k = int(self.signed.work.read_range("paragraph.number", np.int64, j, 1)[0])
-            return Member("", "", 0, None, k, "", int(self.signed.paragraph_owner[j]))
-        return Member("", "", 0, None, None, "", int(self.signed.title_owner[j]) if kind == "title" else j)
+    def where(self, kind: str, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The articles of a level's `items`, and their paragraph numbers (-1: none)."""
+        none = np.full(len(items), -1, dtype=np.int64)
+        if kind == "document":
+            return items, none
+        if kind == "title":
+            return self.signed.title_owner[items].astype(np.int64), none
+        if not len(items):  # (nothing was written where no article had a paragraph)
+            return items, none
+        numbers = self.signed.work.read_ranges("paragraph.number", np.int64, items, np.ones(len(items), np.int64))
+        return self.signed.paragraph_owner[items].astype(np.int64), numbers
 
     def length(self, kind: str, j: int) -> int:
         return int(self.signed.work.read_range(f"{kind}.length", np.int64, j, 1)[0])

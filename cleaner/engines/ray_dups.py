@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import ray
 
-from cleaner.dedup.cluster import build_clusters
-from cleaner.dedup.members import PlaceTexts, Wanted
+from cleaner.dedup.cluster import Table, cluster_table
+from cleaner.dedup.members import Located, PlaceTexts, Wanted
 from cleaner.dedup.options import LEVELS, DupOptions
 from cleaner.dedup.pairs import PairValues
 from cleaner.dedup.stages import finds_noisy
@@ -51,7 +51,7 @@ from cleaner.engines.ray_shards import Edges, ShardSummary, judge_pairs, read_pl
 from cleaner.errors import CleanerError, InputError
 from cleaner.io.readers import InputFile, ReadOptions
 from cleaner.io.shards import Shard, numbered, plan_shards
-from cleaner.model import Cluster, Member, Origin, Rejected
+from cleaner.model import Origin, Rejected
 from cleaner.progress import Report, counter
 
 # A shard is about a quarter of the input per CPU (so the cores stay busy to the end), within
@@ -74,31 +74,19 @@ def _get(refs: Any) -> Any:
 
 @dataclass
 class RayFound:
-    clusters: list[Cluster]  # members know where they are only: `read_places` gives the rest
+    # Each level's clusters, with their members' articles and paragraph numbers (-1: none):
+    # `finder.placeholder_result` makes them clusters, `read_places` gives them their texts.
+    levels: list[Located]
     stats: dict[str, Any]
     read: int = 0
     rejected: list[Rejected] = field(default_factory=list)
 
 
-class _Items(Sequence[Member]):
-    """A level's items as members, from the places of the items in edges."""
-
-    def __init__(self, kind: str, count: int, places: dict[str, np.ndarray]) -> None:
-        self.kind, self.count, self.places = kind, count, places
-
-    def __len__(self) -> int:
-        return self.count
-
-    def at(self, j: int) -> int:
-        return int(np.searchsorted(self.places["item"], j))
-
-    def __getitem__(self, j):  # type: ignore[no-untyped-def]
-        k = self.at(j)
-        number = int(self.places["number"][k])
-        return Member("", "", 0, None, number if number >= 0 else None, "", int(self.places["article"][k]))
-
-    def length(self, j: int) -> int:
-        return int(self.places["length"][self.at(j)])
+def _where(places: dict[str, np.ndarray], items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The articles and paragraph numbers (-1: none) of a level's `items`, all of which are in
+    edges, from the places of the items in edges (sorted by item)."""
+    k = np.searchsorted(places["item"], items)
+    return places["article"][k].astype(np.int64), places["number"][k].astype(np.int64)
 
 
 def _one_host() -> bool:
@@ -170,7 +158,7 @@ class RayDups:
         self.starts = self._starts(summaries, names)
         self.block = block_size(len(self.shards), cpus, mapped=self.store is not None)
         edges = self._edges(names, options, partitions, report)
-        found.stats, found.clusters = self._cluster(names, edges, summaries, options, report)
+        found.stats, found.levels = self._cluster(names, edges, summaries, options, report)
         return found
 
     def _number(self, summaries: list[ShardSummary], skip_invalid: bool) -> tuple[int, list[Rejected]]:
@@ -308,12 +296,13 @@ class RayDups:
 
     def _level_clusters(
         self, name: str, names: list[str], joined: Edges, count: int, options: DupOptions
-    ) -> tuple[list[Cluster], int]:
+    ) -> tuple[Table, int]:
         pairs = np.stack([joined.a, joined.b], axis=1)
         order = np.lexsort((pairs[:, 1], pairs[:, 0]))
         edges = pairs[order]
         known = PairValues(edges, joined.similarity[order], count)
-        items = _Items(name, count, joined.places)
+        where, lengths = joined.places["item"], joined.places["length"]
+        length = lambda j: int(lengths[np.searchsorted(where, j)])  # noqa: E731
         answers: dict[tuple[int, int], float | None] = {}
         missing: set[tuple[int, int]] = set()
 
@@ -332,9 +321,9 @@ class RayDups:
 
         while True:
             missing.clear()
-            clusters = build_clusters(name, items, edges, similarity, accept, options.keep, items.length)  # type: ignore[arg-type]
+            table = cluster_table(name, edges, similarity, accept, options.keep, length)  # type: ignore[arg-type]
             if not missing:
-                return clusters, len(edges)
+                return table, len(edges)
             answers.update(self._judge(name, names, options, sorted(missing)))
 
     def _cluster(
@@ -344,10 +333,11 @@ class RayDups:
         summaries: list[ShardSummary],
         options: DupOptions,
         report: Report | None,
-    ) -> tuple[dict[str, Any], list[Cluster]]:
-        """The clusters of every level, and the stats the local engine gives (in its order)."""
+    ) -> tuple[dict[str, Any], list[Located]]:
+        """The stats the local engine gives (in its order), and each level's clusters with where
+        their members are."""
         stats: dict[str, Any] = {"documents": int(self.starts["document"][-1])}
-        clusters: list[Cluster] = []
+        levels: list[Located] = []
         step = counter(report, "clusters", len(names), "levels")
         plural = {"title": "titles", "paragraph": "paragraphs", "document": "documents"}
         for done, name in enumerate(names):
@@ -365,11 +355,11 @@ class RayDups:
                     stats["noisy_candidates"] = sum(e.noisy for e in level)
             joined = join_edges(level)
             del level
-            found, count = self._level_clusters(name, names, joined, int(self.starts[name][-1]), options)
+            table, count = self._level_clusters(name, names, joined, int(self.starts[name][-1]), options)
             stats[f"{name}_pairs"] = count
-            clusters += found
+            levels.append((table, *_where(joined.places, table.items)))
         step(len(names))
-        return stats, clusters
+        return stats, levels
 
     def read_places(self, wanted: Wanted, read_options: ReadOptions, count: bool = False) -> Iterator[PlaceTexts]:
         """The texts of the places `wanted`, in input order, read by the workers that read their

@@ -137,7 +137,7 @@ def _dropped(
 
 def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
     """On Ray: the workers read their shards of the input themselves (`engines.ray_dups`)."""
-    from cleaner.dedup.finder import ordered_result
+    from cleaner.dedup.finder import placeholder_result
     from cleaner.dedup.members import PlaceTexts, Wanted, fill_places
     from cleaner.engines.ray_dups import RayDups
 
@@ -154,7 +154,8 @@ def _run_sharded(job: DupsJob, report: Report | None) -> DupsRun:
 
     with RayDups(job.address, work_dir=job.work_dir) as engine:
         found = engine.find(files, job.read_options, job.options, job.skip_invalid, report)
-        result = ordered_result(found.clusters, found.stats, job.options, started)
+        result = placeholder_result(found.levels, found.stats, job.options, started)
+        found.levels = []  # (the placeholders hold the same arrays, reordered)
         step = counter(report, "reading members", 1, "corpus")
         step(0)
         clusters = fill_places(result.clusters, members, _texts(job))
