@@ -202,8 +202,8 @@ STAGE_FUNCS = {
     "containment": "verify (jaccard/containment)",
     "overlap": "verify (jaccard/containment)",
     "estimate_jaccard": "verify (jaccard/containment)",
-    "build_clusters": "clustering (components, rep check)",
-    "_member": "Member objects",
+    "cluster_table": "clustering (components, rep check)",
+    "clusters_of": "Member objects",
 }
 
 

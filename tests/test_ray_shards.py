@@ -290,11 +290,12 @@ def test_a_batch_holds_the_groups_of_its_two_blocks_and_joins_their_edges():
 
 
 @pytest.mark.parametrize("name", ["planted.jsonl", "planted.jsonl.gz"])
-def test_a_worker_sends_back_the_texts_of_the_places_asked_for_not_whole_articles(tmp_path, name):
+def test_a_worker_sends_back_the_texts_of_the_places_asked_for_not_whole_articles(tmp_path, name, monkeypatch):
     """`read_places` (what `dups --engine ray` runs to fill the report's members): from a line
     it seeks to, or from a gzipped shard read through, each asked article's id, origin and the
     texts of its asked places, in the order asked; the paragraph counts only when asked."""
     from cleaner.dedup.members import Wanted
+    from cleaner.engines import ray_shards
     from cleaner.engines.ray_shards import _read, read_places
     from cleaner.text import split_paragraphs
 
@@ -306,13 +307,16 @@ def test_a_worker_sends_back_the_texts_of_the_places_asked_for_not_whole_article
     assert (locations is None) == name.endswith(".gz")
     # Article 1: its third and first paragraphs; article 4: its title and its whole text.
     wanted = Wanted(np.array([1, 4]), np.array([0, 2, 4]), np.array([3 * 3 + 1, 1 * 3 + 1, 0, 2]))
-    got = read_places(shard, locations, ReadOptions(), wanted)
+    got = [p for part in read_places(shard, locations, ReadOptions(), wanted) for p in part]
     paragraphs = [docs[1].text[a:b] for a, b, _ in split_paragraphs(docs[1].text)]
     assert [(p.index, p.doc, p.origin) for p in got] == [(k, docs[k].id, docs[k].origin) for k in (1, 4)]
     assert got[0].texts == (paragraphs[2], paragraphs[0]) and got[1].texts == (docs[4].title, docs[4].text)
     assert got[0].paragraphs is None
-    counted = read_places(shard, locations, ReadOptions(), wanted, count=True)
+    counted = [p for part in read_places(shard, locations, ReadOptions(), wanted, count=True) for p in part]
     assert counted[0].paragraphs == len(paragraphs) and counted[1].paragraphs == len(split_paragraphs(docs[4].text))
+    # Sent in parts of PLACES_AT_ONCE articles, so that the driver holds one part at a time.
+    monkeypatch.setattr(ray_shards, "PLACES_AT_ONCE", 1)
+    assert [len(part) for part in read_places(shard, locations, ReadOptions(), wanted)] == [1, 1]
     # A part of the wanted places, numbered from its first article, as each shard is sent its own.
     part = wanted.part(2, 10, 2)
     assert part.articles.tolist() == [2] and part.bounds.tolist() == [0, 2] and part.codes.tolist() == [0, 2]

@@ -363,8 +363,9 @@ class RayDups:
 
     def read_places(self, wanted: Wanted, read_options: ReadOptions, count: bool = False) -> Iterator[PlaceTexts]:
         """The texts of the places `wanted`, in input order, read by the workers that read their
-        shards: two tasks a CPU in flight, and each shard's answer let go once it is passed on,
-        so the driver and the object store hold a few shards' texts, not the corpus's."""
+        shards, a part of a shard at a time (Ray streaming generators): two tasks a CPU in
+        flight, and each part let go once passed on, so the driver holds one part's texts and
+        the object store a few shards', not the corpus's."""
         first = self.starts["document"]
         task = ray.remote(read_places)
         ahead = 2 * RaySession.cpus()
@@ -380,7 +381,8 @@ class RayDups:
 
 
 def _answers(job: tuple[int, Any], first: np.ndarray) -> Iterator[PlaceTexts]:
-    """One `read_places` task's answer, numbered in the corpus."""
-    k, future = job
-    for place in _get(future):
-        yield replace(place, index=int(first[k]) + place.index)
+    """One `read_places` task's parts, numbered in the corpus."""
+    k, parts = job
+    for ref in parts:
+        for place in _get(ref):
+            yield replace(place, index=int(first[k]) + place.index)

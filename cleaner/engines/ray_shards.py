@@ -45,6 +45,8 @@ from cleaner.model import Document, Rejected
 
 # Articles signed at once in a shard: the tokens of a block exist only while it is signed.
 BLOCK = 1000
+# Articles whose places' texts `read_places` sends in one part (a few MB of text).
+PLACES_AT_ONCE = 500
 
 
 @dataclass
@@ -353,15 +355,20 @@ def judge_pairs(name: str, options: DupOptions, sides: tuple[int, ...], pairs: n
 
 def read_places(
     shard: Shard, locations: Locations | None, read_options: ReadOptions, wanted: Wanted, count: bool = False
-) -> list[PlaceTexts]:
+) -> Iterator[list[PlaceTexts]]:
     """The texts of the places `wanted` (numbered within the shard) of the shard's articles, read
-    again: each article from its own line where the shard is seekable, else by reading the shard
-    up to the last one. Only the places' texts go back, not whole documents (at a million
-    articles most of them have a paragraph in some cluster)."""
-    out = []
+    again, `PLACES_AT_ONCE` articles at a time: each article from its own line where the shard is
+    seekable, else by reading the shard up to the last one. Only the places' texts go back, not
+    whole documents (at a million articles most of them have a paragraph in some cluster), and
+    in parts, so that the driver holds one part at a time, not a shard's answer."""
+    part: list[PlaceTexts] = []
     for j, (k, doc) in enumerate(_documents_at(shard, locations, read_options, wanted.articles.tolist())):
-        out.append(place_texts(k, doc, wanted.codes_of(j), count))
-    return out
+        part.append(place_texts(k, doc, wanted.codes_of(j), count))
+        if len(part) == PLACES_AT_ONCE:
+            yield part
+            part = []
+    if part:
+        yield part
 
 
 def _documents_at(
