@@ -194,11 +194,14 @@ def test_member_texts_put_aside_read_back_as_they_were_and_pickle_as_texts(tmp_p
     from cleaner.model import Member
 
     texts = ["", "Gewählt wurde am Sonntag.", "a lone \udc80 surrogate", "東京で会議", "x" * 100_000]
-    spill = TextSpill(tmp_path, keep=len(texts[1]))
-    put = [spill.put(t) for t in texts]
-    # Within `keep`, a text stays itself (the empty one too); past it, it goes to the file.
-    assert put[0] == "" and put[1] is texts[1] and all(isinstance(p, TextRef) for p in put[2:])
-    assert [p if isinstance(p, str) else p.read() for p in put] == texts
+    spill = TextSpill(tmp_path, keep=len(texts[1].encode()))
+    put = [spill.put(t) for t in texts[:2]]
+    # Within `keep` bytes, texts stay in memory (the empty one too): no file is made.
+    assert spill._fh is None and len(spill._memory) == len(texts[1].encode())
+    # Past it, a text goes to the file, and so does every later one (the short one too).
+    put += [spill.put(t) for t in texts[2:]] + [spill.put("a")]
+    assert spill._fh is not None and len(spill._memory) == len(texts[1].encode())
+    assert all(isinstance(p, TextRef) for p in put) and [p.read() for p in put] == [*texts, "a"]
     member = Member("d", "in.jsonl", 3, 3, None, put[2], 2)
     assert member.text == texts[2] and member == Member("d", "in.jsonl", 3, 3, None, texts[2], 2)
     assert pickle.loads(pickle.dumps(member)).stored == texts[2]  # a pickle holds the text itself
@@ -215,8 +218,10 @@ def test_a_run_whose_member_texts_go_to_disk_reports_what_one_that_keeps_them_do
     kept = dups.run_dups(job)
     monkeypatch.setattr(dups, "TEXTS_SHARE", 1 << 62)  # a budget of nothing: every text to disk
     spilled = dups.run_dups(job)
-    assert not any(isinstance(m.stored, TextRef) for c in kept.clusters for m in c.members)
-    assert all(isinstance(m.stored, TextRef) for c in spilled.clusters for m in c.members if m.text)
+    stored = [m.stored for c in kept.clusters for m in c.members]
+    assert all(isinstance(t, TextRef) and t.spill._fh is None for t in stored)  # all in memory: no file
+    assert all(isinstance(m.stored, TextRef) for c in spilled.clusters for m in c.members)
+    assert all(m.stored.spill._fh is not None for c in spilled.clusters for m in c.members)
     stats = {k: v for k, v in kept.stats.items() if k != "seconds"}
     assert to_json(spilled.clusters, stats) == to_json(kept.clusters, stats) and kept.clusters
     assert list(tmp_path.iterdir()) == []

@@ -177,7 +177,7 @@ def _texts(job: DupsJob) -> TextSpill:
     return TextSpill(job.work_dir, (job.memory or DEFAULT_MEMORY) // TEXTS_SHARE)
 
 
-# The share of the memory budget the members' texts may take (in characters) before they go to disk.
+# The share of the memory budget the members' texts may take (in bytes of UTF-8) before they go to disk.
 TEXTS_SHARE = 16
 
 
