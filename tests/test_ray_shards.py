@@ -120,6 +120,32 @@ def test_ray_report_is_local_on_allsides_cut_into_byte_ranges(one_node, small_sh
         assert found["clusters"] and found["stats"]["documents"] == 3000
 
 
+@pytest.mark.parametrize("level", ["title", "paragraph", "document"])
+def test_ray_report_is_local_for_one_level_of_a_one_shard_input(one_node, level):
+    # One shard, one level: a partition with pairs for a single batch (a traceback until 2026-12-08).
+    found = _parity([PLANTED], DupOptions(levels=(level,)))
+    assert found["clusters"] and {c["kind"] for c in found["clusters"]} == {level}
+
+
+def test_a_file_changed_before_the_members_are_read_again_is_named_not_read(tmp_path):
+    """The members' texts are read again by their lines: a file changed since it was planned (the
+    same size, a new time) would give other records there, so it is the one-line error of a
+    changed shard, as a shard read through is."""
+    from cleaner.dedup.members import Wanted
+    from cleaner.engines.ray_shards import _read, read_places
+
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(PLANTED.read_bytes())
+    (shard,) = plan_shards([InputFile(path, path, "jsonl")], 1 << 30)
+    _, _, locations = _read(shard, ReadOptions(), False)
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b" the ", b" THE ", 1))
+    os.utime(path, ns=(shard.stamp[1] + 10**9, shard.stamp[1] + 10**9))
+    wanted = Wanted(np.array([1]), np.array([0, 1]), np.array([2]))
+    with pytest.raises(InputError, match="the file changed while its duplicates were found"):
+        list(read_places(shard, locations, ReadOptions(), wanted))
+
+
 def test_ray_report_is_local_with_noisy_matching(one_node, small_shards, tmp_path):
     path = _allsides(tmp_path, 1500)
     found = _parity([path], DupOptions(noisy=True))
@@ -275,6 +301,8 @@ def test_a_batch_holds_the_groups_of_its_two_blocks_and_joins_their_edges():
         {("title", 1, 2): {"lsh": 2}},
         {("title", 3, 3): {"lsh": 3}},
     )
+    # One batch's pairs are its dict, not a 1-tuple: a task of one return value gives back its value whole.
+    assert split_batches(grouped, [("title", 0, 0)], 4) == grouped
 
     def edges(a, b, items):
         places = {"item": np.array(items), "article": np.array(items) // 2, "number": -np.ones(len(items), int)}

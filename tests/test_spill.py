@@ -297,3 +297,14 @@ def test_the_clusters_are_numbered_in_the_list_the_engine_gave_so_no_unnumbered_
     assert result.clusters is given and [c.id for c in given] == list(range(1, len(given) + 1))
     fill_members(result.clusters, lambda wanted: ((i, docs[i]) for i in sorted(wanted)))
     assert given == []
+
+
+def test_an_article_read_again_that_was_not_asked_for_is_named(tmp_path):
+    from cleaner.dedup.members import PlaceTexts, fill_places
+    from cleaner.model import Origin
+
+    docs = _docs(SYNDICATION)
+    found = find_duplicates_streamed(iter(docs), DupOptions(jobs=1), tmp_path, memory=64 << 20)
+    past = len(docs) + 5  # past the last article asked for
+    with pytest.raises(RuntimeError, match=f"article {past} was read again with other places than were asked for"):
+        fill_places(found.clusters, lambda wanted: [PlaceTexts(past, "x", Origin("in.jsonl", 1), ("a",))])

@@ -314,8 +314,9 @@ def fill_places(
     filled = np.zeros(len(keys), dtype=bool)
     for found in read(wanted):
         j = int(np.searchsorted(articles, found.index))
-        lo, hi = int(wanted.bounds[j]), int(wanted.bounds[j + 1])
-        if j == len(articles) or articles[j] != found.index or len(found.texts) != hi - lo:
+        asked = j < len(articles) and articles[j] == found.index
+        lo, hi = (int(wanted.bounds[j]), int(wanted.bounds[j + 1])) if asked else (0, 0)
+        if not asked or len(found.texts) != hi - lo:
             raise RuntimeError(f"article {found.index} was read again with other places than were asked for")
         for row, text in zip(range(lo, hi), found.texts, strict=True):
             places.fill(row, found.doc, found.origin, text)

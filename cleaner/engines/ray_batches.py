@@ -43,13 +43,15 @@ def batch_shards(batch: Batch, block: int, shards: int) -> list[int]:
     return sorted({*range(x * block, min((x + 1) * block, shards)), *range(y * block, min((y + 1) * block, shards))})
 
 
-def split_batches(grouped: dict, batches: list[Batch], block: int) -> tuple[dict, ...]:
+def split_batches(grouped: dict, batches: list[Batch], block: int) -> tuple[dict, ...] | dict:
     """A partition's pairs as one object a batch (`batches`, in order), so that a batch's task
-    fetches its own groups' pairs, not the partition's."""
+    fetches its own groups' pairs, not the partition's. One batch's is the dict itself: a task of
+    one return value gives back what it returns whole (a 1-tuple would reach `verify_batch`)."""
     out: dict[Batch, dict] = {b: {} for b in batches}
     for key, kinds in grouped.items():
         out[batch_of(key, block)][key] = kinds
-    return tuple(out[b] for b in batches)
+    parts = tuple(out[b] for b in batches)
+    return parts if len(parts) > 1 else parts[0]
 
 
 def verify_batch(

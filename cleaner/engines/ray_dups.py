@@ -11,7 +11,7 @@ the shards, numbers them, and clusters the verified edges.
 3. `verify_batch` per batch of groups (`ray_batches`): the driver gets the verified edges and
    their items' places; the document batches run after the others, with the articles of the
    verified paragraph pairs as candidates too (`shared_articles`).
-4. Connected components and the representatives (`cluster.build_clusters`) on the driver; a
+4. Connected components and the representatives (`cluster.cluster_table`) on the driver; a
    representative check of a pair that was no edge is asked of the workers (`judge_pairs`).
 5. The members' texts are read again by the workers that read their shards (`read_places`).
 

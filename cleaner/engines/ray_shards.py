@@ -40,7 +40,7 @@ from cleaner.engines.ray_levels import LevelShard, load_level, store_level
 from cleaner.engines.ray_pairs import batch_of, group_pairs, reduce_rows
 from cleaner.errors import OutputError, os_reason
 from cleaner.io.readers import ReadOptions
-from cleaner.io.shards import Shard, read_line, read_shard, scan_lines, seekable
+from cleaner.io.shards import Shard, read_line, read_shard, scan_lines, seekable, unchanged
 from cleaner.model import Document, Rejected
 
 # Articles signed at once in a shard: the tokens of a block exist only while it is signed.
@@ -375,6 +375,9 @@ def _documents_at(
     shard: Shard, locations: Locations | None, read_options: ReadOptions, wanted: list[int]
 ) -> Iterator[tuple[int, Document]]:
     if locations is not None:
+        # Read by their lines, not through `read_shard`: a file changed since it was signed
+        # would give other records at those lines, so it is an error, as there.
+        unchanged(shard)
         for k in wanted:
             line = int(locations.lines[k])  # within the shard, 1-based
             start, end = int(locations.starts[line - 1]), int(locations.starts[line])
@@ -383,6 +386,7 @@ def _documents_at(
             if not isinstance(doc, Document):
                 raise RuntimeError(f"{shard.path}: record {record} was not read again as it was first")
             yield k, doc
+        unchanged(shard)  # (nor while they were read)
         return
     want, k = set(wanted), 0
     last = max(want, default=-1)

@@ -140,9 +140,14 @@ def numbered(shard: Shard, record: int, line: int) -> Shard:
 CHANGED = "the file changed while its duplicates were found; run again once it is complete"
 
 
-def read_shard(shard: Shard, options: ReadOptions) -> Iterator[Document | Rejected]:
-    """The records of one shard, as `read_file` reads them. A file whose size or time is not
-    what the plan saw is an `InputError`: its ranges and numbers may no longer be the same."""
+def unchanged(shard: Shard) -> None:
+    """An `InputError` where the shard's file's size or time is not what the plan saw: its
+    ranges and numbers may no longer be the same."""
     if _stamp(shard.file.path) != shard.stamp:
         raise InputError(shard.path, CHANGED)
+
+
+def read_shard(shard: Shard, options: ReadOptions) -> Iterator[Document | Rejected]:
+    """The records of one shard, as `read_file` reads them (after `unchanged`)."""
+    unchanged(shard)
     return read_file(shard.file, options, span=shard.span)
