@@ -138,10 +138,11 @@ def _suffix_start_re(lang: Language) -> regex.Pattern[str]:
     return regex.compile(rf"(?:{'|'.join(regex.escape(s) for s in lang.suffixes)})\.?,\s")
 
 
-# A dateline: a city in capitals (and a country or state), then a dash: `BERLIN — It was`,
-# `WASHINGTON, D.C. –`, `SAN JUAN, Puerto Rico —`.
+# A dateline: a city in capitals (and a country or state, and a wire's name in brackets), then a
+# dash: `BERLIN — It was`, `WASHINGTON, D.C. –`, `SAN JUAN, Puerto Rico —`, `LONDON (Reuters) -`.
 _DATELINE = regex.compile(
-    r"(?<=\s)\p{Lu}{2,}(?:[ -]\p{Lu}{2,})*(?:,\s+[\p{Lu}][\p{L}.]*(?:\s+[\p{Lu}][\p{L}.]*)?)?\s+[—–-]\s+(?=\p{Lu})"
+    r"(?<=\s)\p{Lu}{2,}(?:[ -]\p{Lu}{2,})*(?:,\s+[\p{Lu}][\p{L}.]*(?:\s+[\p{Lu}][\p{L}.]*)?)?"
+    r"(?:\s+\(\p{Lu}[\p{L}.]*(?:\s+\p{Lu}[\p{L}.]*)?\))?\s+[—–-]\s+(?=\p{Lu})"
 )
 MAX_GLUED_CHARS = 300
 
