@@ -14,7 +14,8 @@ import functools
 import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -343,10 +344,7 @@ def placeholder_result(
     """`ordered_result` of each level's table, its members' articles and paragraph numbers
     beside it (-1: none): members that know only where they are (`members.placeholders`)."""
     clusters = placeholders(levels)
-    counts = clusters.counts()
-    stats["clusters"] = {kind: counts[kind] for kind in options.levels}
-    stats["seconds"] = round(time.perf_counter() - started, 3)
-    return DupResult(clusters, stats)
+    return _counted(clusters, clusters.counts(), stats, options, started)
 
 
 def ordered_result(clusters: list[Cluster], stats: dict[str, Any], options: DupOptions, started: float) -> DupResult:
@@ -355,6 +353,17 @@ def ordered_result(clusters: list[Cluster], stats: dict[str, Any], options: DupO
     engine's result) must not keep the unnumbered clusters alive beside the numbered ones."""
     clusters.sort(key=lambda c: (KIND_ORDER[c.kind], c.members[0].index, c.members[0].paragraph or 0))
     clusters[:] = [Cluster(i + 1, c.kind, c.members, c.representative, c.similarity) for i, c in enumerate(clusters)]
-    stats["clusters"] = {kind: sum(1 for c in clusters if c.kind == kind) for kind in options.levels}
+    return _counted(clusters, Counter(c.kind for c in clusters), stats, options, started)
+
+
+def _counted(
+    clusters: list[Cluster] | Placeholders,
+    counts: Mapping[str, int],
+    stats: dict[str, Any],
+    options: DupOptions,
+    started: float,
+) -> DupResult:
+    """The result, its stats given the clusters per level asked for and the time so far."""
+    stats["clusters"] = {kind: counts.get(kind, 0) for kind in options.levels}
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return DupResult(clusters, stats)

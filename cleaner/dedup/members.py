@@ -12,6 +12,7 @@ goes through the clusters one at a time holds a few of them at once, not all.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,14 @@ _KINDS: tuple[Kind, ...] = ("title", "paragraph", "document")
 
 def member_of(doc: Document, index: int, paragraph: int | None, text: str | TextRef) -> Member:
     return Member(doc.id, doc.origin.path, doc.origin.record, doc.origin.line, paragraph, text, index)
+
+
+def _place_of(key: int, stride: int) -> tuple[int, int | None]:
+    """A place's article and paragraph (None: a title or a whole article), from its key (see
+    `_Shapes`)."""
+    index, rest = divmod(key, stride)
+    paragraph = rest // len(_KINDS) - 1
+    return index, None if paragraph < 0 else paragraph
 
 
 # A level's clusters (`cluster.Table`) with its members' articles and paragraph numbers (-1: none).
@@ -88,12 +97,16 @@ class _Shapes:
     def of_tables(cls, levels: Sequence[Located]) -> _Shapes:
         """Each level's table with its members' articles and paragraph numbers (-1: none), in
         report order (level, then first member) and numbered from 1."""
-        kinds = np.concatenate([np.full(len(t), _KINDS.index(t.kind), np.int8) for t, _, _ in levels] or [[]])
-        sizes = np.concatenate([np.diff(t.start) for t, _, _ in levels] or [[]]).astype(np.int64)
-        reps = np.concatenate([t.representative for t, _, _ in levels] or [[]]).astype(np.int64)
-        sims = np.concatenate([t.similarity for t, _, _ in levels] or [[]]).astype(np.float64)
-        articles = np.concatenate([a for _, a, _ in levels] or [[]]).astype(np.int64)
-        numbers = np.concatenate([n for _, _, n in levels] or [[]]).astype(np.int64)
+
+        def joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+        kinds = joined([np.full(len(t), _KINDS.index(t.kind)) for t, _, _ in levels], np.int8)
+        sizes = joined([np.diff(t.start) for t, _, _ in levels], np.int64)
+        reps = joined([t.representative for t, _, _ in levels], np.int64)
+        sims = joined([t.similarity for t, _, _ in levels], np.float64)
+        articles = joined([a for _, a, _ in levels], np.int64)
+        numbers = joined([n for _, _, n in levels], np.int64)
         first = np.cumsum(sizes) - sizes  # each cluster's first member
         order_of_kind = np.array([KIND_ORDER[k] for k in _KINDS])[kinds.astype(np.int64)]
         order = np.lexsort((np.maximum(numbers[first], 0), articles[first], order_of_kind))
@@ -120,8 +133,8 @@ class _Made(Sequence[Cluster]):
     def __len__(self) -> int:
         return 0 if self.shapes is None else len(self.shapes)
 
-    def _members(self, k: int) -> tuple[Member, ...]:
-        raise NotImplementedError
+    @abstractmethod
+    def _members(self, k: int) -> tuple[Member, ...]: ...
 
     @overload
     def __getitem__(self, k: int) -> Cluster: ...
@@ -161,12 +174,8 @@ class Placeholders(_Made):
     def _members(self, k: int) -> tuple[Member, ...]:
         s = self.shapes
         assert s is not None
-        members = []
-        for key in s.keys[s.start[k] : s.start[k + 1]].tolist():
-            index, number = divmod(key, s.stride)
-            number = number // len(_KINDS) - 1
-            members.append(Member("", "", 0, None, None if number < 0 else number, "", index))
-        return tuple(members)
+        places = (_place_of(key, s.stride) for key in s.keys[s.start[k] : s.start[k + 1]].tolist())
+        return tuple(Member("", "", 0, None, paragraph, "", index) for index, paragraph in places)
 
 
 def placeholders(levels: Sequence[Located]) -> Placeholders:
@@ -205,8 +214,7 @@ class _Places:
             self.kept[row] = stored
 
     def member(self, row: int) -> Member:
-        index, k = divmod(int(self.keys[row]), self.stride)
-        k //= len(_KINDS)  # the paragraph + 1
+        index, paragraph = _place_of(int(self.keys[row]), self.stride)
         at = int(self.id_at[row])
         doc = self.ids[at : at + int(self.id_len[row])].decode("utf-8", "surrogatepass")
         line = int(self.line[row])
@@ -214,7 +222,7 @@ class _Places:
         if stored is None:
             stored = TextRef(self.spill, int(self.text_at[row]), int(self.text_len[row]))  # type: ignore[arg-type]
         path = self.paths[int(self.path[row])]
-        return Member(doc, path, int(self.record[row]), None if line < 0 else line, k - 1 if k else None, stored, index)
+        return Member(doc, path, int(self.record[row]), None if line < 0 else line, paragraph, stored, index)
 
 
 class Clusters(_Made):
@@ -309,7 +317,7 @@ def fill_places(
     stride = shapes.stride
     keys = np.unique(shapes.keys)
     articles, bounds = np.unique(keys // stride, return_index=True)
-    wanted = Wanted(articles, np.append(bounds, len(keys)), keys - (keys // stride) * stride)
+    wanted = Wanted(articles, np.append(bounds, len(keys)), keys % stride)
     places = _Places(keys, stride, spill)
     filled = np.zeros(len(keys), dtype=bool)
     for found in read(wanted):
